@@ -1,0 +1,203 @@
+/*
+ * os_memory.h - the OneOS memory-heap API, as implemented by oneheap.
+ *
+ * A heap is a list of memory regions, each managed by its own algorithm
+ * (first-fit or buddy). The system heap is one such heap, reached through
+ * os_malloc() and friends; user heaps are created with os_memheap_init().
+ *
+ * Notation for costs: R = regions in the heap, H = regions of all heaps,
+ * B = blocks in a region. "O(1)" is a worst-case bound independent of the
+ * heap's contents. Every call except *_init, *_add and the diagnostics
+ * takes the heap's lock and must not be called from an interrupt handler:
+ * doing so is reported through the error hook and refused.
+ */
+#ifndef OS_MEMORY_H
+#define OS_MEMORY_H
+
+#include <oneos_config.h>
+#include <os_types.h>
+#include <os_errno.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef OS_NAME_MAX
+#define OS_NAME_MAX 15
+#endif
+
+/* Algorithms compiled in. OS_MEM_ALG_DEFAULT selects the first of them. */
+enum os_mem_alg
+{
+#ifdef OS_USING_ALG_FIRSTFIT
+    OS_MEM_ALG_FIRSTFIT,
+#endif
+#ifdef OS_USING_ALG_BUDDY
+    OS_MEM_ALG_BUDDY,
+#endif
+    OS_MEM_ALG_DEFAULT
+};
+
+struct heap_mem;    /* a region's control block; opaque */
+
+/*
+ * A heap object. The first four members are the OneOS layout; the rest is
+ * private to the library and must not be touched. Zero-initialise a heap
+ * object (static storage, or memset) before os_memheap_init().
+ */
+struct os_memheap
+{
+    struct heap_mem *h_mem;             /* the first region, or OS_NULL */
+    os_uint8_t       object_inited;     /* set by os_memheap_init() */
+    char             name[OS_NAME_MAX + 1];
+    os_list_node_t   resource_node;     /* node in the global list of heaps */
+
+    /* private */
+    os_size_t        mem_total;         /* bytes available for blocks */
+    os_size_t        mem_used;          /* bytes held by allocated blocks */
+    os_size_t        mem_maxused;       /* peak of mem_used */
+    struct heap_mem *hosted;            /* regions of other heaps inside our blocks */
+    os_ubase_t       lock;              /* port lock word */
+};
+typedef struct os_memheap os_memheap_t;
+
+struct os_meminfo
+{
+    os_size_t mem_total;    /* bytes available for blocks: regions minus control data */
+    os_size_t mem_used;     /* bytes held by allocated blocks, headers and rounding included */
+    os_size_t mem_maxused;  /* true peak of mem_used over the whole heap */
+};
+typedef struct os_meminfo os_meminfo_t;
+
+/* ---- System heap (OS_USING_SYS_HEAP) ------------------------------------ */
+#ifdef OS_USING_SYS_HEAP
+/* Initialise the system heap object. Idempotent. O(1). */
+void     os_sys_heap_init(void);
+/* Add a region to the system heap: see os_memheap_add(). */
+os_err_t os_sys_heap_add(void *start_addr, os_size_t size, enum os_mem_alg alg);
+/* The os_memheap_* calls below, on the system heap. */
+void    *os_malloc(os_size_t size);
+void    *os_aligned_malloc(os_size_t align, os_size_t size);
+void    *os_realloc(void *ptr, os_size_t size);
+/* Zeroed array of count elements; OS_NULL if count * size overflows. */
+void    *os_calloc(os_size_t count, os_size_t size);
+void     os_free(void *ptr);
+void     os_memory_info(os_meminfo_t *info);
+os_err_t os_memory_check(void);
+os_err_t os_memory_trace(void);
+/* Usable bytes of a live block of the system heap (0 if ptr is not one). O(R). */
+os_size_t os_malloc_usable_size(void *ptr);
+/* The system heap object itself, for the os_memheap_* extensions. */
+os_memheap_t *os_sys_heap(void);
+#endif
+
+/* ---- User heaps ----------------------------------------------------------- */
+
+/*
+ * Initialise a heap object and link it into the global list of heaps.
+ * OS_EINVAL if heap or name is OS_NULL or the heap is already initialised.
+ * The name is truncated to OS_NAME_MAX characters. O(1).
+ */
+os_err_t os_memheap_init(os_memheap_t *heap, const char *name);
+
+/*
+ * Add the region [start_addr, start_addr + size) to the heap, managed by alg.
+ * OS_EINVAL: bad heap or algorithm, or the region overlaps a region of any
+ *   heap (unless it lies wholly inside a block currently allocated from
+ *   another heap); nothing is changed.
+ * OS_ENOMEM: the region cannot hold the control data plus one minimal block.
+ * A region larger than the algorithm's limit is added as several regions.
+ * O(H) plus, for a region nested in another heap's block, O(B) of that region.
+ */
+os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, enum os_mem_alg alg);
+
+/*
+ * Detach the heap from the global list; its memory is no longer managed.
+ * OS_EBUSY (and nothing changed) while regions of other heaps live inside
+ * its blocks. O(H).
+ */
+os_err_t os_memheap_deinit(os_memheap_t *heap);
+
+/*
+ * Allocate size bytes, aligned to at least OS_MEM_ALIGN_SIZE (8 or more).
+ * Returns OS_NULL iff size is 0, or no region has a fitting free block.
+ * Regions are tried in the order they were added. O(R).
+ */
+void    *os_memheap_alloc(os_memheap_t *heap, os_size_t size);
+
+/*
+ * Allocate size bytes aligned to align. align 0 or <= OS_MEM_ALIGN_SIZE is
+ * a plain allocation; an align that is not a power of two is refused
+ * (OS_NULL, reported). O(R).
+ */
+void    *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t size);
+
+/*
+ * Resize a block, keeping its contents and its alignment. ptr OS_NULL: alloc.
+ * size 0: free, returns OS_NULL. Shrinks always and grows where the next
+ * block is free in place; otherwise allocates (own region first), copies and
+ * frees. On failure returns OS_NULL and the old block is untouched.
+ * O(R) plus the copy.
+ */
+void    *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size);
+
+/*
+ * Free a block. OS_NULL is a no-op. A pointer that is foreign, interior or
+ * already free is reported through the error hook and the heap is left
+ * unchanged. O(R); O(H) while other heaps' regions live inside this heap.
+ */
+void     os_memheap_free(os_memheap_t *heap, void *ptr);
+
+/* Copy the heap's statistics. O(1). */
+void     os_memheap_info(os_memheap_t *heap, os_meminfo_t *info);
+
+/*
+ * Walk every block of every region and cross-check the free lists, bitmaps
+ * and statistics. OS_EOK if sound; OS_ERROR, with a report naming the region
+ * and address, if not. Never follows a corrupt link out of its region. O(B).
+ */
+os_err_t os_memheap_check(os_memheap_t *heap);
+
+/* Print every block (used/free, address, usable size, owner task). O(B). */
+os_err_t os_memheap_trace(os_memheap_t *heap);
+
+/* Usable bytes of a live block of this heap; 0 if ptr is not one. O(R). */
+os_size_t os_memheap_usable_size(os_memheap_t *heap, void *ptr);
+
+/* ---- Error reporting -------------------------------------------------------- */
+
+/*
+ * Every refusal and every corruption found is reported once through the
+ * error hook: the heap's name (or "-"), the address concerned (or OS_NULL),
+ * the error code and a one-line message. The default hook is the port's
+ * (it prints the message). os_mem_set_error_hook(OS_NULL) restores it.
+ */
+typedef void (*os_mem_error_hook_t)(const char *heap_name, const void *addr,
+                                    os_err_t code, const char *msg);
+void os_mem_set_error_hook(os_mem_error_hook_t hook);
+
+/* ---- Bare-metal port hooks (OS_MEM_PORT_BAREMETAL) -------------------------- */
+#ifdef OS_MEM_PORT_BAREMETAL
+/*
+ * Every hook may be OS_NULL, which makes it a no-op: no locking, never in an
+ * interrupt, every task unknown, no output. Install them once, before the
+ * first heap call; the struct is copied.
+ */
+struct os_mem_port_hooks
+{
+    os_ubase_t  (*lock)(os_ubase_t *lock_word);                 /* enter; returns a state */
+    void        (*unlock)(os_ubase_t *lock_word, os_ubase_t state);
+    int         (*in_isr)(void);                                 /* nonzero inside an ISR */
+    os_uint16_t (*task_id)(void);                                /* small index, 0 = unknown */
+    const char *(*task_name)(os_uint16_t id);
+    void        (*puts)(const char *s);                          /* log output */
+    void        (*assert_fail)(const char *msg);                 /* must not return */
+};
+void os_mem_port_set_hooks(const struct os_mem_port_hooks *hooks);
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OS_MEMORY_H */

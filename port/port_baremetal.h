@@ -1,0 +1,25 @@
+/* port_baremetal.h - inline primitives of the bare-metal port (see port.h). */
+#ifndef ONEHEAP_PORT_BAREMETAL_H
+#define ONEHEAP_PORT_BAREMETAL_H
+
+extern struct os_mem_port_hooks oh_port_hooks;
+
+static inline os_ubase_t os_port_lock(os_ubase_t *lock)
+{
+    return oh_port_hooks.lock != OS_NULL ? oh_port_hooks.lock(lock) : 0;
+}
+
+static inline void os_port_unlock(os_ubase_t *lock, os_ubase_t state)
+{
+    if (oh_port_hooks.unlock != OS_NULL)
+    {
+        oh_port_hooks.unlock(lock, state);
+    }
+}
+
+static inline int os_port_in_isr(void)
+{
+    return oh_port_hooks.in_isr != OS_NULL ? oh_port_hooks.in_isr() : 0;
+}
+
+#endif

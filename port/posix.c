@@ -1,0 +1,104 @@
+/*
+ * posix.c - the POSIX port: a spin lock that yields when contended, thread
+ * names for the trace, output on stdout and reports on stderr.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "port.h"
+
+void os_port_lock_init(os_ubase_t *lock)
+{
+    __atomic_store_n(lock, (os_ubase_t)0, __ATOMIC_RELEASE);
+}
+
+void os_port_lock_wait(os_ubase_t *lock)
+{
+    unsigned spins = 0;
+
+    for (;;)
+    {
+        while (__atomic_load_n(lock, __ATOMIC_RELAXED) != 0)
+        {
+            if (++spins >= 64)
+            {
+                spins = 0;
+                sched_yield();
+            }
+        }
+        if (__atomic_exchange_n(lock, (os_ubase_t)1, __ATOMIC_ACQUIRE) == 0)
+        {
+            return;
+        }
+    }
+}
+
+/*
+ * Task table: each thread gets a small index on its first allocation, and
+ * its name is copied, so a trace never follows a pointer to a thread that
+ * has ended. Index 0 is "unknown" (table full).
+ */
+#define TASKS_MAX   255
+#define TASK_NAME   16
+
+static char            task_names[TASKS_MAX + 1][TASK_NAME] = { "?" };
+static os_uint16_t     task_count;
+static pthread_mutex_t task_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local os_uint16_t task_self;
+
+os_uint16_t os_port_task_id(void)
+{
+    if (task_self == 0)
+    {
+        char name[TASK_NAME] = "";
+
+        if (pthread_getname_np(pthread_self(), name, sizeof(name)) != 0 || name[0] == '\0')
+        {
+            (void)snprintf(name, sizeof(name), "thread");
+        }
+        pthread_mutex_lock(&task_lock);
+        if (task_count < TASKS_MAX)
+        {
+            task_count++;
+            memcpy(task_names[task_count], name, sizeof(name));
+            task_names[task_count][TASK_NAME - 1] = '\0';
+            task_self = task_count;
+        }
+        pthread_mutex_unlock(&task_lock);
+    }
+    return task_self;
+}
+
+const char *os_port_task_name(os_uint16_t id)
+{
+    const char *name;
+
+    pthread_mutex_lock(&task_lock);
+    name = (id <= task_count) ? task_names[id] : task_names[0];
+    pthread_mutex_unlock(&task_lock);
+    return name;
+}
+
+void os_port_puts(const char *s)
+{
+    (void)fputs(s, stdout);
+}
+
+void os_port_error(const char *heap_name, const void *addr, os_err_t code, const char *msg)
+{
+    (void)addr;
+    (void)fflush(stdout);
+    (void)heap_name;
+    (void)fprintf(stderr, "oneheap: %s (error %ld)\n", msg, (long)code);
+}
+
+void os_port_assert_fail(const char *msg)
+{
+    (void)fflush(stdout);
+    (void)fprintf(stderr, "oneheap: assertion: %s\n", msg);
+    abort();
+}

@@ -1,0 +1,118 @@
+/*
+ * alg.h - the contract between the heap core and an algorithm.
+ *
+ * Calls go one way: public API (heap.c) -> region table (region.c) ->
+ * algorithm. An algorithm manages the blocks of one region. It never takes
+ * locks, never sees tasks or statistics and never decides policy: the core
+ * has already rejected size 0, sizes near SIZE_MAX, bad alignments, calls
+ * from interrupts, and has found the region that contains a pointer.
+ *
+ * Adding an algorithm = one file that defines a `struct os_mem_ops` + one
+ * entry in the registry of region.c.
+ */
+#ifndef ONEHEAP_ALG_H
+#define ONEHEAP_ALG_H
+
+#include "oh_config.h"
+
+/*
+ * A region's control block. It sits at the (aligned) start of the region;
+ * the algorithm's own control data follows it. Invariants:
+ *  - start <= (u8 *)this < end, and every block of the region lies in
+ *    [start, end);
+ *  - next links the regions of one heap in the order they were added;
+ *  - host is the heap whose allocated block holds this region (or NULL),
+ *    and host_next links the regions hosted by the same heap.
+ */
+struct heap_mem
+{
+    struct heap_mem         *next;
+    const struct os_mem_ops *ops;
+    os_uint8_t              *start;     /* first byte given to os_memheap_add */
+    os_uint8_t              *end;       /* one past the last byte */
+    struct os_memheap       *heap;      /* owner */
+    struct os_memheap       *host;
+    struct heap_mem         *host_next;
+    os_size_t                total;     /* bytes available for blocks (from init) */
+};
+
+#define OH_REGION_HDR_SIZE  (((sizeof(struct heap_mem) + sizeof(void *) - 1) / sizeof(void *)) * sizeof(void *))
+#define OH_REGION_DATA(r)   ((void *)((os_uint8_t *)(r) + OH_REGION_HDR_SIZE))
+
+/* A block as seen by walks and queries. */
+struct os_mem_blk
+{
+    void        *mem;       /* payload address (what the user holds) */
+    os_size_t    usable;    /* usable bytes of the payload */
+    os_size_t    size;      /* bytes the block occupies, header included */
+    os_uint16_t  owner;     /* owner task index (trace builds; 0 otherwise) */
+    os_uint8_t   used;
+    os_uint8_t   aligned;   /* allocated by aligned_alloc */
+};
+
+/* Walk callback: return nonzero to stop the walk. */
+typedef int (*os_mem_walk_fn)(const struct heap_mem *r, const struct os_mem_blk *b, void *arg);
+
+struct os_mem_ops
+{
+    const char *name;
+    /* Largest region the algorithm manages in one piece, in bytes. */
+    os_size_t   max_region;
+
+    /*
+     * Set up the control data for the region [r, r->end). Returns the bytes
+     * available for blocks (the region's share of mem_total), or 0 if the
+     * region cannot hold the control data and one minimal block.
+     */
+    os_size_t (*init)(struct heap_mem *r);
+
+    /* size >= 1. Returns the block or OS_NULL; *blk = bytes taken. */
+    void *(*alloc)(struct heap_mem *r, os_size_t size, os_uint16_t owner, os_size_t *blk);
+
+    /* align is a power of two > OS_MEM_ALIGN_SIZE; size >= 1. */
+    void *(*aligned_alloc)(struct heap_mem *r, os_size_t align, os_size_t size,
+                           os_uint16_t owner, os_size_t *blk);
+
+    /*
+     * p lies in [r->start, r->end). Validates p in O(1) (a block start, in
+     * use, consistent neighbour links); on failure reports through
+     * oh_fault() and returns OS_EINVAL with the region unchanged.
+     */
+    os_err_t (*free)(struct heap_mem *r, void *p, os_size_t *blk);
+
+    /*
+     * Resize in place. OS_EOK: done, *old_blk and *new_blk are the block sizes
+     * before/after. OS_ENOMEM: cannot be done in place, nothing changed.
+     * OS_EINVAL: p is not a live block (reported).
+     */
+    os_err_t (*resize)(struct heap_mem *r, void *p, os_size_t size,
+                       os_size_t *old_blk, os_size_t *new_blk);
+
+    /* Validate a live block (as free does, without reporting) and describe it. */
+    os_err_t (*query)(const struct heap_mem *r, const void *p, struct os_mem_blk *b);
+
+    /*
+     * Call fn for every block in address order. Stops with OS_ERROR (and a
+     * report) at the first header that would lead outside the region.
+     */
+    os_err_t (*walk)(const struct heap_mem *r, os_mem_walk_fn fn, void *arg);
+
+    /*
+     * Full validation: every block, the free lists, the bitmaps. Reports
+     * each problem found through oh_fault() and returns OS_ERROR; otherwise
+     * OS_EOK with *used = bytes held by used blocks. Never leaves the region.
+     */
+    os_err_t (*check)(const struct heap_mem *r, os_size_t *used);
+};
+
+/* Report a corruption or a bad pointer found in region r (see report.c). */
+void oh_fault(const struct heap_mem *r, const void *addr, os_err_t code, const char *what);
+
+#ifdef OS_USING_ALG_FIRSTFIT
+extern const struct os_mem_ops oh_firstfit_ops;
+#endif
+#ifdef OS_USING_ALG_BUDDY
+extern const struct os_mem_ops oh_buddy_ops;
+#endif
+
+#endif /* ONEHEAP_ALG_H */

@@ -1,0 +1,857 @@
+/*
+ * firstfit.c - O(1) first-fit over 8-byte chunks with bitmap-indexed
+ * size classes.
+ *
+ * Geometry. The region is cut into chunks of CH = OS_MEM_ALIGN_SIZE bytes
+ * (8 by default). Chunk c lives at base + c * CH. A block is a run of
+ * chunks that starts with a header of HDR bytes; its payload, at
+ * base + c * CH + HDR, is CH-aligned (base is placed so that it is).
+ * Chunk 0 lies in the control data and is never a block, so index 0 can
+ * mean "none" in links.
+ *
+ * Header (ffw_t = 16-bit words when OS_MEM_FF_SMALL_HEADER, else 32-bit):
+ *     w[0] = size << 1 | used        size of this block, in chunks
+ *     w[1] = prev << 1 | aligned     size of the block on the left (0: none)
+ *     w[2] = owner task index        only with OS_USING_MEM_TRACE, used blocks
+ * A free block keeps two links after w[1]: next and prev chunk index in its
+ * size class (overlapping w[2] when it exists). So the smallest block is
+ * 4 words: 8 bytes with 16-bit words (4-byte header), 16 bytes with 32-bit
+ * words (8-byte header).
+ *
+ * Invariants (checked by ff_check):
+ *  - blocks tile [1, end) exactly; w[1] of every block, and of the end
+ *    sentinel at index end, equals the size of the block on its left;
+ *  - the sentinel has size 0 and is used, so no merge runs past the end;
+ *  - no two free blocks are adjacent (free merges both ways at once);
+ *  - the last block, when free, is "top": it is in no list and is carved
+ *    from its front, so a fresh region serves small requests without any
+ *    list work; every other free block is in exactly one list, the one of
+ *    its size class, and the aligned flag of a free block is 0;
+ *  - bit k of map is set iff list k is non-empty; bit w of summary is set
+ *    iff map[w] != 0.
+ *
+ * Size classes. With sl = log2 of the subdivisions per power of two, a
+ * block of n chunks belongs to class (sh << sl) + (n >> sh), where
+ * sh = max(0, msb(n) - sl): one class per size below 2^sl chunks, then 2^sl
+ * classes per octave. Each region picks the largest sl <= OS_MEM_FF_SL_BITS
+ * whose list heads cost at most 1/32 of the region, so small regions get
+ * few classes.
+ *
+ * Allocation of n chunks, O(1): (1) the head of n's own class, if it fits;
+ * (2) else the first non-empty class above it, found with two find-first-set
+ * operations (every block there fits); (3) else top. The block is carved
+ * from its front; the rest goes back to its list (or stays top). A request
+ * fails only if no free block of a class above its own exists, the head of
+ * its own class is too small and top is too small: the largest free block
+ * is then below n * (1 + 2^-sl) chunks.
+ *
+ * Free, O(1): the pointer must be on the chunk grid, in use, and agree with
+ * both neighbours' links (w[1] of the right neighbour, w[0] of the left);
+ * otherwise it is reported and nothing changes. Then it merges with free
+ * neighbours. Lists are only ever relinked through links that were checked
+ * against their neighbours first.
+ */
+#include <string.h>
+
+#include "alg.h"
+#include "bitops.h"
+
+#if OS_MEM_FF_SMALL_HEADER
+typedef os_uint16_t ffw_t;
+#define FFW_MAX     0xFFFFu
+#else
+typedef os_uint32_t ffw_t;
+#define FFW_MAX     0xFFFFFFFFu
+#endif
+
+#define W           ((os_size_t)sizeof(ffw_t))
+#define CH          ((os_size_t)OS_MEM_ALIGN_SIZE)
+#define CH_SHIFT    (CH == 8 ? 3u : CH == 16 ? 4u : CH == 32 ? 5u : CH == 64 ? 6u : CH == 128 ? 7u : 8u)
+#ifdef OS_USING_MEM_TRACE
+#define HDR         (3 * W)
+#else
+#define HDR         (2 * W)
+#endif
+#define MINB        ((4 * W + CH - 1) / CH)     /* chunks in the smallest block */
+#define MAX_CHUNKS  ((os_size_t)(FFW_MAX >> 1)) /* w[0] holds size << 1 */
+#define NONE        ((os_size_t)-1)
+
+struct ff
+{
+    os_uint8_t *base;       /* chunk 0 */
+    os_size_t   maxreq;     /* largest request that can ever fit */
+    os_size_t   end;        /* index of the end sentinel */
+    os_size_t   top;        /* the last block when it is free, else 0 */
+    os_uint32_t summary;    /* bit w: map[w] != 0 */
+    os_uint16_t nclasses;
+    os_uint8_t  sl;         /* log2 of classes per power of two */
+    os_uint8_t  nwords;     /* words in map */
+    os_uint32_t map[];      /* bit k: list k non-empty; the list heads follow */
+};
+
+#define FF(r)       ((struct ff *)OH_REGION_DATA(r))
+#define HEADS(f)    ((ffw_t *)(void *)&(f)->map[(f)->nwords])
+
+/* ---- header access --------------------------------------------------------- */
+
+static inline ffw_t *hd(const struct ff *f, os_size_t c)
+{
+    return (ffw_t *)(void *)(f->base + c * CH);
+}
+
+static inline ffw_t *lk(const struct ff *f, os_size_t c)
+{
+    return hd(f, c) + 2;
+}
+
+static inline os_size_t bsize(const struct ff *f, os_size_t c)
+{
+    return (os_size_t)(hd(f, c)[0] >> 1);
+}
+
+static inline unsigned bused(const struct ff *f, os_size_t c)
+{
+    return (unsigned)(hd(f, c)[0] & 1u);
+}
+
+static inline os_size_t bprev(const struct ff *f, os_size_t c)
+{
+    return (os_size_t)(hd(f, c)[1] >> 1);
+}
+
+static inline void set_size(const struct ff *f, os_size_t c, os_size_t size, unsigned used)
+{
+    hd(f, c)[0] = (ffw_t)((size << 1) | used);
+}
+
+static inline void set_prev(const struct ff *f, os_size_t c, os_size_t prev)
+{
+    hd(f, c)[1] = (ffw_t)(prev << 1);
+}
+
+/* Update the left-size of a block, keeping its aligned flag. */
+static inline void set_prev_keep(const struct ff *f, os_size_t c, os_size_t prev)
+{
+    ffw_t *h = hd(f, c);
+
+    h[1] = (ffw_t)((prev << 1) | (h[1] & 1u));
+}
+
+static inline void *payload(const struct ff *f, os_size_t c)
+{
+    return f->base + c * CH + HDR;
+}
+
+static inline os_size_t chunks_for(os_size_t size)
+{
+    return (size + HDR + CH - 1) >> CH_SHIFT;
+}
+
+/* ---- size classes and lists ------------------------------------------------ */
+
+static inline os_size_t ff_class(os_size_t n, unsigned sl)
+{
+    unsigned fl = oh_msb32((os_uint32_t)n);
+    unsigned sh = fl > sl ? fl - sl : 0u;
+
+    return ((os_size_t)sh << sl) + (n >> sh);
+}
+
+/* First non-empty class >= k, or NONE. Two find-first-set at most. */
+static inline os_size_t ff_next_class(const struct ff *f, os_size_t k)
+{
+    os_size_t w = k >> 5;
+    os_uint32_t bits;
+
+    if (k >= f->nclasses)
+    {
+        return NONE;
+    }
+    bits = f->map[w] & (~(os_uint32_t)0 << (k & 31u));
+    if (bits == 0)
+    {
+        os_uint32_t s = f->summary & (~(os_uint32_t)1 << w);
+
+        if (s == 0)
+        {
+            return NONE;
+        }
+        w = oh_ctz32(s);
+        bits = f->map[w];
+    }
+    return (w << 5) + oh_ctz32(bits);
+}
+
+static void fl_insert(struct ff *f, os_size_t c, os_size_t size)
+{
+    os_size_t k = ff_class(size, f->sl);
+    ffw_t *heads = HEADS(f);
+    os_size_t n = heads[k];
+    ffw_t *l = lk(f, c);
+
+    l[0] = (ffw_t)n;
+    l[1] = 0;
+    if (n != 0)
+    {
+        lk(f, n)[1] = (ffw_t)c;
+    }
+    else
+    {
+        f->map[k >> 5] |= (os_uint32_t)1 << (k & 31u);
+        f->summary |= (os_uint32_t)1 << (k >> 5);
+    }
+    heads[k] = (ffw_t)c;
+}
+
+/* Are the list links of free block c (of the given size) consistent? */
+static int fl_linked(const struct ff *f, os_size_t c, os_size_t size)
+{
+    const ffw_t *l = lk(f, c);
+    os_size_t n = l[0], p = l[1];
+
+    if (n >= f->end || p >= f->end)
+    {
+        return 0;
+    }
+    if (p != 0 ? lk(f, p)[0] != c : HEADS(f)[ff_class(size, f->sl)] != c)
+    {
+        return 0;
+    }
+    return n == 0 || lk(f, n)[1] == c;
+}
+
+/* Unlink free block c; its links must have passed fl_linked(). */
+static void fl_remove(struct ff *f, os_size_t c, os_size_t size)
+{
+    const ffw_t *l = lk(f, c);
+    os_size_t n = l[0], p = l[1];
+
+    if (p != 0)
+    {
+        lk(f, p)[0] = (ffw_t)n;
+    }
+    else
+    {
+        os_size_t k = ff_class(size, f->sl);
+
+        HEADS(f)[k] = (ffw_t)n;
+        if (n == 0)
+        {
+            f->map[k >> 5] &= ~((os_uint32_t)1 << (k & 31u));
+            if (f->map[k >> 5] == 0)
+            {
+                f->summary &= ~((os_uint32_t)1 << (k >> 5));
+            }
+        }
+    }
+    if (n != 0)
+    {
+        lk(f, n)[1] = (ffw_t)p;
+    }
+}
+
+/* Is c a well-formed free block: in range, free, agreeing with its right neighbour? */
+static inline int free_block_ok(const struct ff *f, os_size_t c, os_size_t *size)
+{
+    os_size_t s;
+
+    if (c == 0 || c >= f->end || bused(f, c))
+    {
+        return 0;
+    }
+    s = bsize(f, c);
+    *size = s;
+    return s >= MINB && s <= f->end - c && bprev(f, c + s) == s;
+}
+
+/* Detach free block c from its list or from top. 0 if its links are corrupt. */
+static int detach(struct ff *f, os_size_t c, os_size_t size)
+{
+    if (c == f->top)
+    {
+        f->top = 0;
+        return 1;
+    }
+    if (!fl_linked(f, c, size))
+    {
+        return 0;
+    }
+    fl_remove(f, c, size);
+    return 1;
+}
+
+/* Put free block c (headers already written) in its list, or make it top. */
+static inline void attach(struct ff *f, os_size_t c, os_size_t size)
+{
+    if (c + size == f->end)
+    {
+        f->top = c;
+    }
+    else
+    {
+        fl_insert(f, c, size);
+    }
+}
+
+/* ---- carving and merging --------------------------------------------------- */
+
+/*
+ * Find a free block of at least n chunks and detach it. Returns its index
+ * (and *size) or 0. Reports a corrupt block met on the way.
+ */
+static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size_t *size)
+{
+    os_size_t k = ff_class(n, f->sl);
+    os_size_t c = HEADS(f)[k];
+    os_size_t s = 0;
+
+    if (c != 0 && !free_block_ok(f, c, &s))
+    {
+        oh_fault(r, payload(f, c), OS_ERROR, "free block header overwritten");
+        return 0;
+    }
+    if (c == 0 || s < n)
+    {
+        k = ff_next_class(f, k + 1);
+        if (k != NONE)
+        {
+            c = HEADS(f)[k];
+        }
+        else if (f->top != 0 && bsize(f, f->top) >= n)
+        {
+            c = f->top;
+        }
+        else
+        {
+            return 0;
+        }
+        if (!free_block_ok(f, c, &s) || s < n)
+        {
+            oh_fault(r, payload(f, c), OS_ERROR, "free block header overwritten");
+            return 0;
+        }
+    }
+    if (!detach(f, c, s))
+    {
+        oh_fault(r, payload(f, c), OS_ERROR, "free-list links overwritten");
+        return 0;
+    }
+    *size = s;
+    return c;
+}
+
+/*
+ * Block c of `size` chunks was free and is now detached, and becomes a used
+ * block of n chunks: the rest, if it can hold a block, becomes a free block
+ * on its right (its own right neighbour is used, so it needs no merge).
+ * Returns the chunks the used block keeps. Does not write w[0] of c.
+ */
+static os_size_t split_tail(struct ff *f, os_size_t c, os_size_t size, os_size_t n)
+{
+    os_size_t rest = size - n;
+
+    if (rest < MINB)
+    {
+        return size;
+    }
+    set_size(f, c + n, rest, 0);
+    set_prev(f, c + n, n);
+    set_prev_keep(f, c + size, rest);
+    attach(f, c + n, rest);
+    return n;
+}
+
+static inline void set_used(const struct ff *f, os_size_t c, os_size_t n, os_uint16_t owner)
+{
+    set_size(f, c, n, 1);
+#ifdef OS_USING_MEM_TRACE
+    hd(f, c)[2] = (ffw_t)owner;
+#else
+    (void)owner;
+#endif
+}
+
+/*
+ * Make [c, c + size) a free block and merge it with its free neighbours.
+ * 0 (nothing changed) if a neighbour's list links are corrupt.
+ */
+static int release(struct ff *f, os_size_t c, os_size_t size)
+{
+    os_size_t p = bprev(f, c);
+    os_size_t r = c + size;
+    os_size_t ls = 0, rs = 0;
+
+    if (p != 0 && !bused(f, c - p))
+    {
+        ls = p;
+        if (c - p != f->top && !fl_linked(f, c - p, ls))
+        {
+            return 0;
+        }
+    }
+    if (!bused(f, r))
+    {
+        rs = bsize(f, r);
+        if (r != f->top && !fl_linked(f, r, rs))
+        {
+            return 0;
+        }
+    }
+    set_size(f, c, size, 0);    /* a later free of the same pointer sees "free" */
+    if (ls != 0)
+    {
+        fl_remove(f, c - ls, ls);
+        c -= ls;
+        size += ls;
+    }
+    else
+    {
+        set_prev(f, c, p);      /* free blocks carry no aligned flag */
+    }
+    if (rs != 0)
+    {
+        if (r == f->top)
+        {
+            f->top = 0;
+        }
+        else
+        {
+            fl_remove(f, r, rs);
+        }
+        size += rs;
+    }
+    set_size(f, c, size, 0);
+    set_prev_keep(f, c + size, size);
+    attach(f, c, size);
+    return 1;
+}
+
+/* ---- pointer validation -------------------------------------------------------- */
+
+enum { BLK_OK, BLK_NOT_BLOCK, BLK_FREE, BLK_CORRUPT };
+
+static int locate(const struct ff *f, const void *p, os_size_t *pc, os_size_t *ps)
+{
+    os_size_t off = (os_size_t)((const os_uint8_t *)p - f->base) - HDR;
+    os_size_t c = off >> CH_SHIFT;
+    os_size_t s, prev;
+
+    if ((off & (CH - 1)) != 0 || c - 1 >= f->end - 1)
+    {
+        return BLK_NOT_BLOCK;
+    }
+    if (!bused(f, c))
+    {
+        return BLK_FREE;
+    }
+    s = bsize(f, c);
+    if (s < MINB || s > f->end - c || bprev(f, c + s) != s)
+    {
+        return BLK_CORRUPT;
+    }
+    prev = bprev(f, c);
+    if (prev != 0 && (prev >= c || bsize(f, c - prev) != prev))
+    {
+        return BLK_CORRUPT;
+    }
+    *pc = c;
+    *ps = s;
+    return BLK_OK;
+}
+
+static int locate_or_report(const struct heap_mem *r, const void *p, os_size_t *pc, os_size_t *ps)
+{
+    switch (locate(FF(r), p, pc, ps))
+    {
+    case BLK_OK:
+        return 1;
+    case BLK_NOT_BLOCK:
+        oh_fault(r, p, OS_EINVAL, "free of a pointer that is not a block (interior or foreign)");
+        return 0;
+    case BLK_FREE:
+        oh_fault(r, p, OS_EINVAL, "double free (block is not in use)");
+        return 0;
+    default:
+        oh_fault(r, p, OS_EINVAL, "block header overwritten, or not a block");
+        return 0;
+    }
+}
+
+/* ---- operations ------------------------------------------------------------------ */
+
+static void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner, os_size_t *blk)
+{
+    struct ff *f = FF(r);
+    os_size_t n, c, s;
+
+    if (size > f->maxreq)
+    {
+        return OS_NULL;
+    }
+    n = chunks_for(size);
+    c = take_fit(r, f, n, &s);
+    if (c == 0)
+    {
+        return OS_NULL;
+    }
+    n = split_tail(f, c, s, n);
+    set_used(f, c, n, owner);
+    *blk = n * CH;
+    return payload(f, c);
+}
+
+static void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size,
+                              os_uint16_t owner, os_size_t *blk)
+{
+    struct ff *f = FF(r);
+    os_size_t a = align >> CH_SHIFT;
+    os_size_t n, c, s, gap;
+
+    if (size > f->maxreq || a > f->end)
+    {
+        return OS_NULL;
+    }
+    n = chunks_for(size);
+    if (n + a + MINB - 1 >= f->end)
+    {
+        return OS_NULL;
+    }
+    /* Room for the worst gap in front (a - 1 chunks, or a + MINB - 1 when a
+     * smaller gap could not hold a free block). */
+    c = take_fit(r, f, n + a + MINB - 1, &s);
+    if (c == 0)
+    {
+        return OS_NULL;
+    }
+    gap = ((align - ((os_size_t)(os_ubase_t)payload(f, c) & (align - 1))) & (align - 1)) >> CH_SHIFT;
+    if (gap != 0 && gap < MINB)
+    {
+        gap += a;
+    }
+    if (gap != 0)
+    {
+        /* The front gap becomes a free block; its left neighbour is used. */
+        set_size(f, c, gap, 0);
+        set_prev(f, c + gap, gap);
+        fl_insert(f, c, gap);
+        c += gap;
+        s -= gap;
+    }
+    n = split_tail(f, c, s, n);
+    set_used(f, c, n, owner);
+    hd(f, c)[1] |= 1u;
+    *blk = n * CH;
+    return payload(f, c);
+}
+
+static os_err_t ff_free(struct heap_mem *r, void *p, os_size_t *blk)
+{
+    struct ff *f = FF(r);
+    os_size_t c, s;
+
+    if (!locate_or_report(r, p, &c, &s))
+    {
+        return OS_EINVAL;
+    }
+    if (!release(f, c, s))
+    {
+        oh_fault(r, p, OS_ERROR, "free-list links of a neighbour overwritten");
+        return OS_ERROR;
+    }
+    *blk = s * CH;
+    return OS_EOK;
+}
+
+static os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size,
+                          os_size_t *old_blk, os_size_t *new_blk)
+{
+    struct ff *f = FF(r);
+    os_size_t c, s, n, nx, ns;
+
+    if (!locate_or_report(r, p, &c, &s))
+    {
+        return OS_EINVAL;
+    }
+    *old_blk = s * CH;
+    if (size > f->maxreq)
+    {
+        return OS_ENOMEM;
+    }
+    n = chunks_for(size);
+    if (n <= s)
+    {
+        if (s - n >= MINB)
+        {
+            /* Cut the tail off as a used block, then free it (merging right). */
+            set_size(f, c + n, s - n, 1);
+            set_prev(f, c + n, n);
+            set_prev_keep(f, c + s, s - n);
+            if (!release(f, c + n, s - n))
+            {
+                set_prev_keep(f, c + s, s);
+                oh_fault(r, p, OS_ERROR, "free-list links of a neighbour overwritten");
+                return OS_ERROR;
+            }
+            set_size(f, c, n, 1);
+            s = n;
+        }
+        *new_blk = s * CH;
+        return OS_EOK;
+    }
+    nx = c + s;
+    if (bused(f, nx) || !free_block_ok(f, nx, &ns) || s + ns < n)
+    {
+        return OS_ENOMEM;
+    }
+    if (!detach(f, nx, ns))
+    {
+        oh_fault(r, payload(f, nx), OS_ERROR, "free-list links overwritten");
+        return OS_ERROR;
+    }
+    set_prev_keep(f, nx + ns, s + ns);
+    n = split_tail(f, c, s + ns, n);
+    set_size(f, c, n, 1);
+    *new_blk = n * CH;
+    return OS_EOK;
+}
+
+static void describe(const struct ff *f, os_size_t c, struct os_mem_blk *b)
+{
+    os_size_t s = bsize(f, c);
+
+    b->mem = payload(f, c);
+    b->size = s * CH;
+    b->usable = s * CH - HDR;
+    b->used = (os_uint8_t)bused(f, c);
+    b->aligned = (os_uint8_t)(b->used ? (hd(f, c)[1] & 1u) : 0u);
+#ifdef OS_USING_MEM_TRACE
+    b->owner = b->used ? (os_uint16_t)hd(f, c)[2] : 0;
+#else
+    b->owner = 0;
+#endif
+}
+
+static os_err_t ff_query(const struct heap_mem *r, const void *p, struct os_mem_blk *b)
+{
+    const struct ff *f = FF(r);
+    os_size_t c, s;
+
+    if (locate(f, p, &c, &s) != BLK_OK)
+    {
+        return OS_EINVAL;
+    }
+    describe(f, c, b);
+    return OS_EOK;
+}
+
+static os_err_t ff_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
+{
+    const struct ff *f = FF(r);
+    os_size_t c = 1;
+    struct os_mem_blk b;
+
+    while (c < f->end)
+    {
+        os_size_t s = bsize(f, c);
+
+        if (s < MINB || s > f->end - c)
+        {
+            oh_fault(r, payload(f, c), OS_ERROR, "block size out of range");
+            return OS_ERROR;
+        }
+        describe(f, c, &b);
+        if (fn(r, &b, arg) != 0)
+        {
+            break;
+        }
+        c += s;
+    }
+    return OS_EOK;
+}
+
+static os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
+{
+    const struct ff *f = FF(r);
+    const ffw_t *heads = HEADS(f);
+    os_size_t c = 1, prev = 0, last = 0, nfree = 0, listed = 0, k;
+    os_size_t busy = 0;
+    unsigned prev_free = 0;
+    int bad = 0;
+
+    /* Every block, in address order. */
+    while (c < f->end)
+    {
+        os_size_t s = bsize(f, c);
+        unsigned u = bused(f, c);
+
+        if (s < MINB || s > f->end - c)
+        {
+            oh_fault(r, payload(f, c), OS_ERROR, "check: block size out of range");
+            return OS_ERROR;
+        }
+        if (bprev(f, c) != prev)
+        {
+            oh_fault(r, payload(f, c), OS_ERROR, "check: left-size link does not match the block on the left");
+            bad = 1;
+        }
+        if (!u)
+        {
+            if (prev_free)
+            {
+                oh_fault(r, payload(f, c), OS_ERROR, "check: two adjacent free blocks");
+                bad = 1;
+            }
+            if ((hd(f, c)[1] & 1u) != 0)
+            {
+                oh_fault(r, payload(f, c), OS_ERROR, "check: free block carries the aligned flag");
+                bad = 1;
+            }
+            if (c != f->top)
+            {
+                nfree++;
+            }
+        }
+        else
+        {
+            busy += s * CH;
+        }
+        prev_free = !u;
+        prev = s;
+        last = c;
+        c += s;
+    }
+    if (hd(f, f->end)[0] != 1u || bprev(f, f->end) != prev)
+    {
+        oh_fault(r, f->base + f->end * CH, OS_ERROR, "check: end sentinel overwritten");
+        bad = 1;
+    }
+    if (f->top != 0 ? (f->top != last || bused(f, last)) : (last != 0 && !bused(f, last)))
+    {
+        oh_fault(r, payload(f, last), OS_ERROR, "check: top block does not match the last block");
+        bad = 1;
+    }
+
+    /* Every list: its bitmap bit, every node's header, class and links. */
+    for (k = 0; k < f->nclasses; k++)
+    {
+        unsigned bit = (unsigned)(f->map[k >> 5] >> (k & 31u)) & 1u;
+        os_size_t x = heads[k], p = 0, steps = 0;
+
+        if ((x != 0) != (bit != 0))
+        {
+            oh_fault(r, OS_NULL, OS_ERROR, "check: bitmap bit disagrees with its free list");
+            bad = 1;
+        }
+        while (x != 0)
+        {
+            os_size_t s;
+
+            if (x >= f->end || ++steps > nfree || !free_block_ok(f, x, &s) ||
+                ff_class(s, f->sl) != k || lk(f, x)[1] != p || x == f->top)
+            {
+                oh_fault(r, x < f->end ? payload(f, x) : OS_NULL, OS_ERROR,
+                         "check: free list holds a bad node (links overwritten)");
+                bad = 1;
+                break;
+            }
+            listed++;
+            p = x;
+            x = lk(f, x)[0];
+        }
+    }
+    for (k = 0; k < 32; k++)
+    {
+        unsigned sbit = (unsigned)(f->summary >> k) & 1u;
+        unsigned nonempty = k < f->nwords && f->map[k] != 0;
+
+        if (sbit != nonempty)
+        {
+            oh_fault(r, OS_NULL, OS_ERROR, "check: bitmap summary disagrees with the bitmap");
+            bad = 1;
+        }
+    }
+    if (!bad && listed != nfree)
+    {
+        oh_fault(r, OS_NULL, OS_ERROR, "check: free blocks missing from the free lists");
+        bad = 1;
+    }
+    *used = busy;
+    return bad ? OS_ERROR : OS_EOK;
+}
+
+/* Largest subdivision setting whose list heads cost at most 1/32 of the region. */
+static unsigned pick_sl(os_size_t nchunks)
+{
+    unsigned sl = OS_MEM_FF_SL_BITS;
+
+    while (sl > 0 && (ff_class(nchunks, sl) + 1) * W * 32 > nchunks * CH)
+    {
+        sl--;
+    }
+    return sl;
+}
+
+static os_size_t ff_init(struct heap_mem *r)
+{
+    struct ff *f = FF(r);
+    os_uint8_t *data = (os_uint8_t *)f;
+    os_size_t room = (os_size_t)(r->end - data);
+    os_size_t est, ncls, nwords;
+    os_uint8_t *first;
+    unsigned sl;
+
+    if (room < sizeof(struct ff) + 4 * W + 4 * CH)
+    {
+        return 0;
+    }
+    est = room / CH;
+    if (est > MAX_CHUNKS)
+    {
+        est = MAX_CHUNKS;
+    }
+    sl = pick_sl(est);
+    ncls = ff_class(est, sl) + 1;
+    nwords = (ncls + 31) / 32;
+    /* The first block's payload is the first CH-aligned address after the control data. */
+    first = data + sizeof(struct ff) + nwords * sizeof(os_uint32_t) + ncls * W + HDR;
+    first += (CH - ((os_size_t)(os_ubase_t)first & (CH - 1))) & (CH - 1);
+    if (first >= r->end || (os_size_t)(r->end - first) < 2 * W + MINB * CH)
+    {
+        return 0;
+    }
+    f->base = first - HDR - CH;
+    f->end = ((os_size_t)(r->end - f->base) - 2 * W) / CH;   /* room for the sentinel header */
+    if (f->end > MAX_CHUNKS)
+    {
+        f->end = MAX_CHUNKS;
+    }
+    if (f->end < 1 + MINB)
+    {
+        return 0;
+    }
+    f->top = 1;
+    f->sl = (os_uint8_t)sl;
+    f->nclasses = (os_uint16_t)ncls;
+    f->nwords = (os_uint8_t)nwords;
+    f->summary = 0;
+    f->maxreq = (f->end - 1) * CH - HDR;
+    memset(f->map, 0, nwords * sizeof(os_uint32_t) + ncls * W);
+    set_size(f, 1, f->end - 1, 0);
+    set_prev(f, 1, 0);
+    set_size(f, f->end, 0, 1);
+    set_prev(f, f->end, f->end - 1);
+    return (f->end - 1) * CH;
+}
+
+const struct os_mem_ops oh_firstfit_ops = {
+    "firstfit",
+    MAX_CHUNKS * CH,
+    ff_init,
+    ff_alloc,
+    ff_aligned_alloc,
+    ff_free,
+    ff_resize,
+    ff_query,
+    ff_walk,
+    ff_check,
+};

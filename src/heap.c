@@ -1,0 +1,449 @@
+/*
+ * heap.c - the public heap API. This layer owns the policy: argument
+ * checks (size 0, sizes near SIZE_MAX, alignment), the interrupt-context
+ * check, locking, region choice, statistics, the owner tag for the trace,
+ * and reports. Algorithms below it only manage the blocks of one region.
+ */
+#include <string.h>
+
+#include "region.h"
+#include "report.h"
+#include "port.h"
+
+#ifdef OS_USING_MEM_TRACE
+#define OWNER() os_port_task_id()
+#else
+#define OWNER() ((os_uint16_t)0)
+#endif
+
+static inline int heap_ok(const os_memheap_t *heap)
+{
+    return heap != OS_NULL && heap->object_inited == OH_HEAP_INITED;
+}
+
+/* Refuse a call on a bad heap object or from an interrupt; report why. */
+static OH_NOINLINE int refuse(const os_memheap_t *heap, const char *what)
+{
+    if (!heap_ok(heap))
+    {
+        oh_report(OS_NULL, heap, OS_EINVAL, "%s on a heap object that is not initialised", what);
+    }
+    else
+    {
+        oh_report(heap, OS_NULL, OS_EPERM, "%s called from an interrupt handler", what);
+    }
+    return 1;
+}
+
+#define REFUSED(heap, what) (OH_UNLIKELY(!heap_ok(heap) || os_port_in_isr()) && refuse(heap, what))
+
+static inline void account_alloc(os_memheap_t *heap, os_size_t blk)
+{
+    heap->mem_used += blk;
+    if (heap->mem_used > heap->mem_maxused)
+    {
+        heap->mem_maxused = heap->mem_used;
+    }
+}
+
+static inline int is_pow2(os_size_t x)
+{
+    return x != 0 && (x & (x - 1)) == 0;
+}
+
+static inline void *alloc_in(os_memheap_t *heap, struct heap_mem *r, os_size_t align,
+                             os_size_t size, os_uint16_t owner)
+{
+    os_size_t blk = 0;
+    void *p = (align == 0) ? r->ops->alloc(r, size, owner, &blk)
+                           : r->ops->aligned_alloc(r, align, size, owner, &blk);
+
+    if (p != OS_NULL)
+    {
+        account_alloc(heap, blk);
+    }
+    return p;
+}
+
+/*
+ * Allocate from `first` (when not OS_NULL), then from the other regions in
+ * the order they were added. align 0 means the default. Heap lock held.
+ */
+static void *alloc_locked(os_memheap_t *heap, struct heap_mem *first, os_size_t align,
+                          os_size_t size, os_uint16_t owner)
+{
+    struct heap_mem *r;
+    void *p = OS_NULL;
+
+    if (first != OS_NULL && (p = alloc_in(heap, first, align, size, owner)) != OS_NULL)
+    {
+        return p;
+    }
+    for (r = heap->h_mem; r != OS_NULL; r = r->next)
+    {
+        if (r != first && (p = alloc_in(heap, r, align, size, owner)) != OS_NULL)
+        {
+            break;
+        }
+    }
+    return p;
+}
+
+os_err_t os_memheap_init(os_memheap_t *heap, const char *name)
+{
+    if (heap == OS_NULL || name == OS_NULL)
+    {
+        oh_report(OS_NULL, heap, OS_EINVAL, "init with a null heap or name");
+        return OS_EINVAL;
+    }
+    if (oh_heap_register(heap, name) != OS_EOK)
+    {
+        oh_report(heap, heap, OS_EINVAL, "init of a heap that is already initialised");
+        return OS_EINVAL;
+    }
+    return OS_EOK;
+}
+
+os_err_t os_memheap_deinit(os_memheap_t *heap)
+{
+    os_err_t err;
+
+    if (REFUSED(heap, "deinit"))
+    {
+        return OS_EINVAL;
+    }
+    err = oh_heap_unregister(heap);
+    if (err == OS_EBUSY)
+    {
+        oh_report(heap, OS_NULL, err, "deinit while regions of other heaps live in its blocks");
+    }
+    return err;
+}
+
+os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, enum os_mem_alg alg)
+{
+    if (REFUSED(heap, "add"))
+    {
+        return OS_EINVAL;
+    }
+    return oh_region_add(heap, start_addr, size, alg);
+}
+
+void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
+{
+    os_uint16_t owner;
+    os_ubase_t st;
+    void *p;
+
+    if (REFUSED(heap, "alloc") || OH_UNLIKELY(size - 1 >= OH_MAX_REQUEST))
+    {
+        return OS_NULL;     /* size 0, or too large for any region */
+    }
+    owner = OWNER();
+    st = os_port_lock(&heap->lock);
+    p = alloc_locked(heap, OS_NULL, 0, size, owner);
+    os_port_unlock(&heap->lock, st);
+    return p;
+}
+
+void *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t size)
+{
+    os_uint16_t owner;
+    os_ubase_t st;
+    void *p;
+
+    if (align <= OS_MEM_ALIGN_SIZE && (align == 0 || is_pow2(align)))
+    {
+        return os_memheap_alloc(heap, size);
+    }
+    if (REFUSED(heap, "aligned alloc"))
+    {
+        return OS_NULL;
+    }
+    if (!is_pow2(align))
+    {
+        oh_report(heap, OS_NULL, OS_EINVAL, "alignment %zu is not a power of two", align);
+        return OS_NULL;
+    }
+    if (size - 1 >= OH_MAX_REQUEST || align >= OH_MAX_REQUEST)
+    {
+        return OS_NULL;
+    }
+    owner = OWNER();
+    st = os_port_lock(&heap->lock);
+    p = alloc_locked(heap, OS_NULL, align, size, owner);
+    os_port_unlock(&heap->lock, st);
+    return p;
+}
+
+/*
+ * The region holding ptr, or OS_NULL after reporting a foreign pointer.
+ * Heap lock held; with regions of other heaps nested in this one, the
+ * global lock too.
+ */
+static struct heap_mem *owner_region(os_memheap_t *heap, const void *ptr, const char *what)
+{
+    struct heap_mem *r = oh_region_of(heap, ptr);
+
+    if (r == OS_NULL || (heap->hosted != OS_NULL && oh_hosted_at(heap, ptr) != OS_NULL))
+    {
+        oh_report(heap, ptr, OS_EINVAL, "%s of %p, which is not in this heap", what, ptr);
+        return OS_NULL;
+    }
+    return r;
+}
+
+/*
+ * Take the heap lock; while other heaps' regions are nested in this heap,
+ * take the global lock first (their lists may change under it). Returns
+ * whether the global lock is held.
+ */
+static int lock_heap(os_memheap_t *heap, os_ubase_t *st, os_ubase_t *gst)
+{
+    *st = os_port_lock(&heap->lock);
+    if (OH_LIKELY(heap->hosted == OS_NULL))
+    {
+        return 0;
+    }
+    os_port_unlock(&heap->lock, *st);
+    *gst = os_port_lock(&oh_global_lock);
+    *st = os_port_lock(&heap->lock);
+    return 1;
+}
+
+static void unlock_heap(os_memheap_t *heap, os_ubase_t st, os_ubase_t gst, int global)
+{
+    os_port_unlock(&heap->lock, st);
+    if (global)
+    {
+        os_port_unlock(&oh_global_lock, gst);
+    }
+}
+
+void os_memheap_free(os_memheap_t *heap, void *ptr)
+{
+    struct heap_mem *r;
+    os_ubase_t st, gst = 0;
+    os_size_t blk = 0;
+    int global;
+
+    if (ptr == OS_NULL || REFUSED(heap, "free"))
+    {
+        return;
+    }
+    global = lock_heap(heap, &st, &gst);
+    r = owner_region(heap, ptr, "free");
+    if (r != OS_NULL)
+    {
+        if (OH_UNLIKELY(global))
+        {
+            struct os_mem_blk b;
+
+            if (r->ops->query(r, ptr, &b) == OS_EOK)
+            {
+                oh_detach_hosted(heap, b.mem, b.usable);
+            }
+        }
+        if (r->ops->free(r, ptr, &blk) == OS_EOK)
+        {
+            heap->mem_used -= blk;
+        }
+    }
+    unlock_heap(heap, st, gst, global);
+}
+
+void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
+{
+    struct heap_mem *r;
+    struct os_mem_blk b;
+    os_size_t old_blk = 0, new_blk = 0;
+    os_ubase_t st, gst = 0;
+    os_uint16_t owner;
+    void *p = OS_NULL;
+    int global;
+    os_err_t err;
+
+    if (ptr == OS_NULL)
+    {
+        return os_memheap_alloc(heap, size);
+    }
+    if (size == 0)
+    {
+        os_memheap_free(heap, ptr);
+        return OS_NULL;
+    }
+    if (REFUSED(heap, "realloc"))
+    {
+        return OS_NULL;
+    }
+    owner = OWNER();
+    global = lock_heap(heap, &st, &gst);
+    r = owner_region(heap, ptr, "realloc");
+    if (r == OS_NULL)
+    {
+        goto out;
+    }
+    if (OH_UNLIKELY(global) && r->ops->query(r, ptr, &b) == OS_EOK)
+    {
+        struct heap_mem *n;
+
+        for (n = heap->hosted; n != OS_NULL; n = n->host_next)
+        {
+            if (n->start >= (os_uint8_t *)b.mem && n->end <= (os_uint8_t *)b.mem + b.usable)
+            {
+                oh_report(heap, ptr, OS_EBUSY, "realloc of %p, which holds a region of heap '%s'",
+                          ptr, n->heap->name);
+                goto out;
+            }
+        }
+    }
+    if (size >= OH_MAX_REQUEST)
+    {
+        goto out;
+    }
+    err = r->ops->resize(r, ptr, size, &old_blk, &new_blk);
+    if (err == OS_EOK)
+    {
+        heap->mem_used -= old_blk;
+        account_alloc(heap, new_blk);
+        p = ptr;
+        goto out;
+    }
+    if (err != OS_ENOMEM || r->ops->query(r, ptr, &b) != OS_EOK)
+    {
+        goto out;
+    }
+    /* Move: own region first, keeping the alignment of an aligned block. */
+    p = alloc_locked(heap, r, b.aligned ? ((os_ubase_t)ptr & (0u - (os_ubase_t)ptr)) : 0, size, owner);
+    if (p != OS_NULL)
+    {
+        memcpy(p, ptr, b.usable < size ? b.usable : size);
+        if (r->ops->free(r, ptr, &old_blk) == OS_EOK)
+        {
+            heap->mem_used -= old_blk;
+        }
+    }
+out:
+    unlock_heap(heap, st, gst, global);
+    return p;
+}
+
+os_size_t os_memheap_usable_size(os_memheap_t *heap, void *ptr)
+{
+    struct heap_mem *r;
+    struct os_mem_blk b;
+    os_size_t n = 0;
+    os_ubase_t st;
+
+    if (ptr == OS_NULL || REFUSED(heap, "usable size"))
+    {
+        return 0;
+    }
+    st = os_port_lock(&heap->lock);
+    r = oh_region_of(heap, ptr);
+    if (r != OS_NULL && r->ops->query(r, ptr, &b) == OS_EOK)
+    {
+        n = b.usable;
+    }
+    os_port_unlock(&heap->lock, st);
+    return n;
+}
+
+void os_memheap_info(os_memheap_t *heap, os_meminfo_t *info)
+{
+    os_ubase_t st;
+
+    if (info == OS_NULL || REFUSED(heap, "info"))
+    {
+        if (info != OS_NULL)
+        {
+            memset(info, 0, sizeof(*info));
+        }
+        return;
+    }
+    st = os_port_lock(&heap->lock);
+    info->mem_total = heap->mem_total;
+    info->mem_used = heap->mem_used;
+    info->mem_maxused = heap->mem_maxused;
+    os_port_unlock(&heap->lock, st);
+}
+
+os_err_t os_memheap_check(os_memheap_t *heap)
+{
+    struct heap_mem *r;
+    os_size_t used = 0, total = 0;
+    os_err_t err = OS_EOK;
+    os_ubase_t st;
+
+    if (REFUSED(heap, "check"))
+    {
+        return OS_EINVAL;
+    }
+    st = os_port_lock(&heap->lock);
+    for (r = heap->h_mem; r != OS_NULL; r = r->next)
+    {
+        os_size_t u = 0;
+
+        if (r->ops->check(r, &u) != OS_EOK)
+        {
+            err = OS_ERROR;
+        }
+        used += u;
+        total += r->total;
+    }
+    if (err == OS_EOK && (used != heap->mem_used || total != heap->mem_total ||
+                          heap->mem_maxused < heap->mem_used || used > total))
+    {
+        oh_report(heap, OS_NULL, OS_ERROR,
+                  "check: statistics say total %zu used %zu peak %zu, blocks say total %zu used %zu",
+                  heap->mem_total, heap->mem_used, heap->mem_maxused, total, used);
+        err = OS_ERROR;
+    }
+    os_port_unlock(&heap->lock, st);
+    return err;
+}
+
+static int trace_block(const struct heap_mem *r, const struct os_mem_blk *b, void *arg)
+{
+    (void)r;
+    (void)arg;
+    if (b->used)
+    {
+#ifdef OS_USING_MEM_TRACE
+        oh_print("  used  %p %10zu  %s\n", b->mem, b->usable, os_port_task_name(b->owner));
+#else
+        oh_print("  used  %p %10zu  -\n", b->mem, b->usable);
+#endif
+    }
+    else
+    {
+        oh_print("  free  %p %10zu\n", b->mem, b->usable);
+    }
+    return 0;
+}
+
+os_err_t os_memheap_trace(os_memheap_t *heap)
+{
+    struct heap_mem *r;
+    os_err_t err = OS_EOK;
+    os_ubase_t st;
+
+    if (REFUSED(heap, "trace"))
+    {
+        return OS_EINVAL;
+    }
+    st = os_port_lock(&heap->lock);
+    oh_print("heap '%s': total %zu, used %zu, max used %zu\n",
+             heap->name, heap->mem_total, heap->mem_used, heap->mem_maxused);
+    for (r = heap->h_mem; r != OS_NULL; r = r->next)
+    {
+        oh_print(" region %p..%p (%s, %zu bytes for blocks)\n  state address    usable bytes  task\n",
+                 (void *)r->start, (void *)r->end, r->ops->name, r->total);
+        if (r->ops->walk(r, trace_block, OS_NULL) != OS_EOK)
+        {
+            err = OS_ERROR;
+        }
+    }
+    os_port_unlock(&heap->lock, st);
+    return err;
+}

@@ -1,0 +1,64 @@
+/*
+ * oh_config.h - configuration seen by the library's sources: the user's
+ * oneos_config.h, defaults for what it leaves out, and checks that refuse
+ * impossible combinations at compile time.
+ */
+#ifndef ONEHEAP_OH_CONFIG_H
+#define ONEHEAP_OH_CONFIG_H
+
+#include <oneos_config.h>
+#include <os_types.h>
+#include <os_errno.h>
+#include <os_memory.h>
+
+#if !defined(OS_USING_ALG_FIRSTFIT) && !defined(OS_USING_ALG_BUDDY)
+#error "oneheap: enable at least one algorithm (OS_USING_ALG_FIRSTFIT or OS_USING_ALG_BUDDY)"
+#endif
+
+#ifndef OS_MEM_ALIGN_SIZE
+#define OS_MEM_ALIGN_SIZE 8
+#endif
+#if OS_MEM_ALIGN_SIZE < 8 || (OS_MEM_ALIGN_SIZE & (OS_MEM_ALIGN_SIZE - 1)) != 0 || OS_MEM_ALIGN_SIZE > 256
+#error "oneheap: OS_MEM_ALIGN_SIZE must be a power of two from 8 to 256"
+#endif
+
+#ifndef OS_MEM_FF_SL_BITS
+#define OS_MEM_FF_SL_BITS 5
+#endif
+#if OS_MEM_FF_SL_BITS < 0 || OS_MEM_FF_SL_BITS > 5
+#error "oneheap: OS_MEM_FF_SL_BITS must be 0..5"
+#endif
+
+/* First-fit header words: 16-bit (4-byte header, regions <= 256 KiB) or 32-bit. */
+#ifndef OS_MEM_FF_SMALL_HEADER
+#if UINTPTR_MAX <= 0xFFFFFFFFu
+#define OS_MEM_FF_SMALL_HEADER 1
+#else
+#define OS_MEM_FF_SMALL_HEADER 0
+#endif
+#endif
+
+#ifndef OS_MEM_ERROR_ASSERT
+#define OS_MEM_ERROR_ASSERT 0
+#endif
+
+#if !defined(OS_MEM_PORT_POSIX) && !defined(OS_MEM_PORT_BAREMETAL)
+#define OS_MEM_PORT_BAREMETAL
+#endif
+
+/* Largest request the core passes on: no size arithmetic can overflow below it. */
+#define OH_MAX_REQUEST  (OS_SIZE_MAX / 4)
+
+#define OH_HEAP_INITED  0x55u
+
+#if defined(__GNUC__) || defined(__clang__)
+#define OH_LIKELY(x)    __builtin_expect(!!(x), 1)
+#define OH_UNLIKELY(x)  __builtin_expect(!!(x), 0)
+#define OH_NOINLINE     __attribute__((noinline))
+#else
+#define OH_LIKELY(x)    (x)
+#define OH_UNLIKELY(x)  (x)
+#define OH_NOINLINE
+#endif
+
+#endif /* ONEHEAP_OH_CONFIG_H */

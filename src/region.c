@@ -1,0 +1,350 @@
+/*
+ * region.c - the region table; see region.h.
+ */
+#include <string.h>
+
+#include "region.h"
+#include "report.h"
+#include "port.h"
+
+/* The registry: one entry per algorithm, in the order of enum os_mem_alg. */
+static const struct os_mem_ops *const registry[] = {
+#ifdef OS_USING_ALG_FIRSTFIT
+    &oh_firstfit_ops,
+#endif
+#ifdef OS_USING_ALG_BUDDY
+    &oh_buddy_ops,
+#endif
+};
+
+#define REGISTRY_SIZE (sizeof(registry) / sizeof(registry[0]))
+
+os_ubase_t oh_global_lock;
+static os_list_node_t heaps = { &heaps, &heaps };
+
+const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg)
+{
+    unsigned a = (unsigned)alg;
+
+    if (a == (unsigned)OS_MEM_ALG_DEFAULT)
+    {
+        return registry[0];
+    }
+    return a < REGISTRY_SIZE ? registry[a] : OS_NULL;
+}
+
+#define HEAP_OF(node) ((os_memheap_t *)(void *)((char *)(node) - offsetof(os_memheap_t, resource_node)))
+
+os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
+{
+    os_size_t n = strlen(name);
+    os_ubase_t st;
+
+    if (n > OS_NAME_MAX)
+    {
+        n = OS_NAME_MAX;
+    }
+    st = os_port_lock(&oh_global_lock);
+    if (heap->object_inited == OH_HEAP_INITED)
+    {
+        os_port_unlock(&oh_global_lock, st);
+        return OS_EINVAL;
+    }
+    memcpy(heap->name, name, n);
+    heap->name[n] = '\0';
+    heap->h_mem = OS_NULL;
+    heap->mem_total = 0;
+    heap->mem_used = 0;
+    heap->mem_maxused = 0;
+    heap->hosted = OS_NULL;
+    os_port_lock_init(&heap->lock);
+    heap->resource_node.next = &heaps;
+    heap->resource_node.prev = heaps.prev;
+    heaps.prev->next = &heap->resource_node;
+    heaps.prev = &heap->resource_node;
+    heap->object_inited = OH_HEAP_INITED;
+    os_port_unlock(&oh_global_lock, st);
+    return OS_EOK;
+}
+
+/* Unlink region r from the list of its host heap (global lock held). */
+static void unhost(struct heap_mem *r)
+{
+    struct heap_mem **pp;
+    os_ubase_t st = os_port_lock(&r->host->lock);
+
+    for (pp = &r->host->hosted; *pp != OS_NULL; pp = &(*pp)->host_next)
+    {
+        if (*pp == r)
+        {
+            *pp = r->host_next;
+            break;
+        }
+    }
+    os_port_unlock(&r->host->lock, st);
+    r->host = OS_NULL;
+}
+
+os_err_t oh_heap_unregister(os_memheap_t *heap)
+{
+    os_ubase_t st = os_port_lock(&oh_global_lock);
+    struct heap_mem *r;
+
+    if (heap->object_inited != OH_HEAP_INITED)
+    {
+        os_port_unlock(&oh_global_lock, st);
+        return OS_EINVAL;
+    }
+    if (heap->hosted != OS_NULL)
+    {
+        os_port_unlock(&oh_global_lock, st);
+        return OS_EBUSY;
+    }
+    for (r = heap->h_mem; r != OS_NULL; r = r->next)
+    {
+        if (r->host != OS_NULL)
+        {
+            unhost(r);
+        }
+    }
+    heap->resource_node.prev->next = heap->resource_node.next;
+    heap->resource_node.next->prev = heap->resource_node.prev;
+    heap->resource_node.next = heap->resource_node.prev = &heap->resource_node;
+    heap->h_mem = OS_NULL;
+    heap->object_inited = 0;
+    os_port_unlock(&oh_global_lock, st);
+    return OS_EOK;
+}
+
+/* ---- the overlap rule ------------------------------------------------------ */
+
+struct span
+{
+    const os_uint8_t *lo, *hi;
+    int inside_used;
+};
+
+static int find_holder(const struct heap_mem *r, const struct os_mem_blk *b, void *arg)
+{
+    struct span *sp = arg;
+    const os_uint8_t *mem = b->mem;
+
+    (void)r;
+    if (sp->lo >= mem && sp->lo < mem + b->usable)
+    {
+        sp->inside_used = b->used && sp->hi <= mem + b->usable;
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * May [lo, hi) be added to heap? OS_EOK with *host set to the heap whose
+ * allocated block holds it (or OS_NULL); OS_EINVAL on any other overlap.
+ * Global lock held.
+ */
+static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, const os_uint8_t *hi,
+                              os_memheap_t **host)
+{
+    const os_list_node_t *n;
+    os_size_t host_span = OS_SIZE_MAX;
+
+    *host = OS_NULL;
+    for (n = heaps.next; n != &heaps; n = n->next)
+    {
+        os_memheap_t *h = HEAP_OF(n);
+        struct heap_mem *r;
+
+        for (r = h->h_mem; r != OS_NULL; r = r->next)
+        {
+            struct span sp = { lo, hi, 0 };
+            os_ubase_t st;
+
+            if (hi <= r->start || lo >= r->end)
+            {
+                continue;
+            }
+            if (h == heap || lo < r->start || hi > r->end)
+            {
+                return OS_EINVAL;
+            }
+            st = os_port_lock(&h->lock);
+            (void)r->ops->walk(r, find_holder, &sp);
+            os_port_unlock(&h->lock, st);
+            if (!sp.inside_used)
+            {
+                return OS_EINVAL;
+            }
+            /* Nested several deep: the innermost region's heap is the host. */
+            if ((os_size_t)(r->end - r->start) < host_span)
+            {
+                host_span = (os_size_t)(r->end - r->start);
+                *host = h;
+            }
+        }
+    }
+    return OS_EOK;
+}
+
+/* ---- adding regions ------------------------------------------------------------ */
+
+/* Lay a region over [lo, hi): returns it, or OS_NULL if it is too small. */
+static struct heap_mem *region_init(os_memheap_t *heap, const struct os_mem_ops *ops,
+                                    os_uint8_t *lo, os_uint8_t *hi)
+{
+    os_size_t pad = (sizeof(void *) - ((os_size_t)(os_ubase_t)lo & (sizeof(void *) - 1))) & (sizeof(void *) - 1);
+    struct heap_mem *r;
+
+    if ((os_size_t)(hi - lo) < pad + OH_REGION_HDR_SIZE + 4 * sizeof(void *))
+    {
+        return OS_NULL;
+    }
+    r = (struct heap_mem *)(void *)(lo + pad);
+    r->next = OS_NULL;
+    r->ops = ops;
+    r->start = lo;
+    r->end = hi;
+    r->heap = heap;
+    r->host = OS_NULL;
+    r->host_next = OS_NULL;
+    r->total = ops->init(r);
+    return r->total != 0 ? r : OS_NULL;
+}
+
+static void region_link(os_memheap_t *heap, struct heap_mem *r, os_memheap_t *host)
+{
+    struct heap_mem **pp;
+    os_ubase_t st;
+
+    if (host != OS_NULL)
+    {
+        st = os_port_lock(&host->lock);
+        r->host = host;
+        r->host_next = host->hosted;
+        host->hosted = r;
+        os_port_unlock(&host->lock, st);
+    }
+    st = os_port_lock(&heap->lock);
+    for (pp = &heap->h_mem; *pp != OS_NULL; pp = &(*pp)->next)
+    {
+    }
+    *pp = r;
+    heap->mem_total += r->total;
+    os_port_unlock(&heap->lock, st);
+}
+
+os_err_t oh_region_add(os_memheap_t *heap, void *start, os_size_t size, enum os_mem_alg alg)
+{
+    const struct os_mem_ops *ops = oh_alg_ops(alg);
+    os_uint8_t *lo = start;
+    os_uint8_t *hi;
+    os_memheap_t *host;
+    os_err_t err;
+    os_ubase_t st;
+
+    if (ops == OS_NULL)
+    {
+        oh_report(heap, start, OS_EINVAL, "unknown or compiled-out algorithm %u", (unsigned)alg);
+        return OS_EINVAL;
+    }
+    if (start == OS_NULL || size > OS_SIZE_MAX - (os_size_t)(os_ubase_t)start)
+    {
+        oh_report(heap, start, OS_EINVAL, "region %p of %zu bytes is not a valid address range", start, size);
+        return OS_EINVAL;
+    }
+    hi = lo + size;
+    st = os_port_lock(&oh_global_lock);
+    err = overlap_check(heap, lo, hi, &host);
+    if (err != OS_EOK)
+    {
+        os_port_unlock(&oh_global_lock, st);
+        oh_report(heap, start, err, "region %p..%p overlaps a region of a heap", (void *)lo, (void *)hi);
+        return err;
+    }
+    /* A region above the algorithm's limit is managed as several pieces. */
+    err = OS_ENOMEM;
+    while (lo < hi)
+    {
+        os_uint8_t *piece_end = ((os_size_t)(hi - lo) > ops->max_region) ? lo + ops->max_region : hi;
+        struct heap_mem *r = region_init(heap, ops, lo, piece_end);
+
+        if (r == OS_NULL)
+        {
+            break;  /* only the first piece can be too small to matter */
+        }
+        region_link(heap, r, host);
+        err = OS_EOK;
+        lo = piece_end;
+    }
+    os_port_unlock(&oh_global_lock, st);
+    if (err != OS_EOK)
+    {
+        oh_report(heap, start, err, "region %p of %zu bytes is too small for the control data and one block",
+                  start, size);
+    }
+    return err;
+}
+
+/* ---- nested heaps ------------------------------------------------------------ */
+
+struct heap_mem *oh_hosted_at(const os_memheap_t *heap, const void *p)
+{
+    struct heap_mem *r;
+
+    /* The block that holds a nested region may start exactly where the
+     * region does; no block of the nested heap can (its control data is there). */
+    for (r = heap->hosted; r != OS_NULL; r = r->host_next)
+    {
+        if ((const os_uint8_t *)p > r->start && (const os_uint8_t *)p < r->end)
+        {
+            return r;
+        }
+    }
+    return OS_NULL;
+}
+
+static int sum_used(const struct heap_mem *r, const struct os_mem_blk *b, void *arg)
+{
+    (void)r;
+    if (b->used)
+    {
+        *(os_size_t *)arg += b->size;
+    }
+    return 0;
+}
+
+void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
+{
+    const os_uint8_t *lo = mem;
+    struct heap_mem **pp = &heap->hosted;
+
+    while (*pp != OS_NULL)
+    {
+        struct heap_mem *r = *pp;
+        os_memheap_t *owner = r->heap;
+        struct heap_mem **qq;
+        os_size_t used = 0;
+        os_ubase_t st;
+
+        if (r->start < lo || r->end > lo + len)
+        {
+            pp = &r->host_next;
+            continue;
+        }
+        /* The nested heap loses this region and whatever it held. */
+        *pp = r->host_next;
+        st = os_port_lock(&owner->lock);
+        for (qq = &owner->h_mem; *qq != OS_NULL; qq = &(*qq)->next)
+        {
+            if (*qq == r)
+            {
+                *qq = r->next;
+                break;
+            }
+        }
+        (void)r->ops->walk(r, sum_used, &used);
+        owner->mem_total -= r->total;
+        owner->mem_used -= used < owner->mem_used ? used : owner->mem_used;
+        os_port_unlock(&owner->lock, st);
+    }
+}

@@ -1,0 +1,46 @@
+/*
+ * region.h - the region table: the algorithm registry, the global list of
+ * heaps, adding and removing regions under the overlap rule, and finding the
+ * region that holds a pointer.
+ *
+ * Locking: the global lock protects the list of heaps, every heap's region
+ * list and every "hosted" list against change; a heap's own lock protects
+ * its blocks and statistics. A path that needs several locks takes the
+ * global lock first; the hot paths take only one heap lock.
+ */
+#ifndef ONEHEAP_REGION_H
+#define ONEHEAP_REGION_H
+
+#include "alg/alg.h"
+
+extern os_ubase_t oh_global_lock;
+
+/* The ops of an algorithm, or OS_NULL if it is unknown or compiled out. */
+const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg);
+
+/* The region of heap holding p, or OS_NULL. O(R). Heap lock held. */
+static inline struct heap_mem *oh_region_of(const os_memheap_t *heap, const void *p)
+{
+    struct heap_mem *r;
+
+    for (r = heap->h_mem; r != OS_NULL; r = r->next)
+    {
+        if ((const os_uint8_t *)p >= r->start && (const os_uint8_t *)p < r->end)
+        {
+            return r;
+        }
+    }
+    return OS_NULL;
+}
+
+/* A region of another heap nested inside heap's blocks that holds p, or OS_NULL. */
+struct heap_mem *oh_hosted_at(const os_memheap_t *heap, const void *p);
+
+/* Remove the regions of other heaps that live inside [mem, mem + len). Global and heap locks held. */
+void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len);
+
+os_err_t oh_heap_register(os_memheap_t *heap, const char *name);
+os_err_t oh_heap_unregister(os_memheap_t *heap);
+os_err_t oh_region_add(os_memheap_t *heap, void *start, os_size_t size, enum os_mem_alg alg);
+
+#endif

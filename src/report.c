@@ -1,0 +1,49 @@
+/* report.c - error hook and log output; see report.h. */
+#include <stdarg.h>
+#include "report.h"
+#include "fmt.h"
+#include "port.h"
+
+static os_mem_error_hook_t error_hook;
+
+void os_mem_set_error_hook(os_mem_error_hook_t hook)
+{
+    __atomic_store_n(&error_hook, hook, __ATOMIC_RELEASE);
+}
+
+void oh_report(const os_memheap_t *heap, const void *addr, os_err_t code, const char *fmt, ...)
+{
+    char msg[192];
+    const char *name = (heap != OS_NULL) ? heap->name : "-";
+    os_size_t n = oh_snprintf(msg, sizeof(msg), "heap '%s': ", name);
+    os_mem_error_hook_t hook = __atomic_load_n(&error_hook, __ATOMIC_ACQUIRE);
+    va_list ap;
+
+    va_start(ap, fmt);
+    (void)oh_vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
+    va_end(ap);
+    if (hook == OS_NULL)
+    {
+        hook = os_port_error;
+    }
+    hook(name, addr, code, msg);
+#if OS_MEM_ERROR_ASSERT
+    os_port_assert_fail(msg);
+#endif
+}
+
+void oh_fault(const struct heap_mem *r, const void *addr, os_err_t code, const char *what)
+{
+    oh_report(r->heap, addr, code, "region %p: %s at %p", (void *)r->start, what, addr);
+}
+
+void oh_print(const char *fmt, ...)
+{
+    char line[160];
+    va_list ap;
+
+    va_start(ap, fmt);
+    (void)oh_vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    os_port_puts(line);
+}

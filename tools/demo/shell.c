@@ -1,0 +1,183 @@
+/*
+ * shell.c - oneheap-sh, the OneOS shell experience on a PC.
+ *
+ * The system heap is a static 128 KiB array managed by first-fit, like the
+ * free SRAM of a small microcontroller. Commands come from SH_CMD_EXPORT in
+ * any linked file; they are read from -c "cmd; cmd" or from standard input
+ * (a prompt "sh>" is shown; piped commands are echoed after it).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <os_memory.h>
+#include <dlog.h>
+#include <shell.h>
+
+#define SYS_HEAP_SIZE (128u * 1024u)
+#define MAX_ARGS      16
+
+static _Alignas(16) os_uint8_t sys_heap_mem[SYS_HEAP_SIZE];
+static struct sh_cmd *commands;
+
+void sh_register(struct sh_cmd *cmd)
+{
+    struct sh_cmd **pp = &commands;
+
+    /* Keep the list sorted by name, so help is stable. */
+    while (*pp != OS_NULL && strcmp((*pp)->name, cmd->name) < 0)
+    {
+        pp = &(*pp)->next;
+    }
+    cmd->next = *pp;
+    *pp = cmd;
+}
+
+void dlog_output(char level, const char *tag, const char *fmt, ...)
+{
+    va_list ap;
+
+    printf("%c/%s: ", level, tag);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+}
+
+static void help(void)
+{
+    const struct sh_cmd *c;
+
+    printf("commands:\n");
+    for (c = commands; c != OS_NULL; c = c->next)
+    {
+        printf("  %-18s - %s\n", c->name, c->desc);
+    }
+}
+SH_CMD_EXPORT(help, help, "list the commands");
+
+static void show_mem(void)
+{
+    os_meminfo_t info;
+
+    os_memory_info(&info);
+    printf("total memory: %zu\n", (size_t)info.mem_total);
+    printf("used memory : %zu\n", (size_t)info.mem_used);
+    printf("maximum allocated memory: %zu\n", (size_t)info.mem_maxused);
+}
+SH_CMD_EXPORT(show_mem, show_mem, "show the system heap's total, used and max used bytes");
+
+static void check_mem(void)
+{
+    printf("system heap check: %s\n", os_memory_check() == OS_EOK ? "OK" : "FAILED");
+}
+SH_CMD_EXPORT(check_mem, check_mem, "check the system heap's integrity");
+
+static void trace_mem(void)
+{
+    (void)os_memory_trace();
+}
+SH_CMD_EXPORT(trace_mem, trace_mem, "list every block of the system heap with its task");
+
+static int run_line(char *line)
+{
+    char *argv[MAX_ARGS];
+    int argc = 0;
+    char *tok, *save = OS_NULL;
+    const struct sh_cmd *c;
+
+    for (tok = strtok_r(line, " \t\r\n", &save); tok != OS_NULL && argc < MAX_ARGS;
+         tok = strtok_r(OS_NULL, " \t\r\n", &save))
+    {
+        argv[argc++] = tok;
+    }
+    if (argc == 0)
+    {
+        return 0;
+    }
+    if (strcmp(argv[0], "quit") == 0 || strcmp(argv[0], "exit") == 0)
+    {
+        return 1;
+    }
+    for (c = commands; c != OS_NULL; c = c->next)
+    {
+        if (strcmp(c->name, argv[0]) == 0)
+        {
+            if (c->fn_void != OS_NULL)
+            {
+                c->fn_void();
+            }
+            else
+            {
+                (void)c->fn_args(argc, argv);
+            }
+            fflush(stdout);
+            return 0;
+        }
+    }
+    printf("%s: command not found (try help)\n", argv[0]);
+    return 0;
+}
+
+static void run_script(char *script)
+{
+    char *cmd, *save = OS_NULL;
+
+    for (cmd = strtok_r(script, ";\n", &save); cmd != OS_NULL; cmd = strtok_r(OS_NULL, ";\n", &save))
+    {
+        printf("sh>%s\n", cmd);
+        if (run_line(cmd))
+        {
+            break;
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    char line[512];
+    int tty = isatty(0);
+
+    os_sys_heap_init();
+    if (os_sys_heap_add(sys_heap_mem, sizeof(sys_heap_mem), OS_MEM_ALG_FIRSTFIT) != OS_EOK)
+    {
+        fprintf(stderr, "oneheap-sh: cannot set up the system heap\n");
+        return 1;
+    }
+    if (argc == 3 && strcmp(argv[1], "-c") == 0)
+    {
+        run_script(argv[2]);
+        return 0;
+    }
+    if (argc != 1)
+    {
+        fprintf(stderr, "usage: oneheap-sh [-c \"cmd; cmd ...\"]\n");
+        return 2;
+    }
+    for (;;)
+    {
+        printf("sh>");
+        fflush(stdout);
+        if (fgets(line, sizeof(line), stdin) == OS_NULL)
+        {
+            printf("\n");
+            break;
+        }
+        if (!tty)
+        {
+            printf("%s", line);
+            if (strchr(line, '\n') == OS_NULL)
+            {
+                printf("\n");
+            }
+        }
+        if (run_line(line))
+        {
+            break;
+        }
+    }
+    return 0;
+}

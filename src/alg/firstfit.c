@@ -536,6 +536,7 @@ static void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t siz
         fl_insert(f, c, gap);
         c += gap;
         s -= gap;
+        set_prev_keep(f, c + s, s);
     }
     n = split_tail(f, c, s, n);
     set_used(f, c, n, owner);

@@ -131,9 +131,11 @@ os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, en
 
 void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
 {
+    struct heap_mem *r;
     os_uint16_t owner;
+    os_size_t blk;
     os_ubase_t st;
-    void *p;
+    void *p = OS_NULL;
 
     if (REFUSED(heap, "alloc") || OH_UNLIKELY(size - 1 >= OH_MAX_REQUEST))
     {
@@ -141,7 +143,19 @@ void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
     }
     owner = OWNER();
     st = os_port_lock(&heap->lock);
-    p = alloc_locked(heap, OS_NULL, 0, size, owner);
+    r = heap->h_mem;
+    if (OH_LIKELY(r != OS_NULL))
+    {
+        p = r->ops->alloc(r, size, owner, &blk);
+        if (OH_LIKELY(p != OS_NULL))
+        {
+            account_alloc(heap, blk);
+        }
+        else
+        {
+            p = alloc_locked(heap, r, 0, size, owner);  /* the other regions */
+        }
+    }
     os_port_unlock(&heap->lock, st);
     return p;
 }
@@ -220,36 +234,59 @@ static void unlock_heap(os_memheap_t *heap, os_ubase_t st, os_ubase_t gst, int g
     }
 }
 
-void os_memheap_free(os_memheap_t *heap, void *ptr)
+/* Free with regions of other heaps nested in this heap: global lock first. */
+static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
 {
-    struct heap_mem *r;
-    os_ubase_t st, gst = 0;
-    os_size_t blk = 0;
-    int global;
+    os_ubase_t gst = os_port_lock(&oh_global_lock);
+    os_ubase_t st = os_port_lock(&heap->lock);
+    struct heap_mem *r = owner_region(heap, ptr, "free");
+    struct os_mem_blk b;
+    os_size_t blk;
 
-    if (ptr == OS_NULL || REFUSED(heap, "free"))
-    {
-        return;
-    }
-    global = lock_heap(heap, &st, &gst);
-    r = owner_region(heap, ptr, "free");
     if (r != OS_NULL)
     {
-        if (OH_UNLIKELY(global))
+        if (r->ops->query(r, ptr, &b) == OS_EOK)
         {
-            struct os_mem_blk b;
-
-            if (r->ops->query(r, ptr, &b) == OS_EOK)
-            {
-                oh_detach_hosted(heap, b.mem, b.usable);
-            }
+            oh_detach_hosted(heap, b.mem, b.usable);
         }
         if (r->ops->free(r, ptr, &blk) == OS_EOK)
         {
             heap->mem_used -= blk;
         }
     }
-    unlock_heap(heap, st, gst, global);
+    os_port_unlock(&heap->lock, st);
+    os_port_unlock(&oh_global_lock, gst);
+}
+
+void os_memheap_free(os_memheap_t *heap, void *ptr)
+{
+    struct heap_mem *r;
+    os_ubase_t st;
+    os_size_t blk;
+
+    if (ptr == OS_NULL || REFUSED(heap, "free"))
+    {
+        return;
+    }
+    st = os_port_lock(&heap->lock);
+    if (OH_UNLIKELY(heap->hosted != OS_NULL))
+    {
+        os_port_unlock(&heap->lock, st);
+        free_nested(heap, ptr);
+        return;
+    }
+    r = oh_region_of(heap, ptr);
+    if (OH_LIKELY(r != OS_NULL))
+    {
+        if (OH_LIKELY(r->ops->free(r, ptr, &blk) == OS_EOK))
+        {
+            heap->mem_used -= blk;
+        }
+        os_port_unlock(&heap->lock, st);
+        return;
+    }
+    os_port_unlock(&heap->lock, st);
+    oh_report(heap, ptr, OS_EINVAL, "free of %p, which is not in this heap", ptr);
 }
 
 void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)

@@ -81,7 +81,7 @@ struct ff
     os_uint8_t *base;       /* chunk 0 */
     os_size_t   maxreq;     /* largest request that can ever fit */
     os_size_t   end;        /* index of the end sentinel */
-    os_size_t   top;        /* the last block when it is free, else 0 */
+    os_size_t   top;        /* the last block when it is free, else end (size 0) */
     os_uint32_t summary;    /* bit w: map[w] != 0 */
     os_uint16_t nclasses;
     os_uint8_t  sl;         /* log2 of classes per power of two */
@@ -269,7 +269,7 @@ static int detach(struct ff *f, os_size_t c, os_size_t size)
 {
     if (c == f->top)
     {
-        f->top = 0;
+        f->top = f->end;
         return 1;
     }
     if (!fl_linked(f, c, size))
@@ -317,7 +317,7 @@ static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size
         {
             c = HEADS(f)[k];
         }
-        else if (f->top != 0 && bsize(f, f->top) >= n)
+        else if (bsize(f, f->top) >= n)
         {
             c = f->top;
         }
@@ -375,7 +375,7 @@ static inline void set_used(const struct ff *f, os_size_t c, os_size_t n, os_uin
  * Make [c, c + size) a free block and merge it with its free neighbours.
  * 0 (nothing changed) if a neighbour's list links are corrupt.
  */
-static int release(struct ff *f, os_size_t c, os_size_t size)
+static OH_NOINLINE int release_slow(struct ff *f, os_size_t c, os_size_t size)
 {
     os_size_t p = bprev(f, c);
     os_size_t r = c + size;
@@ -412,7 +412,7 @@ static int release(struct ff *f, os_size_t c, os_size_t size)
     {
         if (r == f->top)
         {
-            f->top = 0;
+            f->top = f->end;
         }
         else
         {
@@ -426,11 +426,42 @@ static int release(struct ff *f, os_size_t c, os_size_t size)
     return 1;
 }
 
+/*
+ * release() with the common cases inline: the left neighbour in use (or
+ * none) and the right one top, or in use.
+ */
+static inline int release(struct ff *f, os_size_t c, os_size_t size)
+{
+    os_size_t p = bprev(f, c);
+    os_size_t r = c + size;
+
+    if (p == 0 || bused(f, c - p))
+    {
+        if (r == f->top)
+        {
+            size += bsize(f, r);
+            set_prev(f, c, p);
+            set_size(f, c, size, 0);
+            set_prev(f, f->end, size);
+            f->top = c;
+            return 1;
+        }
+        if (bused(f, r))
+        {
+            set_prev(f, c, p);
+            set_size(f, c, size, 0);
+            attach(f, c, size);
+            return 1;
+        }
+    }
+    return release_slow(f, c, size);
+}
+
 /* ---- pointer validation -------------------------------------------------------- */
 
 enum { BLK_OK, BLK_NOT_BLOCK, BLK_FREE, BLK_CORRUPT };
 
-static int locate(const struct ff *f, const void *p, os_size_t *pc, os_size_t *ps)
+static inline int locate(const struct ff *f, const void *p, os_size_t *pc, os_size_t *ps)
 {
     os_size_t off = (os_size_t)((const os_uint8_t *)p - f->base) - HDR;
     os_size_t c = off >> CH_SHIFT;
@@ -459,44 +490,187 @@ static int locate(const struct ff *f, const void *p, os_size_t *pc, os_size_t *p
     return BLK_OK;
 }
 
-static int locate_or_report(const struct heap_mem *r, const void *p, os_size_t *pc, os_size_t *ps)
+static OH_NOINLINE void report_bad(const struct heap_mem *r, const void *p, int why)
 {
-    switch (locate(FF(r), p, pc, ps))
+    switch (why)
     {
-    case BLK_OK:
-        return 1;
     case BLK_NOT_BLOCK:
         oh_fault(r, p, OS_EINVAL, "free of a pointer that is not a block (interior or foreign)");
-        return 0;
+        return;
     case BLK_FREE:
         oh_fault(r, p, OS_EINVAL, "double free (block is not in use)");
-        return 0;
+        return;
     default:
         oh_fault(r, p, OS_EINVAL, "block header overwritten, or not a block");
-        return 0;
+        return;
     }
+}
+
+static inline int locate_or_report(const struct heap_mem *r, const void *p, os_size_t *pc, os_size_t *ps)
+{
+    int why = locate(FF(r), p, pc, ps);
+
+    if (OH_LIKELY(why == BLK_OK))
+    {
+        return 1;
+    }
+    report_bad(r, p, why);
+    return 0;
 }
 
 /* ---- operations ------------------------------------------------------------------ */
 
+/* Pop the head c of list k; next is its checked successor. */
+static inline void pop_head(struct ff *f, os_size_t k, os_size_t next)
+{
+    HEADS(f)[k] = (ffw_t)next;
+    if (next != 0)
+    {
+        lk(f, next)[1] = 0;
+    }
+    else
+    {
+        f->map[k >> 5] &= ~((os_uint32_t)1 << (k & 31u));
+        if (f->map[k >> 5] == 0)
+        {
+            f->summary &= ~((os_uint32_t)1 << (k >> 5));
+        }
+    }
+}
+
+/*
+ * Allocate n chunks from the free lists: the head of n's own class if it
+ * fits, else the head of the first non-empty class above. Returns the used
+ * block, 0 if no listed block fits, NONE after reporting a corruption.
+ * When the rest of the block stays in the same class, the allocation is
+ * cut from the block's end and the block keeps its place in its list.
+ */
+static OH_NOINLINE os_size_t alloc_listed(struct heap_mem *r, struct ff *f, os_size_t n)
+{
+    os_size_t k = ff_class(n, f->sl);
+    os_size_t c = HEADS(f)[k];
+    os_size_t s = 0, next, rest;
+
+    if (c != 0 && !free_block_ok(f, c, &s))
+    {
+        goto corrupt;
+    }
+    if (c == 0 || s < n)
+    {
+        k = ff_next_class(f, k + 1);
+        if (k == NONE)
+        {
+            return 0;
+        }
+        c = HEADS(f)[k];
+        if (!free_block_ok(f, c, &s) || s < n)
+        {
+            goto corrupt;
+        }
+    }
+    next = lk(f, c)[0];
+    if (lk(f, c)[1] != 0 || next >= f->end || (next != 0 && lk(f, next)[1] != c))
+    {
+        goto corrupt;
+    }
+    rest = s - n;
+    if (rest >= MINB)
+    {
+        os_size_t kr = ff_class(rest, f->sl);
+
+        if (kr == k)
+        {
+            os_size_t a = c + rest;
+
+            set_size(f, c, rest, 0);
+            set_size(f, a, n, 1);
+            set_prev(f, a, rest);
+            set_prev_keep(f, a + n, n);
+            return a;
+        }
+        pop_head(f, k, next);
+        set_size(f, c + n, rest, 0);
+        set_prev(f, c + n, n);
+        set_prev_keep(f, c + s, rest);
+        fl_insert(f, c + n, rest);
+        set_size(f, c, n, 1);
+        return c;
+    }
+    pop_head(f, k, next);
+    set_size(f, c, s, 1);
+    return c;
+corrupt:
+    oh_fault(r, payload(f, c), OS_ERROR, "free block header or list links overwritten");
+    return NONE;
+}
+
+/* Allocate n chunks from the front of top. 0 if top is too small. */
+static os_size_t alloc_top(struct heap_mem *r, struct ff *f, os_size_t n)
+{
+    os_size_t t = f->top;
+    os_size_t w0 = hd(f, t)[0];
+    os_size_t ts = w0 >> 1, rest;
+
+    if (ts < n)
+    {
+        return 0;
+    }
+    if (OH_UNLIKELY((w0 & 1u) != 0 || t + ts != f->end))
+    {
+        oh_fault(r, payload(f, t), OS_ERROR, "top block header overwritten");
+        return 0;
+    }
+    rest = ts - n;
+    if (rest >= MINB)
+    {
+        os_size_t nt = t + n;
+
+        set_size(f, nt, rest, 0);
+        set_prev(f, nt, n);
+        set_prev(f, f->end, rest);
+        f->top = nt;
+        set_size(f, t, n, 1);
+    }
+    else
+    {
+        f->top = f->end;
+        set_size(f, t, ts, 1);
+    }
+    return t;
+}
+
 static void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner, os_size_t *blk)
 {
     struct ff *f = FF(r);
-    os_size_t n, c, s;
+    os_size_t n, c = 0;
 
-    if (size > f->maxreq)
+    if (OH_UNLIKELY(size > f->maxreq))
     {
         return OS_NULL;
     }
     n = chunks_for(size);
-    c = take_fit(r, f, n, &s);
+    if (f->summary != 0)
+    {
+        c = alloc_listed(r, f, n);
+        if (OH_UNLIKELY(c == NONE))
+        {
+            return OS_NULL;
+        }
+    }
     if (c == 0)
     {
-        return OS_NULL;
+        c = alloc_top(r, f, n);
+        if (c == 0)
+        {
+            return OS_NULL;
+        }
     }
-    n = split_tail(f, c, s, n);
-    set_used(f, c, n, owner);
-    *blk = n * CH;
+#ifdef OS_USING_MEM_TRACE
+    hd(f, c)[2] = (ffw_t)owner;
+#else
+    (void)owner;
+#endif
+    *blk = bsize(f, c) * CH;
     return payload(f, c);
 }
 
@@ -726,7 +900,7 @@ static os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
         oh_fault(r, f->base + f->end * CH, OS_ERROR, "check: end sentinel overwritten");
         bad = 1;
     }
-    if (f->top != 0 ? (f->top != last || bused(f, last)) : (last != 0 && !bused(f, last)))
+    if (f->top != f->end ? (f->top != last || bused(f, last)) : (last != 0 && !bused(f, last)))
     {
         oh_fault(r, payload(f, last), OS_ERROR, "check: top block does not match the last block");
         bad = 1;

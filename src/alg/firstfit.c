@@ -9,14 +9,17 @@
  * Chunk 0 lies in the control data and is never a block, so index 0 can
  * mean "none" in links.
  *
- * Header (ffw_t = 16-bit words when OS_MEM_FF_SMALL_HEADER, else 32-bit):
+ * Header (ffw_t = 16-bit words when OS_MEM_FF_SMALL_HEADER, else 32-bit),
+ * in address order, ending right before the payload:
+ *     owner                          only with OS_USING_MEM_TRACE: task index
  *     w[0] = size << 1 | used        size of this block, in chunks
  *     w[1] = prev << 1 | aligned     size of the block on the left (0: none)
- *     w[2] = owner task index        only with OS_USING_MEM_TRACE, used blocks
- * A free block keeps two links after w[1]: next and prev chunk index in its
- * size class (overlapping w[2] when it exists). So the smallest block is
- * 4 words: 8 bytes with 16-bit words (4-byte header), 16 bytes with 32-bit
- * words (8-byte header).
+ * so a write running backwards off the payload hits the links that free
+ * checks first. A free block keeps two links, next and prev chunk index in
+ * its size class: in the first two payload words, or with trace in the
+ * owner word and the first payload word. So the smallest block is 4 words:
+ * 8 bytes with 16-bit words (4-byte header), 16 bytes with 32-bit words
+ * (8-byte header; 12 bytes with trace, still a 16-byte smallest block).
  *
  * Invariants (checked by ff_check):
  *  - blocks tile [1, end) exactly; w[1] of every block, and of the end
@@ -96,12 +99,22 @@ struct ff
 
 static inline ffw_t *hd(const struct ff *f, os_size_t c)
 {
-    return (ffw_t *)(void *)(f->base + c * CH);
+    return (ffw_t *)(void *)(f->base + c * CH + HDR - 2 * W);
 }
 
-static inline ffw_t *lk(const struct ff *f, os_size_t c)
+/* The free-list links of a free block. */
+static inline ffw_t *nxt(const struct ff *f, os_size_t c)
 {
+#ifdef OS_USING_MEM_TRACE
+    return hd(f, c) - 1;    /* the owner word */
+#else
     return hd(f, c) + 2;
+#endif
+}
+
+static inline ffw_t *prv(const struct ff *f, os_size_t c)
+{
+    return hd(f, c) + (HDR / W);    /* first payload word: hd + 2 or + 3 words */
 }
 
 static inline os_size_t bsize(const struct ff *f, os_size_t c)
@@ -187,13 +200,11 @@ static void fl_insert(struct ff *f, os_size_t c, os_size_t size)
     os_size_t k = ff_class(size, f->sl);
     ffw_t *heads = HEADS(f);
     os_size_t n = heads[k];
-    ffw_t *l = lk(f, c);
-
-    l[0] = (ffw_t)n;
-    l[1] = 0;
+    *nxt(f, c) = (ffw_t)n;
+    *prv(f, c) = 0;
     if (n != 0)
     {
-        lk(f, n)[1] = (ffw_t)c;
+        *prv(f, n) = (ffw_t)c;
     }
     else
     {
@@ -206,29 +217,27 @@ static void fl_insert(struct ff *f, os_size_t c, os_size_t size)
 /* Are the list links of free block c (of the given size) consistent? */
 static int fl_linked(const struct ff *f, os_size_t c, os_size_t size)
 {
-    const ffw_t *l = lk(f, c);
-    os_size_t n = l[0], p = l[1];
+    os_size_t n = *nxt(f, c), p = *prv(f, c);
 
     if (n >= f->end || p >= f->end)
     {
         return 0;
     }
-    if (p != 0 ? lk(f, p)[0] != c : HEADS(f)[ff_class(size, f->sl)] != c)
+    if (p != 0 ? *nxt(f, p) != c : HEADS(f)[ff_class(size, f->sl)] != c)
     {
         return 0;
     }
-    return n == 0 || lk(f, n)[1] == c;
+    return n == 0 || *prv(f, n) == c;
 }
 
 /* Unlink free block c; its links must have passed fl_linked(). */
 static void fl_remove(struct ff *f, os_size_t c, os_size_t size)
 {
-    const ffw_t *l = lk(f, c);
-    os_size_t n = l[0], p = l[1];
+    os_size_t n = *nxt(f, c), p = *prv(f, c);
 
     if (p != 0)
     {
-        lk(f, p)[0] = (ffw_t)n;
+        *nxt(f, p) = (ffw_t)n;
     }
     else
     {
@@ -246,7 +255,7 @@ static void fl_remove(struct ff *f, os_size_t c, os_size_t size)
     }
     if (n != 0)
     {
-        lk(f, n)[1] = (ffw_t)p;
+        *prv(f, n) = (ffw_t)p;
     }
 }
 
@@ -365,7 +374,7 @@ static inline void set_used(const struct ff *f, os_size_t c, os_size_t n, os_uin
 {
     set_size(f, c, n, 1);
 #ifdef OS_USING_MEM_TRACE
-    hd(f, c)[2] = (ffw_t)owner;
+    hd(f, c)[-1] = (ffw_t)owner;
 #else
     (void)owner;
 #endif
@@ -480,8 +489,9 @@ static inline int locate(const struct ff *f, const void *p, os_size_t *pc, os_si
     {
         return BLK_CORRUPT;
     }
+    /* Only the first block has no left neighbour. */
     prev = bprev(f, c);
-    if (prev != 0 && (prev >= c || bsize(f, c - prev) != prev))
+    if (prev - 1 < c - 1 ? bsize(f, c - prev) != prev : (prev != 0 || c != 1))
     {
         return BLK_CORRUPT;
     }
@@ -526,7 +536,7 @@ static inline void pop_head(struct ff *f, os_size_t k, os_size_t next)
     HEADS(f)[k] = (ffw_t)next;
     if (next != 0)
     {
-        lk(f, next)[1] = 0;
+        *prv(f, next) = 0;
     }
     else
     {
@@ -568,8 +578,8 @@ static OH_NOINLINE os_size_t alloc_listed(struct heap_mem *r, struct ff *f, os_s
             goto corrupt;
         }
     }
-    next = lk(f, c)[0];
-    if (lk(f, c)[1] != 0 || next >= f->end || (next != 0 && lk(f, next)[1] != c))
+    next = *nxt(f, c);
+    if (*prv(f, c) != 0 || next >= f->end || (next != 0 && *prv(f, next) != c))
     {
         goto corrupt;
     }
@@ -666,7 +676,7 @@ static void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner, os_
         }
     }
 #ifdef OS_USING_MEM_TRACE
-    hd(f, c)[2] = (ffw_t)owner;
+    hd(f, c)[-1] = (ffw_t)owner;
 #else
     (void)owner;
 #endif
@@ -800,7 +810,7 @@ static void describe(const struct ff *f, os_size_t c, struct os_mem_blk *b)
     b->used = (os_uint8_t)bused(f, c);
     b->aligned = (os_uint8_t)(b->used ? (hd(f, c)[1] & 1u) : 0u);
 #ifdef OS_USING_MEM_TRACE
-    b->owner = b->used ? (os_uint16_t)hd(f, c)[2] : 0;
+    b->owner = b->used ? (os_uint16_t)hd(f, c)[-1] : 0;
 #else
     b->owner = 0;
 #endif
@@ -922,7 +932,7 @@ static os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
             os_size_t s;
 
             if (x >= f->end || ++steps > nfree || !free_block_ok(f, x, &s) ||
-                ff_class(s, f->sl) != k || lk(f, x)[1] != p || x == f->top)
+                ff_class(s, f->sl) != k || *prv(f, x) != p || x == f->top)
             {
                 oh_fault(r, x < f->end ? payload(f, x) : OS_NULL, OS_ERROR,
                          "check: free list holds a bad node (links overwritten)");
@@ -931,7 +941,7 @@ static os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
             }
             listed++;
             p = x;
-            x = lk(f, x)[0];
+            x = *nxt(f, x);
         }
     }
     for (k = 0; k < 32; k++)

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install what the build, the tests and the benchmark need, if it is missing
+# (Debian packages; needs root or sudo). Safe to run again.
+set -euo pipefail
+
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have cmake      || need+=(cmake)
+have make       || need+=(make)
+have gcc        || need+=(gcc)
+have clang      || need+=(clang)
+have pkg-config || need+=(pkg-config)
+have valgrind   || need+=(valgrind)
+have python3    || need+=(python3)
+[ -f /usr/include/valgrind/callgrind.h ] || need+=(valgrind)
+
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing: ${need[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Build and run every test, in each configuration that matters:
+#   gcc default (POSIX port, trace on), clang, ASan+UBSan, bare-metal port
+#   with trace off, the smallest first-fit class setting with 16-byte
+#   alignment, and the portable find-first-set.
+# Usage: scripts/test.sh [config ...]   (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+
+jobs=$(nproc)
+declare -A configs=(
+  [gcc]="-DCMAKE_C_COMPILER=gcc"
+  [clang]="-DCMAKE_C_COMPILER=clang"
+  [asan]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug"
+  [baremetal]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DCMAKE_BUILD_TYPE=Release"
+  [small]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_FF_SL_BITS=0 -DONEHEAP_ALIGN=16 -DONEHEAP_NO_INTRINSICS=ON -DONEHEAP_SYS_HEAP=OFF"
+)
+order=(gcc clang asan baremetal small)
+[ $# -gt 0 ] && order=("$@")
+
+mkdir -p build
+failed=()
+for name in "${order[@]}"; do
+  flags=${configs[$name]:?unknown config $name}
+  dir=build/test-$name
+  echo "=== $name: $flags"
+  # shellcheck disable=SC2086
+  if cmake -S . -B "$dir" $flags >"$dir.log" 2>&1 &&
+     cmake --build "$dir" -j"$jobs" >>"$dir.log" 2>&1; then
+    ctest --test-dir "$dir" -j"$jobs" --output-on-failure --timeout 600 || failed+=("$name")
+  else
+    tail -n 40 "$dir.log"
+    failed+=("$name (build)")
+  fi
+done
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED configurations: ${failed[*]}"
+  exit 1
+fi
+echo "all configurations passed: ${order[*]}"

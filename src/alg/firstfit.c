@@ -114,7 +114,11 @@ static inline ffw_t *nxt(const struct ff *f, os_size_t c)
 
 static inline ffw_t *prv(const struct ff *f, os_size_t c)
 {
-    return hd(f, c) + (HDR / W);    /* first payload word: hd + 2 or + 3 words */
+#ifdef OS_USING_MEM_TRACE
+    return hd(f, c) + 2;    /* the first payload word */
+#else
+    return hd(f, c) + 3;    /* the second payload word */
+#endif
 }
 
 static inline os_size_t bsize(const struct ff *f, os_size_t c)
@@ -195,7 +199,7 @@ static inline os_size_t ff_next_class(const struct ff *f, os_size_t k)
     return (w << 5) + oh_ctz32(bits);
 }
 
-static void fl_insert(struct ff *f, os_size_t c, os_size_t size)
+static inline void fl_insert(struct ff *f, os_size_t c, os_size_t size)
 {
     os_size_t k = ff_class(size, f->sl);
     ffw_t *heads = HEADS(f);
@@ -214,35 +218,35 @@ static void fl_insert(struct ff *f, os_size_t c, os_size_t size)
     heads[k] = (ffw_t)c;
 }
 
-/* Are the list links of free block c (of the given size) consistent? */
-static int fl_linked(const struct ff *f, os_size_t c, os_size_t size)
+/*
+ * Unlink free block c from its list, after checking its links against both
+ * list neighbours (or the list head). 0, with nothing changed, if they
+ * disagree: the links were overwritten.
+ */
+static int fl_unlink(struct ff *f, os_size_t c, os_size_t size)
 {
     os_size_t n = *nxt(f, c), p = *prv(f, c);
 
-    if (n >= f->end || p >= f->end)
+    if (n >= f->end || p >= f->end || (n != 0 && *prv(f, n) != c))
     {
         return 0;
     }
-    if (p != 0 ? *nxt(f, p) != c : HEADS(f)[ff_class(size, f->sl)] != c)
-    {
-        return 0;
-    }
-    return n == 0 || *prv(f, n) == c;
-}
-
-/* Unlink free block c; its links must have passed fl_linked(). */
-static void fl_remove(struct ff *f, os_size_t c, os_size_t size)
-{
-    os_size_t n = *nxt(f, c), p = *prv(f, c);
-
     if (p != 0)
     {
+        if (*nxt(f, p) != c)
+        {
+            return 0;
+        }
         *nxt(f, p) = (ffw_t)n;
     }
     else
     {
         os_size_t k = ff_class(size, f->sl);
 
+        if (HEADS(f)[k] != c)
+        {
+            return 0;
+        }
         HEADS(f)[k] = (ffw_t)n;
         if (n == 0)
         {
@@ -257,6 +261,7 @@ static void fl_remove(struct ff *f, os_size_t c, os_size_t size)
     {
         *prv(f, n) = (ffw_t)p;
     }
+    return 1;
 }
 
 /* Is c a well-formed free block: in range, free, agreeing with its right neighbour? */
@@ -281,12 +286,7 @@ static int detach(struct ff *f, os_size_t c, os_size_t size)
         f->top = f->end;
         return 1;
     }
-    if (!fl_linked(f, c, size))
-    {
-        return 0;
-    }
-    fl_remove(f, c, size);
-    return 1;
+    return fl_unlink(f, c, size);
 }
 
 /* Put free block c (headers already written) in its list, or make it top. */
@@ -384,86 +384,47 @@ static inline void set_used(const struct ff *f, os_size_t c, os_size_t n, os_uin
  * Make [c, c + size) a free block and merge it with its free neighbours.
  * 0 (nothing changed) if a neighbour's list links are corrupt.
  */
-static OH_NOINLINE int release_slow(struct ff *f, os_size_t c, os_size_t size)
+static OH_NOINLINE int release(struct ff *f, os_size_t c, os_size_t size)
 {
     os_size_t p = bprev(f, c);
     os_size_t r = c + size;
-    os_size_t ls = 0, rs = 0;
+    os_size_t rs = 0;
 
-    if (p != 0 && !bused(f, c - p))
-    {
-        ls = p;
-        if (c - p != f->top && !fl_linked(f, c - p, ls))
-        {
-            return 0;
-        }
-    }
     if (!bused(f, r))
     {
         rs = bsize(f, r);
-        if (r != f->top && !fl_linked(f, r, rs))
-        {
-            return 0;
-        }
-    }
-    set_size(f, c, size, 0);    /* a later free of the same pointer sees "free" */
-    if (ls != 0)
-    {
-        fl_remove(f, c - ls, ls);
-        c -= ls;
-        size += ls;
-    }
-    else
-    {
-        set_prev(f, c, p);      /* free blocks carry no aligned flag */
-    }
-    if (rs != 0)
-    {
         if (r == f->top)
         {
             f->top = f->end;
         }
-        else
+        else if (!fl_unlink(f, r, rs))
         {
-            fl_remove(f, r, rs);
+            return 0;
         }
-        size += rs;
     }
+    if (p != 0 && !bused(f, c - p))
+    {
+        if (!fl_unlink(f, c - p, p))
+        {
+            if (rs != 0)
+            {
+                attach(f, r, rs);   /* put the right neighbour back */
+            }
+            return 0;
+        }
+        set_size(f, c, size, 0);    /* a later free of this pointer sees "free" */
+        c -= p;
+        size += p;
+    }
+    else
+    {
+        set_prev(f, c, p);          /* free blocks carry no aligned flag */
+    }
+    size += rs;
     set_size(f, c, size, 0);
     set_prev_keep(f, c + size, size);
     attach(f, c, size);
     return 1;
-}
-
-/*
- * release() with the common cases inline: the left neighbour in use (or
- * none) and the right one top, or in use.
- */
-static inline int release(struct ff *f, os_size_t c, os_size_t size)
-{
-    os_size_t p = bprev(f, c);
-    os_size_t r = c + size;
-
-    if (p == 0 || bused(f, c - p))
-    {
-        if (r == f->top)
-        {
-            size += bsize(f, r);
-            set_prev(f, c, p);
-            set_size(f, c, size, 0);
-            set_prev(f, f->end, size);
-            f->top = c;
-            return 1;
-        }
-        if (bused(f, r))
-        {
-            set_prev(f, c, p);
-            set_size(f, c, size, 0);
-            attach(f, c, size);
-            return 1;
-        }
-    }
-    return release_slow(f, c, size);
 }
 
 /* ---- pointer validation -------------------------------------------------------- */
@@ -551,11 +512,11 @@ static inline void pop_head(struct ff *f, os_size_t k, os_size_t next)
 /*
  * Allocate n chunks from the free lists: the head of n's own class if it
  * fits, else the head of the first non-empty class above. Returns the used
- * block, 0 if no listed block fits, NONE after reporting a corruption.
+ * block, 0 if no listed block fits, NONE (with *bad) for a corrupt block.
  * When the rest of the block stays in the same class, the allocation is
  * cut from the block's end and the block keeps its place in its list.
  */
-static OH_NOINLINE os_size_t alloc_listed(struct heap_mem *r, struct ff *f, os_size_t n)
+static inline os_size_t alloc_listed(struct ff *f, os_size_t n, os_size_t *bad)
 {
     os_size_t k = ff_class(n, f->sl);
     os_size_t c = HEADS(f)[k];
@@ -610,12 +571,30 @@ static OH_NOINLINE os_size_t alloc_listed(struct heap_mem *r, struct ff *f, os_s
     set_size(f, c, s, 1);
     return c;
 corrupt:
-    oh_fault(r, payload(f, c), OS_ERROR, "free block header or list links overwritten");
+    *bad = c;
     return NONE;
 }
 
-/* Allocate n chunks from the front of top. 0 if top is too small. */
-static os_size_t alloc_top(struct heap_mem *r, struct ff *f, os_size_t n)
+static OH_NOINLINE void *alloc_bad(struct heap_mem *r, os_size_t c)
+{
+    oh_fault(r, payload(FF(r), c), OS_ERROR, "free block header or list links overwritten");
+    return OS_NULL;
+}
+
+static inline void set_owner(const struct ff *f, os_size_t c, os_uint16_t owner)
+{
+#ifdef OS_USING_MEM_TRACE
+    hd(f, c)[-1] = (ffw_t)owner;
+#else
+    (void)f;
+    (void)c;
+    (void)owner;
+#endif
+}
+
+/* Allocate n chunks from the front of top; OS_NULL if top is too small. */
+static inline void *alloc_top(struct heap_mem *r, struct ff *f, os_size_t n,
+                              os_uint16_t owner, os_size_t *blk)
 {
     os_size_t t = f->top;
     os_size_t w0 = hd(f, t)[0];
@@ -623,12 +602,11 @@ static os_size_t alloc_top(struct heap_mem *r, struct ff *f, os_size_t n)
 
     if (ts < n)
     {
-        return 0;
+        return OS_NULL;
     }
     if (OH_UNLIKELY((w0 & 1u) != 0 || t + ts != f->end))
     {
-        oh_fault(r, payload(f, t), OS_ERROR, "top block header overwritten");
-        return 0;
+        return alloc_bad(r, t);
     }
     rest = ts - n;
     if (rest >= MINB)
@@ -639,20 +617,41 @@ static os_size_t alloc_top(struct heap_mem *r, struct ff *f, os_size_t n)
         set_prev(f, nt, n);
         set_prev(f, f->end, rest);
         f->top = nt;
-        set_size(f, t, n, 1);
     }
     else
     {
+        n = ts;
         f->top = f->end;
-        set_size(f, t, ts, 1);
     }
-    return t;
+    set_size(f, t, n, 1);
+    set_owner(f, t, owner);
+    *blk = n * CH;
+    return payload(f, t);
+}
+
+static OH_NOINLINE void *alloc_from_lists(struct heap_mem *r, os_size_t n, os_uint16_t owner, os_size_t *blk)
+{
+    struct ff *f = FF(r);
+    os_size_t bad = 0;
+    os_size_t c = alloc_listed(f, n, &bad);
+
+    if (c == 0)
+    {
+        return alloc_top(r, f, n, owner, blk);
+    }
+    if (OH_UNLIKELY(c == NONE))
+    {
+        return alloc_bad(r, bad);
+    }
+    set_owner(f, c, owner);
+    *blk = bsize(f, c) * CH;
+    return payload(f, c);
 }
 
 static void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner, os_size_t *blk)
 {
     struct ff *f = FF(r);
-    os_size_t n, c = 0;
+    os_size_t n;
 
     if (OH_UNLIKELY(size > f->maxreq))
     {
@@ -661,27 +660,9 @@ static void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner, os_
     n = chunks_for(size);
     if (f->summary != 0)
     {
-        c = alloc_listed(r, f, n);
-        if (OH_UNLIKELY(c == NONE))
-        {
-            return OS_NULL;
-        }
+        return alloc_from_lists(r, n, owner, blk);
     }
-    if (c == 0)
-    {
-        c = alloc_top(r, f, n);
-        if (c == 0)
-        {
-            return OS_NULL;
-        }
-    }
-#ifdef OS_USING_MEM_TRACE
-    hd(f, c)[-1] = (ffw_t)owner;
-#else
-    (void)owner;
-#endif
-    *blk = bsize(f, c) * CH;
-    return payload(f, c);
+    return alloc_top(r, f, n, owner, blk);
 }
 
 static void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size,
@@ -729,22 +710,69 @@ static void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t siz
     return payload(f, c);
 }
 
-static os_err_t ff_free(struct heap_mem *r, void *p, os_size_t *blk)
+static OH_NOINLINE os_err_t free_bad(const struct heap_mem *r, const void *p, int why)
 {
-    struct ff *f = FF(r);
-    os_size_t c, s;
+    report_bad(r, p, why);
+    return OS_EINVAL;
+}
 
-    if (!locate_or_report(r, p, &c, &s))
-    {
-        return OS_EINVAL;
-    }
-    if (!release(f, c, s))
+static OH_NOINLINE os_err_t free_merge(struct heap_mem *r, void *p, os_size_t c, os_size_t s)
+{
+    if (!release(FF(r), c, s))
     {
         oh_fault(r, p, OS_ERROR, "free-list links of a neighbour overwritten");
         return OS_ERROR;
     }
-    *blk = s * CH;
     return OS_EOK;
+}
+
+static OH_NOINLINE os_err_t free_insert(struct ff *f, os_size_t c, os_size_t s)
+{
+    fl_insert(f, c, s);
+    return OS_EOK;
+}
+
+/*
+ * The common cases are inline and end in tail calls, so the fast path needs
+ * no stack frame: left neighbour in use (or none) and right one top or in use.
+ */
+static os_err_t ff_free(struct heap_mem *r, void *p, os_size_t *blk)
+{
+    struct ff *f = FF(r);
+    os_size_t c = 0, s = 0, prev, nx;
+    int why = locate(f, p, &c, &s);
+
+    if (OH_UNLIKELY(why != BLK_OK))
+    {
+        return free_bad(r, p, why);
+    }
+    *blk = s * CH;
+    prev = bprev(f, c);
+    nx = c + s;
+    if (prev == 0 || bused(f, c - prev))
+    {
+        if (nx == f->top)
+        {
+            s += bsize(f, nx);
+            set_prev(f, c, prev);
+            set_size(f, c, s, 0);
+            set_prev(f, f->end, s);
+            f->top = c;
+            return OS_EOK;
+        }
+        if (bused(f, nx))
+        {
+            set_prev(f, c, prev);
+            set_size(f, c, s, 0);
+            if (nx == f->end)
+            {
+                f->top = c;
+                return OS_EOK;
+            }
+            return free_insert(f, c, s);
+        }
+    }
+    return free_merge(r, p, c, s);
 }
 
 static os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size,

@@ -1,0 +1,20 @@
+# smoke.cmake - run oneheap-bench --quick on every workload, natively.
+#   cmake -DBENCH=<path to oneheap-bench> -DALGOS=firstfit;buddy -P smoke.cmake
+if(NOT BENCH)
+  message(FATAL_ERROR "smoke.cmake: pass -DBENCH=<path to oneheap-bench>")
+endif()
+set(_runs "")
+foreach(_algo IN LISTS ALGOS)
+  list(APPEND _runs "oneheap --algo ${_algo}")
+endforeach()
+list(APPEND _runs "glibc")
+foreach(_run IN LISTS _runs)
+  separate_arguments(_args UNIX_COMMAND "--quick ${_run} all")
+  execute_process(COMMAND ${BENCH} ${_args}
+                  RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
+  string(JOIN " " _cmdline ${BENCH} ${_args})
+  message("${_cmdline}\n${_out}${_err}")
+  if(NOT _rc EQUAL 0)
+    message(FATAL_ERROR "${_cmdline} failed (exit ${_rc})")
+  endif()
+endforeach()

@@ -126,6 +126,7 @@ struct bench_result
     unsigned long failed;       /* allocations that returned NULL */
     double util_fill;           /* requested live bytes / arena, first fill (oneheap) */
     double util_refill;         /* the same after freeing every other block and refilling */
+    double util_exhaust;        /* the same after refilling on until 100 requests in a row fail */
     int    has_util;
     size_t fill_blocks;         /* blocks live at the end of the first fill */
     size_t refill_blocks;

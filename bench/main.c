@@ -14,7 +14,7 @@
  * last byte are verified; the exit status is non-zero on any failure.
  *
  * Output: one line per workload,
- *   RESULT allocator=A algo=G workload=W calls=N failed=F [util_fill=U ...] status=ok|FAIL
+ *   RESULT allocator=A algo=G workload=W calls=N failed=F [util_fill=U util_refill=U util_exhaust=U ...] status=ok|FAIL
  */
 #include "bench.h"
 
@@ -83,9 +83,9 @@ static int run_one(const struct workload *w, const struct bench_params *p,
     printf("RESULT allocator=%s algo=%s workload=%s calls=%lu failed=%lu",
            allocator, p->glibc ? "-" : algo, w->name, res.calls, res.failed);
     if (res.has_util)
-        printf(" util_fill=%.4f util_refill=%.4f blocks_fill=%zu blocks_refill=%zu"
+        printf(" util_fill=%.4f util_refill=%.4f util_exhaust=%.4f blocks_fill=%zu blocks_refill=%zu"
                " used_fill=%zu used_refill=%zu mem_total=%zu",
-               res.util_fill, res.util_refill, res.fill_blocks, res.refill_blocks,
+               res.util_fill, res.util_refill, res.util_exhaust, res.fill_blocks, res.refill_blocks,
                res.used_fill, res.used_refill, res.mem_total);
     printf(" check=%s status=%s\n", check == 0 ? "ok" : "FAIL", bad ? "FAIL" : "ok");
     fflush(stdout);

@@ -211,7 +211,8 @@ row "worst_alloc: alloc(256) after 1024 holes (Ir)" single worst_alloc
 row "worst_free: max of variants (Ir)" worst worst_free
 row "worst_alloc_fallthrough: max of variants (Ir)" worst worst_fall
 row "utilisation, first fill (requested / 1 MiB)" util util_fill
-row "utilisation, refill (requested / 1 MiB)" util util_refill
+row "utilisation, refill to the first failure (requested / 1 MiB)" util util_refill
+row "utilisation, refill until 100 requests in a row fail (requested / 1 MiB)" util util_exhaust
 echo
 wins=()
 for c in "${COLUMNS[@]}"; do wins+=("$c $(window "$c")"); done

@@ -118,13 +118,17 @@ static size_t   fill_size[FILL_MAX];
 static unsigned fill_tag[FILL_MAX];
 
 /*
- * Allocate until the first failure (oneheap) or until the next block would
- * take the requested bytes past the arena size (glibc, which never fails).
- * Returns the new number of live blocks.
+ * Allocate until max_fail requests in a row have failed (oneheap; a failed
+ * request is skipped), or until the next block would take the requested
+ * bytes past the arena size (glibc, which never fails). Returns the new
+ * number of live blocks.
  */
 static size_t fill_until_full(const struct bench_params *p, struct bench_result *res,
-                              struct rng *r, size_t live, size_t *requested, unsigned *tag)
+                              struct rng *r, size_t live, size_t *requested, unsigned *tag,
+                              unsigned max_fail)
 {
+    unsigned fails = 0;
+
     for (;;)
     {
         size_t sz = rng_loguniform(r, 16, 2048);
@@ -139,8 +143,11 @@ static size_t fill_until_full(const struct bench_params *p, struct bench_result 
         if (!b)
         {
             res->failed++;
-            return live;
+            if (++fails >= max_fail)
+                return live;
+            continue;
         }
+        fails = 0;
         blk_take(b, sz, 0, *tag);
         fill_ptr[live] = b;
         fill_size[live] = sz;
@@ -157,7 +164,7 @@ static int wl_fill(const struct bench_params *p, struct bench_result *res)
     unsigned tag = 0;
     rng_seed(&r, SEED ^ 0x2);
 
-    live = fill_until_full(p, res, &r, live, &requested, &tag);
+    live = fill_until_full(p, res, &r, live, &requested, &tag, 1);
     bench_info(&total, &used, NULL);
     res->util_fill = (double)requested / (double)BENCH_ARENA_SIZE;
     res->fill_blocks = live;
@@ -182,11 +189,14 @@ static int wl_fill(const struct bench_params *p, struct bench_result *res)
             kept++;
         }
     }
-    live = fill_until_full(p, res, &r, kept, &requested, &tag);
+    live = fill_until_full(p, res, &r, kept, &requested, &tag, 1);
     bench_info(NULL, &used, NULL);
     res->util_refill = (double)requested / (double)BENCH_ARENA_SIZE;
     res->refill_blocks = live;
     res->used_refill = used;
+    /* Go on, skipping failed requests, until 100 in a row fail. */
+    live = fill_until_full(p, res, &r, live, &requested, &tag, 100);
+    res->util_exhaust = (double)requested / (double)BENCH_ARENA_SIZE;
     res->has_util = !p->glibc;
 
     for (size_t i = 0; i < live; i++)

@@ -351,7 +351,7 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
         goto out;
     }
     /* Move: own region first, keeping the alignment of an aligned block. */
-    p = alloc_locked(heap, r, b.aligned ? ((os_ubase_t)ptr & (0u - (os_ubase_t)ptr)) : 0, size, owner);
+    p = alloc_locked(heap, r, b.align, size, owner);
     if (p != OS_NULL)
     {
         memcpy(p, ptr, b.usable < size ? b.usable : size);

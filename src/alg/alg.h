@@ -45,9 +45,9 @@ struct os_mem_blk
     void        *mem;       /* payload address (what the user holds) */
     os_size_t    usable;    /* usable bytes of the payload */
     os_size_t    size;      /* bytes the block occupies, header included */
+    os_size_t    align;     /* alignment it was allocated with; 0 for a plain block */
     os_uint16_t  owner;     /* owner task index (trace builds; 0 otherwise) */
     os_uint8_t   used;
-    os_uint8_t   aligned;   /* allocated by aligned_alloc */
 };
 
 /* Walk callback: return nonzero to stop the walk. */

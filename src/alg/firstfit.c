@@ -13,7 +13,9 @@
  * in address order, ending right before the payload:
  *     owner                          only with OS_USING_MEM_TRACE: task index
  *     w[0] = size << 1 | used        size of this block, in chunks
- *     w[1] = prev << 1 | aligned     size of the block on the left (0: none)
+ *     w[1] = prev << 1 | aligned     size of the block on the left (0: none);
+ *                                    an aligned block keeps log2 of its
+ *                                    alignment in its last byte
  * so a write running backwards off the payload hits the links that free
  * checks first. A free block keeps two links, next and prev chunk index in
  * its size class: in the first two payload words, or with trace in the
@@ -162,6 +164,17 @@ static inline void *payload(const struct ff *f, os_size_t c)
 static inline os_size_t chunks_for(os_size_t size)
 {
     return (size + HDR + CH - 1) >> CH_SHIFT;
+}
+
+/* The last byte of block c of s chunks: log2 of an aligned block's alignment. */
+static inline os_uint8_t *align_byte(const struct ff *f, os_size_t c, os_size_t s)
+{
+    return f->base + (c + s) * CH - 1;
+}
+
+static inline unsigned is_aligned_blk(const struct ff *f, os_size_t c)
+{
+    return (unsigned)(hd(f, c)[1] & 1u);
 }
 
 /* ---- size classes and lists ------------------------------------------------ */
@@ -672,11 +685,11 @@ static void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t siz
     os_size_t a = align >> CH_SHIFT;
     os_size_t n, c, s, gap;
 
-    if (size > f->maxreq || a > f->end)
+    if (size >= f->maxreq || a > f->end)
     {
         return OS_NULL;
     }
-    n = chunks_for(size);
+    n = chunks_for(size + 1);   /* + the alignment byte */
     if (n + a + MINB - 1 >= f->end)
     {
         return OS_NULL;
@@ -706,6 +719,7 @@ static void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t siz
     n = split_tail(f, c, s, n);
     set_used(f, c, n, owner);
     hd(f, c)[1] |= 1u;
+    *align_byte(f, c, n) = (os_uint8_t)oh_ctz32((os_uint32_t)align);
     *blk = n * CH;
     return payload(f, c);
 }
@@ -795,17 +809,24 @@ static os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size,
 {
     struct ff *f = FF(r);
     os_size_t c, s, n, nx, ns;
+    unsigned al;
+    os_uint8_t lg = 0;
 
     if (!locate_or_report(r, p, &c, &s))
     {
         return OS_EINVAL;
     }
     *old_blk = s * CH;
-    if (size > f->maxreq)
+    al = is_aligned_blk(f, c);
+    if (size + al > f->maxreq)
     {
         return OS_ENOMEM;
     }
-    n = chunks_for(size);
+    n = chunks_for(size + al);
+    if (al != 0)
+    {
+        lg = *align_byte(f, c, s);
+    }
     if (n <= s)
     {
         if (s - n >= MINB)
@@ -822,6 +843,10 @@ static os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size,
             }
             set_size(f, c, n, 1);
             s = n;
+            if (al != 0)
+            {
+                *align_byte(f, c, s) = lg;
+            }
         }
         *new_blk = s * CH;
         return OS_EOK;
@@ -839,6 +864,10 @@ static os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size,
     set_prev_keep(f, nx + ns, s + ns);
     n = split_tail(f, c, s + ns, n);
     set_size(f, c, n, 1);
+    if (al != 0)
+    {
+        *align_byte(f, c, n) = lg;
+    }
     *new_blk = n * CH;
     return OS_EOK;
 }
@@ -851,7 +880,17 @@ static void describe(const struct ff *f, os_size_t c, struct os_mem_blk *b)
     b->size = s * CH;
     b->usable = s * CH - HDR;
     b->used = (os_uint8_t)bused(f, c);
-    b->aligned = (os_uint8_t)(b->used ? (hd(f, c)[1] & 1u) : 0u);
+    b->align = 0;
+    if (b->used && is_aligned_blk(f, c))
+    {
+        /* A smashed alignment byte falls back to the pointer's own alignment. */
+        unsigned lg = *align_byte(f, c, s);
+        os_size_t at = (os_size_t)(os_ubase_t)b->mem;
+
+        b->usable--;
+        b->align = (lg > CH_SHIFT && lg < 8 * sizeof(os_size_t) && (at & (((os_size_t)1 << lg) - 1)) == 0)
+                   ? (os_size_t)1 << lg : (at & (0u - at));
+    }
 #ifdef OS_USING_MEM_TRACE
     b->owner = b->used ? (os_uint16_t)hd(f, c)[-1] : 0;
 #else

@@ -55,10 +55,16 @@
 #define OH_LIKELY(x)    __builtin_expect(!!(x), 1)
 #define OH_UNLIKELY(x)  __builtin_expect(!!(x), 0)
 #define OH_NOINLINE     __attribute__((noinline))
+#if defined(__OPTIMIZE_SIZE__)
+#define OH_INLINE       static inline
+#else
+#define OH_INLINE       static inline __attribute__((always_inline))
+#endif
 #else
 #define OH_LIKELY(x)    (x)
 #define OH_UNLIKELY(x)  (x)
 #define OH_NOINLINE
+#define OH_INLINE       static inline
 #endif
 
 #endif /* ONEHEAP_OH_CONFIG_H */

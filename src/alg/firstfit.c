@@ -84,6 +84,7 @@ typedef os_uint32_t ffw_t;
 struct ff
 {
     os_uint8_t *base;       /* chunk 0 */
+    ffw_t      *heads;      /* list heads, one per class (after map) */
     os_size_t   maxreq;     /* largest request that can ever fit */
     os_size_t   end;        /* index of the end sentinel */
     os_size_t   top;        /* the last block when it is free, else end (size 0) */
@@ -95,7 +96,6 @@ struct ff
 };
 
 #define FF(r)       ((struct ff *)OH_REGION_DATA(r))
-#define HEADS(f)    ((ffw_t *)(void *)&(f)->map[(f)->nwords])
 
 /* ---- header access --------------------------------------------------------- */
 
@@ -179,7 +179,7 @@ static inline unsigned is_aligned_blk(const struct ff *f, os_size_t c)
 
 /* ---- size classes and lists ------------------------------------------------ */
 
-static inline os_size_t ff_class(os_size_t n, unsigned sl)
+OH_INLINE os_size_t ff_class(os_size_t n, unsigned sl)
 {
     unsigned fl = oh_msb32((os_uint32_t)n);
     unsigned sh = fl > sl ? fl - sl : 0u;
@@ -188,7 +188,7 @@ static inline os_size_t ff_class(os_size_t n, unsigned sl)
 }
 
 /* First non-empty class >= k, or NONE. Two find-first-set at most. */
-static inline os_size_t ff_next_class(const struct ff *f, os_size_t k)
+OH_INLINE os_size_t ff_next_class(const struct ff *f, os_size_t k)
 {
     os_size_t w = k >> 5;
     os_uint32_t bits;
@@ -212,10 +212,10 @@ static inline os_size_t ff_next_class(const struct ff *f, os_size_t k)
     return (w << 5) + oh_ctz32(bits);
 }
 
-static inline void fl_insert(struct ff *f, os_size_t c, os_size_t size)
+OH_INLINE void fl_insert(struct ff *f, os_size_t c, os_size_t size)
 {
     os_size_t k = ff_class(size, f->sl);
-    ffw_t *heads = HEADS(f);
+    ffw_t *heads = f->heads;
     os_size_t n = heads[k];
     *nxt(f, c) = (ffw_t)n;
     *prv(f, c) = 0;
@@ -232,11 +232,12 @@ static inline void fl_insert(struct ff *f, os_size_t c, os_size_t size)
 }
 
 /*
- * Unlink free block c from its list, after checking its links against both
- * list neighbours (or the list head). 0, with nothing changed, if they
- * disagree: the links were overwritten.
+ * Are free block c's list links consistent with both list neighbours (or
+ * with the list head)? If not, they were overwritten. *k gets c's class
+ * when c heads its list (so fl_cut() needs no second class computation),
+ * else NONE.
  */
-static int fl_unlink(struct ff *f, os_size_t c, os_size_t size)
+OH_INLINE int fl_ok(const struct ff *f, os_size_t c, os_size_t size, os_size_t *k)
 {
     os_size_t n = *nxt(f, c), p = *prv(f, c);
 
@@ -246,21 +247,32 @@ static int fl_unlink(struct ff *f, os_size_t c, os_size_t size)
     }
     if (p != 0)
     {
-        if (*nxt(f, p) != c)
-        {
-            return 0;
-        }
+        *k = NONE;
+        return *nxt(f, p) == c;
+    }
+    *k = ff_class(size, f->sl);
+    return f->heads[*k] == c;
+}
+
+/*
+ * Unlink free block c, whose links passed fl_ok(). k is the class fl_ok()
+ * found, or NONE; another unlink in between may have made c a list head.
+ */
+OH_INLINE void fl_cut(struct ff *f, os_size_t c, os_size_t size, os_size_t k)
+{
+    os_size_t n = *nxt(f, c), p = *prv(f, c);
+
+    if (p != 0)
+    {
         *nxt(f, p) = (ffw_t)n;
     }
     else
     {
-        os_size_t k = ff_class(size, f->sl);
-
-        if (HEADS(f)[k] != c)
+        if (k == NONE)
         {
-            return 0;
+            k = ff_class(size, f->sl);
         }
-        HEADS(f)[k] = (ffw_t)n;
+        f->heads[k] = (ffw_t)n;
         if (n == 0)
         {
             f->map[k >> 5] &= ~((os_uint32_t)1 << (k & 31u));
@@ -274,11 +286,10 @@ static int fl_unlink(struct ff *f, os_size_t c, os_size_t size)
     {
         *prv(f, n) = (ffw_t)p;
     }
-    return 1;
 }
 
 /* Is c a well-formed free block: in range, free, agreeing with its right neighbour? */
-static inline int free_block_ok(const struct ff *f, os_size_t c, os_size_t *size)
+OH_INLINE int free_block_ok(const struct ff *f, os_size_t c, os_size_t *size)
 {
     os_size_t s;
 
@@ -292,18 +303,25 @@ static inline int free_block_ok(const struct ff *f, os_size_t c, os_size_t *size
 }
 
 /* Detach free block c from its list or from top. 0 if its links are corrupt. */
-static int detach(struct ff *f, os_size_t c, os_size_t size)
+OH_INLINE int detach(struct ff *f, os_size_t c, os_size_t size)
 {
+    os_size_t k;
+
     if (c == f->top)
     {
         f->top = f->end;
         return 1;
     }
-    return fl_unlink(f, c, size);
+    if (!fl_ok(f, c, size, &k))
+    {
+        return 0;
+    }
+    fl_cut(f, c, size, k);
+    return 1;
 }
 
 /* Put free block c (headers already written) in its list, or make it top. */
-static inline void attach(struct ff *f, os_size_t c, os_size_t size)
+OH_INLINE void attach(struct ff *f, os_size_t c, os_size_t size)
 {
     if (c + size == f->end)
     {
@@ -324,7 +342,7 @@ static inline void attach(struct ff *f, os_size_t c, os_size_t size)
 static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size_t *size)
 {
     os_size_t k = ff_class(n, f->sl);
-    os_size_t c = HEADS(f)[k];
+    os_size_t c = f->heads[k];
     os_size_t s = 0;
 
     if (c != 0 && !free_block_ok(f, c, &s))
@@ -337,7 +355,7 @@ static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size
         k = ff_next_class(f, k + 1);
         if (k != NONE)
         {
-            c = HEADS(f)[k];
+            c = f->heads[k];
         }
         else if (bsize(f, f->top) >= n)
         {
@@ -401,39 +419,48 @@ static OH_NOINLINE int release(struct ff *f, os_size_t c, os_size_t size)
 {
     os_size_t p = bprev(f, c);
     os_size_t r = c + size;
-    os_size_t rs = 0;
+    os_size_t rs = 0, ls = 0, rk = NONE, lk = NONE;
 
+    /* Check both neighbours' links before changing anything. */
     if (!bused(f, r))
     {
         rs = bsize(f, r);
-        if (r == f->top)
-        {
-            f->top = f->end;
-        }
-        else if (!fl_unlink(f, r, rs))
+        if (r != f->top && !fl_ok(f, r, rs, &rk))
         {
             return 0;
         }
     }
     if (p != 0 && !bused(f, c - p))
     {
-        if (!fl_unlink(f, c - p, p))
+        ls = p;
+        if (!fl_ok(f, c - p, p, &lk))
         {
-            if (rs != 0)
-            {
-                attach(f, r, rs);   /* put the right neighbour back */
-            }
             return 0;
         }
-        set_size(f, c, size, 0);    /* a later free of this pointer sees "free" */
-        c -= p;
-        size += p;
+    }
+    set_size(f, c, size, 0);    /* a later free of this pointer sees "free" */
+    if (rs != 0)
+    {
+        if (r == f->top)
+        {
+            f->top = f->end;
+        }
+        else
+        {
+            fl_cut(f, r, rs, rk);
+        }
+        size += rs;
+    }
+    if (ls != 0)
+    {
+        fl_cut(f, c - ls, ls, lk);
+        c -= ls;
+        size += ls;
     }
     else
     {
-        set_prev(f, c, p);          /* free blocks carry no aligned flag */
+        set_prev(f, c, p);      /* free blocks carry no aligned flag */
     }
-    size += rs;
     set_size(f, c, size, 0);
     set_prev_keep(f, c + size, size);
     attach(f, c, size);
@@ -505,9 +532,9 @@ static inline int locate_or_report(const struct heap_mem *r, const void *p, os_s
 /* ---- operations ------------------------------------------------------------------ */
 
 /* Pop the head c of list k; next is its checked successor. */
-static inline void pop_head(struct ff *f, os_size_t k, os_size_t next)
+OH_INLINE void pop_head(struct ff *f, os_size_t k, os_size_t next)
 {
-    HEADS(f)[k] = (ffw_t)next;
+    f->heads[k] = (ffw_t)next;
     if (next != 0)
     {
         *prv(f, next) = 0;
@@ -532,7 +559,7 @@ static inline void pop_head(struct ff *f, os_size_t k, os_size_t next)
 static inline os_size_t alloc_listed(struct ff *f, os_size_t n, os_size_t *bad)
 {
     os_size_t k = ff_class(n, f->sl);
-    os_size_t c = HEADS(f)[k];
+    os_size_t c = f->heads[k];
     os_size_t s = 0, next, rest;
 
     if (c != 0 && !free_block_ok(f, c, &s))
@@ -546,7 +573,7 @@ static inline os_size_t alloc_listed(struct ff *f, os_size_t n, os_size_t *bad)
         {
             return 0;
         }
-        c = HEADS(f)[k];
+        c = f->heads[k];
         if (!free_block_ok(f, c, &s) || s < n)
         {
             goto corrupt;
@@ -939,7 +966,7 @@ static os_err_t ff_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
 static os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
 {
     const struct ff *f = FF(r);
-    const ffw_t *heads = HEADS(f);
+    const ffw_t *heads = f->heads;
     os_size_t c = 1, prev = 0, last = 0, nfree = 0, listed = 0, k;
     os_size_t busy = 0;
     unsigned prev_free = 0;
@@ -1101,6 +1128,7 @@ static os_size_t ff_init(struct heap_mem *r)
     f->nclasses = (os_uint16_t)ncls;
     f->nwords = (os_uint8_t)nwords;
     f->summary = 0;
+    f->heads = (ffw_t *)(void *)&f->map[nwords];
     f->maxreq = (f->end - 1) * CH - HDR;
     memset(f->map, 0, nwords * sizeof(os_uint32_t) + ncls * W);
     set_size(f, 1, f->end - 1, 0);

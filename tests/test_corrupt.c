@@ -1,0 +1,387 @@
+/*
+ * test_corrupt.c - deliberate misuse and corruption.
+ *
+ *  - bytes just before a live block (its header) overwritten with several
+ *    patterns: os_memheap_check() returns OS_ERROR and reports, freeing the
+ *    block is refused with a report, and nothing crashes afterwards;
+ *  - a free block's links overwritten: check reports, later allocations never
+ *    hand out memory outside the region or over a live block;
+ *  - double frees, interior and foreign pointers over many block sizes: one
+ *    report each, heap unchanged.
+ * Every corruption case uses a fresh heap.
+ */
+#if defined(__unix__) || defined(__APPLE__)
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include "common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#if !TEST_BAD_OPS && defined(OS_MEM_PORT_POSIX)
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+
+#if TEST_BAD_OPS
+
+#define KiB ((size_t)1024)
+
+static _Alignas(64) unsigned char arena[256 * KiB];
+static _Alignas(64) unsigned char foreign_buf[1024];    /* never part of a heap */
+
+#define REG      (arena + 8)
+#define REG_SIZE (32 * KiB)
+
+static os_memheap_t heap;
+
+static void open_fresh(enum os_mem_alg alg)
+{
+    heap_open(&heap, "corrupt");
+    heap_add_ok(&heap, REG, REG_SIZE, alg);
+    hook_reset();
+}
+
+/* After a corruption: keep using the heap; it may refuse or report, never crash. */
+static void poke_around(unsigned char **live, size_t nlive, size_t live_size)
+{
+    static const size_t sizes[] = {64, 16, 200, 64, 1000, 8, 64, 3000};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+    {
+        unsigned char *x = os_memheap_alloc(&heap, sizes[i]);
+        if (!x)
+            continue;
+        CHECKF(range_inside(x, sizes[i], REG, REG_SIZE), "alloc returned %p outside the region",
+               (void *)x);
+        for (size_t k = 0; k < nlive; k++)
+            CHECKF(!live[k] || !ranges_overlap(x, sizes[i], live[k], live_size),
+                   "alloc returned %p over the live block %p", (void *)x, (void *)live[k]);
+    }
+    (void)os_memheap_check(&heap);
+    hook_reset();
+}
+
+static void header_corruption(const struct test_alg *a)
+{
+    static const int patterns[] = {0xA5, 0x00, 0xFF};
+    static const size_t spans[] = {1, 2, 3, 4, 5, 6, 7, 8, 12, 16};
+    static const size_t bsizes[] = {64, 24, 500};
+    for (size_t bs = 0; bs < sizeof bsizes / sizeof bsizes[0]; bs++)
+    for (size_t s = 0; s < sizeof spans / sizeof spans[0]; s++)
+    for (size_t pi = 0; pi < sizeof patterns / sizeof patterns[0]; pi++)
+    {
+        size_t k = spans[s];
+        size_t bsize = bsizes[bs];
+        check_context("%s: %zu bytes before a %zu-byte block set to 0x%02X", a->name, k, bsize,
+                      patterns[pi]);
+        open_fresh(a->alg);
+        unsigned char *blk[3];
+        for (int i = 0; i < 3; i++)
+        {
+            blk[i] = os_memheap_alloc(&heap, bsize);
+            CHECK(blk[i] != OS_NULL);
+        }
+        if (!blk[0] || !blk[1] || !blk[2])
+        {
+            heap_close(&heap);
+            continue;
+        }
+        unsigned char *b = blk[1];
+        for (int i = 0; i < 3; i++)
+            pat_fill(blk[i], (uint32_t)i, 0, bsize);
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        CHECK_REPORTS(0);
+
+        unsigned char saved[16];
+        test_unpoison(b - k, k);
+        memcpy(saved, b - k, k);
+        unsigned char want[16];
+        memset(want, patterns[pi], k);
+        if (memcmp(saved, want, k) == 0)
+        {
+            /* the pattern is already there: not a corruption */
+            heap_close(&heap);
+            continue;
+        }
+        test_poke(b - k, patterns[pi], k);
+
+        os_err_t rc = os_memheap_check(&heap);
+        CHECKF(rc == OS_ERROR, "check returned %ld; original bytes %02X %02X %02X %02X ...",
+               (long)rc, saved[0], k > 1 ? saved[1] : 0, k > 2 ? saved[2] : 0,
+               k > 3 ? saved[3] : 0);
+        if (rc == OS_ERROR)
+            CHECK_REPORTED();
+        hook_reset();
+
+        os_memheap_free(&heap, b);
+        CHECKF(hook_count() >= 1, "freeing the block with the corrupt header was not reported");
+        hook_reset();
+
+        /* the neighbours' data was not touched by any of this (except
+         * where the corrupted bytes reach into the left neighbour) */
+        size_t a_keep = blk[0] < b - k ? (size_t)(b - k - blk[0]) : 0;
+        CHECK(pat_ok(blk[0], 0, 0, a_keep < bsize ? a_keep : bsize));
+        CHECK(pat_ok(blk[2], 2, 0, bsize));
+
+        unsigned char *live[2] = {blk[0], blk[2]};
+        poke_around(live, 2, bsize);
+        os_memheap_free(&heap, blk[0]);
+        os_memheap_free(&heap, blk[2]);
+        (void)os_memheap_check(&heap);
+        hook_reset();
+        heap_close(&heap);
+    }
+}
+
+static void free_link_corruption(const struct test_alg *a)
+{
+    static const size_t bsizes[] = {64, 200, 1000};
+    for (size_t bs = 0; bs < sizeof bsizes / sizeof bsizes[0]; bs++)
+    for (int pat = 0; pat < 5; pat++)
+    {
+        size_t bsize = bsizes[bs];
+        check_context("%s: links of a free %zu-byte block overwritten (pattern %d)", a->name, bsize,
+                      pat);
+        open_fresh(a->alg);
+        unsigned char *blk[5];
+        for (int i = 0; i < 5; i++)
+        {
+            blk[i] = os_memheap_alloc(&heap, bsize);
+            CHECK(blk[i] != OS_NULL);
+        }
+        if (!blk[0] || !blk[1] || !blk[2] || !blk[3] || !blk[4])
+        {
+            heap_close(&heap);
+            continue;
+        }
+        /* two free blocks of the same size class, separated by live ones */
+        os_memheap_free(&heap, blk[1]);
+        os_memheap_free(&heap, blk[3]);
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        CHECK_REPORTS(0);
+
+        unsigned char *b = blk[1];
+        unsigned char garbage[16];
+        switch (pat)
+        {
+        case 0:
+            memset(garbage, 0xA5, sizeof garbage);
+            break;
+        case 1:
+            memset(garbage, 0xFF, sizeof garbage);
+            break;
+        case 2: {
+            /* plausible: pointers to a live block of the same region */
+            void *ptrs[16 / sizeof(void *)];
+            for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++)
+                ptrs[i] = blk[2];
+            memcpy(garbage, ptrs, sizeof garbage);
+            break;
+        }
+        case 3: {
+            /* pointers outside every heap */
+            void *ptrs[16 / sizeof(void *)];
+            for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++)
+                ptrs[i] = foreign_buf + 256;
+            memcpy(garbage, ptrs, sizeof garbage);
+            break;
+        }
+        default:
+            /* small numbers, as chunk indices or offsets would be */
+            for (size_t i = 0; i < sizeof garbage; i++)
+                garbage[i] = (unsigned char)(i * 3 + 1);
+            break;
+        }
+        unsigned char saved[16];
+        test_unpoison(b, sizeof saved);
+        memcpy(saved, b, sizeof saved);
+        if (memcmp(saved, garbage, sizeof garbage) == 0)
+        {
+            heap_close(&heap);
+            continue;
+        }
+        test_poke_bytes(b, garbage, sizeof garbage);
+
+        os_err_t rc = os_memheap_check(&heap);
+        CHECKF(rc == OS_ERROR, "check returned %ld", (long)rc);
+        if (rc == OS_ERROR)
+            CHECK_REPORTED();
+        hook_reset();
+
+        unsigned char *live[3] = {blk[0], blk[2], blk[4]};
+        for (int i = 0; i < 3; i++)
+            pat_fill(live[i], (uint32_t)i, 0, bsize);
+        poke_around(live, 3, bsize);
+        for (int i = 0; i < 3; i++)
+            CHECK(pat_ok(live[i], (uint32_t)i, 0, bsize));
+        hook_reset();
+        heap_close(&heap);
+    }
+}
+
+static const size_t many_sizes[] = {1,   2,   7,   8,   9,   15,  16,   17,   24,   31,   32,
+                                    33,  48,  63,  64,  65,  100, 127,  128,  129,  255,  256,
+                                    257, 500, 511, 512, 513, 1000, 1023, 1024, 1025, 2000, 2047,
+                                    2048, 4000};
+
+static void bad_frees(const struct test_alg *a)
+{
+    check_context("%s: bad frees", a->name);
+    open_fresh(a->alg);
+    for (size_t i = 0; i < sizeof many_sizes / sizeof many_sizes[0]; i++)
+    {
+        size_t sz = many_sizes[i];
+        check_context("%s: bad frees, size %zu", a->name, sz);
+        unsigned char *before = os_memheap_alloc(&heap, 32);
+        unsigned char *p = os_memheap_alloc(&heap, sz);
+        unsigned char *after = os_memheap_alloc(&heap, 32);
+        CHECK(before && p && after);
+        if (!before || !p || !after)
+            break;
+        pat_fill(p, 1, 0, sz);
+        pat_fill(before, 2, 0, 32);
+        pat_fill(after, 3, 0, 32);
+        os_meminfo_t info = heap_info(&heap);
+
+        /* interior pointers of a live block */
+        for (size_t off = 1; off < sz && off <= 80; off += (off < 16 ? 1 : 8))
+        {
+            os_memheap_free(&heap, p + off);
+            CHECKF(hook_count() == 1, "free(p + %zu): %lu reports", off, hook_count());
+            hook_reset();
+        }
+        CHECK(info_unchanged(&heap, &info));
+        CHECK(pat_ok(p, 1, 0, sz));
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        CHECK(os_memheap_usable_size(&heap, p) >= sz);
+
+        /* free, then double free (also after the neighbours are freed and merged) */
+        os_memheap_free(&heap, p);
+        CHECK_REPORTS(0);
+        info = heap_info(&heap);
+        os_memheap_free(&heap, p);
+        CHECK_REPORTS(1);
+        CHECK(info_unchanged(&heap, &info));
+        os_memheap_free(&heap, after);
+        CHECK_REPORTS(0);
+        info = heap_info(&heap);
+        os_memheap_free(&heap, p);
+        CHECK_REPORTS(1);
+        os_memheap_free(&heap, after);
+        CHECK_REPORTS(1);
+        CHECK(info_unchanged(&heap, &info));
+        CHECK(pat_ok(before, 2, 0, 32));
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        os_memheap_free(&heap, before);
+        CHECK_REPORTS(0);
+        CHECK_EQ(heap_info(&heap).mem_used, 0);
+
+        /* a stale pointer whose memory now belongs to a bigger live block */
+        unsigned char *big = os_memheap_alloc(&heap, sz + 200);
+        CHECK(big != OS_NULL);
+        if (big && p != big && p > big && p < big + sz + 200)
+        {
+            info = heap_info(&heap);
+            os_memheap_free(&heap, p);
+            CHECK_REPORTS(1);
+            CHECK(info_unchanged(&heap, &info));
+        }
+        os_memheap_free(&heap, big);
+        CHECK_REPORTS(0);
+    }
+
+    /* foreign pointers at many offsets */
+    check_context("%s: foreign frees", a->name);
+    unsigned char *live = os_memheap_alloc(&heap, 100);
+    CHECK(live != OS_NULL);
+    os_meminfo_t info = heap_info(&heap);
+    for (size_t off = 0; off < sizeof foreign_buf; off += 8)
+    {
+        os_memheap_free(&heap, foreign_buf + off);
+        CHECKF(hook_count() == 1, "free(foreign + %zu): %lu reports", off, hook_count());
+        hook_reset();
+    }
+    for (size_t off = 1; off < 64; off += 3)
+    {
+        os_memheap_free(&heap, foreign_buf + off);
+        CHECKF(hook_count() == 1, "free(foreign + %zu): %lu reports", off, hook_count());
+        hook_reset();
+    }
+    /* pointers into the region that were never handed out */
+    for (size_t off = 0; off < REG_SIZE; off += REG_SIZE / 16)
+    {
+        unsigned char *x = REG + off;
+        if (live && x >= live - 64 && x < live + 128)
+            continue;
+        os_memheap_free(&heap, x);
+        CHECKF(hook_count() == 1, "free(region + %zu): %lu reports", off, hook_count());
+        hook_reset();
+    }
+    CHECK(info_unchanged(&heap, &info));
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    os_memheap_free(&heap, live);
+    CHECK_EQ(heap_info(&heap).mem_used, 0);
+    CHECK_REPORTS(0);
+    heap_close(&heap);
+}
+
+#endif /* TEST_BAD_OPS */
+
+#if !TEST_BAD_OPS && defined(OS_MEM_PORT_POSIX)
+/* OS_MEM_ERROR_ASSERT: a double free reports and then asserts (the process dies). */
+static _Alignas(64) unsigned char death_region[16 * 1024];
+
+static void double_free_dies(enum os_mem_alg alg, const char *name)
+{
+    check_context("%s: double free in an OS_MEM_ERROR_ASSERT build", name);
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0)
+    {
+        static os_memheap_t h;
+        if (os_memheap_init(&h, "death") != OS_EOK ||
+            os_memheap_add(&h, death_region, sizeof death_region, alg) != OS_EOK)
+            _exit(3);
+        void *p = os_memheap_alloc(&h, 100);
+        if (!p)
+            _exit(4);
+        os_memheap_free(&h, p);
+        os_memheap_free(&h, p);
+        _exit(0);   /* not reached if the double free asserts */
+    }
+    if (pid < 0)
+        return;
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECKF(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
+                                   WEXITSTATUS(status) != 3 && WEXITSTATUS(status) != 4),
+           "the double free did not assert (status 0x%x)", (unsigned)status);
+}
+#endif
+
+int main(void)
+{
+#if !TEST_BAD_OPS
+#ifdef OS_MEM_PORT_POSIX
+    for (unsigned i = 0; i < test_nalgs; i++)
+        double_free_dies(test_algs[i].alg, test_algs[i].name);
+    return check_summary("test_corrupt (OS_MEM_ERROR_ASSERT build: death tests only)");
+#else
+    printf("test_corrupt: skipped (OS_MEM_ERROR_ASSERT asserts on bad frees)\n");
+    return TEST_SKIP_CODE;
+#endif
+#else
+    hook_install();
+    for (unsigned i = 0; i < test_nalgs; i++)
+    {
+        const struct test_alg *a = &test_algs[i];
+        bad_frees(a);
+        header_corruption(a);
+        free_link_corruption(a);
+    }
+    hook_uninstall();
+    return check_summary("test_corrupt");
+#endif
+}

@@ -1,0 +1,258 @@
+/*
+ * test_port.c - the bare-metal port's hooks (OS_MEM_PORT_BAREMETAL):
+ *  - locks are balanced, released with the state the lock hook returned,
+ *    and a lock word is never taken while it is held (no self-deadlock);
+ *  - heap calls from an interrupt handler are refused with an OS_EPERM
+ *    report, take no lock and change nothing;
+ *  - the trace goes through the puts hook and names the owner task (trace
+ *    builds) through the task hooks;
+ *  - the default error hook prints through puts.
+ */
+#include "common.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifndef OS_MEM_PORT_BAREMETAL
+int main(void)
+{
+    printf("test_port: skipped (not the bare-metal port)\n");
+    return TEST_SKIP_CODE;
+}
+#else
+
+#define KiB ((size_t)1024)
+
+static _Alignas(64) unsigned char region[64 * KiB];
+static os_memheap_t heap;
+
+static unsigned long locks, unlocks;
+static int           depth, max_depth, in_isr;
+static os_uint16_t   current_task;
+static char          out[64 * 1024];
+static size_t        out_len;
+
+#define LOCK_STATE ((os_ubase_t)0x5A5A)
+
+static os_ubase_t h_lock(os_ubase_t *w)
+{
+    locks++;
+    CHECKF(*w == 0, "lock word %lu: lock taken twice (would deadlock)", (unsigned long)*w);
+    *w = 1;
+    if (++depth > max_depth)
+        max_depth = depth;
+    return LOCK_STATE;
+}
+
+static void h_unlock(os_ubase_t *w, os_ubase_t state)
+{
+    unlocks++;
+    CHECK(*w == 1);
+    CHECK(state == LOCK_STATE);
+    *w = 0;
+    depth--;
+}
+
+static int h_in_isr(void)
+{
+    return in_isr;
+}
+
+static os_uint16_t h_task_id(void)
+{
+    return current_task;
+}
+
+static const char *h_task_name(os_uint16_t id)
+{
+    static const char *const names[] = {"-", "alpha_task", "beta_task"};
+    return id < 3 ? names[id] : "?";
+}
+
+static void h_puts(const char *s)
+{
+    size_t n = strlen(s);
+    if (out_len + n >= sizeof out)
+        n = sizeof out - 1 - out_len;
+    memcpy(out + out_len, s, n);
+    out_len += n;
+    out[out_len] = '\0';
+}
+
+static void out_reset(void)
+{
+    out_len = 0;
+    out[0] = '\0';
+}
+
+/* The line of the trace output that mentions p, or OS_NULL. */
+static const char *trace_line(const void *p, char *line, size_t size)
+{
+    char addr[32];
+    snprintf(addr, sizeof addr, "%p", p);
+    const char *at = strstr(out, addr);
+    if (!at)
+        return OS_NULL;
+    const char *start = at;
+    while (start > out && start[-1] != '\n')
+        start--;
+    const char *end = strchr(at, '\n');
+    size_t n = end ? (size_t)(end - start) : strlen(start);
+    if (n >= size)
+        n = size - 1;
+    memcpy(line, start, n);
+    line[n] = '\0';
+    return line;
+}
+
+static void locking(void)
+{
+    check_context("locking");
+    unsigned long l0 = locks;
+    void *p = os_memheap_alloc(&heap, 100);
+    CHECK(p != OS_NULL);
+    CHECK(locks > l0);
+    void *q = os_memheap_aligned_alloc(&heap, 256, 100);
+    CHECK(q != OS_NULL && is_aligned(q, 256));
+    p = os_memheap_realloc(&heap, p, 3000);
+    CHECK(p != OS_NULL);
+    CHECK(os_memheap_usable_size(&heap, p) >= 3000);
+    os_meminfo_t info = heap_info(&heap);
+    CHECK(info.mem_used > 0);
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    os_memheap_free(&heap, p);
+    os_memheap_free(&heap, q);
+    CHECK_EQ(locks, unlocks);
+    CHECK_EQ(depth, 0);
+    CHECK(max_depth <= 2);     /* at most a global lock plus the heap's own */
+#ifdef OS_USING_SYS_HEAP
+    l0 = locks;
+    p = os_malloc(10);
+    CHECK(p != OS_NULL);
+    os_free(p);
+    CHECK(locks > l0);
+    CHECK_EQ(locks, unlocks);
+#endif
+    CHECK_EQ(heap_info(&heap).mem_used, 0);
+    CHECK_REPORTS(0);
+}
+
+#if TEST_BAD_OPS
+static void from_isr(void)
+{
+    check_context("calls from an interrupt handler");
+    unsigned char *p = os_memheap_alloc(&heap, 100);
+    CHECK(p != OS_NULL);
+    if (!p)
+        return;
+    pat_fill(p, 1, 0, 100);
+    os_meminfo_t before = heap_info(&heap);
+    unsigned long l0 = locks;
+
+    in_isr = 1;
+    CHECK(os_memheap_alloc(&heap, 100) == OS_NULL);
+    CHECK_REPORTS(1);
+    CHECK_EQ(hook_last_code(), OS_EPERM);
+    CHECK(os_memheap_aligned_alloc(&heap, 64, 100) == OS_NULL);
+    CHECK_REPORTS(1);
+    CHECK(os_memheap_realloc(&heap, p, 200) == OS_NULL);
+    CHECK_REPORTS(1);
+    os_memheap_free(&heap, p);
+    CHECK_REPORTS(1);
+    CHECK_EQ(hook_last_code(), OS_EPERM);
+#ifdef OS_USING_SYS_HEAP
+    CHECK(os_malloc(10) == OS_NULL);
+    CHECK_REPORTS(1);
+    CHECK(os_calloc(2, 10) == OS_NULL);
+    CHECK_REPORTS(1);
+#endif
+    CHECK_EQ(locks, l0);   /* refused before taking any lock */
+    in_isr = 0;
+
+    /* nothing changed: the block is still live and intact */
+    CHECK(info_unchanged(&heap, &before));
+    CHECK(pat_ok(p, 1, 0, 100));
+    CHECK(os_memheap_usable_size(&heap, p) >= 100);
+    os_memheap_free(&heap, p);
+    CHECK_REPORTS(0);
+    CHECK_EQ(heap_info(&heap).mem_used, 0);
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+}
+#endif
+
+static void trace_output(void)
+{
+    check_context("trace through the puts hook");
+    current_task = 1;
+    void *a = os_memheap_alloc(&heap, 100);
+    current_task = 2;
+    void *b = os_memheap_alloc(&heap, 200);
+    void *c = os_memheap_alloc(&heap, 300);
+    current_task = 0;
+    CHECK(a && b && c);
+    os_memheap_free(&heap, b);
+
+    out_reset();
+    CHECK_EQ(os_memheap_trace(&heap), OS_EOK);
+    CHECK(out_len > 0);
+    CHECK(strstr(out, heap.name) != OS_NULL);
+    char line[256];
+    CHECKF(trace_line(a, line, sizeof line) && strstr(line, "used"), "trace: %s", out);
+    CHECKF(trace_line(c, line, sizeof line) && strstr(line, "used"), "trace: %s", out);
+    CHECKF(strstr(out, "free") != OS_NULL, "trace: %s", out);
+#ifdef OS_USING_MEM_TRACE
+    CHECKF(trace_line(a, line, sizeof line) && strstr(line, "alpha_task"), "trace: %s", out);
+    CHECKF(trace_line(c, line, sizeof line) && strstr(line, "beta_task"), "trace: %s", out);
+#endif
+    /* the usable size is printed */
+    char num[32];
+    snprintf(num, sizeof num, "%zu", os_memheap_usable_size(&heap, a));
+    CHECKF(trace_line(a, line, sizeof line) && strstr(line, num), "trace line of a: %s", line);
+
+    os_memheap_free(&heap, a);
+    os_memheap_free(&heap, c);
+    CHECK_EQ(heap_info(&heap).mem_used, 0);
+    CHECK_REPORTS(0);
+}
+
+#if TEST_BAD_OPS
+static void default_hook(void)
+{
+    check_context("default error hook");
+    hook_uninstall();
+    out_reset();
+    static unsigned char foreign[64];
+    os_memheap_free(&heap, foreign + 16);
+    CHECKF(strstr(out, heap.name) != OS_NULL, "default hook printed: '%s'", out);
+    hook_install();
+    hook_reset();
+}
+#endif
+
+int main(void)
+{
+    static const struct os_mem_port_hooks hooks = {h_lock, h_unlock, h_in_isr, h_task_id,
+                                                    h_task_name, h_puts, OS_NULL};
+    os_mem_port_set_hooks(&hooks);
+    hook_install();
+    heap_open(&heap, "port");
+    heap_add_ok(&heap, region, sizeof region, test_layout_alg(test_layout_mixed(), 0));
+    hook_reset();
+#ifdef OS_USING_SYS_HEAP
+    static _Alignas(64) unsigned char sys_region[32 * KiB];
+    os_sys_heap_init();
+    CHECK_EQ(os_sys_heap_add(sys_region, sizeof sys_region, OS_MEM_ALG_DEFAULT), OS_EOK);
+#endif
+    locking();
+#if TEST_BAD_OPS
+    from_isr();
+    default_hook();
+#endif
+    trace_output();
+    CHECK_EQ(locks, unlocks);
+    heap_close(&heap);
+    hook_uninstall();
+    os_mem_port_set_hooks(OS_NULL);
+    return check_summary("test_port");
+}
+#endif

@@ -1,0 +1,1237 @@
+/*
+ * test_spec.c - one group of checks per row of the "exact behaviour" table
+ * of the specification, run on every algorithm compiled in (and on mixed
+ * layouts where a heap has several regions).
+ */
+#include "common.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#define KiB ((size_t)1024)
+
+/* All user-heap regions of this test live in this arena. */
+#define ARENA_SIZE (1024 * KiB)
+static _Alignas(4096) unsigned char arena[ARENA_SIZE];
+
+/* Areas of the arena (offsets). */
+#define RA_OFF   (128 * KiB)    /* heap A's region, room on both sides */
+#define RA_SIZE  (32 * KiB)
+#define RB_OFF   (256 * KiB)    /* a region for another heap */
+#define RB_SIZE  (32 * KiB)
+#define SCAN_OFF (320 * KiB)    /* small regions */
+#define WORK_OFF (512 * KiB)    /* general-purpose regions, up to 512 KiB */
+
+#if TEST_BAD_OPS
+/* Never part of any heap: the source of foreign pointers. */
+static _Alignas(64) unsigned char foreign_buf[512];
+#endif
+
+#ifdef OS_USING_SYS_HEAP
+#define SYS_BUF_SIZE (160 * KiB)
+#define SR_OFF       (16 * KiB)
+#define SR_SIZE      (128 * KiB)
+static _Alignas(4096) unsigned char sys_buf[SYS_BUF_SIZE];
+#endif
+
+static os_memheap_t heap_a, heap_b;
+#if TEST_BAD_OPS
+static os_memheap_t heap_c, heap_d;
+#endif
+
+#define RA (arena + RA_OFF)
+#define RB (arena + RB_OFF)
+#define WORK (arena + WORK_OFF)
+
+/* Allocate, write, free: the heap still serves requests. */
+static void heap_still_works(os_memheap_t *h, const void *base, size_t size)
+{
+    unsigned long before = hook_count();
+    unsigned char *p = os_memheap_alloc(h, 100);
+    CHECK(p != OS_NULL);
+    if (p)
+    {
+        if (base)
+            CHECK(range_inside(p, 100, base, size));
+        memset(p, 0x5A, 100);
+        os_memheap_free(h, p);
+    }
+    CHECK_EQ(os_memheap_check(h), OS_EOK);
+    CHECK_EQ(hook_count(), before);
+}
+
+#if TEST_BAD_OPS /* refusals are reported, which asserts in OS_MEM_ERROR_ASSERT builds */
+
+/* ---- os_memheap_init ------------------------------------------------------------------------ */
+
+static void spec_init(void)
+{
+    check_context("init");
+    os_memheap_t h;
+    heap_open(&h, "twice");
+    hook_reset();
+    CHECK_EQ(os_memheap_init(&h, "twice"), OS_EINVAL);
+    CHECK_REPORTS_AT_MOST(1);
+    /* still one working heap */
+    heap_add_ok(&h, WORK, 8 * KiB, test_algs[0].alg);
+    heap_still_works(&h, WORK, 8 * KiB);
+    heap_close(&h);
+
+    CHECK_EQ(os_memheap_init(OS_NULL, "null"), OS_EINVAL);
+    os_memheap_t z;
+    memset(&z, 0, sizeof z);
+    CHECK_EQ(os_memheap_init(&z, OS_NULL), OS_EINVAL);
+    hook_reset();
+
+    /* the refused init left the object usable */
+    heap_open(&z, "z");
+    heap_close(&z);
+
+    /* long names are truncated to OS_NAME_MAX characters */
+    char longname[OS_NAME_MAX + 40];
+    memset(longname, 'n', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    heap_open(&h, longname);
+    CHECK(strlen(h.name) <= OS_NAME_MAX);
+    CHECK(strncmp(h.name, longname, strlen(h.name)) == 0);
+    heap_close(&h);
+}
+
+/* ---- overlap ---------------------------------------------------------------------------------- */
+
+enum target
+{
+    T_HEAP_A,   /* a user heap that owns RA */
+    T_HEAP_B,   /* a user heap with no region */
+    T_SYS,      /* the system heap */
+    T_COUNT
+};
+
+static const char *const target_names[T_COUNT] = {"heap A", "heap B", "sys heap"};
+
+static os_err_t add_to(int target, void *start, size_t size, enum os_mem_alg alg)
+{
+    switch (target)
+    {
+    case T_HEAP_A:
+        return os_memheap_add(&heap_a, start, size, alg);
+    case T_HEAP_B:
+        return os_memheap_add(&heap_b, start, size, alg);
+#ifdef OS_USING_SYS_HEAP
+    case T_SYS:
+        return os_sys_heap_add(start, size, alg);
+#endif
+    default:
+        return OS_ERROR;
+    }
+}
+
+struct snapshot
+{
+    os_meminfo_t a, b;
+#ifdef OS_USING_SYS_HEAP
+    os_meminfo_t sys;
+#endif
+};
+
+static struct snapshot snap(void)
+{
+    struct snapshot s;
+    memset(&s, 0, sizeof s);
+    s.a = heap_info(&heap_a);
+    s.b = heap_info(&heap_b);
+#ifdef OS_USING_SYS_HEAP
+    os_memory_info(&s.sys);
+#endif
+    return s;
+}
+
+static void check_nothing_changed(const struct snapshot *before)
+{
+    struct snapshot after = snap();
+    CHECK(info_eq(&before->a, &after.a));
+    CHECK(info_eq(&before->b, &after.b));
+#ifdef OS_USING_SYS_HEAP
+    CHECK(info_eq(&before->sys, &after.sys));
+#endif
+    heap_still_works(&heap_a, RA, RA_SIZE);
+    /* heap B has no region: nothing to serve from */
+    CHECK(os_memheap_alloc(&heap_b, 16) == OS_NULL);
+#ifdef OS_USING_SYS_HEAP
+    void *p = os_malloc(100);
+    CHECK(p != OS_NULL);
+    CHECK(range_inside(p, 100, sys_buf + SR_OFF, SR_SIZE));
+    os_free(p);
+#endif
+    hook_reset();
+}
+
+struct cand
+{
+    const char *name;
+    int         from_end;   /* offset is from the end of the existing region */
+    ptrdiff_t   off;
+    size_t      size;
+    int         plus_n;     /* add the existing region's size to size */
+};
+
+static const struct cand cands[] = {
+    {"identical", 0, 0, 0, 1},
+    {"partial left", 0, -1024, 2048, 0},
+    {"one byte left", 0, -1024, 1025, 0},
+    {"partial right", 1, -1024, 2048, 0},
+    {"one byte right", 1, -1, 1024, 0},
+    {"contains", 0, -1024, 2048, 1},
+    {"inside at start", 0, 0, 1024, 0},
+    {"inside middle", 0, 4096, 2048, 0},
+    {"inside at end", 1, -1024, 1024, 0},
+};
+
+static void try_overlaps(const char *owner, unsigned char *s, size_t n, enum os_mem_alg alg)
+{
+    for (size_t c = 0; c < sizeof cands / sizeof cands[0]; c++)
+    {
+        const struct cand *cd = &cands[c];
+        unsigned char *start = (cd->from_end ? s + n : s) + cd->off;
+        size_t size = cd->size + (cd->plus_n ? n : 0);
+        for (int t = 0; t < T_COUNT; t++)
+        {
+#ifndef OS_USING_SYS_HEAP
+            if (t == T_SYS)
+                continue;
+#endif
+            check_context("%s: overlap '%s' with %s's region, added to %s", test_alg_name(alg),
+                          cd->name, owner, target_names[t]);
+            struct snapshot before = snap();
+            hook_reset();
+            os_err_t rc = add_to(t, start, size, alg);
+            CHECK_EQ(rc, OS_EINVAL);
+            CHECK_REPORTS_AT_MOST(1);
+            check_nothing_changed(&before);
+        }
+    }
+}
+
+static void spec_overlap(const struct test_alg *a)
+{
+    check_context("%s: overlap setup", a->name);
+    heap_open(&heap_a, "A");
+    heap_open(&heap_b, "B");
+    heap_add_ok(&heap_a, RA, RA_SIZE, a->alg);
+
+    try_overlaps("heap A", RA, RA_SIZE, a->alg);
+#ifdef OS_USING_SYS_HEAP
+    try_overlaps("sys heap", sys_buf + SR_OFF, SR_SIZE, a->alg);
+#endif
+
+    /* adjacent regions do not overlap */
+    check_context("%s: adjacent regions", a->name);
+    heap_add_ok(&heap_b, RA + RA_SIZE, 4096, a->alg);
+    heap_add_ok(&heap_b, RA - 4096, 4096, a->alg);
+    heap_still_works(&heap_a, RA, RA_SIZE);
+    void *p = os_memheap_alloc(&heap_b, 1000);
+    CHECK(p != OS_NULL);
+    CHECK(range_inside(p, 1000, RA + RA_SIZE, 4096) || range_inside(p, 1000, RA - 4096, 4096));
+    os_memheap_free(&heap_b, p);
+    CHECK_EQ(os_memheap_check(&heap_b), OS_EOK);
+    heap_close(&heap_b);
+#ifdef OS_USING_SYS_HEAP
+    heap_open(&heap_b, "B");
+    heap_add_ok(&heap_b, sys_buf + SR_OFF + SR_SIZE, 4096, a->alg);
+    heap_add_ok(&heap_b, sys_buf + SR_OFF - 4096, 4096, a->alg);
+    heap_still_works(&heap_b, OS_NULL, 0);
+    heap_close(&heap_b);
+#endif
+    CHECK_REPORTS(0);
+    heap_close(&heap_a);
+}
+
+/* ---- nested regions ------------------------------------------------------------------------------ */
+
+static void spec_nested(const struct test_alg *a)
+{
+    check_context("%s: nested in an allocated block", a->name);
+    heap_open(&heap_a, "A");
+    heap_add_ok(&heap_a, RA, RA_SIZE, a->alg);
+    hook_reset();
+
+    unsigned char *p = os_memheap_alloc(&heap_a, 8192);
+    CHECK(p != OS_NULL);
+    if (!p)
+    {
+        heap_close(&heap_a);
+        return;
+    }
+    size_t usable = os_memheap_usable_size(&heap_a, p);
+    CHECK(usable >= 8192);
+
+    /* two user heaps inside the same block, side by side */
+    heap_open(&heap_c, "C");
+    heap_open(&heap_d, "D");
+    CHECK_EQ(os_memheap_add(&heap_c, p, 2048, a->alg), OS_EOK);
+    CHECK_EQ(os_memheap_add(&heap_d, p + 4096, 4096, a->alg), OS_EOK);
+    /* overlapping C (itself nested) is refused */
+    check_context("%s: overlap with a nested heap", a->name);
+    os_meminfo_t ic = heap_info(&heap_c);
+    CHECK_EQ(os_memheap_add(&heap_d, p + 1024, 2048, a->alg), OS_EINVAL);
+    CHECK(info_unchanged(&heap_c, &ic));
+    hook_reset();
+
+    /* the seed's nested heap: a 2048-byte region serves 1024 but not 2048 bytes */
+    check_context("%s: nested heap serves", a->name);
+    void *q = os_memheap_alloc(&heap_c, a->serve_from_2048);
+    CHECKF(q != OS_NULL, "2048-byte region cannot serve %zu bytes", (size_t)a->serve_from_2048);
+    CHECK(q == OS_NULL || range_inside(q, a->serve_from_2048, p, 2048));
+    os_memheap_free(&heap_c, q);
+    CHECK(os_memheap_alloc(&heap_c, 2048) == OS_NULL);
+    CHECK_EQ(os_memheap_check(&heap_c), OS_EOK);
+    CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+
+    /* a heap nested in a nested heap's block */
+    check_context("%s: nested two levels", a->name);
+    unsigned char *r = os_memheap_alloc(&heap_d, 1024);
+    CHECK(r != OS_NULL);
+    if (r)
+    {
+        os_memheap_t e;
+        heap_open(&e, "E");
+        CHECK_EQ(os_memheap_add(&e, r, 1024, a->alg), OS_EOK);
+        void *x = os_memheap_alloc(&e, 100);
+        CHECK(x != OS_NULL && range_inside(x, 100, r, 1024));
+        os_memheap_free(&e, x);
+        CHECK_EQ(os_memheap_deinit(&heap_d), OS_EBUSY);
+        hook_reset();
+        heap_close(&e);
+        os_memheap_free(&heap_d, r);
+    }
+
+    /* a host heap cannot be deinitialised while it hosts regions */
+    check_context("%s: deinit of a host heap", a->name);
+    os_meminfo_t ia = heap_info(&heap_a);
+    CHECK_EQ(os_memheap_deinit(&heap_a), OS_EBUSY);
+    CHECK(info_unchanged(&heap_a, &ia));
+    hook_reset();
+    heap_still_works(&heap_a, RA, RA_SIZE);
+
+    /* regions not wholly inside one allocated block */
+    check_context("%s: not wholly inside the block", a->name);
+    os_memheap_t f;
+    heap_open(&f, "F");
+    CHECK_EQ(os_memheap_add(&f, p - 8, 1024, a->alg), OS_EINVAL);          /* covers the header */
+    CHECK_EQ(os_memheap_add(&f, p + usable - 1024, 2048, a->alg), OS_EINVAL); /* past its end */
+    /* in a block of the same heap */
+    check_context("%s: in a block of the same heap", a->name);
+    CHECK_EQ(os_memheap_add(&heap_a, p + 2048, 1024, a->alg), OS_EINVAL);
+    /* spanning two allocated blocks */
+    check_context("%s: spanning two blocks", a->name);
+    unsigned char *b1 = os_memheap_alloc(&heap_a, 1024);
+    unsigned char *b2 = os_memheap_alloc(&heap_a, 1024);
+    CHECK(b1 && b2);
+    if (b1 && b2)
+    {
+        unsigned char *lo = b1 < b2 ? b1 : b2, *hi = b1 < b2 ? b2 : b1;
+        CHECK_EQ(os_memheap_add(&f, lo + 512, (size_t)(hi - lo), a->alg), OS_EINVAL);
+    }
+    os_memheap_free(&heap_a, b1);
+    os_memheap_free(&heap_a, b2);
+    hook_reset();
+    CHECK(os_memheap_alloc(&f, 16) == OS_NULL);
+    hook_reset();
+
+    check_context("%s: nested teardown", a->name);
+    heap_close(&heap_c);
+    heap_close(&heap_d);
+    os_memheap_free(&heap_a, p);
+    CHECK_REPORTS(0);
+
+    /* inside a FREE block of another heap */
+    check_context("%s: nested in a free block", a->name);
+    p = os_memheap_alloc(&heap_a, 8192);
+    CHECK(p != OS_NULL);
+    os_memheap_free(&heap_a, p);
+    ia = heap_info(&heap_a);
+    CHECK_EQ(os_memheap_add(&f, p, 2048, a->alg), OS_EINVAL);
+    CHECK_EQ(os_memheap_add(&f, p + 1024, 1024, a->alg), OS_EINVAL);
+    CHECK(info_unchanged(&heap_a, &ia));
+    hook_reset();
+    CHECK(os_memheap_alloc(&f, 16) == OS_NULL);
+    heap_close(&f);
+    heap_still_works(&heap_a, RA, RA_SIZE);
+
+    CHECK_EQ(heap_info(&heap_a).mem_used, 0);
+    heap_close(&heap_a);
+
+#ifdef OS_USING_SYS_HEAP
+    /* the seed's user_heap_sample: a user heap inside an os_malloc block */
+    check_context("%s: nested in an os_malloc block", a->name);
+    unsigned char *m = os_malloc(2048);
+    CHECK(m != OS_NULL);
+    if (m)
+    {
+        heap_open(&heap_c, "memheap1");
+        CHECK_EQ(os_memheap_add(&heap_c, m, 2048, a->alg), OS_EOK);
+        for (unsigned i = 0; i < 20; i++)
+        {
+            size_t sz = (size_t)1 << i;
+            void *x = os_memheap_alloc(&heap_c, sz);
+            if (sz <= a->serve_from_2048)
+                CHECKF(x != OS_NULL, "size %zu", sz);
+            if (sz >= 2048)
+                CHECKF(x == OS_NULL, "size %zu", sz);
+            if (!x)
+                break;
+            CHECK(range_inside(x, sz, m, 2048));
+            os_memheap_free(&heap_c, x);
+        }
+        CHECK_EQ(os_memheap_check(&heap_c), OS_EOK);
+        heap_close(&heap_c);
+        os_free(m);
+        /* once freed, the block is no longer a valid place for a region */
+        heap_open(&heap_c, "memheap1");
+        CHECK_EQ(os_memheap_add(&heap_c, m, 2048, a->alg), OS_EINVAL);
+        heap_close(&heap_c);
+        hook_reset();
+    }
+#endif
+}
+
+/* ---- regions too small ------------------------------------------------------------------------------ */
+
+static void spec_too_small(const struct test_alg *a)
+{
+    static const size_t offsets[] = {0, 8, 1, 3, 4};
+    size_t min_aligned = 0;
+    for (size_t k = 0; k < sizeof offsets / sizeof offsets[0]; k++)
+    {
+        size_t off = offsets[k];
+        unsigned char *base = arena + SCAN_OFF + off;
+        size_t min = 0;
+        for (size_t size = 0; size <= 4096; size++)
+        {
+            check_context("%s: region of %zu bytes at offset %zu", a->name, size, off);
+            os_memheap_t h;
+            heap_open(&h, "small");
+            os_err_t rc = os_memheap_add(&h, base, size, a->alg);
+            if (!min)
+            {
+                if (rc == OS_EOK)
+                    min = size;
+                else
+                    CHECK_EQ(rc, OS_ENOMEM);
+            }
+            else
+            {
+                /* every larger region is accepted too */
+                CHECK_EQ(rc, OS_EOK);
+            }
+            if (rc == OS_EOK)
+            {
+                os_meminfo_t info = heap_info(&h);
+                CHECK(info.mem_total > 0 && info.mem_total <= size);
+                CHECK_EQ(info.mem_used, 0);
+                void *p = os_memheap_alloc(&h, 1);
+                CHECKF(p != OS_NULL, "a region just big enough must serve one minimal block");
+                CHECK(p == OS_NULL || range_inside(p, 1, base, size));
+                os_memheap_free(&h, p);
+                CHECK_EQ(os_memheap_check(&h), OS_EOK);
+            }
+            heap_close(&h);
+            if (min && size >= min + 64)
+                break;
+        }
+        hook_reset();
+        check_context("%s: smallest region at offset %zu", a->name, off);
+        CHECK(min > 0);
+        printf("%s: smallest region accepted at base offset %zu: %zu bytes\n", a->name, off, min);
+        if (off == 0)
+            min_aligned = min;
+    }
+    check_context("%s: smallest region", a->name);
+    CHECKF(min_aligned > 0 && min_aligned <= 256, "smallest region is %zu bytes", min_aligned);
+
+    /* a 2048-byte region serves 1024 bytes (first-fit; smaller for buddy) */
+    os_memheap_t h;
+    heap_open(&h, "2k");
+    heap_add_ok(&h, arena + SCAN_OFF, 2048, a->alg);
+    void *p = os_memheap_alloc(&h, a->serve_from_2048);
+    CHECKF(p != OS_NULL, "2048-byte region cannot serve %zu bytes", (size_t)a->serve_from_2048);
+    os_memheap_free(&h, p);
+    CHECK(os_memheap_alloc(&h, 2048) == OS_NULL);
+    heap_close(&h);
+
+    /* a region that wraps around the address space is refused */
+    check_context("%s: wrapping region", a->name);
+    heap_open(&h, "wrap");
+    os_err_t rc = os_memheap_add(&h, arena + SCAN_OFF, SIZE_MAX - 16, a->alg);
+    CHECK(rc != OS_EOK);
+    heap_close(&h);
+    hook_reset();
+}
+
+/* ---- algorithms ---------------------------------------------------------------------------------------- */
+
+static void spec_unknown_alg(void)
+{
+    static const int bad[] = {77, -1, (int)OS_MEM_ALG_DEFAULT + 1, 1000000};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    {
+        check_context("unknown algorithm %d", bad[i]);
+        os_memheap_t h;
+        heap_open(&h, "alg");
+        CHECK_EQ(os_memheap_add(&h, WORK, 8 * KiB, (enum os_mem_alg)bad[i]), OS_EINVAL);
+        CHECK(os_memheap_alloc(&h, 16) == OS_NULL);
+        /* the region was not taken: it can be added with a real algorithm */
+        heap_add_ok(&h, WORK, 8 * KiB, test_algs[0].alg);
+        heap_close(&h);
+#ifdef OS_USING_SYS_HEAP
+        os_meminfo_t before, after;
+        os_memory_info(&before);
+        CHECK_EQ(os_sys_heap_add(WORK, 8 * KiB, (enum os_mem_alg)bad[i]), OS_EINVAL);
+        os_memory_info(&after);
+        CHECK(info_eq(&before, &after));
+#endif
+        hook_reset();
+    }
+    check_context("OS_MEM_ALG_DEFAULT");
+    os_memheap_t h;
+    heap_open(&h, "default");
+    heap_add_ok(&h, WORK, 8 * KiB, OS_MEM_ALG_DEFAULT);
+    heap_still_works(&h, WORK, 8 * KiB);
+    heap_close(&h);
+    CHECK_REPORTS(0);
+}
+
+#endif /* TEST_BAD_OPS */
+
+/* ---- zero sizes, NULL pointers, realloc ---------------------------------------------------------------- */
+
+static void spec_zero_and_null(const struct test_layout *l)
+{
+    check_context("%s: zero sizes and NULL", l->name);
+    heap_open(&heap_a, "A");
+    heap_add_ok(&heap_a, WORK, 16 * KiB, test_layout_alg(l, 0));
+    heap_add_ok(&heap_a, WORK + 64 * KiB, 16 * KiB, test_layout_alg(l, 1));
+    hook_reset();
+
+    void *keep = os_memheap_alloc(&heap_a, 40);
+    CHECK(keep != OS_NULL);
+    os_meminfo_t before = heap_info(&heap_a);
+
+    /* alloc of 0 bytes: OS_NULL, nothing allocated, not an error */
+    CHECK(os_memheap_alloc(&heap_a, 0) == OS_NULL);
+    CHECK(os_memheap_aligned_alloc(&heap_a, 0, 0) == OS_NULL);
+    CHECK(os_memheap_aligned_alloc(&heap_a, 64, 0) == OS_NULL);
+    CHECK(os_memheap_realloc(&heap_a, OS_NULL, 0) == OS_NULL);
+    CHECK(info_unchanged(&heap_a, &before));
+    CHECK_REPORTS(0);
+
+    /* free(NULL) is a no-op */
+    os_memheap_free(&heap_a, OS_NULL);
+    CHECK(info_unchanged(&heap_a, &before));
+    CHECK_REPORTS(0);
+    CHECK_EQ(os_memheap_usable_size(&heap_a, OS_NULL), 0);
+
+    /* realloc(NULL, n) is alloc */
+    unsigned char *p = os_memheap_realloc(&heap_a, OS_NULL, 100);
+    CHECK(p != OS_NULL);
+    CHECK(is_aligned(p, OS_MEM_ALIGN_SIZE));
+    CHECK(os_memheap_usable_size(&heap_a, p) >= 100);
+    CHECK(heap_info(&heap_a).mem_used >= before.mem_used + 100);
+    if (p)
+        pat_fill(p, 1, 0, 100);
+
+    /* realloc(p, 0) frees p and returns OS_NULL */
+    CHECK(os_memheap_realloc(&heap_a, p, 0) == OS_NULL);
+    CHECK_EQ(heap_info(&heap_a).mem_used, before.mem_used);
+    CHECK_REPORTS(0);
+#if TEST_BAD_OPS
+    /* ... so freeing it again is a double free */
+    os_memheap_free(&heap_a, p);
+    CHECK_REPORTS(1);
+    CHECK_EQ(heap_info(&heap_a).mem_used, before.mem_used);
+#endif
+    os_memheap_free(&heap_a, keep);
+    CHECK_EQ(heap_info(&heap_a).mem_used, 0);
+    CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+    CHECK_REPORTS(0);
+    heap_close(&heap_a);
+}
+
+static void spec_realloc(const struct test_layout *l)
+{
+    enum os_mem_alg alg = test_layout_alg(l, 0);
+    const struct test_alg *ai = test_alg_info(alg);
+
+    /* growth in place into a free successor (first-fit), the seed's numbers */
+    if (ai->grows_in_place)
+    {
+        check_context("%s: realloc in place", l->name);
+        heap_open(&heap_a, "A");
+        heap_add_ok(&heap_a, WORK, 2048, alg);
+        void *p = os_memheap_alloc(&heap_a, 64);
+        CHECK(p != OS_NULL);
+        if (p)
+        {
+            pat_fill(p, 7, 0, 64);
+            CHECK_PTR_EQ(os_memheap_realloc(&heap_a, p, 68), p);
+            CHECK(pat_ok(p, 7, 0, 64));
+            CHECK(os_memheap_usable_size(&heap_a, p) >= 68);
+            CHECK_PTR_EQ(os_memheap_realloc(&heap_a, p, 60), p);
+            CHECK(pat_ok(p, 7, 0, 60));
+            /* grow a lot, still in place: the rest of the region is free */
+            CHECK_PTR_EQ(os_memheap_realloc(&heap_a, p, 1000), p);
+            CHECK(pat_ok(p, 7, 0, 60));
+            os_memheap_free(&heap_a, p);
+        }
+        CHECK_EQ(heap_info(&heap_a).mem_used, 0);
+        CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+        heap_close(&heap_a);
+    }
+
+    check_context("%s: realloc", l->name);
+    heap_open(&heap_a, "A");
+    heap_add_ok(&heap_a, WORK, 32 * KiB, test_layout_alg(l, 0));
+    heap_add_ok(&heap_a, WORK + 64 * KiB, 32 * KiB, test_layout_alg(l, 1));
+    hook_reset();
+
+    /* shrink is always in place */
+    unsigned char *p = os_memheap_alloc(&heap_a, 1000);
+    CHECK(p != OS_NULL);
+    if (p)
+    {
+        pat_fill(p, 11, 0, 1000);
+        size_t used1000 = heap_info(&heap_a).mem_used;
+        static const size_t shrink[] = {999, 600, 500, 100, 17, 8, 1};
+        for (size_t i = 0; i < sizeof shrink / sizeof shrink[0]; i++)
+        {
+            CHECK_PTR_EQ(os_memheap_realloc(&heap_a, p, shrink[i]), p);
+            CHECK(pat_ok(p, 11, 0, shrink[i]));
+            CHECK(os_memheap_usable_size(&heap_a, p) >= shrink[i]);
+            CHECK(heap_info(&heap_a).mem_used <= used1000);
+        }
+        os_memheap_free(&heap_a, p);
+    }
+    CHECK_EQ(heap_info(&heap_a).mem_used, 0);
+
+    /* growth when the successor is taken: moves, keeps data and the neighbour */
+    p = os_memheap_alloc(&heap_a, 64);
+    unsigned char *q = os_memheap_alloc(&heap_a, 64);
+    CHECK(p && q);
+    if (p && q)
+    {
+        pat_fill(p, 1, 0, 64);
+        pat_fill(q, 2, 0, 64);
+        unsigned char *r = os_memheap_realloc(&heap_a, p, 3000);
+        CHECK(r != OS_NULL);
+        if (r)
+        {
+            CHECK(pat_ok(r, 1, 0, 64));
+            CHECK(pat_ok(q, 2, 0, 64));
+            CHECK(!ranges_overlap(r, 3000, q, 64));
+            CHECK(is_aligned(r, OS_MEM_ALIGN_SIZE));
+            pat_fill(r, 1, 64, 3000);
+            p = r;
+        }
+        CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+        os_memheap_free(&heap_a, q);
+        os_memheap_free(&heap_a, p);
+    }
+    CHECK_EQ(heap_info(&heap_a).mem_used, 0);
+    CHECK_REPORTS(0);
+
+    /* a realloc that cannot be served: OS_NULL, old block untouched */
+    check_context("%s: realloc that cannot be served", l->name);
+    p = os_memheap_alloc(&heap_a, 100);
+    CHECK(p != OS_NULL);
+    if (p)
+    {
+        pat_fill(p, 3, 0, 100);
+        os_meminfo_t before = heap_info(&heap_a);
+        size_t usable = os_memheap_usable_size(&heap_a, p);
+#if TEST_BAD_OPS /* sizes nobody can serve may be reported */
+        static const size_t huge[] = {40 * KiB, 64 * KiB, 1024 * KiB, SIZE_MAX / 2, SIZE_MAX - 7,
+                                      SIZE_MAX};
+        for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++)
+        {
+            CHECKF(os_memheap_realloc(&heap_a, p, huge[i]) == OS_NULL, "size %zu", huge[i]);
+            CHECK(pat_ok(p, 3, 0, 100));
+            CHECK(info_unchanged(&heap_a, &before));
+            CHECK_EQ(os_memheap_usable_size(&heap_a, p), usable);
+        }
+        hook_reset();   /* huge sizes may be reported as refusals */
+#else
+        (void)usable;
+#endif
+
+        /* fragmented heap: every free piece is smaller than the request */
+        unsigned char *blk[128];
+        size_t n = 0;
+        while (n < 128 && (blk[n] = os_memheap_alloc(&heap_a, 1000)) != OS_NULL)
+            n++;
+        CHECK(n > 4);
+        for (size_t i = 0; i < n; i += 2)
+            os_memheap_free(&heap_a, blk[i]);
+        before = heap_info(&heap_a);
+        CHECK(os_memheap_realloc(&heap_a, p, 5000) == OS_NULL);
+        CHECK(pat_ok(p, 3, 0, 100));
+        CHECK(info_unchanged(&heap_a, &before));
+        CHECK_REPORTS(0);
+        for (size_t i = 1; i < n; i += 2)
+            os_memheap_free(&heap_a, blk[i]);
+        os_memheap_free(&heap_a, p);
+        CHECK_REPORTS(0);
+    }
+    CHECK_EQ(heap_info(&heap_a).mem_used, 0);
+    CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+    heap_close(&heap_a);
+}
+
+/* ---- aligned allocation ------------------------------------------------------------------------------------ */
+
+static void spec_aligned(const struct test_layout *l)
+{
+    check_context("%s: aligned", l->name);
+    heap_open(&heap_a, "A");
+    heap_add_ok(&heap_a, WORK, 64 * KiB, test_layout_alg(l, 0));
+    heap_add_ok(&heap_a, WORK + 128 * KiB + 24, 64 * KiB - 40, test_layout_alg(l, 1));
+    hook_reset();
+
+    /* align 0: plain allocation */
+    void *p = os_memheap_aligned_alloc(&heap_a, 0, 100);
+    CHECK(p != OS_NULL && is_aligned(p, OS_MEM_ALIGN_SIZE));
+    CHECK(os_memheap_usable_size(&heap_a, p) >= 100);
+    os_memheap_free(&heap_a, p);
+    CHECK_REPORTS(0);
+
+#if TEST_BAD_OPS
+    /* not a power of two: refused and reported once, whatever the size */
+    static const size_t bad_align[] = {3, 24, 12, 5, 6, 7, 48, 100, 4095, 4097, SIZE_MAX,
+                                       SIZE_MAX / 2};
+    static const size_t sizes[] = {100, 0, 1, 5000, SIZE_MAX};
+    for (size_t i = 0; i < sizeof bad_align / sizeof bad_align[0]; i++)
+    {
+        for (size_t j = 0; j < sizeof sizes / sizeof sizes[0]; j++)
+        {
+            check_context("%s: aligned(%zu, %zu)", l->name, bad_align[i], sizes[j]);
+            os_meminfo_t before = heap_info(&heap_a);
+            CHECK(os_memheap_aligned_alloc(&heap_a, bad_align[i], sizes[j]) == OS_NULL);
+            CHECK_REPORTS(1);
+            CHECK(info_unchanged(&heap_a, &before));
+        }
+    }
+
+#endif
+
+    /* power of two <= the default alignment: plain allocation */
+    for (size_t al = 1; al <= OS_MEM_ALIGN_SIZE; al <<= 1)
+    {
+        check_context("%s: aligned(%zu, 100)", l->name, al);
+        p = os_memheap_aligned_alloc(&heap_a, al, 100);
+        CHECK(p != OS_NULL && is_aligned(p, OS_MEM_ALIGN_SIZE));
+        os_memheap_free(&heap_a, p);
+        CHECK_REPORTS(0);
+    }
+
+    /* large alignments, several live at once */
+    static const size_t asz[] = {1, 8, 100, 1000, 3000};
+    for (size_t al = 16; al <= 4096; al <<= 1)
+    {
+        void *live[sizeof asz / sizeof asz[0]];
+        for (size_t j = 0; j < sizeof asz / sizeof asz[0]; j++)
+        {
+            check_context("%s: aligned(%zu, %zu)", l->name, al, asz[j]);
+            live[j] = os_memheap_aligned_alloc(&heap_a, al, asz[j]);
+            CHECK(live[j] != OS_NULL);
+            CHECK(is_aligned(live[j], al));
+            if (live[j])
+            {
+                CHECK(os_memheap_usable_size(&heap_a, live[j]) >= asz[j]);
+                pat_fill(live[j], (uint32_t)(al + j), 0, asz[j]);
+            }
+            for (size_t k = 0; k < j; k++)
+                CHECK(!live[k] || !live[j] || !ranges_overlap(live[k], asz[k], live[j], asz[j]));
+        }
+        check_context("%s: aligned(%zu, *)", l->name, al);
+        CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+        for (size_t j = 0; j < sizeof asz / sizeof asz[0]; j++)
+        {
+            CHECK(!live[j] || pat_ok(live[j], (uint32_t)(al + j), 0, asz[j]));
+            os_memheap_free(&heap_a, live[j]);
+        }
+        CHECK_EQ(heap_info(&heap_a).mem_used, 0);
+        CHECK_REPORTS(0);
+    }
+
+    /* realloc of an aligned block keeps alignment and data, moved or not */
+    for (size_t al = 16; al <= 4096; al <<= 1)
+    {
+        check_context("%s: realloc of aligned(%zu)", l->name, al);
+        unsigned char *a = os_memheap_aligned_alloc(&heap_a, al, 100);
+        CHECK(a != OS_NULL && is_aligned(a, al));
+        if (!a)
+            continue;
+        pat_fill(a, 5, 0, 100);
+        /* take the space right after it so that growth must move */
+        void *fill[400];
+        size_t nfill = 0;
+        int succ_taken = 0;
+        size_t ua = os_memheap_usable_size(&heap_a, a);
+        while (nfill < 400 && !succ_taken)
+        {
+            unsigned char *f = os_memheap_alloc(&heap_a, 24);
+            if (!f)
+                break;
+            fill[nfill++] = f;
+            succ_taken = f > a && f <= a + ua + 64;
+        }
+        static const size_t steps[] = {3000, 50, 10000, 64, 20000};
+        size_t cur = 100;
+        int moved = 0;
+        for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++)
+        {
+            unsigned char *r = os_memheap_realloc(&heap_a, a, steps[s]);
+            CHECKF(r != OS_NULL, "realloc to %zu", steps[s]);
+            if (!r)
+                break;
+            CHECKF(is_aligned(r, al), "realloc to %zu gave %p", steps[s], (void *)r);
+            size_t keep = cur < steps[s] ? cur : steps[s];
+            CHECK(pat_ok(r, 5, 0, keep));
+            if (steps[s] < cur)
+                CHECK_PTR_EQ(r, a);
+            moved |= r != a;
+            pat_fill(r, 5, keep, steps[s]);
+            a = r;
+            cur = steps[s];
+        }
+        if (succ_taken)
+            CHECK(moved);
+        CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+        os_memheap_free(&heap_a, a);
+        for (size_t k = 0; k < nfill; k++)
+            os_memheap_free(&heap_a, fill[k]);
+        CHECK_EQ(heap_info(&heap_a).mem_used, 0);
+        CHECK_REPORTS(0);
+    }
+    heap_close(&heap_a);
+}
+
+#if TEST_BAD_OPS /* may be reported */
+
+/* ---- sizes near SIZE_MAX ---------------------------------------------------------------------------------------- */
+
+static void spec_overflow(const struct test_layout *l)
+{
+    check_context("%s: overflow", l->name);
+    heap_open(&heap_a, "A");
+    heap_add_ok(&heap_a, WORK, 64 * KiB, test_layout_alg(l, 0));
+    heap_add_ok(&heap_a, WORK + 128 * KiB, 64 * KiB, test_layout_alg(l, 1));
+    hook_reset();
+    os_meminfo_t before = heap_info(&heap_a);
+
+    static const size_t big[] = {SIZE_MAX,     SIZE_MAX - 1,     SIZE_MAX - 7,     SIZE_MAX - 8,
+                                 SIZE_MAX - 15, SIZE_MAX - 16,   SIZE_MAX - 64,    SIZE_MAX - 4096,
+                                 SIZE_MAX / 2, SIZE_MAX / 2 + 1, SIZE_MAX / 2 - 7, (SIZE_MAX >> 4) + 1};
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
+    {
+        check_context("%s: alloc(%zu)", l->name, big[i]);
+        CHECK(os_memheap_alloc(&heap_a, big[i]) == OS_NULL);
+        CHECK(os_memheap_realloc(&heap_a, OS_NULL, big[i]) == OS_NULL);
+        for (size_t al = 16; al <= 8192; al <<= 3)
+            CHECK(os_memheap_aligned_alloc(&heap_a, al, big[i]) == OS_NULL);
+        CHECK(os_memheap_aligned_alloc(&heap_a, SIZE_MAX / 2 + 1, big[i]) == OS_NULL);
+        CHECK(info_unchanged(&heap_a, &before));
+    }
+    check_context("%s: huge alignment", l->name);
+    CHECK(os_memheap_aligned_alloc(&heap_a, SIZE_MAX / 2 + 1, 16) == OS_NULL);
+    CHECK(os_memheap_aligned_alloc(&heap_a, (size_t)1 << 20, 16) == OS_NULL);
+    CHECK(info_unchanged(&heap_a, &before));
+    CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+    hook_reset();   /* sizes nobody can serve may be reported */
+    heap_still_works(&heap_a, OS_NULL, 0);
+    heap_close(&heap_a);
+
+#ifdef OS_USING_SYS_HEAP
+    check_context("%s: sys heap overflow", l->name);
+    os_memory_info(&before);
+    static const size_t cnt[][2] = {
+        {SIZE_MAX / 2 + 1, 2}, {2, SIZE_MAX / 2 + 1}, {SIZE_MAX, SIZE_MAX}, {SIZE_MAX, 1},
+        {1, SIZE_MAX},         {(size_t)1 << (sizeof(size_t) * 4), (size_t)1 << (sizeof(size_t) * 4)},
+        {SIZE_MAX / 3 + 1, 3}, {65537, SIZE_MAX / 65536},
+    };
+    for (size_t i = 0; i < sizeof cnt / sizeof cnt[0]; i++)
+        CHECKF(os_calloc(cnt[i][0], cnt[i][1]) == OS_NULL, "calloc(%zu, %zu)", cnt[i][0],
+               cnt[i][1]);
+    CHECK(os_malloc(SIZE_MAX) == OS_NULL);
+    CHECK(os_malloc(SIZE_MAX - 7) == OS_NULL);
+    CHECK(os_aligned_malloc(64, SIZE_MAX - 32) == OS_NULL);
+    CHECK(os_aligned_malloc(4096, SIZE_MAX / 2) == OS_NULL);
+    void *p = os_malloc(10);
+    CHECK(p != OS_NULL);
+    CHECK(os_realloc(p, SIZE_MAX) == OS_NULL);
+    CHECK(os_realloc(p, SIZE_MAX - 7) == OS_NULL);
+    os_free(p);
+    os_meminfo_t after;
+    os_memory_info(&after);
+    CHECK_EQ(after.mem_used, before.mem_used);
+    CHECK_EQ(after.mem_total, before.mem_total);
+    CHECK_EQ(os_memory_check(), OS_EOK);
+    hook_reset();
+#endif
+}
+
+
+/* ---- bad frees ------------------------------------------------------------------------------------------------------ */
+
+static void spec_bad_free(const struct test_layout *l)
+{
+    check_context("%s: bad free setup", l->name);
+    heap_open(&heap_a, "A");
+    heap_open(&heap_b, "B");
+    heap_add_ok(&heap_a, RA, RA_SIZE, test_layout_alg(l, 0));
+    heap_add_ok(&heap_a, WORK, 32 * KiB, test_layout_alg(l, 1));
+    heap_add_ok(&heap_b, RB, RB_SIZE, test_layout_alg(l, 1));
+    hook_reset();
+
+    unsigned char *p = os_memheap_alloc(&heap_a, 128);
+    unsigned char *q = os_memheap_alloc(&heap_b, 128);
+    CHECK(p && q);
+    if (!p || !q)
+        return;
+    pat_fill(p, 1, 0, 128);
+    pat_fill(q, 2, 0, 128);
+    hook_reset();
+
+    struct bad
+    {
+        const char *name;
+        void       *ptr;
+    } bads[] = {
+        {"foreign static buffer", foreign_buf + 64},
+        {"foreign static buffer, odd", foreign_buf + 67},
+        {"block of another heap", q},
+        {"interior p+8", p + 8},
+        {"interior p+16", p + 16},
+        {"interior p+1", p + 1},
+        {"interior p+64", p + 64},
+        {"interior p+120", p + 120},
+        {"region start (control data)", RA},
+        {"region start + 8", RA + 8},
+        {"free space at the region end", RA + RA_SIZE - 64},
+        {"second region start", WORK},
+    };
+    for (size_t i = 0; i < sizeof bads / sizeof bads[0]; i++)
+    {
+        check_context("%s: free(%s)", l->name, bads[i].name);
+        os_meminfo_t ia = heap_info(&heap_a), ib = heap_info(&heap_b);
+        os_memheap_free(&heap_a, bads[i].ptr);
+        CHECK_REPORTS(1);
+        CHECK(info_unchanged(&heap_a, &ia));
+        CHECK(info_unchanged(&heap_b, &ib));
+        CHECK(pat_ok(p, 1, 0, 128));
+        CHECK(pat_ok(q, 2, 0, 128));
+        CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+        CHECK_EQ(os_memheap_check(&heap_b), OS_EOK);
+        CHECK_EQ(os_memheap_usable_size(&heap_a, bads[i].ptr), 0);
+        hook_reset();
+
+        check_context("%s: realloc(%s)", l->name, bads[i].name);
+        CHECK(os_memheap_realloc(&heap_a, bads[i].ptr, 200) == OS_NULL);
+        CHECK_REPORTS(1);
+        CHECK(info_unchanged(&heap_a, &ia));
+        CHECK(pat_ok(p, 1, 0, 128));
+        CHECK(pat_ok(q, 2, 0, 128));
+        CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+        heap_still_works(&heap_a, OS_NULL, 0);
+    }
+
+    /* the other direction: A's block freed through B */
+    check_context("%s: free through the wrong heap", l->name);
+    os_memheap_free(&heap_b, p);
+    CHECK_REPORTS(1);
+    CHECK(pat_ok(p, 1, 0, 128));
+    CHECK(os_memheap_usable_size(&heap_a, p) >= 128);
+
+    /* double free */
+    check_context("%s: double free", l->name);
+    unsigned char *r = os_memheap_alloc(&heap_a, 200);
+    CHECK(r != OS_NULL);
+    os_memheap_free(&heap_a, r);
+    CHECK_REPORTS(0);
+    os_meminfo_t ia = heap_info(&heap_a);
+    os_memheap_free(&heap_a, r);
+    CHECK_REPORTS(1);
+    CHECK(info_unchanged(&heap_a, &ia));
+    CHECK(os_memheap_realloc(&heap_a, r, 300) == OS_NULL);
+    CHECK_REPORTS(1);
+    CHECK(info_unchanged(&heap_a, &ia));
+    CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+
+    /* double free after the block was merged with its free neighbour */
+    check_context("%s: double free after merge", l->name);
+    unsigned char *x = os_memheap_alloc(&heap_a, 96);
+    unsigned char *y = os_memheap_alloc(&heap_a, 96);
+    unsigned char *z = os_memheap_alloc(&heap_a, 96);
+    CHECK(x && y && z);
+    os_memheap_free(&heap_a, y);
+    os_memheap_free(&heap_a, x);
+    CHECK_REPORTS(0);
+    ia = heap_info(&heap_a);
+    os_memheap_free(&heap_a, y);
+    CHECK_REPORTS(1);
+    os_memheap_free(&heap_a, x);
+    CHECK_REPORTS(1);
+    CHECK(info_unchanged(&heap_a, &ia));
+    CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+    os_memheap_free(&heap_a, z);
+    CHECK_REPORTS(0);
+
+    /* later allocations still work */
+    heap_still_works(&heap_a, OS_NULL, 0);
+    os_memheap_free(&heap_a, p);
+    os_memheap_free(&heap_b, q);
+    CHECK_REPORTS(0);
+    CHECK_EQ(heap_info(&heap_a).mem_used, 0);
+    CHECK_EQ(heap_info(&heap_b).mem_used, 0);
+    heap_close(&heap_a);
+    heap_close(&heap_b);
+}
+#endif
+
+/* ---- check and trace --------------------------------------------------------------------------------------------------- */
+
+static void spec_check_trace(const struct test_layout *l)
+{
+    check_context("%s: check and trace", l->name);
+    heap_open(&heap_a, "A");
+    heap_add_ok(&heap_a, WORK, 16 * KiB, test_layout_alg(l, 0));
+    heap_add_ok(&heap_a, WORK + 32 * KiB, 16 * KiB, test_layout_alg(l, 1));
+    CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+    CHECK_EQ(os_memheap_trace(&heap_a), OS_EOK);
+    void *b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = os_memheap_alloc(&heap_a, (size_t)(i + 1) * 300);
+    for (int i = 0; i < 8; i += 3)
+        os_memheap_free(&heap_a, b[i]);
+    CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+    CHECK_EQ(os_memheap_trace(&heap_a), OS_EOK);
+    for (int i = 0; i < 8; i++)
+        if (i % 3)
+            os_memheap_free(&heap_a, b[i]);
+    CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+    CHECK_REPORTS(0);
+    heap_close(&heap_a);
+}
+
+/* ---- statistics ---------------------------------------------------------------------------------------------------------- */
+
+static void spec_stats(const struct test_layout *l)
+{
+    check_context("%s: statistics", l->name);
+    heap_open(&heap_a, "A");
+    os_meminfo_t info = heap_info(&heap_a);
+    CHECK_EQ(info.mem_total, 0);
+    CHECK_EQ(info.mem_used, 0);
+    CHECK_EQ(info.mem_maxused, 0);
+
+    heap_add_ok(&heap_a, WORK, 64 * KiB, test_layout_alg(l, 0));
+    info = heap_info(&heap_a);
+    CHECK(info.mem_total <= 64 * KiB);
+    CHECKF(info.mem_total >= 64 * KiB - 8 * KiB, "mem_total %zu of a 64 KiB region",
+           (size_t)info.mem_total);
+    CHECK_EQ(info.mem_used, 0);
+    CHECK_EQ(info.mem_maxused, 0);
+    size_t total1 = info.mem_total;
+
+    /* used grows with every block, max is the true peak */
+    void *b[16];
+    size_t sum = 0, peak = 0;
+    for (int i = 0; i < 16; i++)
+    {
+        size_t sz = (size_t)(i * 37 + 1);
+        b[i] = os_memheap_alloc(&heap_a, sz);
+        CHECK(b[i] != OS_NULL);
+        sum += sz;
+        info = heap_info(&heap_a);
+        CHECK(info.mem_used >= sum);
+        CHECK(info.mem_used <= info.mem_total);
+        CHECK(info.mem_maxused >= info.mem_used);
+        peak = info.mem_used;
+    }
+    CHECK_EQ(info.mem_maxused, peak);
+    for (int i = 0; i < 16; i += 2)
+        os_memheap_free(&heap_a, b[i]);
+    info = heap_info(&heap_a);
+    CHECK(info.mem_used < peak);
+    CHECK_EQ(info.mem_maxused, peak);
+    for (int i = 1; i < 16; i += 2)
+        os_memheap_free(&heap_a, b[i]);
+    info = heap_info(&heap_a);
+    CHECK_EQ(info.mem_used, 0);
+    CHECK_EQ(info.mem_maxused, peak);
+    CHECK_EQ(info.mem_total, total1);
+
+    /* a second region adds to the total only */
+    heap_add_ok(&heap_a, WORK + 128 * KiB, 128 * KiB, test_layout_alg(l, 1));
+    info = heap_info(&heap_a);
+    CHECK(info.mem_total > total1 + 128 * KiB - 16 * KiB);
+    CHECK(info.mem_total <= total1 + 128 * KiB);
+    CHECK_EQ(info.mem_used, 0);
+    CHECK_EQ(info.mem_maxused, peak);
+    heap_close(&heap_a);
+
+    /* true peak across two regions: allocate in A, free, allocate in B */
+    check_context("%s: peak across two regions", l->name);
+    heap_open(&heap_a, "A");
+    heap_add_ok(&heap_a, WORK, 16 * KiB, test_layout_alg(l, 0));
+    heap_add_ok(&heap_a, WORK + 128 * KiB, 64 * KiB, test_layout_alg(l, 1));
+    void *x = os_memheap_alloc(&heap_a, 3000);
+    CHECK(x != OS_NULL && range_inside(x, 3000, WORK, 16 * KiB));
+    size_t m1 = heap_info(&heap_a).mem_used;
+    os_memheap_free(&heap_a, x);
+    void *y = os_memheap_alloc(&heap_a, 20000);
+    CHECK(y != OS_NULL && range_inside(y, 20000, WORK + 128 * KiB, 64 * KiB));
+    size_t u2 = heap_info(&heap_a).mem_used;
+    info = heap_info(&heap_a);
+    CHECKF(info.mem_maxused == (m1 > u2 ? m1 : u2), "maxused %zu, peaks %zu and %zu",
+           (size_t)info.mem_maxused, m1, u2);
+    os_memheap_free(&heap_a, y);
+    /* and the other way round */
+    y = os_memheap_alloc(&heap_a, 20000);
+    x = os_memheap_alloc(&heap_a, 3000);
+    CHECK(x && y);
+    info = heap_info(&heap_a);
+    CHECK_EQ(info.mem_used, m1 + u2);
+    CHECK_EQ(info.mem_maxused, m1 + u2);
+    os_memheap_free(&heap_a, x);
+    os_memheap_free(&heap_a, y);
+    info = heap_info(&heap_a);
+    CHECK_EQ(info.mem_used, 0);
+    CHECK_EQ(info.mem_maxused, m1 + u2);
+    CHECK_REPORTS(0);
+    heap_close(&heap_a);
+}
+
+/* ---- deinit ------------------------------------------------------------------------------------------------------------------ */
+
+static void spec_deinit(const struct test_alg *a)
+{
+    check_context("%s: deinit", a->name);
+    heap_open(&heap_a, "A");
+    heap_add_ok(&heap_a, RA, RA_SIZE, a->alg);
+    void *p = os_memheap_alloc(&heap_a, 500);
+    CHECK(p != OS_NULL);
+    CHECK_EQ(os_memheap_deinit(&heap_a), OS_EOK);
+#if TEST_BAD_OPS
+    /* a second deinit is refused */
+    CHECK_EQ(os_memheap_deinit(&heap_a), OS_EINVAL);
+    hook_reset();
+#endif
+
+    /* the region is free for another heap now */
+    heap_open(&heap_b, "B");
+    heap_add_ok(&heap_b, RA, RA_SIZE, a->alg);
+    os_meminfo_t info = heap_info(&heap_b);
+    CHECK_EQ(info.mem_used, 0);
+    heap_still_works(&heap_b, RA, RA_SIZE);
+    heap_close(&heap_b);
+
+    /* and the heap object can be initialised again */
+    heap_open(&heap_a, "A again");
+    heap_add_ok(&heap_a, RA, RA_SIZE, a->alg);
+    heap_still_works(&heap_a, RA, RA_SIZE);
+    heap_close(&heap_a);
+    CHECK_REPORTS(0);
+}
+
+#if TEST_BAD_OPS /* refusals */
+
+/* ---- uninitialised and NULL heaps ------------------------------------------------------------------------------------------------ */
+
+static void refused_everywhere(os_memheap_t *h, const char *what)
+{
+    check_context("calls on %s", what);
+    CHECK_EQ(os_memheap_add(h, WORK, 8 * KiB, test_algs[0].alg), OS_EINVAL);
+    CHECK(os_memheap_alloc(h, 16) == OS_NULL);
+    CHECK(os_memheap_aligned_alloc(h, 64, 16) == OS_NULL);
+    CHECK(os_memheap_realloc(h, OS_NULL, 16) == OS_NULL);
+    CHECK(os_memheap_realloc(h, foreign_buf + 64, 16) == OS_NULL);
+    os_memheap_free(h, OS_NULL);
+#if TEST_BAD_OPS
+    os_memheap_free(h, foreign_buf + 64);
+#endif
+    os_meminfo_t info;
+    memset(&info, 0, sizeof info);
+    os_memheap_info(h, &info);
+    CHECK(os_memheap_check(h) != OS_EOK);
+    CHECK(os_memheap_trace(h) != OS_EOK);
+    CHECK_EQ(os_memheap_usable_size(h, foreign_buf + 64), 0);
+    CHECK_EQ(os_memheap_deinit(h), OS_EINVAL);
+    hook_reset();
+    /* the region was not taken */
+    os_memheap_t t;
+    heap_open(&t, "t");
+    heap_add_ok(&t, WORK, 8 * KiB, test_algs[0].alg);
+    heap_close(&t);
+}
+
+static void spec_uninit(void)
+{
+    static os_memheap_t never_inited;
+    refused_everywhere(&never_inited, "an uninitialised heap");
+    refused_everywhere(OS_NULL, "a NULL heap");
+    os_memheap_t h;
+    heap_open(&h, "closed");
+    CHECK_EQ(os_memheap_deinit(&h), OS_EOK);
+    refused_everywhere(&h, "a deinitialised heap");
+}
+
+#endif /* TEST_BAD_OPS */
+
+int main(void)
+{
+    hook_install();
+#ifdef OS_USING_SYS_HEAP
+    os_sys_heap_init();
+    CHECK_EQ(os_sys_heap_add(sys_buf + SR_OFF, SR_SIZE, test_algs[0].alg), OS_EOK);
+#endif
+#if TEST_BAD_OPS
+    spec_init();
+    spec_unknown_alg();
+    spec_uninit();
+#else
+    printf("OS_MEM_ERROR_ASSERT build: every report asserts, refusal rows not tested\n");
+#endif
+    for (unsigned i = 0; i < test_nalgs; i++)
+    {
+        const struct test_alg *a = &test_algs[i];
+#if TEST_BAD_OPS
+        spec_overlap(a);
+        spec_nested(a);
+        spec_too_small(a);
+#endif
+        spec_deinit(a);
+    }
+    for (unsigned i = 0; i < test_layout_count(); i++)
+    {
+        const struct test_layout *l = test_layout_get(i);
+        spec_zero_and_null(l);
+        spec_realloc(l);
+        spec_aligned(l);
+#if TEST_BAD_OPS
+        spec_overflow(l);
+        spec_bad_free(l);
+#endif
+        spec_check_trace(l);
+        spec_stats(l);
+    }
+#ifdef OS_USING_SYS_HEAP
+    check_context("sys heap at the end");
+    os_meminfo_t info;
+    os_memory_info(&info);
+    CHECK_EQ(info.mem_used, 0);
+    CHECK_EQ(os_memory_check(), OS_EOK);
+#endif
+    hook_uninstall();
+    return check_summary("test_spec");
+}

@@ -1,0 +1,261 @@
+/*
+ * test_threads.c - the POSIX port is thread-safe: 4 threads share one user
+ * heap (then the system heap), each doing random alloc / aligned alloc /
+ * realloc / free with content verification; blocks are also handed between
+ * threads through a mailbox so that a block is often freed by another thread
+ * than the one that allocated it. Afterwards the heap checks sound and
+ * mem_used is 0.
+ */
+#include "common.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef OS_MEM_PORT_POSIX
+int main(void)
+{
+    printf("test_threads: skipped (not the POSIX port)\n");
+    return TEST_SKIP_CODE;
+}
+#else
+
+#define KiB ((size_t)1024)
+#define NTHREADS 4
+#define OPS      20000
+#define SLOTS    48
+#define MAILBOX  32
+
+static _Alignas(64) unsigned char arena[2 * 320 * KiB];
+static os_memheap_t user_heap;
+
+struct block
+{
+    unsigned char *p;
+    size_t         size;
+    size_t         align;
+    uint32_t       id;
+};
+
+static struct
+{
+    pthread_mutex_t lock;
+    struct block    box[MAILBOX];
+    int             n;
+} mail = {PTHREAD_MUTEX_INITIALIZER, {{0}}, 0};
+
+struct worker
+{
+    os_memheap_t *heap;     /* OS_NULL: the system heap */
+    int           index;
+    unsigned long allocs, fails, handoffs;
+};
+
+static void *w_alloc(const struct worker *w, size_t al, size_t n)
+{
+#ifdef OS_USING_SYS_HEAP
+    if (!w->heap)
+        return al ? os_aligned_malloc(al, n) : os_malloc(n);
+#endif
+    return al ? os_memheap_aligned_alloc(w->heap, al, n) : os_memheap_alloc(w->heap, n);
+}
+
+static void *w_realloc(const struct worker *w, void *p, size_t n)
+{
+#ifdef OS_USING_SYS_HEAP
+    if (!w->heap)
+        return os_realloc(p, n);
+#endif
+    return os_memheap_realloc(w->heap, p, n);
+}
+
+static void w_free(const struct worker *w, void *p)
+{
+#ifdef OS_USING_SYS_HEAP
+    if (!w->heap)
+    {
+        os_free(p);
+        return;
+    }
+#endif
+    os_memheap_free(w->heap, p);
+}
+
+static void verify(const struct block *b, const char *when)
+{
+    size_t bad = pat_find_bad(b->p, b->id, 0, b->size);
+    CHECKF(bad == (size_t)-1, "%s: block %p id %u size %zu corrupt at %zu", when, (void *)b->p,
+           b->id, b->size, bad);
+}
+
+static void check_fresh(const struct block *b)
+{
+    size_t al = b->align > OS_MEM_ALIGN_SIZE ? b->align : OS_MEM_ALIGN_SIZE;
+    CHECKF(is_aligned(b->p, al), "%p not aligned to %zu", (void *)b->p, al);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    test_rng_t rng;
+    rng_seed(&rng, 1000u + (uint64_t)w->index * 77u + (w->heap ? 0u : 5000u));
+    check_context("%s thread %d", w->heap ? "user heap" : "sys heap", w->index);
+    struct block slot[SLOTS];
+    memset(slot, 0, sizeof slot);
+    uint32_t next_id = (uint32_t)w->index << 24;
+
+    for (int op = 0; op < OPS; op++)
+    {
+        struct block *b = &slot[rng_below(&rng, SLOTS)];
+        uint32_t c = rng_below(&rng, 100);
+        if (!b->p)
+        {
+            if (c < 8)
+            {
+                /* take a block some thread left in the mailbox */
+                struct block got = {0};
+                pthread_mutex_lock(&mail.lock);
+                if (mail.n)
+                    got = mail.box[--mail.n];
+                pthread_mutex_unlock(&mail.lock);
+                if (got.p)
+                {
+                    verify(&got, "from the mailbox");
+                    *b = got;
+                }
+                continue;
+            }
+            size_t size = c < 70 ? rng_range(&rng, 1, 128)
+                          : c < 95 ? rng_range(&rng, 129, 2048) : rng_range(&rng, 2049, 16384);
+            size_t align = rng_below(&rng, 5) == 0 ? (size_t)16 << rng_below(&rng, 7) : 0;
+            b->p = w_alloc(w, align, size);
+            w->allocs++;
+            if (!b->p)
+            {
+                w->fails++;
+                continue;
+            }
+            b->size = size;
+            b->align = align;
+            b->id = ++next_id;
+            check_fresh(b);
+            pat_fill(b->p, b->id, 0, size);
+        }
+        else if (c < 35)
+        {
+            verify(b, "before realloc");
+            size_t n = rng_below(&rng, 2) ? rng_range(&rng, 1, b->size + 1)
+                                          : rng_range(&rng, b->size, b->size * 2 + 64);
+            unsigned char *q = w_realloc(w, b->p, n);
+            if (!q)
+            {
+                verify(b, "after failed realloc");
+                continue;
+            }
+            size_t keep = n < b->size ? n : b->size;
+            size_t bad = pat_find_bad(q, b->id, 0, keep);
+            CHECKF(bad == (size_t)-1, "realloc %zu -> %zu lost data at %zu", b->size, n, bad);
+            b->p = q;
+            b->size = n;
+            check_fresh(b);
+            pat_fill(q, b->id, keep, n);
+        }
+        else if (c < 45)
+        {
+            /* leave it for another thread */
+            int put = 0;
+            pthread_mutex_lock(&mail.lock);
+            if (mail.n < MAILBOX)
+            {
+                mail.box[mail.n++] = *b;
+                put = 1;
+            }
+            pthread_mutex_unlock(&mail.lock);
+            if (put)
+            {
+                w->handoffs++;
+                memset(b, 0, sizeof *b);
+            }
+        }
+        else
+        {
+            verify(b, "before free");
+            w_free(w, b->p);
+            memset(b, 0, sizeof *b);
+        }
+    }
+    for (int i = 0; i < SLOTS; i++)
+    {
+        if (!slot[i].p)
+            continue;
+        verify(&slot[i], "final");
+        w_free(w, slot[i].p);
+    }
+    return OS_NULL;
+}
+
+static void run(os_memheap_t *heap, const char *what)
+{
+    pthread_t th[NTHREADS];
+    struct worker w[NTHREADS];
+    check_context("%s", what);
+    for (int i = 0; i < NTHREADS; i++)
+    {
+        memset(&w[i], 0, sizeof w[i]);
+        w[i].heap = heap;
+        w[i].index = i;
+        CHECK(pthread_create(&th[i], OS_NULL, worker_main, &w[i]) == 0);
+    }
+    unsigned long allocs = 0, fails = 0, handoffs = 0;
+    for (int i = 0; i < NTHREADS; i++)
+    {
+        CHECK(pthread_join(th[i], OS_NULL) == 0);
+        allocs += w[i].allocs;
+        fails += w[i].fails;
+        handoffs += w[i].handoffs;
+    }
+    check_context("%s", what);
+    /* drain the mailbox */
+    struct worker drain = {heap, 99, 0, 0, 0};
+    while (mail.n)
+    {
+        struct block b = mail.box[--mail.n];
+        verify(&b, "mailbox drain");
+        w_free(&drain, b.p);
+    }
+    printf("%s: %lu allocations (%lu failed), %lu handed between threads\n", what, allocs, fails,
+           handoffs);
+    CHECK(handoffs > 0);
+    CHECK(fails < allocs / 2);
+}
+
+int main(void)
+{
+    hook_install();
+
+    const struct test_layout *l = test_layout_mixed();
+    heap_open(&user_heap, "shared");
+    heap_add_ok(&user_heap, arena + 8, 320 * KiB - 16, test_layout_alg(l, 0));
+    heap_add_ok(&user_heap, arena + 320 * KiB + 24, 320 * KiB - 40, test_layout_alg(l, 1));
+    run(&user_heap, "user heap");
+    CHECK_EQ(os_memheap_check(&user_heap), OS_EOK);
+    os_meminfo_t info = heap_info(&user_heap);
+    CHECK_EQ(info.mem_used, 0);
+    CHECK(info.mem_maxused > 0 && info.mem_maxused <= info.mem_total);
+    CHECK_REPORTS(0);
+    heap_close(&user_heap);
+
+#ifdef OS_USING_SYS_HEAP
+    os_sys_heap_init();
+    CHECK_EQ(os_sys_heap_add(arena + 16, 320 * KiB - 32, test_layout_alg(l, 1)), OS_EOK);
+    CHECK_EQ(os_sys_heap_add(arena + 320 * KiB + 8, 320 * KiB - 8, test_layout_alg(l, 0)), OS_EOK);
+    run(OS_NULL, "sys heap");
+    CHECK_EQ(os_memory_check(), OS_EOK);
+    os_memory_info(&info);
+    CHECK_EQ(info.mem_used, 0);
+    CHECK_REPORTS(0);
+#endif
+    hook_uninstall();
+    return check_summary("test_threads");
+}
+#endif

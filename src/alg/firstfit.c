@@ -780,47 +780,32 @@ static OH_NOINLINE os_err_t free_insert(struct ff *f, os_size_t c, os_size_t s)
 static os_err_t ff_free(struct heap_mem *r, void *p, os_size_t *blk)
 {
     struct ff *f = FF(r);
-    os_size_t off = (os_size_t)((os_uint8_t *)p - f->base) - HDR;
-    os_size_t c = off >> CH_SHIFT;
-    ffw_t *h = (ffw_t *)(void *)((os_uint8_t *)p - 2 * W);
-    const ffw_t *rh, *lh;
-    os_size_t s, prev;
+    os_size_t c = 0, s = 0, prev, nx;
+    int why = locate(f, p, &c, &s);
 
-    /* locate(), written out over header pointers: same checks, fewer registers */
-    if (OH_UNLIKELY((off & (CH - 1)) != 0 || c - 1 >= f->end - MINB))
+    if (OH_UNLIKELY(why != BLK_OK))
     {
-        return free_bad(r, p, BLK_NOT_BLOCK);
-    }
-    if (OH_UNLIKELY((h[0] & 1u) == 0))
-    {
-        return free_bad(r, p, BLK_FREE);
-    }
-    s = (os_size_t)(h[0] >> 1);
-    rh = (const ffw_t *)(const void *)((const os_uint8_t *)h + s * CH);
-    prev = (os_size_t)(h[1] >> 1);
-    lh = (const ffw_t *)(const void *)((const os_uint8_t *)h - prev * CH);
-    if (OH_UNLIKELY(s - MINB > f->end - c - MINB || (os_size_t)(rh[1] >> 1) != s ||
-                    (prev - 1 < c - 1 ? (os_size_t)(lh[0] >> 1) != prev : (prev != 0 || c != 1))))
-    {
-        return free_bad(r, p, BLK_CORRUPT);
+        return free_bad(r, p, why);
     }
     *blk = s * CH;
-    if (prev == 0 || (lh[0] & 1u) != 0)
+    prev = bprev(f, c);
+    nx = c + s;
+    if (prev == 0 || bused(f, c - prev))
     {
-        if (c + s == f->top)
+        if (nx == f->top)
         {
-            s += (os_size_t)(rh[0] >> 1);
-            h[1] = (ffw_t)(prev << 1);
-            h[0] = (ffw_t)(s << 1);
+            s += bsize(f, nx);
+            set_prev(f, c, prev);
+            set_size(f, c, s, 0);
             set_prev(f, f->end, s);
             f->top = c;
             return OS_EOK;
         }
-        if ((rh[0] & 1u) != 0)
+        if (bused(f, nx))
         {
-            h[1] = (ffw_t)(prev << 1);
-            h[0] = (ffw_t)(s << 1);
-            if (c + s == f->end)
+            set_prev(f, c, prev);
+            set_size(f, c, s, 0);
+            if (nx == f->end)
             {
                 f->top = c;
                 return OS_EOK;

@@ -201,7 +201,7 @@ static struct heap_mem *owner_region(os_memheap_t *heap, const void *ptr, const 
 
     if (r == OS_NULL || (heap->hosted != OS_NULL && oh_hosted_at(heap, ptr) != OS_NULL))
     {
-        oh_report(heap, ptr, OS_EINVAL, "%s of %p, which is not in this heap", what, ptr);
+        oh_report_fault(heap, ptr, OS_EINVAL, "%s of %p, which is not in this heap", what, ptr);
         return OS_NULL;
     }
     return r;
@@ -286,7 +286,7 @@ void os_memheap_free(os_memheap_t *heap, void *ptr)
         return;
     }
     os_port_unlock(&heap->lock, st);
-    oh_report(heap, ptr, OS_EINVAL, "free of %p, which is not in this heap", ptr);
+    oh_report_fault(heap, ptr, OS_EINVAL, "free of %p, which is not in this heap", ptr);
 }
 
 void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
@@ -431,7 +431,7 @@ os_err_t os_memheap_check(os_memheap_t *heap)
     if (err == OS_EOK && (used != heap->mem_used || total != heap->mem_total ||
                           heap->mem_maxused < heap->mem_used || used > total))
     {
-        oh_report(heap, OS_NULL, OS_ERROR,
+        oh_report_fault(heap, OS_NULL, OS_ERROR,
                   "check: statistics say total %zu used %zu peak %zu, blocks say total %zu used %zu",
                   heap->mem_total, heap->mem_used, heap->mem_maxused, total, used);
         err = OS_ERROR;

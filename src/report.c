@@ -11,30 +11,52 @@ void os_mem_set_error_hook(os_mem_error_hook_t hook)
     __atomic_store_n(&error_hook, hook, __ATOMIC_RELEASE);
 }
 
-void oh_report(const os_memheap_t *heap, const void *addr, os_err_t code, const char *fmt, ...)
+/* Format one report and hand it to the hook; with fatal, assert afterwards. */
+static void emit(int fatal, const os_memheap_t *heap, const void *addr, os_err_t code,
+                 const char *fmt, va_list ap)
 {
     char msg[192];
     const char *name = (heap != OS_NULL) ? heap->name : "-";
     os_size_t n = oh_snprintf(msg, sizeof(msg), "heap '%s': ", name);
     os_mem_error_hook_t hook = __atomic_load_n(&error_hook, __ATOMIC_ACQUIRE);
-    va_list ap;
 
-    va_start(ap, fmt);
     (void)oh_vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
-    va_end(ap);
     if (hook == OS_NULL)
     {
         hook = os_port_error;
     }
     hook(name, addr, code, msg);
 #if OS_MEM_ERROR_ASSERT
-    os_port_assert_fail(msg);
+    if (fatal)
+    {
+        os_port_assert_fail(msg);
+    }
+#else
+    (void)fatal;
 #endif
+}
+
+void oh_report(const os_memheap_t *heap, const void *addr, os_err_t code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    emit(0, heap, addr, code, fmt, ap);
+    va_end(ap);
+}
+
+void oh_report_fault(const os_memheap_t *heap, const void *addr, os_err_t code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    emit(1, heap, addr, code, fmt, ap);
+    va_end(ap);
 }
 
 void oh_fault(const struct heap_mem *r, const void *addr, os_err_t code, const char *what)
 {
-    oh_report(r->heap, addr, code, "region %p: %s at %p", (void *)r->start, what, addr);
+    oh_report_fault(r->heap, addr, code, "region %p: %s at %p", (void *)r->start, what, addr);
 }
 
 void oh_print(const char *fmt, ...)

@@ -1,7 +1,9 @@
 /*
  * report.h - the single path of every refusal and corruption report: it
  * formats one line naming the heap (and region and address where known) and
- * calls the error hook; with OS_MEM_ERROR_ASSERT it then asserts.
+ * calls the error hook. oh_report() is for refused arguments;
+ * oh_report_fault() (and oh_fault() in alg.h) for a bad pointer or a
+ * corruption, after which OS_MEM_ERROR_ASSERT asserts.
  */
 #ifndef ONEHEAP_REPORT_H
 #define ONEHEAP_REPORT_H
@@ -9,6 +11,12 @@
 #include "alg/alg.h"
 
 void oh_report(const os_memheap_t *heap, const void *addr, os_err_t code, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+void oh_report_fault(const os_memheap_t *heap, const void *addr, os_err_t code, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 4, 5)))
 #endif

@@ -40,6 +40,8 @@ struct test_alg
     int             grows_in_place;
     /* a request this large must be served by a fresh 2048-byte region */
     os_size_t       serve_from_2048;
+    /* the smallest region accepted must not be larger than this */
+    os_size_t       max_min_region;
 };
 
 extern const struct test_alg test_algs[];

@@ -15,7 +15,7 @@ cmake=$4
 config=${5:-}
 extra=${6:-}
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/oneheap-install.XXXXXX") || exit 1
+tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 prefix=$tmp/prefix
 failed=0

@@ -25,8 +25,8 @@
 static _Alignas(64) unsigned char arena[ARENA_SIZE];
 
 #define MAX_LIVE      320
-#define OPS_PER_RUN   20000
-#define SEEDS         5
+#define OPS_PER_RUN   40000
+#define SEEDS         12
 #define STATS_EVERY   97
 #define VERIFY_EVERY  1499
 
@@ -158,6 +158,12 @@ struct model
     test_rng_t            rng;
     unsigned long         op;
 };
+
+/* What the runs exercised, printed per layout. */
+static struct
+{
+    unsigned long allocs, alloc_fails, reallocs, realloc_moves, realloc_fails;
+} stats;
 
 static int in_some_region(const struct model *m, const void *p, size_t n)
 {
@@ -301,8 +307,12 @@ static void op_alloc(struct model *m, int kind)
         break;
     }
     }
+    stats.allocs++;
     if (!sl.p)
+    {
+        stats.alloc_fails++;
         return;     /* out of memory is allowed */
+    }
     check_new_block(m, &sl, -1);
     if (zeroed)
     {
@@ -344,6 +354,7 @@ static void op_realloc(struct model *m)
         n = random_size(&m->rng);
     unsigned char *old = sl->p;
     unsigned char *p = s_realloc(m->subj, old, n);
+    stats.reallocs++;
     if (n == 0)
     {
         CHECKF(p == OS_NULL, "op %lu: realloc(p, 0) returned %p", m->op, (void *)p);
@@ -352,11 +363,13 @@ static void op_realloc(struct model *m)
     }
     if (!p)
     {
+        stats.realloc_fails++;
         /* failed: the old block is untouched and still ours */
         verify_block(m, sl, "after failed realloc");
         CHECKF(n > sl->size, "op %lu: shrinking realloc %zu -> %zu failed", m->op, sl->size, n);
         return;
     }
+    stats.realloc_moves += p != old;
     if (n <= sl->size)
         CHECKF(p == old, "op %lu: shrinking realloc %zu -> %zu moved", m->op, sl->size, n);
     size_t keep = n < sl->size ? n : sl->size;
@@ -556,14 +569,21 @@ int main(int argc, char **argv)
     {
         const struct test_layout *l = test_layout_get(i);
         unsigned long before = atomic_load(&check_failures);
+        memset(&stats, 0, sizeof stats);
         for (unsigned s = 1; s <= seeds; s++)
             user_run(l, s + 100 * i);
-        printf("layout %s: %u seeds x %d ops, %s\n", l->name, seeds, OPS_PER_RUN,
+        printf("layout %s: %u seeds x %d ops: %lu allocs (%lu failed), %lu reallocs (%lu moved, "
+               "%lu failed): %s\n",
+               l->name, seeds, OPS_PER_RUN, stats.allocs, stats.alloc_fails, stats.reallocs,
+               stats.realloc_moves, stats.realloc_fails,
                atomic_load(&check_failures) == before ? "ok" : "FAILED");
     }
 #ifdef OS_USING_SYS_HEAP
+    memset(&stats, 0, sizeof stats);
     sys_run();
-    printf("sys heap: done\n");
+    printf("sys heap: %lu allocs (%lu failed), %lu reallocs (%lu moved, %lu failed)\n",
+           stats.allocs, stats.alloc_fails, stats.reallocs, stats.realloc_moves,
+           stats.realloc_fails);
 #endif
     hook_uninstall();
     return check_summary("test_model");

@@ -263,6 +263,51 @@ static void user_heap_sample(void)
     CHECK_REPORTS(0);
 }
 
+/* The seed's user_heap_sample as written: the block is freed while the user
+ * heap still manages it (no deinit). The heap loses that region. */
+static void user_heap_sample_as_seed(void)
+{
+    static os_memheap_t seed_heap;
+    check_context("user_heap_sample, block freed under the heap");
+    os_meminfo_t before;
+    os_memory_info(&before);
+    unsigned char *start = os_malloc(2048);
+    CHECK(start != OS_NULL);
+    if (!start)
+        return;
+    CHECK_EQ(os_memheap_init(&seed_heap, "memheap1"), OS_EOK);
+    CHECK_EQ(os_memheap_add(&seed_heap, start, 2048, sys_alg()), OS_EOK);
+    void *p = os_memheap_alloc(&seed_heap, 64);
+    CHECK(p != OS_NULL);
+    p = os_memheap_realloc(&seed_heap, p, 68);
+    CHECK(p != OS_NULL);
+    p = os_memheap_realloc(&seed_heap, p, 60);
+    CHECK(p != OS_NULL);
+    os_memheap_free(&seed_heap, p);
+    void *live = os_memheap_alloc(&seed_heap, 100);     /* still held when the block goes */
+    CHECK(live != OS_NULL);
+    os_free(start);
+    CHECK_REPORTS(0);
+    os_meminfo_t after;
+    os_memory_info(&after);
+    CHECK_EQ(after.mem_used, before.mem_used);
+    CHECK_EQ(os_memory_check(), OS_EOK);
+    os_meminfo_t info = heap_info(&seed_heap);
+    CHECK_EQ(info.mem_total, 0);
+    CHECK_EQ(info.mem_used, 0);
+    CHECK(os_memheap_alloc(&seed_heap, 16) == OS_NULL);
+    CHECK_EQ(os_memheap_check(&seed_heap), OS_EOK);
+    /* the memory is the system heap's again */
+    unsigned char *again = os_malloc(2048);
+    CHECK(again != OS_NULL);
+    if (again)
+        memset(again, 0x77, 2048);
+    os_free(again);
+    CHECK_REPORTS(0);
+    CHECK_EQ(os_memheap_deinit(&seed_heap), OS_EOK);
+    used_is_zero();
+}
+
 int main(void)
 {
     hook_install();
@@ -283,6 +328,7 @@ int main(void)
     calloc_zeroes();
     info_check_trace();
     user_heap_sample();
+    user_heap_sample_as_seed();
 
     hook_uninstall();
     return check_summary("test_sys_heap");

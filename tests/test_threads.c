@@ -235,8 +235,10 @@ int main(void)
 
     const struct test_layout *l = test_layout_mixed();
     heap_open(&user_heap, "shared");
-    heap_add_ok(&user_heap, arena + 8, 320 * KiB - 16, test_layout_alg(l, 0));
-    heap_add_ok(&user_heap, arena + 320 * KiB + 24, 320 * KiB - 40, test_layout_alg(l, 1));
+    /* small enough that allocations fail now and then: the out-of-memory
+     * paths run concurrently too */
+    heap_add_ok(&user_heap, arena + 8, 72 * KiB - 16, test_layout_alg(l, 0));
+    heap_add_ok(&user_heap, arena + 320 * KiB + 24, 72 * KiB - 40, test_layout_alg(l, 1));
     run(&user_heap, "user heap");
     CHECK_EQ(os_memheap_check(&user_heap), OS_EOK);
     os_meminfo_t info = heap_info(&user_heap);

@@ -66,27 +66,22 @@ static inline void *alloc_in(os_memheap_t *heap, struct heap_mem *r, os_size_t a
 }
 
 /*
- * Allocate from `first` (when not OS_NULL), then from the other regions in
- * the order they were added. align 0 means the default. Heap lock held.
+ * Allocate from the regions from r to the end of the list, in order,
+ * skipping `skip`. align 0 means the default. Heap lock held.
  */
-static void *alloc_locked(os_memheap_t *heap, struct heap_mem *first, os_size_t align,
-                          os_size_t size, os_uint16_t owner)
+static OH_NOINLINE void *alloc_scan(os_memheap_t *heap, struct heap_mem *r, const struct heap_mem *skip,
+                                    os_size_t align, os_size_t size, os_uint16_t owner)
 {
-    struct heap_mem *r;
-    void *p = OS_NULL;
+    void *p;
 
-    if (first != OS_NULL && (p = alloc_in(heap, first, align, size, owner)) != OS_NULL)
+    for (; r != OS_NULL; r = r->next)
     {
-        return p;
-    }
-    for (r = heap->h_mem; r != OS_NULL; r = r->next)
-    {
-        if (r != first && (p = alloc_in(heap, r, align, size, owner)) != OS_NULL)
+        if (r != skip && (p = alloc_in(heap, r, align, size, owner)) != OS_NULL)
         {
-            break;
+            return p;
         }
     }
-    return p;
+    return OS_NULL;
 }
 
 os_err_t os_memheap_init(os_memheap_t *heap, const char *name)
@@ -132,7 +127,6 @@ os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, en
 void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
 {
     struct heap_mem *r;
-    os_uint16_t owner;
     os_size_t blk;
     os_ubase_t st;
     void *p = OS_NULL;
@@ -141,19 +135,19 @@ void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
     {
         return OS_NULL;     /* size 0, or too large for any region */
     }
-    owner = OWNER();
     st = os_port_lock(&heap->lock);
     r = heap->h_mem;
     if (OH_LIKELY(r != OS_NULL))
     {
-        p = r->ops->alloc(r, size, owner, &blk);
+        /* The first region inline; the others only when it cannot serve. */
+        p = r->ops->alloc(r, size, OWNER(), &blk);
         if (OH_LIKELY(p != OS_NULL))
         {
             account_alloc(heap, blk);
         }
         else
         {
-            p = alloc_locked(heap, r, 0, size, owner);  /* the other regions */
+            p = alloc_scan(heap, heap->h_mem->next, OS_NULL, 0, size, OWNER());
         }
     }
     os_port_unlock(&heap->lock, st);
@@ -185,7 +179,7 @@ void *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t si
     }
     owner = OWNER();
     st = os_port_lock(&heap->lock);
-    p = alloc_locked(heap, OS_NULL, align, size, owner);
+    p = alloc_scan(heap, heap->h_mem, OS_NULL, align, size, owner);
     os_port_unlock(&heap->lock, st);
     return p;
 }
@@ -351,7 +345,11 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
         goto out;
     }
     /* Move: own region first, keeping the alignment of an aligned block. */
-    p = alloc_locked(heap, r, b.align, size, owner);
+    p = alloc_in(heap, r, b.align, size, owner);
+    if (p == OS_NULL)
+    {
+        p = alloc_scan(heap, heap->h_mem, r, b.align, size, owner);
+    }
     if (p != OS_NULL)
     {
         memcpy(p, ptr, b.usable < size ? b.usable : size);

@@ -7,6 +7,7 @@
  * (a prompt "sh>" is shown; piped commands are echoed after it).
  */
 #define _POSIX_C_SOURCE 200809L
+#define _ISOC11_SOURCE
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,26 +137,100 @@ static void run_script(char *script)
     }
 }
 
+/* "--region SIZE[:ALG]": a host-memory region for the system heap. */
+static int add_sys_region(const char *spec)
+{
+    char *end = NULL;
+    unsigned long long size = strtoull(spec, &end, 0);
+    enum os_mem_alg alg = OS_MEM_ALG_DEFAULT;
+    void *mem;
+
+    if (end != spec && (*end == 'K' || *end == 'k'))
+    {
+        size *= 1024u;
+        end++;
+    }
+    else if (end != spec && (*end == 'M' || *end == 'm'))
+    {
+        size *= 1024u * 1024u;
+        end++;
+    }
+    if (end == spec || size == 0 || (*end != '\0' && *end != ':'))
+    {
+        return -1;
+    }
+    if (*end == ':')
+    {
+        end++;
+        if (0)
+        {
+        }
+#ifdef OS_USING_ALG_FIRSTFIT
+        else if (strcmp(end, "firstfit") == 0)
+        {
+            alg = OS_MEM_ALG_FIRSTFIT;
+        }
+#endif
+#ifdef OS_USING_ALG_BUDDY
+        else if (strcmp(end, "buddy") == 0)
+        {
+            alg = OS_MEM_ALG_BUDDY;
+        }
+#endif
+        else if (strcmp(end, "default") != 0)
+        {
+            return -1;
+        }
+    }
+    mem = aligned_alloc(64, (size_t)((size + 63u) & ~63ull));
+    return (mem != OS_NULL && os_sys_heap_add(mem, (os_size_t)size, alg) == OS_EOK) ? 0 : -1;
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: oneheap-sh [--region SIZE[:firstfit|buddy]]... [-c \"cmd; cmd ...\"]\n"
+                    "  without --region the system heap is a static 128 KiB first-fit array\n");
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     char line[512];
+    char *script = OS_NULL;
     int tty = isatty(0);
+    int regions = 0;
+    int i;
 
     os_sys_heap_init();
-    if (os_sys_heap_add(sys_heap_mem, sizeof(sys_heap_mem), OS_MEM_ALG_FIRSTFIT) != OS_EOK)
+    for (i = 1; i < argc; i++)
+    {
+        if (strcmp(argv[i], "--region") == 0 && i + 1 < argc)
+        {
+            if (add_sys_region(argv[++i]) != 0)
+            {
+                fprintf(stderr, "oneheap-sh: cannot add region '%s'\n", argv[i]);
+                return 1;
+            }
+            regions++;
+        }
+        else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+        {
+            script = argv[++i];
+        }
+        else
+        {
+            return usage();
+        }
+    }
+    if (regions == 0 && os_sys_heap_add(sys_heap_mem, sizeof(sys_heap_mem), OS_MEM_ALG_FIRSTFIT) != OS_EOK)
     {
         fprintf(stderr, "oneheap-sh: cannot set up the system heap\n");
         return 1;
     }
-    if (argc == 3 && strcmp(argv[1], "-c") == 0)
+    if (script != OS_NULL)
     {
-        run_script(argv[2]);
+        run_script(script);
         return 0;
-    }
-    if (argc != 1)
-    {
-        fprintf(stderr, "usage: oneheap-sh [-c \"cmd; cmd ...\"]\n");
-        return 2;
     }
     for (;;)
     {

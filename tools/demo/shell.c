@@ -129,6 +129,7 @@ static void run_script(char *script)
 
     for (cmd = strtok_r(script, ";\n", &save); cmd != OS_NULL; cmd = strtok_r(OS_NULL, ";\n", &save))
     {
+        cmd += strspn(cmd, " \t");
         printf("sh>%s\n", cmd);
         if (run_line(cmd))
         {

@@ -12,6 +12,11 @@ have clang      || need+=(clang)
 have pkg-config || need+=(pkg-config)
 have valgrind   || need+=(valgrind)
 have python3    || need+=(python3)
+# programs the malloc-override test runs with the preload
+have sqlite3    || need+=(sqlite3)
+have xz         || need+=(xz-utils)
+have git        || need+=(git)
+have perl       || need+=(perl)
 [ -f /usr/include/valgrind/callgrind.h ] || need+=(valgrind)
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,0 +1,86 @@
+#!/bin/sh
+# Real programs with liboneheap-malloc.so preloaded: each must print exactly
+# what it prints without it, exit the same way, and leave a sound heap
+# (OS_MEMHEAP_CHECK_ON_EXIT=1 makes a failed check exit with status 99).
+# Usage: preload_test.sh LIB STRESS_BIN
+lib=$1
+stress=$2
+tmp=$(mktemp -d /tmp/oneheap-preload.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+status=0
+ran=0
+
+# run NAME CMD...: compare stdout and exit status with and without the preload
+run() {
+    name=$1
+    shift
+    if ! command -v "$1" >/dev/null 2>&1; then
+        echo "$name: skipped ($1 not installed)"
+        return
+    fi
+    (cd "$tmp" && "$@") >"$tmp/$name.ref" 2>/dev/null
+    ref=$?
+    (cd "$tmp" && LD_PRELOAD=$lib OS_MEMHEAP_CHECK_ON_EXIT=1 "$@") >"$tmp/$name.out" 2>"$tmp/$name.err"
+    got=$?
+    ran=$((ran + 1))
+    if [ "$ref" != "$got" ] || ! cmp -s "$tmp/$name.ref" "$tmp/$name.out"; then
+        echo "$name: FAILED (exit $ref without, $got with the preload)"
+        diff "$tmp/$name.ref" "$tmp/$name.out" | head -n 20
+        head -n 20 "$tmp/$name.err"
+        status=1
+    elif grep -q '^oneheap:' "$tmp/$name.err"; then
+        echo "$name: FAILED (the heap reported a problem)"
+        grep '^oneheap:' "$tmp/$name.err" | head -n 10
+        status=1
+    else
+        echo "$name: same output ($(wc -c <"$tmp/$name.out") bytes)"
+    fi
+}
+
+cat >"$tmp/alloc.py" <<'PY'
+import collections, json, re, random
+random.seed(7)
+d = {str(i): [random.random() for _ in range(i % 40)] for i in range(30000)}
+s = json.dumps(d, sort_keys=True)
+e = json.loads(s)
+words = re.findall(r"[0-9]+", s)
+c = collections.Counter(w[:3] for w in words)
+print(len(s), len(words), c.most_common(5))
+print(sum(len(v) for v in e.values()), sorted(set(map(len, e.values())))[:10])
+PY
+run python3 python3 "$tmp/alloc.py"
+
+run sqlite3 sqlite3 :memory: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000)
+  SELECT count(*), sum(i % 97), group_concat(i, ',') IS NOT NULL FROM n;
+  CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT, c REAL);
+  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+  INSERT INTO t SELECT i, printf('row-%08d-%s', i, hex(i * 7919)), i * 0.5 FROM n;
+  CREATE INDEX tb ON t(b);
+  SELECT count(*), min(b), max(b), sum(c) FROM t WHERE b LIKE 'row-0001%';
+  SELECT substr(b, 1, 12), count(*) FROM t GROUP BY a % 7 ORDER BY 1;"
+
+cat >"$tmp/big.c" <<'CC'
+#include <stdio.h>
+#define F(n) static int f##n(int x) { int s = 0; for (int i = 0; i < x; i++) s += i * n ^ (s >> 3); return s; }
+#define G(n) F(n##0) F(n##1) F(n##2) F(n##3) F(n##4) F(n##5) F(n##6) F(n##7) F(n##8) F(n##9)
+G(1) G(2) G(3) G(4) G(5) G(6) G(7) G(8) G(9)
+int main(void) { printf("%d\n", f10(10) + f99(20)); return 0; }
+CC
+run gcc gcc -O2 -S -o - "$tmp/big.c"
+
+run git sh -c 'rm -rf repo && git init -q repo && cd repo && git config user.email t@example.org && git config user.name t &&
+  for i in 1 2 3 4 5 6 7 8; do seq 1 $((i * 500)) > f$i; git add f$i;
+    GIT_AUTHOR_DATE="2000-01-0${i}T00:00:00Z" GIT_COMMITTER_DATE="2000-01-0${i}T00:00:00Z" git commit -q -m "c$i"; done &&
+  git log --stat --format="%H %s" && git gc -q && git count-objects -v | grep -v size'
+
+run perl perl -e 'my %h; for my $i (1..200000) { $h{"k$i"} = [$i, "v" x ($i % 30)] } my $s = 0;
+  for my $k (sort keys %h) { $s += $h{$k}[0] if $k =~ /7/ } my @w = map { join ",", @$_ } grep { $_->[0] % 1000 == 0 } values %h;
+  print scalar(keys %h), " $s ", scalar(@w), "\n";'
+
+seq 1 300000 >"$tmp/numbers.txt"
+run xz sh -c "xz -9 -c numbers.txt | xz -d -c | md5sum && xz -6 -c numbers.txt | md5sum"
+
+run malloc_stress "$stress"
+
+echo "$ran programs run with the preload"
+exit $status

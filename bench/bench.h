@@ -75,6 +75,13 @@ extern unsigned long bench_calls;        /* measured calls so far */
 /* One empty measurement window (calibration). */
 void m_empty(void);
 
+#ifdef OS_USING_MEM_POOL
+#include <os_mempool.h>
+/* Measured pool calls (oneheap only): os_mp_alloc(mp, OS_NO_WAIT), os_mp_free. */
+void *m_mp_alloc(os_mp_t *mp);
+void  m_mp_free(os_mp_t *mp, void *block);
+#endif
+
 /*
  * Select the allocator. For oneheap, alg is the algorithm of the region;
  * for glibc it is ignored. Returns 0 on success.

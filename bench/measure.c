@@ -198,6 +198,27 @@ static const struct bench_ops gl_ops = {
     gl_m_alloc, gl_m_free, gl_m_realloc, gl_m_aligned, gl_u_alloc, gl_u_free
 };
 
+/* ---- measured wrappers: memory pools --------------------------------------------------- */
+
+#ifdef OS_USING_MEM_POOL
+BENCH_NOINLINE void *m_mp_alloc(os_mp_t *mp)
+{
+    MEASURE_ON();
+    void *p = os_mp_alloc(mp, OS_NO_WAIT);
+    MEASURE_OFF();
+    bench_calls++;
+    return p;
+}
+
+BENCH_NOINLINE void m_mp_free(os_mp_t *mp, void *block)
+{
+    MEASURE_ON();
+    os_mp_free(mp, block);
+    MEASURE_OFF();
+    bench_calls++;
+}
+#endif
+
 /* ---- calibration ------------------------------------------------------------------------ */
 
 BENCH_NOINLINE void m_empty(void)

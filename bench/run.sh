@@ -154,6 +154,11 @@ per_call() {
     awk -v ir="${IR[$1:$2]}" -v n="${CALLS[$1:$2]}" -v eir="${IR[$1:empty]}" -v en="${CALLS[$1:empty]}" \
         'BEGIN { w = eir / en; printf "%.1f", (ir - n * w) / n }'
 }
+# per_pair COLUMN WORKLOAD: 2 * per_call (an alloc and a free)
+per_pair() {
+    awk -v ir="${IR[$1:$2]}" -v n="${CALLS[$1:$2]}" -v eir="${IR[$1:empty]}" -v en="${CALLS[$1:empty]}" \
+        'BEGIN { w = eir / en; printf "%.1f", 2 * (ir - n * w) / n }'
+}
 # single COLUMN WORKLOAD: Ir of one call
 single() {
     awk -v ir="${IR[$1:$2]}" -v n="${CALLS[$1:$2]}" -v eir="${IR[$1:empty]}" -v en="${CALLS[$1:empty]}" \
@@ -210,6 +215,10 @@ row "aligned: align 16..4096 (Ir/call)" per_call aligned
 row "worst_alloc: alloc(256) after 1024 holes (Ir)" single worst_alloc
 row "worst_free: max of variants (Ir)" worst worst_free
 row "worst_alloc_fallthrough: max of variants (Ir)" worst worst_fall
+if [[ -n ${IR[baremetal:pool_pairs]:-} ]]; then   # absent with -DONEHEAP_MEM_POOL=OFF
+    row "pool_pairs: os_mp_alloc(OS_NO_WAIT)/os_mp_free, 64 B (Ir/call; glibc: malloc(64)/free)" per_call pool_pairs
+    row "pool_pairs: one alloc + one free (Ir/pair)" per_pair pool_pairs
+fi
 row "utilisation, first fill (requested / 1 MiB)" util util_fill
 row "utilisation, refill to the first failure (requested / 1 MiB)" util util_refill
 row "utilisation, refill until 100 requests in a row fail (requested / 1 MiB)" util util_exhaust
@@ -237,6 +246,8 @@ echo
 echo "#### Measured calls per workload"
 echo
 header "workload"
-for wl in pairs mix fill realloc aligned; do row "$wl" calls_of "$wl"; done
+for wl in pairs mix fill realloc aligned pool_pairs; do
+    [[ -n ${CALLS[baremetal:$wl]:-} ]] && row "$wl" calls_of "$wl"
+done
 echo
 echo "Total time $((SECONDS)) s; valgrind $(valgrind --version | sed 's/valgrind-//'); $(cc --version | head -n1)."

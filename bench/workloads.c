@@ -534,6 +534,84 @@ static int wl_worst_fall(const struct bench_params *p, struct bench_result *res)
     return 0;
 }
 
+/* ---- pool_pairs: fixed-size pool, os_mp_alloc(OS_NO_WAIT) / os_mp_free pairs ------------------ */
+
+/*
+ * A pool of 64-byte blocks on a static array; 100000 pairs, with 8 blocks
+ * held throughout and 8 more on the free list (every measured call takes
+ * the fast path: no block is carved while measuring). glibc
+ * (no pools) runs malloc(64) / free pairs instead, as a reference. At the
+ * end os_mp_check() must pass and every block must be free again.
+ */
+#define POOL_BLK   64
+#define POOL_HELD  8
+
+#ifdef OS_USING_MEM_POOL
+static int wl_pool_pairs(const struct bench_params *p, struct bench_result *res)
+{
+    size_t n = p->quick ? 5000 : PAIRS_N;
+    void *held[2 * POOL_HELD];
+    int rc = 0;
+
+    if (p->glibc)
+    {
+        for (size_t i = 0; i < n; i++)
+        {
+            void *b = bench->m_alloc(POOL_BLK);
+            if (!b)
+            {
+                res->failed++;
+                continue;
+            }
+            blk_take(b, POOL_BLK, 0, (unsigned)i);
+            blk_verify(b, POOL_BLK, (unsigned)i);
+            bench->m_free(b);
+        }
+        res->calls = bench_calls;
+        return 0;
+    }
+    static _Alignas(64) unsigned char pool_mem[64 * 1024];
+    static os_mp_t pool;
+    os_mpinfo_t info;
+
+    if (os_mp_init(&pool, "bench_pool", pool_mem, sizeof pool_mem, POOL_BLK) != OS_EOK)
+    {
+        bench_fail("pool_pairs: os_mp_init failed", pool_mem, sizeof pool_mem);
+        return -1;
+    }
+    for (size_t i = 0; i < 2 * POOL_HELD; i++)
+        held[i] = os_mp_alloc(&pool, OS_NO_WAIT);
+    for (size_t i = POOL_HELD; i < 2 * POOL_HELD; i++)
+        os_mp_free(&pool, held[i]);
+    for (size_t i = 0; i < n; i++)
+    {
+        void *b = m_mp_alloc(&pool);
+        if (!b)
+        {
+            res->failed++;
+            continue;
+        }
+        if ((uintptr_t)b % OS_MEM_ALIGN_SIZE != 0 || (unsigned char *)b < pool_mem ||
+            (unsigned char *)b + POOL_BLK > pool_mem + sizeof pool_mem)
+            bench_fail("pool_pairs: bad block", b, i);
+        memset(b, (int)(i & 0xFF), POOL_BLK);
+        m_mp_free(&pool, b);
+    }
+    for (size_t i = 0; i < POOL_HELD; i++)
+        os_mp_free(&pool, held[i]);
+    if (os_mp_check(&pool) != OS_EOK || os_mp_info(&pool, &info) != OS_EOK ||
+        info.blk_free_num != info.blk_total_num || info.blk_maxused_num != 2 * POOL_HELD)
+    {
+        bench_fail("pool_pairs: pool unsound at the end", &pool, info.blk_free_num);
+        rc = -1;
+    }
+    if (os_mp_deinit(&pool) != OS_EOK)
+        rc = -1;
+    res->calls = bench_calls;
+    return rc;
+}
+#endif
+
 /* ---- table ---------------------------------------------------------------------------------- */
 
 const struct workload bench_workloads[] = {
@@ -556,6 +634,9 @@ const struct workload bench_workloads[] = {
     { "worst_fall_5", wl_worst_fall,   5, "holes in every class 16..128, request above" },
     { "worst_fall_6", wl_worst_fall,   6, "holes in every class 16..4096, request largest + 8" },
     { "worst_fall_7", wl_worst_fall,   7, "as 6, fit is a listed 256 KiB block that is split" },
+#ifdef OS_USING_MEM_POOL
+    { "pool_pairs",   wl_pool_pairs,   0, "100000 os_mp_alloc(OS_NO_WAIT)/os_mp_free pairs, 64-byte blocks" },
+#endif
 };
 
 const size_t bench_workload_count = sizeof bench_workloads / sizeof bench_workloads[0];

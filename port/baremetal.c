@@ -1,11 +1,13 @@
 /*
  * baremetal.c - the bare-metal port: every primitive is a user hook
- * (os_mem_port_set_hooks), and a missing hook is a no-op. Suitable as is for
- * a single-threaded system without an RTOS.
+ * (os_mem_port_set_hooks, os_mem_port_set_wait_hooks), and a missing hook
+ * is a no-op. Suitable as is for a single-threaded system without an RTOS;
+ * without wait hooks nothing ever blocks.
  */
 #include "port.h"
 
 struct os_mem_port_hooks oh_port_hooks;
+static struct os_mem_wait_hooks wait_hooks;
 
 void os_mem_port_set_hooks(const struct os_mem_port_hooks *hooks)
 {
@@ -61,5 +63,41 @@ void os_port_assert_fail(const char *msg)
     for (;;)
     {
         /* nothing may run on after a failed assertion */
+    }
+}
+
+void os_mem_port_set_wait_hooks(const struct os_mem_wait_hooks *hooks)
+{
+    static const struct os_mem_wait_hooks none;
+
+    wait_hooks = (hooks != OS_NULL) ? *hooks : none;
+}
+
+int os_port_wait_init(struct os_port_wait *w)
+{
+    if (wait_hooks.wait == OS_NULL || wait_hooks.wake == OS_NULL)
+    {
+        return -1;      /* no way to block: the caller does not wait */
+    }
+    w->w.task = OS_NULL;
+    w->w.word = 0;
+    return wait_hooks.init != OS_NULL ? wait_hooks.init(&w->w) : 0;
+}
+
+os_err_t os_port_wait(struct os_port_wait *w, os_tick_t timeout)
+{
+    return wait_hooks.wait(&w->w, timeout);
+}
+
+void os_port_wake(struct os_port_wait *w)
+{
+    wait_hooks.wake(&w->w);
+}
+
+void os_port_wait_fini(struct os_port_wait *w)
+{
+    if (wait_hooks.fini != OS_NULL)
+    {
+        wait_hooks.fini(&w->w);
     }
 }

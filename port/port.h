@@ -14,10 +14,26 @@
  *   error         os_port_error: the default error hook;
  *                 os_port_assert_fail: called after a report when
  *                 OS_MEM_ERROR_ASSERT is 1; must not return.
+ *   wait          os_port_wait_init / os_port_wait / os_port_wake /
+ *                 os_port_wait_fini: a one-shot wake-up for one blocked
+ *                 thread (memory pools). The record, struct os_port_wait
+ *                 (defined by the port header), lives on the waiting
+ *                 thread's stack, so waiting needs no allocation.
+ *                 os_port_wait_init is called with the caller's lock held
+ *                 and returns nonzero if the thread cannot block;
+ *                 os_port_wait blocks without any lock held until
+ *                 os_port_wake (which may come first, and is remembered) or
+ *                 until the timeout (ticks; OS_WAIT_FOREVER: none) and says
+ *                 which (OS_EOK / OS_ETIMEOUT); os_port_wake is called
+ *                 with the caller's lock held and never blocks for long.
+ *                 A caller that signals under its lock, and has the woken
+ *                 thread take that lock before os_port_wait_fini, never
+ *                 finishes a record that os_port_wake is still using.
  *
  * Ports: posix.c (pthreads, thread names; spin lock that costs a few
- * instructions when uncontended) and baremetal.c (user hooks, no-ops by
- * default). The hot primitives are inline, in port_posix.h and
+ * instructions when uncontended; condition variables for waits; a tick is
+ * 1 ms) and baremetal.c (user hooks, no-ops by default; no wait hooks: no
+ * waiting). The hot primitives are inline, in port_posix.h and
  * port_baremetal.h.
  */
 #ifndef ONEHEAP_PORT_H
@@ -31,6 +47,12 @@ const char *os_port_task_name(os_uint16_t id);
 void        os_port_puts(const char *s);
 void        os_port_error(const char *heap_name, const void *addr, os_err_t code, const char *msg);
 void        os_port_assert_fail(const char *msg);
+
+struct os_port_wait;    /* defined by port_<name>.h */
+int         os_port_wait_init(struct os_port_wait *w);
+os_err_t    os_port_wait(struct os_port_wait *w, os_tick_t timeout);
+void        os_port_wake(struct os_port_wait *w);
+void        os_port_wait_fini(struct os_port_wait *w);
 
 #if defined(OS_MEM_PORT_POSIX)
 #include "port_posix.h"

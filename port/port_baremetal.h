@@ -2,7 +2,15 @@
 #ifndef ONEHEAP_PORT_BAREMETAL_H
 #define ONEHEAP_PORT_BAREMETAL_H
 
+#include <os_mempool.h>
+
 extern struct os_mem_port_hooks oh_port_hooks;
+
+/* A blocked thread's wake-up record: what the wait hooks see. */
+struct os_port_wait
+{
+    struct os_mem_wait w;
+};
 
 static inline os_ubase_t os_port_lock(os_ubase_t *lock)
 {

@@ -2,6 +2,16 @@
 #ifndef ONEHEAP_PORT_POSIX_H
 #define ONEHEAP_PORT_POSIX_H
 
+#include <pthread.h>
+
+/* A blocked thread's wake-up record: its own mutex and condition variable. */
+struct os_port_wait
+{
+    pthread_mutex_t mutex;
+    pthread_cond_t  cond;       /* on CLOCK_MONOTONIC */
+    int             woken;      /* set by os_port_wake, under mutex */
+};
+
 /* Contended path: spins, then yields the processor. */
 void os_port_lock_wait(os_ubase_t *lock);
 

@@ -1,14 +1,18 @@
 /*
  * posix.c - the POSIX port: a spin lock that yields when contended, thread
- * names for the trace, output on stdout and reports on stderr.
+ * names for the trace, output on stdout and reports on stderr, and waits on
+ * a condition variable (CLOCK_MONOTONIC; a tick is 1 ms).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <errno.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <os_mempool.h>
 #include "port.h"
 
 void os_port_lock_init(os_ubase_t *lock)
@@ -101,4 +105,80 @@ void os_port_assert_fail(const char *msg)
     (void)fflush(stdout);
     (void)fprintf(stderr, "oneheap: assertion: %s\n", msg);
     abort();
+}
+
+/*
+ * Waits: each blocked thread has its own mutex and condition variable, so
+ * a wake reaches exactly the thread it is meant for. The deadline is taken
+ * on CLOCK_MONOTONIC, so a change of the wall clock neither shortens nor
+ * lengthens a timeout.
+ */
+int os_port_wait_init(struct os_port_wait *w)
+{
+    pthread_condattr_t attr;
+    int err;
+
+    if (pthread_condattr_init(&attr) != 0)
+    {
+        return -1;
+    }
+    err = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (err == 0)
+    {
+        err = pthread_cond_init(&w->cond, &attr);
+    }
+    (void)pthread_condattr_destroy(&attr);
+    if (err != 0)
+    {
+        return -1;
+    }
+    if (pthread_mutex_init(&w->mutex, NULL) != 0)
+    {
+        (void)pthread_cond_destroy(&w->cond);
+        return -1;
+    }
+    w->woken = 0;
+    return 0;
+}
+
+os_err_t os_port_wait(struct os_port_wait *w, os_tick_t timeout)
+{
+    struct timespec deadline;
+    os_err_t result;
+    int err = 0;
+
+    if (timeout != OS_WAIT_FOREVER)
+    {
+        (void)clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += (time_t)(timeout / 1000);
+        deadline.tv_nsec += (long)(timeout % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L)
+        {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000L;
+        }
+    }
+    pthread_mutex_lock(&w->mutex);
+    while (!w->woken && err != ETIMEDOUT)
+    {
+        err = (timeout == OS_WAIT_FOREVER) ? pthread_cond_wait(&w->cond, &w->mutex)
+                                           : pthread_cond_timedwait(&w->cond, &w->mutex, &deadline);
+    }
+    result = w->woken ? OS_EOK : OS_ETIMEOUT;
+    pthread_mutex_unlock(&w->mutex);
+    return result;
+}
+
+void os_port_wake(struct os_port_wait *w)
+{
+    pthread_mutex_lock(&w->mutex);
+    w->woken = 1;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->mutex);
+}
+
+void os_port_wait_fini(struct os_port_wait *w)
+{
+    (void)pthread_cond_destroy(&w->cond);
+    (void)pthread_mutex_destroy(&w->mutex);
 }

@@ -1,0 +1,851 @@
+/*
+ * mempool.c - fixed-size memory pools (os_mp_*, see os_mempool.h).
+ *
+ * A pool is an array of blocks of one stride. Blocks are handed out from a
+ * LIFO free list linked through their first word; blocks never handed out
+ * are carved in address order once the list is empty, so init
+ * is O(1) and alloc and free are O(1) in the worst case.
+ *
+ * Locking: the pools lock (below) guards the global list of pools; a pool's
+ * own lock guards everything else in it. A path that needs both takes the
+ * pools lock first. alloc without waiting and free take only the pool lock,
+ * which is all an interrupt handler may do.
+ *
+ * Waiting: a blocked allocation is a struct os_mp_waiter on the waiting
+ * thread's stack, queued FIFO in the pool. free hands its block to the head
+ * of the queue under the pool lock and wakes it (os_port_wake, also under
+ * the lock); the woken thread takes the pool lock once more before it
+ * finishes its record, so a wake never touches a finished record. deinit
+ * cancels every queued record and waits until the last one has left.
+ */
+#include <string.h>
+
+#include <os_mempool.h>
+#include "report.h"
+#include "fmt.h"
+#include "port.h"
+
+#define MP_INITED       0xA5u
+#define MP_STATIC       0u
+#define MP_DYNAMIC      1u
+
+#define MP_UBASE_BITS   ((unsigned)(sizeof(os_ubase_t) * 8u))
+#define MP_ROUND(x)     (((x) + (os_size_t)OS_MEM_ALIGN_SIZE - 1u) & ~((os_size_t)OS_MEM_ALIGN_SIZE - 1u))
+
+/*
+ * The tag: the last word of the OS_MEM_ALIGN_SIZE-byte header in front of
+ * each block. Its value is the block's address ^ the pool's address ^ one of
+ * two state constants, so a tag copied from another block or another pool
+ * does not pass, and "used", "free" and "smashed" are told apart in O(1).
+ */
+#ifdef OS_USING_MP_CHECK_TAG
+#define MP_HDR          ((os_size_t)OS_MEM_ALIGN_SIZE)
+#define MP_TAG_USED     ((os_ubase_t)0x5CA1AB1Eu)
+#define MP_TAG_FREE     ((os_ubase_t)0xF7EEB10Cu)
+
+static inline os_ubase_t *tag_at(void *block)
+{
+    return (os_ubase_t *)block - 1;
+}
+
+static inline os_ubase_t tag_value(const os_mp_t *mp, const void *block, os_ubase_t state)
+{
+    return (os_ubase_t)block ^ (os_ubase_t)mp ^ state;
+}
+
+static inline void tag_set(const os_mp_t *mp, void *block, os_ubase_t state)
+{
+    *tag_at(block) = tag_value(mp, block, state);
+}
+
+static inline int tag_is(const os_mp_t *mp, void *block, os_ubase_t state)
+{
+    return *tag_at(block) == tag_value(mp, block, state);
+}
+#else
+#define MP_HDR          ((os_size_t)0)
+#endif
+
+/*
+ * A blocked allocation. Lives on the waiting thread's stack; linked in the
+ * pool's FIFO (prev/next) while result is MP_WAITING. free or deinit unlink
+ * it, set block and result, then wake it, all under the pool lock.
+ */
+#define MP_WAITING      ((os_err_t)-1)
+
+struct os_mp_waiter
+{
+    struct os_mp_waiter *next;
+    struct os_mp_waiter *prev;
+    void                *block;     /* the block handed over when result is OS_EOK */
+    os_err_t             result;    /* MP_WAITING, then OS_EOK or OS_EINTR */
+    struct os_port_wait  ev;
+};
+
+/* The global list of pools, for the trace and the overlap rule. */
+static os_ubase_t     pools_lock;
+static os_list_node_t pools = { &pools, &pools };
+
+#define MP_OF(node) ((os_mp_t *)(void *)((os_uint8_t *)(node) - offsetof(os_mp_t, resource_node)))
+
+static inline int mp_ok(const os_mp_t *mp)
+{
+    return mp != OS_NULL && mp->object_inited == MP_INITED;
+}
+
+/* ---- reports --------------------------------------------------------------- */
+
+/*
+ * Report through the one report path, naming the pool: the report layer
+ * takes the name from a heap object, so a stand-in carries it.
+ */
+static OH_NOINLINE void mp_report(int fault, const os_mp_t *mp, const void *addr, os_err_t code,
+                                  const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+static void mp_report(int fault, const os_mp_t *mp, const void *addr, os_err_t code,
+                      const char *fmt, ...)
+{
+    os_memheap_t named;
+    char msg[128];
+    va_list ap;
+
+    memset(&named, 0, sizeof(named));
+    if (mp != OS_NULL)
+    {
+        memcpy(named.name, mp->name, sizeof(named.name) < sizeof(mp->name) ? sizeof(named.name)
+                                                                              : sizeof(mp->name));
+        named.name[sizeof(named.name) - 1] = '\0';
+    }
+    va_start(ap, fmt);
+    (void)oh_vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (fault)
+    {
+        oh_report_fault(mp != OS_NULL ? &named : OS_NULL, addr, code, "pool: %s", msg);
+    }
+    else
+    {
+        oh_report(mp != OS_NULL ? &named : OS_NULL, addr, code, "pool: %s", msg);
+    }
+}
+
+/* Refuse a call on a bad pool object or from an interrupt; report why. */
+static OH_NOINLINE int refuse(const os_mp_t *mp, const char *what)
+{
+    if (!mp_ok(mp))
+    {
+        mp_report(0, OS_NULL, mp, OS_EINVAL, "%s on a pool object that is not initialised", what);
+    }
+    else
+    {
+        mp_report(0, mp, OS_NULL, OS_EPERM, "%s called from an interrupt handler", what);
+    }
+    return 1;
+}
+
+#define REFUSED(mp, what) (OH_UNLIKELY(!mp_ok(mp) || os_port_in_isr()) && refuse(mp, what))
+
+/* ---- blocks ---------------------------------------------------------------- */
+
+/*
+ * The index of block in the pool if it is the start of a block, else a
+ * number >= blk_total_num; no division. With stride = odd << grid_shift
+ * and grid_inv = odd^-1 modulo 2^N (N = bits of os_ubase_t), for
+ * off = block - start_addr:
+ *     rotate_right(off * grid_inv, grid_shift)
+ * is off / stride when stride divides off, and greater than
+ * (2^N - 1) / stride >= blk_total_num when it does not (a pointer below
+ * start_addr wraps to a huge off and lands in one of the two cases).
+ */
+OH_INLINE os_ubase_t block_index(const os_mp_t *mp, const void *block)
+{
+    os_ubase_t q = ((os_ubase_t)block - (os_ubase_t)mp->start_addr) * mp->grid_inv;
+
+    return (q >> mp->grid_shift) | (q << ((MP_UBASE_BITS - mp->grid_shift) & (MP_UBASE_BITS - 1u)));
+}
+
+/* Is block the start of a block that has been handed out? O(1). Pool lock held. */
+OH_INLINE int mp_handed_out(const os_mp_t *mp, const void *block)
+{
+    return block_index(mp, block) < mp->blk_carved_num;
+}
+
+static inline void *link_of(const void *block)
+{
+    return *(void *const *)block;
+}
+
+static inline void set_link(void *block, void *next)
+{
+    *(void **)block = next;
+}
+
+/* Is the listed block b sound to hand out: tag "free", link inside the pool? */
+OH_INLINE int listed_ok(const os_mp_t *mp, void *b)
+{
+#ifdef OS_USING_MP_CHECK_TAG
+    void *next = link_of(b);
+
+    return tag_is(mp, b, MP_TAG_FREE) && (next == OS_NULL || mp_handed_out(mp, next));
+#else
+    (void)mp;
+    (void)b;
+    return 1;
+#endif
+}
+
+/* Is the block to be freed in use (with the tag; always without)? */
+OH_INLINE int used_ok(const os_mp_t *mp, void *b)
+{
+#ifdef OS_USING_MP_CHECK_TAG
+    return tag_is(mp, b, MP_TAG_USED);
+#else
+    (void)mp;
+    (void)b;
+    return 1;
+#endif
+}
+
+/* Take the next never-used block: blk_carved_num < blk_total_num; pool lock held. */
+static inline void *carve(os_mp_t *mp)
+{
+    void *b = mp->start_addr + mp->blk_carved_num * mp->stride;
+
+    mp->blk_carved_num++;
+    mp->blk_used_num++;
+#ifdef OS_USING_MP_CHECK_TAG
+    tag_set(mp, b, MP_TAG_USED);
+#endif
+    return b;
+}
+
+/* ---- the wait queue (pool lock held) ------------------------------------------ */
+
+static void wait_enqueue(os_mp_t *mp, struct os_mp_waiter *w)
+{
+    w->next = OS_NULL;
+    w->prev = mp->wait_tail;
+    if (mp->wait_tail != OS_NULL)
+    {
+        mp->wait_tail->next = w;
+    }
+    else
+    {
+        mp->wait_head = w;
+    }
+    mp->wait_tail = w;
+}
+
+static void wait_unlink(os_mp_t *mp, struct os_mp_waiter *w)
+{
+    if (w->prev != OS_NULL)
+    {
+        w->prev->next = w->next;
+    }
+    else
+    {
+        mp->wait_head = w->next;
+    }
+    if (w->next != OS_NULL)
+    {
+        w->next->prev = w->prev;
+    }
+    else
+    {
+        mp->wait_tail = w->prev;
+    }
+}
+
+/* A woken or timed-out waiter leaves; the last one lets a pending deinit go on. */
+static void wait_leave(os_mp_t *mp)
+{
+    if (--mp->waiters == 0 && mp->deinit_wait != OS_NULL)
+    {
+        os_port_wake(&mp->deinit_wait->ev);
+    }
+}
+
+/* ---- init, deinit, create, destroy --------------------------------------------- */
+
+static os_err_t mp_init(os_mp_t *mp, const char *name, void *start, os_size_t size,
+                        os_size_t blk_size, os_uint8_t alloc_type)
+{
+    os_uint8_t *base, *first, *end;
+    os_size_t usable, stride, count, skip, i;
+    os_ubase_t inv, odd, st;
+    unsigned shift = 0;
+    os_list_node_t *n;
+
+    if (mp == OS_NULL || name == OS_NULL || start == OS_NULL)
+    {
+        mp_report(0, OS_NULL, mp, OS_EINVAL, "init with a null pool, name or memory");
+        return OS_EINVAL;
+    }
+    if (os_port_in_isr())
+    {
+        mp_report(0, OS_NULL, mp, OS_EPERM, "init called from an interrupt handler");
+        return OS_EPERM;
+    }
+    if (blk_size == 0 || blk_size >= OH_MAX_REQUEST || size > OS_SIZE_MAX - (os_size_t)(os_ubase_t)start)
+    {
+        mp_report(0, OS_NULL, start, OS_EINVAL, "init with block size %zu and memory %p+%zu",
+                  blk_size, start, size);
+        return OS_EINVAL;
+    }
+    usable = MP_ROUND(blk_size);
+    stride = MP_HDR + usable;
+    base = (os_uint8_t *)start;
+    skip = (os_size_t)((OS_MEM_ALIGN_SIZE - (os_ubase_t)base % OS_MEM_ALIGN_SIZE) % OS_MEM_ALIGN_SIZE);
+    count = (size > skip) ? (size - skip) / stride : 0;
+    if (count == 0)
+    {
+        mp_report(0, OS_NULL, start, OS_ENOMEM, "init: %zu bytes at %p hold no block of %zu bytes",
+                  size, start, stride);
+        return OS_ENOMEM;
+    }
+    base += skip;
+    first = base + MP_HDR;
+    end = first + count * stride;
+
+    /* stride = odd << shift; inv = odd^-1 mod 2^N by Newton's iteration */
+    while (((stride >> shift) & 1u) == 0)
+    {
+        shift++;
+    }
+    odd = (os_ubase_t)(stride >> shift);
+    inv = odd;                          /* right to 3 bits: odd * odd = 1 mod 8 */
+    for (i = 0; i < 5; i++)
+    {
+        inv *= (os_ubase_t)2 - odd * inv;   /* doubles the correct bits: 6, 12, 24, 48, 96 */
+    }
+
+    st = os_port_lock(&pools_lock);
+    for (n = pools.next; n != &pools; n = n->next)
+    {
+        const os_mp_t *o = MP_OF(n);
+
+        if (o == mp)
+        {
+            os_port_unlock(&pools_lock, st);
+            mp_report(0, mp, mp, OS_EINVAL, "init of a pool that is already initialised");
+            return OS_EINVAL;
+        }
+        if (base < o->end_addr - MP_HDR && o->start_addr - MP_HDR < end - MP_HDR)
+        {
+            os_port_unlock(&pools_lock, st);
+            mp_report(0, OS_NULL, start, OS_EINVAL, "init: memory %p+%zu overlaps pool '%s'",
+                      start, size, o->name);
+            return OS_EINVAL;
+        }
+    }
+    memset(mp, 0, sizeof(*mp));
+    for (i = 0; i < OS_NAME_MAX && name[i] != '\0'; i++)
+    {
+        mp->name[i] = name[i];
+    }
+    mp->object_alloc_type = alloc_type;
+    os_port_lock_init(&mp->lock);
+    mp->start_addr = first;
+    mp->end_addr = end;
+    mp->blk_total_num = count;
+    mp->blk_size = usable;
+    mp->stride = stride;
+    mp->grid_inv = inv;
+    mp->grid_shift = shift;
+    mp->resource_node.next = &pools;
+    mp->resource_node.prev = pools.prev;
+    pools.prev->next = &mp->resource_node;
+    pools.prev = &mp->resource_node;
+    mp->object_inited = MP_INITED;
+    os_port_unlock(&pools_lock, st);
+    return OS_EOK;
+}
+
+os_err_t os_mp_init(os_mp_t *mp, const char *name, void *start, os_size_t size, os_size_t blk_size)
+{
+    return mp_init(mp, name, start, size, blk_size, MP_STATIC);
+}
+
+os_err_t os_mp_deinit(os_mp_t *mp)
+{
+    struct os_mp_waiter self, *w;
+    os_ubase_t gst, st;
+
+    if (REFUSED(mp, "deinit"))
+    {
+        return OS_EINVAL;
+    }
+    gst = os_port_lock(&pools_lock);
+    st = os_port_lock(&mp->lock);
+    if (!mp_ok(mp))
+    {
+        /* another deinit got there first */
+        os_port_unlock(&mp->lock, st);
+        os_port_unlock(&pools_lock, gst);
+        mp_report(0, OS_NULL, mp, OS_EINVAL, "deinit on a pool object that is not initialised");
+        return OS_EINVAL;
+    }
+    mp->resource_node.prev->next = mp->resource_node.next;
+    mp->resource_node.next->prev = mp->resource_node.prev;
+    mp->resource_node.next = &mp->resource_node;
+    mp->resource_node.prev = &mp->resource_node;
+    mp->object_inited = 0;
+    os_port_unlock(&pools_lock, gst);
+
+    while ((w = mp->wait_head) != OS_NULL)
+    {
+        wait_unlink(mp, w);
+        w->result = OS_EINTR;
+        os_port_wake(&w->ev);
+    }
+    /* Records still in the pool (woken, not yet gone) need the pool object. */
+    if (mp->waiters != 0)
+    {
+        if (os_port_wait_init(&self.ev) == 0)
+        {
+            mp->deinit_wait = &self;
+            os_port_unlock(&mp->lock, st);
+            (void)os_port_wait(&self.ev, OS_WAIT_FOREVER);
+            st = os_port_lock(&mp->lock);   /* the last waiter's wake has returned */
+            mp->deinit_wait = OS_NULL;
+            os_port_unlock(&mp->lock, st);
+            os_port_wait_fini(&self.ev);
+            return OS_EOK;
+        }
+        while (mp->waiters != 0)
+        {
+            /* this thread cannot block: let the waiters run */
+            os_port_unlock(&mp->lock, st);
+            st = os_port_lock(&mp->lock);
+        }
+    }
+    os_port_unlock(&mp->lock, st);
+    return OS_EOK;
+}
+
+#ifdef OS_USING_SYS_HEAP
+os_mp_t *os_mp_create(const char *name, os_size_t blk_count, os_size_t blk_size)
+{
+    os_size_t obj = MP_ROUND(sizeof(os_mp_t));
+    os_size_t stride;
+    os_mp_t *mp;
+
+    if (name == OS_NULL || blk_count == 0 || blk_size == 0 || blk_size >= OH_MAX_REQUEST)
+    {
+        mp_report(0, OS_NULL, OS_NULL, OS_EINVAL, "create with %zu blocks of %zu bytes%s",
+                  blk_count, blk_size, name == OS_NULL ? " and a null name" : "");
+        return OS_NULL;
+    }
+    stride = MP_HDR + MP_ROUND(blk_size);
+    if (blk_count > (OH_MAX_REQUEST - obj) / stride)
+    {
+        mp_report(0, OS_NULL, OS_NULL, OS_EINVAL, "create: %zu blocks of %zu bytes is too large",
+                  blk_count, blk_size);
+        return OS_NULL;
+    }
+    mp = os_malloc(obj + blk_count * stride);
+    if (mp == OS_NULL)
+    {
+        return OS_NULL;
+    }
+    if (mp_init(mp, name, (os_uint8_t *)mp + obj, blk_count * stride, blk_size, MP_DYNAMIC) != OS_EOK)
+    {
+        os_free(mp);
+        return OS_NULL;
+    }
+    return mp;
+}
+
+os_err_t os_mp_destroy(os_mp_t *mp)
+{
+    os_err_t err;
+
+    if (REFUSED(mp, "destroy"))
+    {
+        return OS_EINVAL;
+    }
+    if (mp->object_alloc_type != MP_DYNAMIC)
+    {
+        mp_report(0, mp, mp, OS_EINVAL, "destroy of a pool made by os_mp_init (use os_mp_deinit)");
+        return OS_EINVAL;
+    }
+    err = os_mp_deinit(mp);
+    if (err == OS_EOK)
+    {
+        os_free(mp);
+    }
+    return err;
+}
+#endif
+
+/* ---- alloc and free ------------------------------------------------------------ */
+
+static OH_NOINLINE void *alloc_refused(os_mp_t *mp, os_tick_t timeout, os_err_t *err)
+{
+    os_err_t e;
+
+    if (!mp_ok(mp))
+    {
+        mp_report(0, OS_NULL, mp, OS_EINVAL, "alloc on a pool object that is not initialised");
+        e = OS_EINVAL;
+    }
+    else if (timeout < OS_WAIT_FOREVER)
+    {
+        mp_report(0, mp, OS_NULL, OS_EINVAL, "alloc with timeout %d", (int)timeout);
+        e = OS_EINVAL;
+    }
+    else
+    {
+        mp_report(0, mp, OS_NULL, OS_EPERM, "blocking alloc called from an interrupt handler");
+        e = OS_EPERM;
+    }
+    if (err != OS_NULL)
+    {
+        *err = e;
+    }
+    return OS_NULL;
+}
+
+/*
+ * Everything but "pop a sound block from the free list": a damaged listed
+ * block (tag builds), carving a fresh block, an empty pool, waiting.
+ * Entered with the pool lock held (state st); returns with it released.
+ */
+static OH_NOINLINE void *alloc_slow(os_mp_t *mp, os_tick_t timeout, os_ubase_t st, os_err_t *err)
+{
+    struct os_mp_waiter w;
+    void *b = OS_NULL;
+    os_err_t e = OS_ENOMEM;
+
+    if (mp->free_list != OS_NULL)
+    {
+        /* only a tag build gets here with a listed block: it is damaged */
+        b = mp->free_list;
+        mp_report(1, mp, b, OS_ERROR, "alloc: free block %p has a smashed tag or link", b);
+        b = OS_NULL;
+        e = OS_ERROR;
+    }
+    else if (mp->blk_carved_num < mp->blk_total_num)
+    {
+        b = carve(mp);
+        e = OS_EOK;
+    }
+    else if (timeout != OS_NO_WAIT && os_port_wait_init(&w.ev) == 0)
+    {
+        w.block = OS_NULL;
+        w.result = MP_WAITING;
+        wait_enqueue(mp, &w);
+        mp->waiters++;
+        os_port_unlock(&mp->lock, st);
+
+        (void)os_port_wait(&w.ev, timeout);
+
+        st = os_port_lock(&mp->lock);
+        if (w.result == MP_WAITING)
+        {
+            wait_unlink(mp, &w);
+            e = OS_ETIMEOUT;
+        }
+        else
+        {
+            b = w.block;
+            e = w.result;
+        }
+        wait_leave(mp);
+        os_port_unlock(&mp->lock, st);
+        os_port_wait_fini(&w.ev);
+        if (err != OS_NULL)
+        {
+            *err = e;
+        }
+        return b;
+    }
+    os_port_unlock(&mp->lock, st);
+    if (err != OS_NULL)
+    {
+        *err = e;
+    }
+    return b;
+}
+
+/* Take a block; the pool and the call have been checked. O(1) plus a wait. */
+OH_INLINE void *alloc_take(os_mp_t *mp, os_tick_t timeout, os_err_t *err)
+{
+    os_ubase_t st = os_port_lock(&mp->lock);
+    void *b = mp->free_list;
+
+    if (OH_UNLIKELY(b == OS_NULL) || OH_UNLIKELY(!listed_ok(mp, b)))
+    {
+        return alloc_slow(mp, timeout, st, err);
+    }
+    mp->free_list = link_of(b);
+#ifdef OS_USING_MP_CHECK_TAG
+    tag_set(mp, b, MP_TAG_USED);
+#endif
+    mp->blk_used_num++;
+    os_port_unlock(&mp->lock, st);
+    if (err != OS_NULL)
+    {
+        *err = OS_EOK;
+    }
+    return b;
+}
+
+/* The checks for any pool and timeout, then alloc_take. */
+static OH_NOINLINE void *alloc_checked(os_mp_t *mp, os_tick_t timeout, os_err_t *err)
+{
+    if (!mp_ok(mp) || (timeout != OS_NO_WAIT && (timeout < OS_WAIT_FOREVER || os_port_in_isr())))
+    {
+        return alloc_refused(mp, timeout, err);
+    }
+    return alloc_take(mp, timeout, err);
+}
+
+void *os_mp_alloc(os_mp_t *mp, os_tick_t timeout)
+{
+    /* the fast path: a sound pool, OS_NO_WAIT */
+    if (OH_UNLIKELY(timeout != OS_NO_WAIT) || OH_UNLIKELY(!mp_ok(mp)))
+    {
+        return alloc_checked(mp, timeout, OS_NULL);
+    }
+    return alloc_take(mp, OS_NO_WAIT, OS_NULL);
+}
+
+void *os_mp_alloc_ex(os_mp_t *mp, os_tick_t timeout, os_err_t *err)
+{
+    return alloc_checked(mp, timeout, err);
+}
+
+/*
+ * Everything but "push onto the free list": a bad pointer, a bad tag, or a
+ * waiter to hand the block to. Pool lock held (state st); released here.
+ */
+static OH_NOINLINE void free_slow(os_mp_t *mp, void *block, os_ubase_t st)
+{
+    struct os_mp_waiter *w;
+
+    if (!mp_handed_out(mp, block))
+    {
+        os_port_unlock(&mp->lock, st);
+        if (block == OS_NULL)
+        {
+            return;     /* free(OS_NULL) is a no-op */
+        }
+        mp_report(1, mp, block, OS_EINVAL, "free of %p, which is not a block of this pool in use", block);
+        return;
+    }
+    if (!used_ok(mp, block))
+    {
+#ifdef OS_USING_MP_CHECK_TAG
+        int twice = tag_is(mp, block, MP_TAG_FREE);
+#else
+        int twice = 0;
+#endif
+        os_port_unlock(&mp->lock, st);
+        mp_report(1, mp, block, OS_EINVAL, twice ? "double free of block %p" : "free of block %p: its tag is smashed",
+                  block);
+        return;
+    }
+    /* Hand the block straight to the oldest waiter: it stays in use. */
+    w = mp->wait_head;
+    wait_unlink(mp, w);
+    w->block = block;
+    w->result = OS_EOK;
+    os_port_wake(&w->ev);
+    os_port_unlock(&mp->lock, st);
+}
+
+void os_mp_free(os_mp_t *mp, void *block)
+{
+    os_ubase_t st;
+
+    if (OH_UNLIKELY(!mp_ok(mp)))
+    {
+        if (block != OS_NULL)
+        {
+            (void)refuse(mp, "free");
+        }
+        return;
+    }
+    st = os_port_lock(&mp->lock);
+    if (OH_UNLIKELY(!mp_handed_out(mp, block)) || OH_UNLIKELY(!used_ok(mp, block)) ||
+        OH_UNLIKELY(mp->wait_head != OS_NULL))
+    {
+        free_slow(mp, block, st);
+        return;
+    }
+#ifdef OS_USING_MP_CHECK_TAG
+    tag_set(mp, block, MP_TAG_FREE);
+#endif
+    set_link(block, mp->free_list);
+    mp->free_list = block;
+    mp->blk_used_num--;
+    os_port_unlock(&mp->lock, st);
+}
+
+/* ---- diagnostics ----------------------------------------------------------------- */
+
+os_err_t os_mp_info(os_mp_t *mp, os_mpinfo_t *info)
+{
+    os_ubase_t st;
+
+    if (info == OS_NULL || !mp_ok(mp))
+    {
+        if (info != OS_NULL)
+        {
+            memset(info, 0, sizeof(*info));
+        }
+        mp_report(0, mp_ok(mp) ? mp : OS_NULL, mp, OS_EINVAL, "info with a null info or a pool object that is not initialised");
+        return OS_EINVAL;
+    }
+    st = os_port_lock(&mp->lock);
+    info->blk_size = mp->blk_size;
+    info->blk_total_num = mp->blk_total_num;
+    info->blk_free_num = mp->blk_total_num - mp->blk_used_num;
+    info->blk_maxused_num = mp->blk_carved_num;
+    info->waiting_num = mp->waiters;
+    os_port_unlock(&mp->lock, st);
+    return OS_EOK;
+}
+
+/* The check proper; pool lock held. Reports the first fault found. */
+static os_err_t mp_check_locked(os_mp_t *mp)
+{
+    os_ubase_t span = (os_ubase_t)mp->end_addr - (os_ubase_t)mp->start_addr;
+    os_size_t carved = mp->blk_carved_num, listed, i;
+    const struct os_mp_waiter *w, *prev;
+    void *b;
+
+    if (mp->stride == 0 || span != (os_ubase_t)mp->blk_total_num * mp->stride ||
+        (os_ubase_t)mp->start_addr % OS_MEM_ALIGN_SIZE != 0 || mp->stride % OS_MEM_ALIGN_SIZE != 0 ||
+        block_index(mp, mp->start_addr + mp->stride) != 1u || carved > mp->blk_total_num)
+    {
+        mp_report(1, mp, mp->start_addr, OS_ERROR, "check: pool bounds %p..%p (stride %zu, %zu blocks handed out) are damaged",
+                  (void *)mp->start_addr, (void *)mp->end_addr, mp->stride, carved);
+        return OS_ERROR;
+    }
+    if (mp->blk_used_num > carved)
+    {
+        mp_report(1, mp, OS_NULL, OS_ERROR, "check: counters say %zu blocks used of %zu handed out",
+                  mp->blk_used_num, carved);
+        return OS_ERROR;
+    }
+    listed = carved - mp->blk_used_num;
+    b = mp->free_list;
+    for (i = 0; i < listed; i++)
+    {
+        if (b == OS_NULL || !mp_handed_out(mp, b))
+        {
+            mp_report(1, mp, b, OS_ERROR, "check: free list entry %zu of %zu is %p, not a block of the pool",
+                      i, listed, b);
+            return OS_ERROR;
+        }
+#ifdef OS_USING_MP_CHECK_TAG
+        if (!tag_is(mp, b, MP_TAG_FREE))
+        {
+            mp_report(1, mp, b, OS_ERROR, "check: free block %p has a smashed tag", b);
+            return OS_ERROR;
+        }
+#endif
+        b = link_of(b);
+    }
+    if (b != OS_NULL)
+    {
+        mp_report(1, mp, b, OS_ERROR, "check: free list is longer than %zu blocks (a double free?)", listed);
+        return OS_ERROR;
+    }
+#ifdef OS_USING_MP_CHECK_TAG
+    {
+        os_uint8_t *p;
+        os_size_t nfree = 0;
+
+        for (p = mp->start_addr, i = 0; i < carved; p += mp->stride, i++)
+        {
+            if (tag_is(mp, p, MP_TAG_FREE))
+            {
+                nfree++;
+            }
+            else if (!tag_is(mp, p, MP_TAG_USED))
+            {
+                mp_report(1, mp, p, OS_ERROR, "check: block %p has a smashed tag", (void *)p);
+                return OS_ERROR;
+            }
+        }
+        if (nfree != listed)
+        {
+            mp_report(1, mp, OS_NULL, OS_ERROR, "check: %zu blocks tagged free, %zu listed", nfree, listed);
+            return OS_ERROR;
+        }
+    }
+#endif
+    if (mp->wait_head != OS_NULL && (mp->free_list != OS_NULL || carved != mp->blk_total_num))
+    {
+        mp_report(1, mp, OS_NULL, OS_ERROR, "check: allocations wait while blocks are free");
+        return OS_ERROR;
+    }
+    prev = OS_NULL;
+    w = mp->wait_head;
+    for (i = 0; w != OS_NULL && i < mp->waiters; i++)
+    {
+        if (w->prev != prev)
+        {
+            break;
+        }
+        prev = w;
+        w = w->next;
+    }
+    if (w != OS_NULL || prev != mp->wait_tail)
+    {
+        mp_report(1, mp, OS_NULL, OS_ERROR, "check: the queue of waiting allocations is damaged");
+        return OS_ERROR;
+    }
+    return OS_EOK;
+}
+
+os_err_t os_mp_check(os_mp_t *mp)
+{
+    os_ubase_t st;
+    os_err_t err;
+
+    if (REFUSED(mp, "check"))
+    {
+        return OS_EINVAL;
+    }
+    st = os_port_lock(&mp->lock);
+    err = mp_check_locked(mp);
+    os_port_unlock(&mp->lock, st);
+    return err;
+}
+
+os_err_t os_mp_trace(void)
+{
+    os_list_node_t *n;
+    os_ubase_t gst, st;
+
+    if (os_port_in_isr())
+    {
+        mp_report(0, OS_NULL, OS_NULL, OS_EPERM, "trace called from an interrupt handler");
+        return OS_EPERM;
+    }
+    gst = os_port_lock(&pools_lock);
+    oh_print("%-16s %10s %10s %10s %10s\n", "mempool", "block", "total", "free", "peak");
+    for (n = pools.next; n != &pools; n = n->next)
+    {
+        os_mp_t *mp = MP_OF(n);
+        os_size_t blk, total, used, peak;
+
+        st = os_port_lock(&mp->lock);
+        blk = mp->blk_size;
+        total = mp->blk_total_num;
+        used = mp->blk_used_num;
+        peak = mp->blk_carved_num;
+        os_port_unlock(&mp->lock, st);
+        oh_print("%-16s %10zu %10zu %10zu %10zu\n", mp->name, blk, total, total - used, peak);
+    }
+    os_port_unlock(&pools_lock, gst);
+    return OS_EOK;
+}

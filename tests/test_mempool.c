@@ -1,0 +1,1003 @@
+/*
+ * test_mempool.c - fixed-size memory pools (os_mp_*, OS_USING_MEM_POOL).
+ *
+ *  - layout: block size rounding, block count, alignment (every target, with
+ *    and without the tag), refused arguments, init twice, overlap;
+ *  - exhaustion and refill: every block exactly once, then OS_ENOMEM, then
+ *    the same blocks again; info and the peak; os_mp_create / os_mp_destroy;
+ *  - bad frees: outside, interior, below the pool, never handed out; with
+ *    OS_USING_MP_CHECK_TAG also double frees and smashed tags, all reported
+ *    with the pool left sound; without the tag a double free is found by
+ *    os_mp_check;
+ *  - waiting (POSIX port, threads): a timeout expires after at least its
+ *    length; a blocked alloc is served by a free from another thread (the
+ *    very block freed, no barging); FIFO order with 3 waiters; deinit while
+ *    waiting; a 4-thread stress run;
+ *  - bare-metal port: calls from an interrupt handler, no wait hooks (a
+ *    blocking alloc behaves like OS_NO_WAIT), and simulated wait hooks;
+ *  - a randomized model test with a shadow table (contents, alignment,
+ *    non-overlap, bounds, info, check after each batch);
+ *  - the trace lists every pool.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "common.h"
+
+#include <os_mempool.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef OS_USING_MEM_POOL
+int main(void)
+{
+    printf("test_mempool: skipped (OS_USING_MEM_POOL is off)\n");
+    return TEST_SKIP_CODE;
+}
+#else
+
+#ifdef OS_MEM_PORT_POSIX
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+#endif
+
+#define KiB ((size_t)1024)
+
+#ifdef OS_USING_MP_CHECK_TAG
+#define HDR ((size_t)OS_MEM_ALIGN_SIZE)
+#else
+#define HDR ((size_t)0)
+#endif
+
+static _Alignas(64) unsigned char arena[256 * KiB];
+
+static size_t round_up(size_t x, size_t a)
+{
+    return (x + a - 1) / a * a;
+}
+
+/* The block count the header documents for os_mp_init(start, size, blk). */
+static size_t expected_blocks(const void *start, size_t size, size_t blk)
+{
+    size_t stride = HDR + round_up(blk, OS_MEM_ALIGN_SIZE);
+    size_t skip = round_up((size_t)(uintptr_t)start, OS_MEM_ALIGN_SIZE) - (size_t)(uintptr_t)start;
+    return size > skip ? (size - skip) / stride : 0;
+}
+
+static os_mpinfo_t mp_info(os_mp_t *mp)
+{
+    os_mpinfo_t i;
+    memset(&i, 0xEE, sizeof i);
+    CHECK_EQ(os_mp_info(mp, &i), OS_EOK);
+    return i;
+}
+
+static int ptr_cmp(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (void *const *)a, y = (uintptr_t) * (void *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* ---- layout, arguments, exhaustion and refill ------------------------------------------------ */
+
+static void *blocks[8192];
+static void *blocks2[8192];
+
+/* Allocate until OS_ENOMEM; returns the count. Checks every block. */
+static size_t drain(os_mp_t *mp, void **out, size_t max, const void *mem, size_t size, size_t usable)
+{
+    size_t n = 0;
+    os_err_t err = OS_ERROR;
+    for (;;)
+    {
+        void *p = os_mp_alloc_ex(mp, OS_NO_WAIT, &err);
+        if (!p)
+            break;
+        CHECKF(err == OS_EOK, "err %ld with a block", (long)err);
+        CHECKF(is_aligned(p, OS_MEM_ALIGN_SIZE), "block %p not aligned to %d", p, OS_MEM_ALIGN_SIZE);
+        CHECKF(range_inside(p, usable, mem, size), "block %p+%zu outside %p+%zu", p, usable, mem, size);
+        if (n < max)
+            out[n] = p;
+        n++;
+        if (n > max + 1)
+            break;
+    }
+    CHECK_EQ(err, OS_ENOMEM);
+    return n;
+}
+
+static void layout_and_refill(void)
+{
+    static const size_t sizes[] = {1, 7, 8, 9, 16, 24, 60, 64, 65, 100, 128, 250, 1000};
+    static const size_t offsets[] = {0, 1, 3, 8, 13};
+
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
+    {
+        for (size_t oi = 0; oi < sizeof offsets / sizeof offsets[0]; oi++)
+        {
+            size_t blk = sizes[si];
+            unsigned char *mem = arena + offsets[oi];
+            size_t size = 6000 + 11 * si;
+            size_t usable = round_up(blk, OS_MEM_ALIGN_SIZE);
+            size_t want = expected_blocks(mem, size, blk);
+            os_mp_t mp;
+
+            check_context("layout blk=%zu off=%zu", blk, offsets[oi]);
+            memset(&mp, 0x5A, sizeof mp);   /* no zeroing needed */
+            CHECK_EQ(os_mp_init(&mp, "layout", mem, size, blk), OS_EOK);
+            os_mpinfo_t info = mp_info(&mp);
+            CHECK_EQ(info.blk_size, usable);
+            CHECK_EQ(info.blk_total_num, want);
+            CHECK_EQ(info.blk_free_num, want);
+            CHECK_EQ(info.blk_maxused_num, 0);
+            CHECK_EQ(info.waiting_num, 0);
+
+            size_t n = drain(&mp, blocks, 8192, mem, size, usable);
+            CHECK_EQ(n, want);
+            info = mp_info(&mp);
+            CHECK_EQ(info.blk_free_num, 0);
+            CHECK_EQ(info.blk_maxused_num, want);
+            CHECK_EQ(os_mp_check(&mp), OS_EOK);
+            /* distinct, non-overlapping: sorted, consecutive ones at least usable apart */
+            memcpy(blocks2, blocks, n * sizeof(void *));
+            qsort(blocks2, n, sizeof(void *), ptr_cmp);
+            for (size_t i = 1; i < n; i++)
+                CHECKF((uintptr_t)blocks2[i] - (uintptr_t)blocks2[i - 1] >= usable + HDR,
+                       "blocks %p and %p overlap", blocks2[i - 1], blocks2[i]);
+            for (size_t i = 0; i < n; i++)
+                pat_fill(blocks[i], (uint32_t)i, 0, usable);
+            for (size_t i = 0; i < n; i++)
+                CHECKF(pat_ok(blocks[i], (uint32_t)i, 0, usable), "block %zu contents", i);
+            /* free in an odd order, refill: the same set of blocks */
+            for (size_t i = 0; i < n; i += 2)
+                os_mp_free(&mp, blocks[i]);
+            for (size_t i = 1; i < n; i += 2)
+                os_mp_free(&mp, blocks[i]);
+            info = mp_info(&mp);
+            CHECK_EQ(info.blk_free_num, want);
+            CHECK_EQ(info.blk_maxused_num, want);
+            CHECK_EQ(os_mp_check(&mp), OS_EOK);
+            size_t n2 = drain(&mp, blocks, 8192, mem, size, usable);
+            CHECK_EQ(n2, want);
+            qsort(blocks, n2, sizeof(void *), ptr_cmp);
+            CHECK(memcmp(blocks, blocks2, n * sizeof(void *)) == 0);
+            for (size_t i = 0; i < n2; i++)
+                os_mp_free(&mp, blocks[i]);
+            CHECK_EQ(os_mp_check(&mp), OS_EOK);
+            CHECK_EQ(os_mp_deinit(&mp), OS_EOK);
+        }
+    }
+    CHECK_REPORTS(0);
+    check_context("");
+}
+
+static void arguments(void)
+{
+    os_mp_t mp, other;
+    os_mpinfo_t info;
+    os_err_t err = OS_EOK;
+
+    check_context("arguments");
+    CHECK_EQ(os_mp_init(OS_NULL, "x", arena, 1024, 32), OS_EINVAL);
+    CHECK_EQ(os_mp_init(&mp, OS_NULL, arena, 1024, 32), OS_EINVAL);
+    CHECK_EQ(os_mp_init(&mp, "x", OS_NULL, 1024, 32), OS_EINVAL);
+    CHECK_EQ(os_mp_init(&mp, "x", arena, 1024, 0), OS_EINVAL);
+    CHECK_EQ(os_mp_init(&mp, "x", arena, 1024, OS_SIZE_MAX), OS_EINVAL);
+    CHECK_REPORTS(5);
+    /* too small for one block */
+    CHECK_EQ(os_mp_init(&mp, "x", arena + 1, 32 + HDR, 32), OS_ENOMEM);
+    CHECK_REPORTS(1);
+    /* exactly one block */
+    CHECK_EQ(os_mp_init(&mp, "exactly_one_block_long_name", arena, 32 + HDR, 32), OS_EOK);
+    CHECK_EQ(strlen(mp.name), OS_NAME_MAX);
+    info = mp_info(&mp);
+    CHECK_EQ(info.blk_total_num, 1);
+    /* twice */
+    CHECK_EQ(os_mp_init(&mp, "again", arena + 4096, 1024, 32), OS_EINVAL);
+    CHECK_REPORTS(1);
+    /* overlap with mp's block */
+    CHECK_EQ(os_mp_init(&other, "overlap", arena + 8, 1024, 32), OS_EINVAL);
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_mp_init(&other, "after", arena + 32 + HDR, 1024, 32), OS_EOK);
+    CHECK_EQ(os_mp_deinit(&other), OS_EOK);
+    CHECK_REPORTS(0);
+    /* bad timeouts, bad objects */
+    CHECK(os_mp_alloc_ex(&mp, -2, &err) == OS_NULL);
+    CHECK_EQ(err, OS_EINVAL);
+    CHECK(os_mp_alloc(OS_NULL, OS_NO_WAIT) == OS_NULL);
+    CHECK_EQ(os_mp_info(&mp, OS_NULL), OS_EINVAL);
+    CHECK_REPORTS(3);
+    CHECK_EQ(os_mp_deinit(&mp), OS_EOK);
+    /* after deinit every call is refused; free(NULL) stays a no-op */
+    CHECK(os_mp_alloc_ex(&mp, OS_NO_WAIT, &err) == OS_NULL);
+    CHECK_EQ(err, OS_EINVAL);
+    CHECK_EQ(os_mp_info(&mp, &info), OS_EINVAL);
+    CHECK_EQ(info.blk_total_num, 0);
+    CHECK_EQ(os_mp_check(&mp), OS_EINVAL);
+    CHECK_EQ(os_mp_deinit(&mp), OS_EINVAL);
+    os_mp_free(&mp, arena);
+    CHECK_REPORTS(5);
+    os_mp_free(&mp, OS_NULL);
+    os_mp_free(OS_NULL, OS_NULL);
+    CHECK_REPORTS(0);
+    check_context("");
+}
+
+#ifdef OS_USING_SYS_HEAP
+static void create_destroy(void)
+{
+    os_meminfo_t before, after;
+    os_mp_t st;
+
+    check_context("create");
+    os_memory_info(&before);
+    os_mp_t *mp = os_mp_create("created", 50, 64);
+    CHECK(mp != OS_NULL);
+    if (mp)
+    {
+        os_mpinfo_t info = mp_info(mp);
+        CHECK_EQ(info.blk_total_num, 50);
+        CHECK_EQ(info.blk_size, round_up(64, OS_MEM_ALIGN_SIZE));
+        size_t n = drain(mp, blocks, 8192, (unsigned char *)mp, sizeof(os_mp_t) + 50 * (64 + HDR) + 64, 64);
+        CHECK_EQ(n, 50);
+        for (size_t i = 0; i < n; i++)
+            os_mp_free(mp, blocks[i]);
+        CHECK_EQ(os_mp_check(mp), OS_EOK);
+        CHECK_EQ(os_mp_destroy(mp), OS_EOK);
+    }
+    os_memory_info(&after);
+    CHECK_EQ(after.mem_used, before.mem_used);
+    CHECK(os_mp_create(OS_NULL, 1, 1) == OS_NULL);
+    CHECK(os_mp_create("zero", 0, 64) == OS_NULL);
+    CHECK(os_mp_create("zero", 4, 0) == OS_NULL);
+    CHECK(os_mp_create("huge", OS_SIZE_MAX / 2, 64) == OS_NULL);
+    CHECK_REPORTS(4);
+    CHECK(os_mp_create("big", 1u << 20, 64) == OS_NULL);     /* the heap cannot serve it */
+    CHECK_EQ(os_mp_init(&st, "static", arena, 4096, 64), OS_EOK);
+    CHECK_EQ(os_mp_destroy(&st), OS_EINVAL);
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_mp_deinit(&st), OS_EOK);
+    check_context("");
+}
+#endif
+
+/* ---- bad frees ------------------------------------------------------------------------------------ */
+
+static void bad_frees(void)
+{
+#if TEST_BAD_OPS
+    os_mp_t mp;
+    unsigned char *mem = arena + 1;
+    size_t size = 4096;
+    size_t stride = HDR + 64;
+
+    check_context("bad frees");
+    CHECK_EQ(os_mp_init(&mp, "bad", mem, size, 64), OS_EOK);
+    unsigned char *a = os_mp_alloc(&mp, OS_NO_WAIT);
+    unsigned char *b = os_mp_alloc(&mp, OS_NO_WAIT);
+    CHECK(a && b);
+    if (!a || !b)
+        return;
+    CHECK_PTR_EQ(b, a + stride);
+    os_mpinfo_t before = mp_info(&mp);
+
+    static unsigned char outside[128];
+    uintptr_t ua = (uintptr_t)a;
+    os_mp_free(&mp, outside + 64);                      /* foreign */
+    CHECK_REPORTS(1);
+    CHECK_EQ(hook_last_code(), OS_EINVAL);
+    CHECK_PTR_EQ(hook_last_addr(), outside + 64);
+    os_mp_free(&mp, a + 8);                             /* interior */
+    os_mp_free(&mp, a + 1);
+    os_mp_free(&mp, (void *)(ua - stride));             /* just below the pool */
+    os_mp_free(&mp, (void *)(uintptr_t)8);
+    os_mp_free(&mp, b + stride);                        /* never handed out */
+    os_mp_free(&mp, a + 50 * stride);                   /* never handed out, further */
+    os_mp_free(&mp, (void *)(ua + 10000 * stride));     /* past the end, on the grid */
+    os_mp_free(&mp, (void *)(ua - 10000 * stride));     /* far below, on the grid */
+    CHECK_REPORTS(8);
+    os_mpinfo_t now = mp_info(&mp);
+    CHECK(memcmp(&now, &before, sizeof now) == 0);
+    CHECK_EQ(os_mp_check(&mp), OS_EOK);
+
+    os_mp_free(&mp, a);
+    CHECK_REPORTS(0);
+#ifdef OS_USING_MP_CHECK_TAG
+    /* double free: found in O(1), nothing changes */
+    before = mp_info(&mp);
+    os_mp_free(&mp, a);
+    CHECKF(strstr(hook_last_msg(), "double free") != OS_NULL, "report: %s", hook_last_msg());
+    CHECK_REPORTS(1);
+    now = mp_info(&mp);
+    CHECK(memcmp(&now, &before, sizeof now) == 0);
+    CHECK_EQ(os_mp_check(&mp), OS_EOK);
+    CHECK_REPORTS(0);
+
+    /* an overrun of a into b's tag: free of b refuses, check reports */
+    os_ubase_t saved;
+    memcpy(&saved, b - sizeof(os_ubase_t), sizeof saved);
+    test_poke(b - sizeof(os_ubase_t), 0x41, sizeof(os_ubase_t));
+    os_mp_free(&mp, b);
+    CHECKF(strstr(hook_last_msg(), "smashed") != OS_NULL, "report: %s", hook_last_msg());
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_mp_check(&mp), OS_ERROR);
+    CHECK_REPORTS(1);
+    test_poke_bytes(b - sizeof(os_ubase_t), &saved, sizeof saved);
+    CHECK_EQ(os_mp_check(&mp), OS_EOK);
+
+    /* a's tag and link smashed while a is free: alloc does not follow the link */
+    memcpy(&saved, a - sizeof(os_ubase_t), sizeof saved);
+    test_poke(a - sizeof(os_ubase_t), 0x42, sizeof(os_ubase_t));
+    os_err_t err = OS_EOK;
+    CHECK(os_mp_alloc_ex(&mp, OS_NO_WAIT, &err) == OS_NULL);
+    CHECK_EQ(err, OS_ERROR);
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_mp_check(&mp), OS_ERROR);
+    CHECK_REPORTS(1);
+    test_poke_bytes(a - sizeof(os_ubase_t), &saved, sizeof saved);
+    void *link;
+    memcpy(&link, a, sizeof link);
+    test_poke(a, 0x43, sizeof(void *));                 /* tag intact, link out of the pool */
+    CHECK(os_mp_alloc(&mp, OS_NO_WAIT) == OS_NULL);
+    CHECK_REPORTS(1);
+    test_poke_bytes(a, &link, sizeof link);
+    CHECK_EQ(os_mp_check(&mp), OS_EOK);
+    CHECK_PTR_EQ(os_mp_alloc(&mp, OS_NO_WAIT), a);
+    os_mp_free(&mp, a);
+    CHECK_REPORTS(0);
+#else
+    /* no tag: free cannot see a double free, but check finds the broken list */
+    os_mp_free(&mp, a);
+    CHECK_REPORTS(0);
+    CHECK_EQ(os_mp_check(&mp), OS_ERROR);
+    CHECK_REPORTS(1);
+#endif
+    CHECK_EQ(os_mp_deinit(&mp), OS_EOK);
+    CHECK_REPORTS(0);
+    check_context("");
+#endif
+}
+
+/* ---- the randomized model test ---------------------------------------------------------------------- */
+
+#define MODEL_LIVE 600
+
+struct live
+{
+    unsigned char *p;
+    uint32_t       id;
+};
+
+static void model_run(os_mp_t *mp, const unsigned char *mem, size_t size, size_t blk, uint64_t seed)
+{
+    static struct live live[MODEL_LIVE];
+    size_t nlive = 0, peak = 0;
+    uint32_t next_id = 1;
+    test_rng_t rng;
+    os_mpinfo_t info = mp_info(mp);
+    size_t usable = info.blk_size, total = info.blk_total_num;
+
+    rng_seed(&rng, seed);
+    CHECK(usable >= blk && usable < blk + OS_MEM_ALIGN_SIZE);
+    for (unsigned batch = 0; batch < 40; batch++)
+    {
+        /* each batch leans towards filling or towards emptying */
+        uint32_t bias = rng_below(&rng, 100);
+        for (unsigned op = 0; op < 200; op++)
+        {
+            if (nlive < MODEL_LIVE && (nlive == 0 || rng_below(&rng, 100) < bias))
+            {
+                os_err_t err = OS_ERROR;
+                unsigned char *p = os_mp_alloc_ex(mp, OS_NO_WAIT, &err);
+                if (nlive == total)
+                {
+                    CHECKF(p == OS_NULL && err == OS_ENOMEM, "full pool gave %p (err %ld)", (void *)p, (long)err);
+                    continue;
+                }
+                CHECKF(p != OS_NULL && err == OS_EOK, "alloc failed with %zu of %zu live (err %ld)",
+                       nlive, total, (long)err);
+                if (!p)
+                    continue;
+                CHECK(is_aligned(p, OS_MEM_ALIGN_SIZE));
+                CHECK(range_inside(p, usable, mem, size));
+                for (size_t i = 0; i < nlive; i++)
+                    if (ranges_overlap(p, usable, live[i].p, usable))
+                        CHECKF(0, "new block %p overlaps live %p", (void *)p, (void *)live[i].p);
+                live[nlive].p = p;
+                live[nlive].id = next_id++;
+                pat_fill(p, live[nlive].id, 0, usable);
+                nlive++;
+                if (nlive > peak)
+                    peak = nlive;
+            }
+            else if (nlive > 0)
+            {
+                size_t k = rng_below(&rng, (uint32_t)nlive);
+                CHECKF(pat_ok(live[k].p, live[k].id, 0, usable), "block %p contents", (void *)live[k].p);
+                os_mp_free(mp, live[k].p);
+                live[k] = live[--nlive];
+            }
+        }
+        info = mp_info(mp);
+        CHECK_EQ(info.blk_free_num, total - nlive);
+        CHECK_EQ(info.blk_maxused_num, peak);
+        CHECK_EQ(info.blk_total_num, total);
+        CHECK_EQ(os_mp_check(mp), OS_EOK);
+        for (size_t i = 0; i < nlive; i++)
+            CHECKF(pat_ok(live[i].p, live[i].id, 0, usable), "block %p contents", (void *)live[i].p);
+    }
+    while (nlive > 0)
+        os_mp_free(mp, live[--nlive].p);
+    info = mp_info(mp);
+    CHECK_EQ(info.blk_free_num, total);
+    CHECK_EQ(os_mp_check(mp), OS_EOK);
+}
+
+static void model(void)
+{
+    static const size_t sizes[] = {8, 13, 64, 96, 200, 1024};
+    for (unsigned seed = 0; seed < 6; seed++)
+    {
+        for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
+        {
+            os_mp_t mp;
+            size_t blk = sizes[si];
+            unsigned char *mem = arena + (seed * 7) % 64;
+            /* from a handful of blocks to more than the model holds */
+            size_t size = 1 + (seed % 3 == 0 ? 5 : seed % 3 == 1 ? 300 : 800) * (blk + HDR + 8);
+            if (size > sizeof arena - 64)
+                size = sizeof arena - 64;
+            check_context("model seed=%u blk=%zu size=%zu", seed, blk, size);
+            CHECK_EQ(os_mp_init(&mp, "model", mem, size, blk), OS_EOK);
+            model_run(&mp, mem, size, blk, seed * 1000 + si);
+            CHECK_EQ(os_mp_deinit(&mp), OS_EOK);
+        }
+#ifdef OS_USING_SYS_HEAP
+        os_mp_t *mp = os_mp_create("model_heap", 40 + seed * 50, 24 + seed);
+        CHECK(mp != OS_NULL);
+        if (mp)
+        {
+            check_context("model created seed=%u", seed);
+            model_run(mp, (unsigned char *)mp, sizeof(os_mp_t) + (40 + seed * 50) * (HDR + 48) + 64,
+                      24 + seed, seed);
+            CHECK_EQ(os_mp_destroy(mp), OS_EOK);
+        }
+#endif
+    }
+    CHECK_REPORTS(0);
+    check_context("");
+}
+
+/* ---- the trace -------------------------------------------------------------------------------------- */
+
+#ifdef OS_MEM_PORT_BAREMETAL
+static char   out[8192];
+static size_t out_len;
+
+static void h_puts(const char *s)
+{
+    size_t n = strlen(s);
+    if (out_len + n >= sizeof out)
+        n = sizeof out - 1 - out_len;
+    memcpy(out + out_len, s, n);
+    out_len += n;
+    out[out_len] = '\0';
+}
+#endif
+
+/* Run os_mp_trace() and return its output (NUL-terminated, static). */
+static const char *trace_output(void)
+{
+#ifdef OS_MEM_PORT_BAREMETAL
+    static const struct os_mem_port_hooks hooks = {.puts = h_puts};
+    out_len = 0;
+    out[0] = '\0';
+    os_mem_port_set_hooks(&hooks);
+    CHECK_EQ(os_mp_trace(), OS_EOK);
+    os_mem_port_set_hooks(OS_NULL);
+    return out;
+#else
+    static char buf[8192];
+    FILE *tmp = tmpfile();
+    int saved = dup(1);
+    size_t n = 0;
+    buf[0] = '\0';
+    if (!tmp || saved < 0)
+    {
+        CHECK(0);
+        return buf;
+    }
+    fflush(stdout);
+    dup2(fileno(tmp), 1);
+    CHECK_EQ(os_mp_trace(), OS_EOK);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    rewind(tmp);
+    n = fread(buf, 1, sizeof buf - 1, tmp);
+    buf[n] = '\0';
+    fclose(tmp);
+    return buf;
+#endif
+}
+
+static void trace(void)
+{
+    os_mp_t a, b;
+    check_context("trace");
+    CHECK_EQ(os_mp_init(&a, "trace_a", arena, 4096, 32), OS_EOK);
+    CHECK_EQ(os_mp_init(&b, "trace_b", arena + 8192, 4096, 100), OS_EOK);
+    void *p = os_mp_alloc(&b, OS_NO_WAIT);
+    const char *s = trace_output();
+    CHECKF(strstr(s, "mempool") != OS_NULL && strstr(s, "trace_a") != OS_NULL &&
+           strstr(s, "trace_b") != OS_NULL, "trace output: '%s'", s);
+    /* trace_b's line: name, block size, total, free, peak */
+    const char *l = strstr(s, "trace_b");
+    size_t blk = 0, total = 0, nfree = 0, peak = 0;
+    CHECKF(l && sscanf(l, "trace_b %zu %zu %zu %zu", &blk, &total, &nfree, &peak) == 4, "trace: '%s'", s);
+    size_t want = expected_blocks(arena + 8192, 4096, 100);
+    CHECK_EQ(blk, round_up(100, OS_MEM_ALIGN_SIZE));
+    CHECK_EQ(total, want);
+    CHECK_EQ(nfree, want - 1);
+    CHECK_EQ(peak, 1);
+    os_mp_free(&b, p);
+    CHECK_EQ(os_mp_deinit(&a), OS_EOK);
+    CHECK_EQ(os_mp_deinit(&b), OS_EOK);
+    s = trace_output();
+    CHECKF(strstr(s, "trace_a") == OS_NULL, "deinit pool still listed: '%s'", s);
+    CHECK_REPORTS(0);
+    check_context("");
+}
+
+/* ---- waiting, POSIX threads ---------------------------------------------------------------------------- */
+
+#ifdef OS_MEM_PORT_POSIX
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1000.0 + (double)t.tv_nsec / 1e6;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec t = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+/* Wait (up to 20 s) until n allocations are blocked on mp. */
+static int wait_for_waiters(os_mp_t *mp, size_t n)
+{
+    double end = now_ms() + 20000.0;
+    while (now_ms() < end)
+    {
+        os_mpinfo_t i = mp_info(mp);
+        if (i.waiting_num == n)
+            return 1;
+        sleep_ms(1);
+    }
+    CHECKF(0, "%zu waiters never showed up", n);
+    return 0;
+}
+
+struct waiter_arg
+{
+    os_mp_t   *mp;
+    os_tick_t  timeout;
+    void      *got;
+    os_err_t   err;
+    double     elapsed;
+};
+
+static void *waiter_main(void *arg)
+{
+    struct waiter_arg *w = arg;
+    double t0 = now_ms();
+    w->got = os_mp_alloc_ex(w->mp, w->timeout, &w->err);
+    w->elapsed = now_ms() - t0;
+    return NULL;
+}
+
+static void start_waiter(pthread_t *t, struct waiter_arg *w, os_mp_t *mp, os_tick_t timeout)
+{
+    memset(w, 0, sizeof *w);
+    w->mp = mp;
+    w->timeout = timeout;
+    w->err = OS_ERROR;
+    CHECK_EQ(pthread_create(t, NULL, waiter_main, w), 0);
+}
+
+/* A pool of n blocks, all allocated into held[]. */
+static void full_pool(os_mp_t *mp, void **held, size_t n, const char *name)
+{
+    CHECK_EQ(os_mp_init(mp, name, arena, n * (64 + HDR), 64), OS_EOK);
+    for (size_t i = 0; i < n; i++)
+        CHECK((held[i] = os_mp_alloc(mp, OS_NO_WAIT)) != OS_NULL);
+    CHECK(os_mp_alloc(mp, OS_NO_WAIT) == OS_NULL);
+}
+
+static void timeouts(void)
+{
+    os_mp_t mp;
+    void *held[3];
+    os_err_t err = OS_EOK;
+
+    check_context("timeouts");
+    full_pool(&mp, held, 3, "timeouts");
+
+    /* OS_NO_WAIT on an empty pool: at once, OS_ENOMEM */
+    CHECK(os_mp_alloc_ex(&mp, OS_NO_WAIT, &err) == OS_NULL);
+    CHECK_EQ(err, OS_ENOMEM);
+
+    /* 50 ms: OS_NULL with OS_ETIMEOUT after at least 50 ms */
+    double t0 = now_ms();
+    CHECK(os_mp_alloc_ex(&mp, 50, &err) == OS_NULL);
+    double dt = now_ms() - t0;
+    CHECK_EQ(err, OS_ETIMEOUT);
+    CHECKF(dt >= 50.0, "50-tick timeout returned after %.3f ms", dt);
+    CHECK(os_mp_alloc(&mp, 1) == OS_NULL);
+    os_mpinfo_t info = mp_info(&mp);
+    CHECK_EQ(info.waiting_num, 0);
+    CHECK_EQ(os_mp_check(&mp), OS_EOK);
+
+    /* a timed wait served by a free from this thread; the freed block itself, no barging */
+    for (int forever = 0; forever < 2; forever++)
+    {
+        pthread_t t;
+        struct waiter_arg w;
+        start_waiter(&t, &w, &mp, forever ? OS_WAIT_FOREVER : 60000);
+        wait_for_waiters(&mp, 1);
+        CHECK_EQ(os_mp_check(&mp), OS_EOK);
+        os_mp_free(&mp, held[1]);
+        CHECK(os_mp_alloc(&mp, OS_NO_WAIT) == OS_NULL);     /* the block went to the waiter */
+        pthread_join(t, NULL);
+        CHECK_PTR_EQ(w.got, held[1]);
+        CHECK_EQ(w.err, OS_EOK);
+        info = mp_info(&mp);
+        CHECK_EQ(info.blk_free_num, 0);
+        CHECK_EQ(info.waiting_num, 0);
+    }
+    /* a waiter that times out while another is served */
+    {
+        pthread_t t1, t2;
+        struct waiter_arg w1, w2;
+        start_waiter(&t1, &w1, &mp, 60000);
+        wait_for_waiters(&mp, 1);
+        start_waiter(&t2, &w2, &mp, 30);
+        pthread_join(t2, NULL);
+        CHECK(w2.got == OS_NULL);
+        CHECK_EQ(w2.err, OS_ETIMEOUT);
+        CHECKF(w2.elapsed >= 30.0, "30-tick timeout after %.3f ms", w2.elapsed);
+        os_mp_free(&mp, held[0]);
+        pthread_join(t1, NULL);
+        CHECK_PTR_EQ(w1.got, held[0]);
+        CHECK_EQ(w1.err, OS_EOK);
+    }
+    for (int i = 0; i < 3; i++)
+        os_mp_free(&mp, held[i]);
+    info = mp_info(&mp);
+    CHECK_EQ(info.blk_free_num, 3);
+    CHECK_EQ(os_mp_check(&mp), OS_EOK);
+    CHECK_EQ(os_mp_deinit(&mp), OS_EOK);
+    CHECK_REPORTS(0);
+    check_context("");
+}
+
+static void fifo(void)
+{
+    os_mp_t mp;
+    void *held[3];
+    pthread_t t[3];
+    struct waiter_arg w[3];
+
+    check_context("fifo");
+    full_pool(&mp, held, 3, "fifo");
+    for (size_t i = 0; i < 3; i++)
+    {
+        /* the second waits longest: order is by arrival, not by timeout */
+        start_waiter(&t[i], &w[i], &mp, i == 1 ? OS_WAIT_FOREVER : (os_tick_t)(60000 + 1000 * i));
+        wait_for_waiters(&mp, i + 1);
+    }
+    os_mp_free(&mp, held[2]);
+    os_mp_free(&mp, held[0]);
+    os_mp_free(&mp, held[1]);
+    for (size_t i = 0; i < 3; i++)
+    {
+        pthread_join(t[i], NULL);
+        CHECK_EQ(w[i].err, OS_EOK);
+    }
+    CHECK_PTR_EQ(w[0].got, held[2]);
+    CHECK_PTR_EQ(w[1].got, held[0]);
+    CHECK_PTR_EQ(w[2].got, held[1]);
+    for (size_t i = 0; i < 3; i++)
+        os_mp_free(&mp, w[i].got);
+    CHECK_EQ(os_mp_check(&mp), OS_EOK);
+    CHECK_EQ(os_mp_deinit(&mp), OS_EOK);
+    CHECK_REPORTS(0);
+    check_context("");
+}
+
+static void deinit_while_waiting(void)
+{
+    os_mp_t mp;
+    void *held[2];
+    pthread_t t[3];
+    struct waiter_arg w[3];
+
+    check_context("deinit while waiting");
+    full_pool(&mp, held, 2, "deinit");
+    start_waiter(&t[0], &w[0], &mp, OS_WAIT_FOREVER);
+    start_waiter(&t[1], &w[1], &mp, 60000);
+    start_waiter(&t[2], &w[2], &mp, OS_WAIT_FOREVER);
+    wait_for_waiters(&mp, 3);
+    CHECK_EQ(os_mp_deinit(&mp), OS_EOK);
+    /* deinit has returned: every waiter has left the pool; the object may go */
+    memset(&mp, 0xCD, sizeof mp);
+    for (size_t i = 0; i < 3; i++)
+    {
+        pthread_join(t[i], NULL);
+        CHECK(w[i].got == OS_NULL);
+        CHECK_EQ(w[i].err, OS_EINTR);
+    }
+    CHECK_REPORTS(0);
+
+#ifdef OS_USING_SYS_HEAP
+    /* the same through os_mp_destroy: the pool object itself is freed */
+    os_mp_t *dp = os_mp_create("destroyed", 1, 32);
+    CHECK(dp != OS_NULL);
+    if (dp)
+    {
+        void *b = os_mp_alloc(dp, OS_NO_WAIT);
+        CHECK(b != OS_NULL);
+        start_waiter(&t[0], &w[0], dp, OS_WAIT_FOREVER);
+        wait_for_waiters(dp, 1);
+        CHECK_EQ(os_mp_destroy(dp), OS_EOK);
+        pthread_join(t[0], NULL);
+        CHECK(w[0].got == OS_NULL);
+        CHECK_EQ(w[0].err, OS_EINTR);
+    }
+#endif
+    CHECK_REPORTS(0);
+    check_context("");
+}
+
+/* 4 threads on a pool of 6 blocks: every mode of alloc, contents checked. */
+#define STRESS_THREADS 4
+#define STRESS_OPS     3000
+
+static os_mp_t stress_mp;
+
+static void *stress_main(void *arg)
+{
+    unsigned id = (unsigned)(uintptr_t)arg;
+    test_rng_t rng;
+    void *mine[3];
+    uint32_t tag[3];
+    size_t n = 0;
+    rng_seed(&rng, id + 77);
+    for (unsigned op = 0; op < STRESS_OPS; op++)
+    {
+        if (n < 3 && rng_below(&rng, 2) == 0)
+        {
+            uint32_t mode = rng_below(&rng, 3);
+            os_tick_t to = mode == 0 ? OS_NO_WAIT : mode == 1 ? (os_tick_t)rng_below(&rng, 3) : 20;
+            os_err_t err = OS_ERROR;
+            void *p = os_mp_alloc_ex(&stress_mp, to, &err);
+            if (p)
+            {
+                CHECK_EQ(err, OS_EOK);
+                tag[n] = id * 100000u + op;
+                pat_fill(p, tag[n], 0, 64);
+                mine[n++] = p;
+            }
+            else
+            {
+                CHECKF(err == (to == OS_NO_WAIT ? OS_ENOMEM : OS_ETIMEOUT), "err %ld", (long)err);
+            }
+        }
+        else if (n > 0)
+        {
+            size_t k = rng_below(&rng, (uint32_t)n);
+            void *p = mine[k];
+            CHECK(pat_ok(p, tag[k], 0, 64));
+            memset(p, 0, 64);
+            os_mp_free(&stress_mp, p);
+            n--;
+            mine[k] = mine[n];
+            tag[k] = tag[n];
+        }
+    }
+    while (n > 0)
+        os_mp_free(&stress_mp, mine[--n]);
+    return NULL;
+}
+
+static void stress(void)
+{
+    pthread_t t[STRESS_THREADS];
+    check_context("stress");
+    CHECK_EQ(os_mp_init(&stress_mp, "stress", arena, 6 * (64 + HDR), 64), OS_EOK);
+    for (unsigned i = 0; i < STRESS_THREADS; i++)
+        CHECK_EQ(pthread_create(&t[i], NULL, stress_main, (void *)(uintptr_t)i), 0);
+    for (unsigned i = 0; i < STRESS_THREADS; i++)
+        pthread_join(t[i], NULL);
+    os_mpinfo_t info = mp_info(&stress_mp);
+    CHECK_EQ(info.blk_free_num, 6);
+    CHECK_EQ(info.waiting_num, 0);
+    CHECK_EQ(os_mp_check(&stress_mp), OS_EOK);
+    CHECK_EQ(os_mp_deinit(&stress_mp), OS_EOK);
+    CHECK_REPORTS(0);
+    check_context("");
+}
+
+#endif /* OS_MEM_PORT_POSIX */
+
+/* ---- bare-metal: interrupts and wait hooks ----------------------------------------------------------------- */
+
+#ifdef OS_MEM_PORT_BAREMETAL
+
+static int       isr;
+static unsigned  locks, unlocks;
+static os_mp_t   bm_mp;
+static void     *bm_free_during_wait;   /* freed "by an interrupt" while a thread waits */
+static unsigned  inits, waits, wakes, finis;
+static os_tick_t last_timeout;
+
+static os_ubase_t h_lock(os_ubase_t *w)
+{
+    locks++;
+    CHECKF(*w == 0, "lock taken twice");
+    *w = 1;
+    return 7;
+}
+
+static void h_unlock(os_ubase_t *w, os_ubase_t st)
+{
+    unlocks++;
+    CHECK(*w == 1 && st == 7);
+    *w = 0;
+}
+
+static int h_in_isr(void)
+{
+    return isr;
+}
+
+static int w_init(struct os_mem_wait *w)
+{
+    inits++;
+    CHECK(bm_mp.lock == 1);     /* called with the pool lock held */
+    w->task = &bm_mp;
+    return 0;
+}
+
+static os_err_t w_wait(struct os_mem_wait *w, os_tick_t timeout)
+{
+    waits++;
+    last_timeout = timeout;
+    CHECK(bm_mp.lock == 0);     /* called without the lock */
+    CHECK_PTR_EQ(w->task, &bm_mp);
+    if (bm_free_during_wait)
+    {
+        /* an interrupt frees a block while the thread sleeps */
+        isr = 1;
+        os_mp_free(&bm_mp, bm_free_during_wait);
+        isr = 0;
+        bm_free_during_wait = OS_NULL;
+    }
+    return w->word ? OS_EOK : OS_ETIMEOUT;
+}
+
+static void w_wake(struct os_mem_wait *w)
+{
+    wakes++;
+    CHECK(bm_mp.lock == 1);
+    w->word = 1;
+}
+
+static void w_fini(struct os_mem_wait *w)
+{
+    (void)w;
+    finis++;
+}
+
+static void baremetal(void)
+{
+    static const struct os_mem_port_hooks hooks = {.lock = h_lock, .unlock = h_unlock, .in_isr = h_in_isr};
+    static const struct os_mem_wait_hooks whooks = {w_init, w_wait, w_wake, w_fini};
+    void *held[2];
+    os_err_t err = OS_EOK;
+
+    check_context("bare-metal");
+    os_mem_port_set_hooks(&hooks);
+    CHECK_EQ(os_mp_init(&bm_mp, "bm", arena, 2 * (64 + HDR), 64), OS_EOK);
+
+    /* from an interrupt: OS_NO_WAIT alloc and free work; blocking alloc is refused */
+    isr = 1;
+    held[0] = os_mp_alloc(&bm_mp, OS_NO_WAIT);
+    CHECK(held[0] != OS_NULL);
+    CHECK(os_mp_alloc_ex(&bm_mp, 10, &err) == OS_NULL);
+    CHECK_EQ(err, OS_EPERM);
+    CHECK_REPORTS(1);
+    CHECK(os_mp_alloc(&bm_mp, OS_WAIT_FOREVER) == OS_NULL);
+    CHECK_REPORTS(1);
+    CHECK_EQ(hook_last_code(), OS_EPERM);
+    os_mp_free(&bm_mp, held[0]);
+    CHECK_EQ(os_mp_check(&bm_mp), OS_EINVAL);     /* O(N): refused in an interrupt */
+    CHECK_EQ(os_mp_deinit(&bm_mp), OS_EINVAL);
+    CHECK_REPORTS(2);
+    os_mpinfo_t info;
+    CHECK_EQ(os_mp_info(&bm_mp, &info), OS_EOK);
+    CHECK_EQ(info.blk_free_num, 2);
+    isr = 0;
+
+    /* no wait hooks: a blocking alloc behaves like OS_NO_WAIT */
+    held[0] = os_mp_alloc(&bm_mp, OS_NO_WAIT);
+    held[1] = os_mp_alloc(&bm_mp, OS_NO_WAIT);
+    CHECK(held[0] && held[1]);
+    CHECK(os_mp_alloc_ex(&bm_mp, 100, &err) == OS_NULL);
+    CHECK_EQ(err, OS_ENOMEM);
+    CHECK(os_mp_alloc_ex(&bm_mp, OS_WAIT_FOREVER, &err) == OS_NULL);
+    CHECK_EQ(err, OS_ENOMEM);
+
+    /* wait hooks: a free from an interrupt serves the waiter; a timeout */
+    os_mem_port_set_wait_hooks(&whooks);
+    bm_free_during_wait = held[1];
+    CHECK_PTR_EQ(os_mp_alloc_ex(&bm_mp, 25, &err), held[1]);
+    CHECK_EQ(err, OS_EOK);
+    CHECK_EQ(last_timeout, 25);
+    CHECK_EQ(inits, 1);
+    CHECK_EQ(waits, 1);
+    CHECK_EQ(wakes, 1);
+    CHECK_EQ(finis, 1);
+    CHECK(os_mp_alloc_ex(&bm_mp, OS_WAIT_FOREVER, &err) == OS_NULL);   /* the hook times out */
+    CHECK_EQ(err, OS_ETIMEOUT);
+    CHECK_EQ(last_timeout, OS_WAIT_FOREVER);
+    CHECK_EQ(wakes, 1);
+    CHECK_EQ(finis, 2);
+    info = mp_info(&bm_mp);
+    CHECK_EQ(info.waiting_num, 0);
+    CHECK_EQ(os_mp_check(&bm_mp), OS_EOK);
+    os_mp_free(&bm_mp, held[0]);
+    os_mp_free(&bm_mp, held[1]);
+    CHECK_EQ(os_mp_deinit(&bm_mp), OS_EOK);
+    os_mem_port_set_wait_hooks(OS_NULL);
+    CHECK_EQ(locks, unlocks);
+    os_mem_port_set_hooks(OS_NULL);
+    CHECK_REPORTS(0);
+    check_context("");
+}
+#endif
+
+int main(void)
+{
+    hook_install();
+    hook_reset();
+#ifdef OS_USING_SYS_HEAP
+    static _Alignas(64) unsigned char sys_region[96 * KiB];
+    os_sys_heap_init();
+    CHECK_EQ(os_sys_heap_add(sys_region, sizeof sys_region, OS_MEM_ALG_DEFAULT), OS_EOK);
+#endif
+    layout_and_refill();
+    arguments();
+#ifdef OS_USING_SYS_HEAP
+    create_destroy();
+#endif
+    bad_frees();
+    model();
+    trace();
+#ifdef OS_MEM_PORT_POSIX
+    timeouts();
+    fifo();
+    deinit_while_waiting();
+    stress();
+#endif
+#ifdef OS_MEM_PORT_BAREMETAL
+    baremetal();
+#endif
+    hook_uninstall();
+    return check_summary("test_mempool");
+}
+#endif

@@ -95,10 +95,7 @@ static inline int mp_ok(const os_mp_t *mp)
 
 /* ---- reports --------------------------------------------------------------- */
 
-/*
- * Report through the one report path, naming the pool: the report layer
- * takes the name from a heap object, so a stand-in carries it.
- */
+/* Report through the one report path, naming the pool. */
 static OH_NOINLINE void mp_report(int fault, const os_mp_t *mp, const void *addr, os_err_t code,
                                   const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
@@ -109,28 +106,11 @@ static OH_NOINLINE void mp_report(int fault, const os_mp_t *mp, const void *addr
 static void mp_report(int fault, const os_mp_t *mp, const void *addr, os_err_t code,
                       const char *fmt, ...)
 {
-    os_memheap_t named;
-    char msg[128];
     va_list ap;
 
-    memset(&named, 0, sizeof(named));
-    if (mp != OS_NULL)
-    {
-        memcpy(named.name, mp->name, sizeof(named.name) < sizeof(mp->name) ? sizeof(named.name)
-                                                                              : sizeof(mp->name));
-        named.name[sizeof(named.name) - 1] = '\0';
-    }
     va_start(ap, fmt);
-    (void)oh_vsnprintf(msg, sizeof(msg), fmt, ap);
+    oh_vreport(fault, "pool", mp != OS_NULL ? mp->name : OS_NULL, addr, code, fmt, ap);
     va_end(ap);
-    if (fault)
-    {
-        oh_report_fault(mp != OS_NULL ? &named : OS_NULL, addr, code, "pool: %s", msg);
-    }
-    else
-    {
-        oh_report(mp != OS_NULL ? &named : OS_NULL, addr, code, "pool: %s", msg);
-    }
 }
 
 /* Refuse a call on a bad pool object or from an interrupt; report why. */

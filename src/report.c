@@ -12,14 +12,18 @@ void os_mem_set_error_hook(os_mem_error_hook_t hook)
 }
 
 /* Format one report and hand it to the hook; with fatal, assert afterwards. */
-static void emit(int fatal, const os_memheap_t *heap, const void *addr, os_err_t code,
-                 const char *fmt, va_list ap)
+void oh_vreport(int fatal, const char *kind, const char *name, const void *addr, os_err_t code,
+                const char *fmt, va_list ap)
 {
     char msg[192];
-    const char *name = (heap != OS_NULL) ? heap->name : "-";
-    os_size_t n = oh_snprintf(msg, sizeof(msg), "heap '%s': ", name);
+    os_size_t n;
     os_mem_error_hook_t hook = __atomic_load_n(&error_hook, __ATOMIC_ACQUIRE);
 
+    if (name == OS_NULL)
+    {
+        name = "-";
+    }
+    n = oh_snprintf(msg, sizeof(msg), "%s '%s': ", kind, name);
     (void)oh_vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
     if (hook == OS_NULL)
     {
@@ -41,7 +45,7 @@ void oh_report(const os_memheap_t *heap, const void *addr, os_err_t code, const 
     va_list ap;
 
     va_start(ap, fmt);
-    emit(0, heap, addr, code, fmt, ap);
+    oh_vreport(0, "heap", heap != OS_NULL ? heap->name : OS_NULL, addr, code, fmt, ap);
     va_end(ap);
 }
 
@@ -50,7 +54,7 @@ void oh_report_fault(const os_memheap_t *heap, const void *addr, os_err_t code, 
     va_list ap;
 
     va_start(ap, fmt);
-    emit(1, heap, addr, code, fmt, ap);
+    oh_vreport(1, "heap", heap != OS_NULL ? heap->name : OS_NULL, addr, code, fmt, ap);
     va_end(ap);
 }
 

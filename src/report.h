@@ -10,6 +10,16 @@
 
 #include "alg/alg.h"
 
+#include <stdarg.h>
+
+/*
+ * The one formatter behind every report: "KIND 'NAME': message" to the
+ * error hook (NAME "-" when OS_NULL); with fatal and OS_MEM_ERROR_ASSERT it
+ * then asserts.
+ */
+void oh_vreport(int fatal, const char *kind, const char *name, const void *addr, os_err_t code,
+                const char *fmt, va_list ap);
+
 void oh_report(const os_memheap_t *heap, const void *addr, os_err_t code, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 4, 5)))

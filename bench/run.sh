@@ -7,6 +7,7 @@
 #
 # 1. Configures and builds oneheap + oneheap-bench in build/bench-<config>:
 #      baremetal  -DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF   (headline)
+#      nolock     as baremetal, -DONEHEAP_NO_LOCK=ON (single-threaded: no lock hooks at all)
 #      posix      -DONEHEAP_PORT=posix     -DONEHEAP_TRACE=OFF   (lock cost)
 #      trace      -DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=ON    (tracing cost)
 #      buddy      as baremetal, -DONEHEAP_ALG_BUDDY=ON, --algo buddy (--with-buddy)
@@ -62,12 +63,13 @@ COMMON=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -DNDEBUG"
         -DONEHEAP_ALG_FIRSTFIT=ON -DONEHEAP_SYS_HEAP=ON -DONEHEAP_FF_SL_BITS=5
         -DONEHEAP_ALIGN=8 -DONEHEAP_ERROR_ASSERT=OFF -DONEHEAP_SANITIZE=)
 
-CONFIGS=(baremetal posix trace)
+CONFIGS=(baremetal nolock posix trace)
 [[ $BUDDY -eq 1 ]] && CONFIGS+=(buddy)
 
 config_flags() {
     case "$1" in
         baremetal) echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=OFF" ;;
+        nolock)    echo "-DONEHEAP_PORT=baremetal -DONEHEAP_NO_LOCK=ON -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=OFF" ;;
         posix)     echo "-DONEHEAP_PORT=posix -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=OFF" ;;
         trace)     echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=ON -DONEHEAP_ALG_BUDDY=OFF" ;;
         buddy)     echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=ON" ;;
@@ -181,6 +183,7 @@ header() {
     for c in "${COLUMNS[@]}"; do
         case "$c" in
             baremetal) h+=" oneheap baremetal |" ;;
+            nolock) h+=" oneheap baremetal, no lock |" ;;
             posix) h+=" oneheap posix |" ;;
             trace) h+=" oneheap +trace |" ;;
             buddy) h+=" oneheap buddy |" ;;

@@ -12,6 +12,29 @@ struct os_port_wait
     struct os_mem_wait w;
 };
 
+#ifdef OS_MEM_PORT_NO_LOCK
+/*
+ * A single-threaded system that never calls the heap from an interrupt:
+ * no lock and no interrupt test at all (the lock, unlock and in_isr hooks
+ * are not consulted).
+ */
+static inline os_ubase_t os_port_lock(os_ubase_t *lock)
+{
+    (void)lock;
+    return 0;
+}
+
+static inline void os_port_unlock(os_ubase_t *lock, os_ubase_t state)
+{
+    (void)lock;
+    (void)state;
+}
+
+static inline int os_port_in_isr(void)
+{
+    return 0;
+}
+#else
 static inline os_ubase_t os_port_lock(os_ubase_t *lock)
 {
     return oh_port_hooks.lock != OS_NULL ? oh_port_hooks.lock(lock) : 0;
@@ -29,5 +52,6 @@ static inline int os_port_in_isr(void)
 {
     return oh_port_hooks.in_isr != OS_NULL ? oh_port_hooks.in_isr() : 0;
 }
+#endif
 
 #endif

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build and run every test, in each configuration that matters:
 #   gcc default (POSIX port, trace on), clang, ASan+UBSan, TSan, bare-metal port
-#   with trace off, assert-on-corruption, the smallest first-fit class setting with 16-byte
+#   with trace off, bare-metal without a lock, assert-on-corruption, the smallest first-fit class setting with 16-byte
 #   alignment, and the portable find-first-set.
 # Usage: scripts/test.sh [config ...]   (default: all)
 set -euo pipefail
@@ -15,10 +15,11 @@ declare -A configs=(
   [asan]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug"
   [tsan]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug -DONEHEAP_BENCH=OFF"
   [baremetal]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DCMAKE_BUILD_TYPE=Release"
+  [nolock]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=baremetal -DONEHEAP_NO_LOCK=ON -DONEHEAP_TRACE=OFF -DONEHEAP_BENCH=OFF"
   [assert]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ERROR_ASSERT=ON -DONEHEAP_BENCH=OFF"
   [small]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_FF_SL_BITS=0 -DONEHEAP_ALIGN=16 -DONEHEAP_NO_INTRINSICS=ON -DONEHEAP_SYS_HEAP=OFF"
 )
-order=(gcc clang asan tsan baremetal assert small)
+order=(gcc clang asan tsan baremetal nolock assert small)
 [ $# -gt 0 ] && order=("$@")
 
 mkdir -p build

@@ -164,6 +164,30 @@ os_err_t os_memheap_trace(os_memheap_t *heap);
 /* Usable bytes of a live block of this heap; 0 if ptr is not one. O(R). */
 os_size_t os_memheap_usable_size(os_memheap_t *heap, void *ptr);
 
+/*
+ * One block, as a heap walk sees it. Regions are walked in the order they
+ * were added, blocks in address order.
+ */
+struct os_memheap_block
+{
+    void        *addr;          /* the payload (what alloc returned) */
+    os_size_t    size;          /* usable bytes */
+    os_size_t    total;         /* bytes the block occupies, header included */
+    os_uint8_t   used;          /* 1: allocated, 0: free */
+    const char  *owner;         /* allocating task (trace builds), else OS_NULL */
+    const void  *region_start;  /* the region holding the block */
+    const void  *region_end;
+    const char  *alg;           /* the region's algorithm */
+};
+typedef int (*os_memheap_walk_fn)(const struct os_memheap_block *blk, void *arg);
+
+/*
+ * Call fn for every block of every region, with the heap locked: fn must
+ * not call into the same heap. A nonzero return from fn stops the walk.
+ * OS_EOK, or OS_ERROR (reported) if a corrupt header stops it. O(B).
+ */
+os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg);
+
 /* ---- Error reporting -------------------------------------------------------- */
 
 /*

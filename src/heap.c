@@ -438,6 +438,63 @@ os_err_t os_memheap_check(os_memheap_t *heap)
     return err;
 }
 
+struct walk_ctx
+{
+    os_memheap_walk_fn fn;
+    void              *arg;
+    int                stopped;
+};
+
+static int walk_block(const struct heap_mem *r, const struct os_mem_blk *b, void *arg)
+{
+    struct walk_ctx *w = arg;
+    struct os_memheap_block blk;
+
+    blk.addr = b->mem;
+    blk.size = b->usable;
+    blk.total = b->size;
+    blk.used = b->used;
+#ifdef OS_USING_MEM_TRACE
+    blk.owner = b->used ? os_port_task_name(b->owner) : OS_NULL;
+#else
+    blk.owner = OS_NULL;
+#endif
+    blk.region_start = r->start;
+    blk.region_end = r->end;
+    blk.alg = r->ops->name;
+    w->stopped = w->fn(&blk, w->arg);
+    return w->stopped;
+}
+
+os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg)
+{
+    struct walk_ctx w = { fn, arg, 0 };
+    struct heap_mem *r;
+    os_err_t err = OS_EOK;
+    os_ubase_t st;
+
+    if (fn == OS_NULL)
+    {
+        oh_report(heap_ok(heap) ? heap : OS_NULL, OS_NULL, OS_EINVAL, "walk without a callback");
+        return OS_EINVAL;
+    }
+    if (REFUSED(heap, "walk"))
+    {
+        return OS_EINVAL;
+    }
+    st = os_port_lock(&heap->lock);
+    for (r = heap->h_mem; r != OS_NULL && !w.stopped; r = r->next)
+    {
+        if (r->ops->walk(r, walk_block, &w) != OS_EOK)
+        {
+            err = OS_ERROR;
+            break;
+        }
+    }
+    os_port_unlock(&heap->lock, st);
+    return err;
+}
+
 static int trace_block(const struct heap_mem *r, const struct os_mem_blk *b, void *arg)
 {
     (void)r;

@@ -1,0 +1,143 @@
+/*
+ * test_walk.c - os_memheap_walk on every layout: every live block appears
+ * exactly once, as used, with at least its requested size; blocks come in
+ * address order inside their region; the blocks of a region add up to its
+ * share of mem_total and the used ones to mem_used; a callback can stop the
+ * walk; bad arguments are refused.
+ */
+#include <string.h>
+
+#include "check.h"
+#include "common.h"
+
+#define KiB     1024u
+#define NBLOCKS 64
+
+static _Alignas(64) unsigned char region_a[48 * KiB];
+static _Alignas(64) unsigned char region_b[24 * KiB];
+
+struct seen
+{
+    void       *ptr[NBLOCKS];
+    size_t      req[NBLOCKS];
+    int         hits[NBLOCKS];
+    size_t      used_total, all_total, count;
+    const void *last_region;
+    const char *last_end;
+    int         out_of_order, stop_after;
+};
+
+static int visit(const struct os_memheap_block *b, void *arg)
+{
+    struct seen *s = arg;
+    size_t i;
+
+    s->count++;
+    s->all_total += b->total;
+    if (b->region_start != s->last_region)
+    {
+        s->last_region = b->region_start;
+        s->last_end = OS_NULL;
+    }
+    if (s->last_end != OS_NULL && (const char *)b->addr < s->last_end)
+    {
+        s->out_of_order++;
+    }
+    s->last_end = (const char *)b->addr + b->size;
+    if (!range_inside(b->addr, b->size, b->region_start,
+                      (size_t)((const char *)b->region_end - (const char *)b->region_start)))
+    {
+        s->out_of_order++;
+    }
+    if (b->used)
+    {
+        s->used_total += b->total;
+        for (i = 0; i < NBLOCKS; i++)
+        {
+            if (s->ptr[i] == b->addr)
+            {
+                s->hits[i]++;
+                CHECKF(b->size >= s->req[i], "block %zu: usable %zu < requested %zu", i, (size_t)b->size, s->req[i]);
+            }
+        }
+#ifdef OS_USING_MEM_TRACE
+        CHECK(b->owner != OS_NULL);
+#else
+        CHECK(b->owner == OS_NULL);
+#endif
+    }
+    return s->stop_after != 0 && s->count >= (size_t)s->stop_after;
+}
+
+static void walk_layout(const struct test_layout *l)
+{
+    os_memheap_t heap;
+    struct seen s;
+    test_rng_t r;
+    os_meminfo_t info;
+    size_t i;
+
+    check_context("walk %s", l->name);
+    memset(&s, 0, sizeof(s));
+    heap_open(&heap, "walk");
+    heap_add_ok(&heap, region_a, sizeof(region_a), test_layout_alg(l, 0));
+    heap_add_ok(&heap, region_b, sizeof(region_b), test_layout_alg(l, 1));
+    rng_seed(&r, 42);
+    for (i = 0; i < NBLOCKS; i++)
+    {
+        s.req[i] = rng_range(&r, 1, 1500);
+        s.ptr[i] = os_memheap_alloc(&heap, s.req[i]);
+        CHECK(s.ptr[i] != OS_NULL);
+    }
+    for (i = 0; i < NBLOCKS; i += 3)
+    {
+        os_memheap_free(&heap, s.ptr[i]);
+        s.ptr[i] = OS_NULL;
+    }
+    CHECK_EQ(os_memheap_walk(&heap, visit, &s), OS_EOK);
+    info = heap_info(&heap);
+    for (i = 0; i < NBLOCKS; i++)
+    {
+        CHECKF(s.hits[i] == (s.ptr[i] != OS_NULL), "block %zu seen %d times", i, s.hits[i]);
+    }
+    CHECK_EQ(s.out_of_order, 0);
+    CHECK_EQ(s.used_total, info.mem_used);
+    CHECK_EQ(s.all_total, info.mem_total);
+
+    /* a callback stops the walk */
+    {
+        struct seen t;
+
+        memset(&t, 0, sizeof(t));
+        t.stop_after = 3;
+        CHECK_EQ(os_memheap_walk(&heap, visit, &t), OS_EOK);
+        CHECK_EQ(t.count, 3);
+    }
+    CHECK_REPORTS(0);
+
+    /* bad arguments */
+    CHECK_EQ(os_memheap_walk(&heap, OS_NULL, OS_NULL), OS_EINVAL);
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_memheap_walk(OS_NULL, visit, &s), OS_EINVAL);
+    CHECK_REPORTS(1);
+
+    for (i = 0; i < NBLOCKS; i++)
+    {
+        os_memheap_free(&heap, s.ptr[i]);
+    }
+    CHECK_EQ(heap_info(&heap).mem_used, 0);
+    heap_close(&heap);
+}
+
+int main(void)
+{
+    unsigned i;
+
+    hook_install();
+    for (i = 0; i < test_layout_count(); i++)
+    {
+        walk_layout(test_layout_get(i));
+    }
+    hook_uninstall();
+    return check_summary("test_walk");
+}

@@ -31,7 +31,7 @@
  *
  * Plain and free blocks start with a header of H = OS_MEM_ALIGN_SIZE bytes
  * whose last 8 bytes, right before the payload, are two 32-bit words:
- *     info = owner << 16 | order << 8 | tag       tag: used or free
+ *     info = owner << 16 | order << 8 | tag       tag: used, free or quick
  *     seal = info ^ hash(i)
  * A header that does not match its seal, its tag or its table code is
  * reported and never followed: a write running backwards off a payload, or
@@ -55,19 +55,33 @@
  * Free lists: one doubly linked list per order, a head per order and a
  * bitmap `avail` of non-empty orders. Allocation of order k takes the head
  * of the first non-empty order >= k (one find-first-set) and splits it down
- * to k, the upper halves going to the (empty) lists in between. Free merges
- * with the buddy while the buddy is a whole free block of the same order.
- * Both are O(log n), no list is ever scanned. Links are checked against
- * both list neighbours (or the head) before a block is unlinked.
+ * to k, the upper halves going to the (empty) lists in between. Release
+ * merges a block with its buddy while the buddy is a whole free block of
+ * the same order. Both are O(log n), no list is ever scanned. Links are
+ * checked against both list neighbours (or the head) before a block is
+ * unlinked, and a corrupt buddy is reported and left alone.
+ *
+ * Quick lists. A split down to order k and the merge back up cost a few
+ * instructions per level, and a fresh 1 MiB region has 15 levels. So free
+ * puts a block of order k < QN, unmerged, in the quick list of its order
+ * while that holds fewer than QDEPTH blocks, and the next request of that
+ * order takes it back in O(1). A quick block is free in the table (code 1)
+ * with its own tag, and its links are checked like a listed block's; a
+ * release merges with a quick buddy like with a listed one. When no listed
+ * block serves a request, the quick blocks are released (at most
+ * QN * QDEPTH merges, so still O(log n)) and the lists tried again: quick
+ * blocks never make a request fail that eager merging would serve.
  *
  * Invariants (checked by bd_check):
  *  - the blocks tile [0, n); each is naturally aligned; its start has a
  *    nonzero code, every other unit code 0;
  *  - a free or plain block's header is sealed, its tag agrees with its code
  *    and its order with the table;
- *  - no two free buddies of the same order (free merges them at once);
- *  - every free block is in exactly one list, the one of its order; bit k
- *    of avail is set iff list k is non-empty.
+ *  - no two listed free buddies of the same order (release merges them);
+ *  - every free block is in exactly one list: the free list of its order,
+ *    or (tagged quick) the quick list of its order, which holds at most
+ *    QDEPTH blocks, qcount of them; bit k of avail is set iff free list k is
+ *    non-empty.
  */
 #include <string.h>
 
@@ -85,6 +99,7 @@
 #define MAX_ORDER   30u                             /* 2^30 units per region */
 #define MAX_UNITS   ((os_size_t)1 << MAX_ORDER)
 #define NIL         0xFFFFFFFFu
+#define BAD         0xFFFFFFFEu     /* take(): a corrupt block was met and reported */
 #ifdef OS_USING_MEM_TRACE
 #define TRL         3u      /* aligned block: owner (2 bytes), log2 of the alignment */
 #else
@@ -97,7 +112,10 @@
 #define C_ALGN      3u
 
 #define T_USED      0xA6u
-#define T_FREE      0x59u
+#define T_FREE      0x59u       /* free, in the list of its order */
+#define T_QUICK     0x3Cu       /* free, in the quick list of its order */
+#define QN          8u          /* quick lists: orders 0 .. QN - 1 */
+#define QDEPTH      4u          /* blocks per quick list */
 #define BAD_ORDER   0xFFu
 
 struct bd
@@ -109,6 +127,8 @@ struct bd
     os_size_t    maxblk;    /* bytes in a block of the highest order */
     os_uint32_t  avail;     /* bit k: list k non-empty */
     os_uint32_t  nord;      /* orders 0 .. nord - 1 */
+    os_uint32_t  qheads[QN];    /* freed, unmerged blocks of the small orders */
+    os_uint8_t   qcount[QN];    /* blocks in each quick list, <= QDEPTH */
     os_uint32_t  heads[];   /* one per order; the block table follows */
 };
 
@@ -147,7 +167,7 @@ static inline os_uint32_t *lk(const struct bd *d, os_size_t i)
 
 static inline os_uint32_t seal(os_size_t i, os_uint32_t info)
 {
-    return info ^ ((os_uint32_t)i * 0x9E3779B1u) ^ 0x6A09E667u;
+    return info ^ ((os_uint32_t)i * 0x9E3779B1u);
 }
 
 static inline void put_hdr(const struct bd *d, os_size_t i, unsigned k, unsigned tag, os_uint16_t owner)
@@ -207,26 +227,29 @@ static inline unsigned order_for(os_size_t bytes)
 
 /* ---- free lists --------------------------------------------------------------- */
 
-static inline void push(struct bd *d, os_size_t i, unsigned k)
+/*
+ * The same doubly linked lists hold the listed free blocks (heads) and the
+ * quick blocks (qheads). lpush() and lcut() return whether the list was or
+ * became empty, so that the caller can keep avail.
+ */
+static inline int lpush(const struct bd *d, os_uint32_t *heads, os_size_t i, unsigned k)
 {
-    os_uint32_t h = d->heads[k];
+    os_uint32_t h = heads[k];
     os_uint32_t *l = lk(d, i);
 
     l[0] = h;
     l[1] = NIL;
+    heads[k] = (os_uint32_t)i;
     if (h != NIL)
     {
         lk(d, h)[1] = (os_uint32_t)i;
+        return 0;
     }
-    else
-    {
-        d->avail |= (os_uint32_t)1 << k;
-    }
-    d->heads[k] = (os_uint32_t)i;
+    return 1;
 }
 
-/* Are free block i's links consistent with both list neighbours (or head k)? */
-static inline int links_ok(const struct bd *d, os_size_t i, unsigned k)
+/* Are free block i's links consistent with both list neighbours (or the head)? */
+static inline int links_ok(const struct bd *d, const os_uint32_t *heads, os_size_t i, unsigned k)
 {
     const os_uint32_t *l = lk(d, i);
     os_uint32_t nx = l[0], pv = l[1];
@@ -237,50 +260,128 @@ static inline int links_ok(const struct bd *d, os_size_t i, unsigned k)
     }
     if (pv == NIL)
     {
-        return d->heads[k] == i;
+        return heads[k] == i;
     }
     return pv < d->n && lk(d, pv)[0] == i;
 }
 
-/* Unlink free block i of order k, whose links passed links_ok(). */
-static inline void cut(struct bd *d, os_size_t i, unsigned k)
+/* Unlink free block i, whose links passed links_ok(). */
+static inline int lcut(const struct bd *d, os_uint32_t *heads, os_size_t i, unsigned k)
 {
     const os_uint32_t *l = lk(d, i);
     os_uint32_t nx = l[0], pv = l[1];
 
-    if (pv != NIL)
-    {
-        lk(d, pv)[0] = nx;
-    }
-    else
-    {
-        d->heads[k] = nx;
-        if (nx == NIL)
-        {
-            d->avail &= ~((os_uint32_t)1 << k);
-        }
-    }
     if (nx != NIL)
     {
         lk(d, nx)[1] = pv;
     }
+    if (pv != NIL)
+    {
+        lk(d, pv)[0] = nx;
+        return 0;
+    }
+    heads[k] = nx;
+    return nx == NIL;
 }
 
-/* Is i a whole free block of order k with sound links? 0: no; -1: corrupt. */
+static inline void push(struct bd *d, os_size_t i, unsigned k)
+{
+    if (lpush(d, d->heads, i, k))
+    {
+        d->avail |= (os_uint32_t)1 << k;
+    }
+}
+
+static inline void cut(struct bd *d, os_size_t i, unsigned k)
+{
+    if (lcut(d, d->heads, i, k))
+    {
+        d->avail &= ~((os_uint32_t)1 << k);
+    }
+}
+
+/* ---- quick lists ------------------------------------------------------------- */
+
+/* Is i, the head of quick list k, a sound quick block (header, links)? */
+static inline int quick_ok(const struct bd *d, os_size_t i, unsigned k)
+{
+    const os_uint32_t *h;
+    os_uint32_t info = ((os_uint32_t)k << 8) | T_QUICK;
+    os_uint32_t nx;
+
+    if (i >= d->n)
+    {
+        return 0;
+    }
+    h = hd(d, i);
+    nx = h[2];      /* h[2], h[3]: the links, right after the header */
+    return h[0] == info && h[1] == seal(i, info) && h[3] == NIL &&
+           (nx == NIL || (nx < d->n && lk(d, nx)[1] == i));
+}
+
+/* Pop i, the head of quick list k, which passed quick_ok(). */
+static inline void quick_pop(struct bd *d, os_size_t i, unsigned k)
+{
+    os_uint32_t nx = lk(d, i)[0];
+
+    d->qheads[k] = nx;
+    if (nx != NIL)
+    {
+        lk(d, nx)[1] = NIL;
+    }
+    d->qcount[k]--;
+}
+
+/* Free used block i of order k into quick list k, which is not full. */
+static inline void quick_push(struct bd *d, os_size_t i, unsigned k)
+{
+    d->qcount[k]++;
+    put_hdr(d, i, k, T_QUICK, 0);
+    (void)lpush(d, d->qheads, i, k);
+    set_code(d, i, C_FREE);
+}
+
+/* Quick list k is corrupt: forget it (its blocks stay out of use; check reports them). */
+static OH_NOINLINE os_size_t quick_bad(const struct heap_mem *r, struct bd *d, unsigned k)
+{
+    os_size_t i = d->qheads[k];
+
+    d->qheads[k] = NIL;
+    d->qcount[k] = 0;
+    oh_fault(r, i < d->n ? (void *)(unit(d, i) + H) : OS_NULL, OS_ERROR,
+             "quick block header or links overwritten");
+    return BAD;
+}
+
+/*
+ * Is i a whole free block of order k? 1: yes, listed, with sound links;
+ * 2: yes, the sound quick block of order k; 0: no (used, split or another
+ * order); -1: corrupt.
+ */
 static inline int free_buddy(const struct bd *d, os_size_t i, unsigned k)
 {
-    unsigned hk;
+    const os_uint32_t *h;
+    os_uint32_t info;
 
     if (i >= d->n || code(d, i) != C_FREE)
     {
         return 0;
     }
-    hk = hdr_order(d, i, T_FREE);
-    if (hk == BAD_ORDER || (hk == k && !links_ok(d, i, k)))
+    h = hd(d, i);
+    info = h[0];
+    if (h[1] != seal(i, info))
     {
         return -1;
     }
-    return hk == k;
+    if (info == (((os_uint32_t)k << 8) | T_FREE))
+    {
+        return links_ok(d, d->heads, i, k) ? 1 : -1;
+    }
+    if (info == (((os_uint32_t)k << 8) | T_QUICK))
+    {
+        return (k < QN && links_ok(d, d->qheads, i, k)) ? 2 : -1;
+    }
+    return ((info & 0xFFu) == T_FREE || (info & 0xFFu) == T_QUICK) ? 0 : -1;
 }
 
 /* ---- taking and releasing blocks ---------------------------------------------- */
@@ -289,14 +390,14 @@ static OH_NOINLINE os_size_t take_bad(const struct heap_mem *r, const struct bd 
 {
     oh_fault(r, i < d->n ? (void *)(unit(d, i) + H) : OS_NULL, OS_ERROR,
              "free block header or list links overwritten");
-    return NIL;
+    return BAD;
 }
 
 /*
- * Take a free block of order k: the head of the first non-empty list >= k,
- * split down to k (the upper halves go to the lists in between, which are
- * empty). Returns its index, or NIL (reported if a corrupt block was met).
- * The block's code is still C_FREE.
+ * Take a free block of order k from the lists: the head of the first
+ * non-empty list >= k, split down to k (the upper halves go to the lists in
+ * between, which are empty). Returns its index, NIL if no list can serve,
+ * BAD if a corrupt block was met (reported). Its code is still C_FREE.
  */
 static inline os_size_t take(const struct heap_mem *r, struct bd *d, unsigned k)
 {
@@ -376,7 +477,15 @@ static void release(const struct heap_mem *r, struct bd *d, os_size_t i, unsigne
             }
             break;
         }
-        cut(d, b, k);
+        if (fb == 2)
+        {
+            (void)lcut(d, d->qheads, b, k);
+            d->qcount[k]--;
+        }
+        else
+        {
+            cut(d, b, k);
+        }
         if (ba < a)
         {
             set_code(d, i, C_NONE);
@@ -392,6 +501,87 @@ static void release(const struct heap_mem *r, struct bd *d, os_size_t i, unsigne
     put_hdr(d, i, k, T_FREE, 0);
     set_code(d, i, C_FREE);
     push(d, i, k);
+}
+
+/*
+ * Merge every quick block into the lists (when a request found no listed
+ * block: the quick blocks may merge into one that serves it). At most QN
+ * releases, so still O(log n). Returns how many were released.
+ */
+static OH_NOINLINE unsigned flush(const struct heap_mem *r, struct bd *d)
+{
+    unsigned k, done = 0;
+
+    for (k = 0; k < QN; k++)
+    {
+        os_size_t i;
+        unsigned steps = 0;
+
+        while ((i = d->qheads[k]) != NIL)
+        {
+            if (!quick_ok(d, i, k) || code(d, i) != C_FREE || ++steps > QDEPTH)
+            {
+                (void)quick_bad(r, d, k);
+                break;
+            }
+            quick_pop(d, i, k);
+            release(r, d, i, k);
+            done++;
+        }
+    }
+    return done;
+}
+
+static OH_NOINLINE os_size_t take_slow(const struct heap_mem *r, struct bd *d, unsigned k)
+{
+    os_size_t i = NIL;
+
+    if (flush(r, d) != 0)
+    {
+        i = take(r, d, k);
+    }
+    return i;
+}
+
+/*
+ * A free block of order k, its code still C_FREE: the head of quick list
+ * k, else from the lists, else from the lists after a flush. NIL or BAD if
+ * none. A corrupt quick list is reported and dropped.
+ */
+static inline os_size_t grab(const struct heap_mem *r, struct bd *d, unsigned k)
+{
+    os_size_t i;
+
+    if (k < QN && (i = d->qheads[k]) != NIL)
+    {
+        if (OH_LIKELY(quick_ok(d, i, k)))
+        {
+            quick_pop(d, i, k);
+            return i;
+        }
+        (void)quick_bad(r, d, k);   /* reported; the lists may still serve */
+    }
+    i = take(r, d, k);
+    if (OH_UNLIKELY(i == NIL))
+    {
+        i = take_slow(r, d, k);
+    }
+    return i;
+}
+
+/*
+ * Free used block i of order k: into the quick list of its order if that is
+ * not full (no merge: the next request of that order takes it back in
+ * O(1)), else release it.
+ */
+static inline void give_back(const struct heap_mem *r, struct bd *d, os_size_t i, unsigned k)
+{
+    if (k < QN && d->qcount[k] < QDEPTH)
+    {
+        quick_push(d, i, k);
+        return;
+    }
+    release(r, d, i, k);
 }
 
 /* ---- aligned blocks ------------------------------------------------------------- */
@@ -513,6 +703,23 @@ static OH_NOINLINE void report_bad(const struct heap_mem *r, const void *p, int 
 
 /* ---- operations ------------------------------------------------------------------ */
 
+static inline void *set_used(struct bd *d, os_size_t i, unsigned k, os_uint16_t owner, os_size_t *blk)
+{
+    put_hdr(d, i, k, T_USED, owner);
+    set_code(d, i, C_USED);
+    *blk = U << k;
+    return unit(d, i) + H;
+}
+
+static OH_NOINLINE void *alloc_slow(struct heap_mem *r, unsigned k, os_uint16_t owner, os_size_t *blk)
+{
+    struct bd *d = BD(r);
+    os_size_t i = grab(r, d, k);
+
+    return i >= BAD ? OS_NULL : set_used(d, i, k, owner, blk);
+}
+
+/* A quick block of the request's order is taken inline; the rest is a tail call. */
 static void *bd_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner, os_size_t *blk)
 {
     struct bd *d = BD(r);
@@ -525,15 +732,12 @@ static void *bd_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner, os_
         return OS_NULL;
     }
     k = order_for(need);
-    i = take(r, d, k);
-    if (OH_UNLIKELY(i == NIL))
+    if (k < QN && (i = d->qheads[k]) != NIL && quick_ok(d, i, k))
     {
-        return OS_NULL;
+        quick_pop(d, i, k);
+        return set_used(d, i, k, owner, blk);
     }
-    put_hdr(d, i, k, T_USED, owner);
-    set_code(d, i, C_USED);
-    *blk = U << k;
-    return unit(d, i) + H;
+    return alloc_slow(r, k, owner, blk);
 }
 
 static void *bd_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size,
@@ -555,8 +759,8 @@ static void *bd_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t siz
     {
         k = ka;     /* every block of order >= ka is aligned to align */
     }
-    i = take(r, d, k);
-    if (i == NIL)
+    i = grab(r, d, k);
+    if (i >= BAD)
     {
         return OS_NULL;
     }
@@ -578,26 +782,42 @@ static OH_NOINLINE os_err_t free_slow(struct heap_mem *r, struct bd *d, void *p,
         return OS_EINVAL;
     }
     *blk = U << k;
-    release(r, d, i, k);
+    give_back(r, d, i, k);
     return OS_EOK;
 }
 
+static OH_NOINLINE os_err_t free_release(struct heap_mem *r, os_size_t i, unsigned k)
+{
+    release(r, BD(r), i, k);
+    return OS_EOK;
+}
+
+/*
+ * The plain block fast path, locate() written out; a block whose quick
+ * list has room is freed inline, the rest is a tail call.
+ */
 static os_err_t bd_free(struct heap_mem *r, void *p, os_size_t *blk)
 {
     struct bd *d = BD(r);
     os_size_t off = (os_size_t)((os_uint8_t *)p - d->first) - H;
     os_size_t i = off >> SHIFT;
+    const os_uint32_t *h = (const os_uint32_t *)(const void *)((os_uint8_t *)p - 8);
+    os_uint32_t info;
     unsigned k;
 
-    /* the plain block fast path: locate() written out */
     if (OH_LIKELY((off & (U - 1)) == 0 && i < d->n && code(d, i) == C_USED))
     {
-        k = hdr_order(d, i, T_USED);
-        if (OH_LIKELY(k != BAD_ORDER))
+        info = h[0];
+        k = (unsigned)(info >> 8) & 0xFFu;
+        if (OH_LIKELY(h[1] == seal(i, info) && (info & 0xFFu) == T_USED && k < d->nord))
         {
             *blk = U << k;
-            release(r, d, i, k);
-            return OS_EOK;
+            if (k < QN && d->qcount[k] < QDEPTH)
+            {
+                quick_push(d, i, k);
+                return OS_EOK;
+            }
+            return free_release(r, i, k);
         }
     }
     return free_slow(r, d, p, blk);
@@ -680,7 +900,15 @@ static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size,
         {
             os_size_t b = i + ((os_size_t)1 << l);
 
-            cut(d, b, l);
+            if ((hd(d, b)[0] & 0xFFu) == T_QUICK)
+            {
+                (void)lcut(d, d->qheads, b, l);
+                d->qcount[l]--;
+            }
+            else
+            {
+                cut(d, b, l);
+            }
             set_code(d, b, C_NONE);
         }
     }
@@ -764,11 +992,13 @@ static os_err_t bd_check(const struct heap_mem *r, os_size_t *used)
 {
     const struct bd *d = BD(r);
     os_size_t nfree[MAX_ORDER + 1];
+    os_size_t nquick[QN];
     os_size_t i = 0, busy = 0;
     unsigned k;
     int bad = 0;
 
     memset(nfree, 0, sizeof(nfree));
+    memset(nquick, 0, sizeof(nquick));
     if (d->nord == 0 || d->nord > MAX_ORDER + 1)
     {
         oh_fault(r, OS_NULL, OS_ERROR, "check: region control data overwritten");
@@ -796,10 +1026,37 @@ static os_err_t bd_check(const struct heap_mem *r, os_size_t *used)
         k = (unsigned)pk;
         if (c == C_FREE || c == C_USED)
         {
-            if (hdr_order(d, i, c == C_FREE ? T_FREE : T_USED) != k)
+            unsigned tag = c == C_USED ? T_USED : (hd(d, i)[0] & 0xFFu) == T_QUICK ? T_QUICK : T_FREE;
+
+            if (hdr_order(d, i, tag) != k)
             {
                 oh_fault(r, unit(d, i) + H, OS_ERROR, "check: block header overwritten");
                 bad = 1;
+            }
+            else if (tag == T_QUICK)
+            {
+                if (k < QN)
+                {
+                    nquick[k]++;
+                }
+                else
+                {
+                    oh_fault(r, unit(d, i) + H, OS_ERROR, "check: quick block of an order without a quick list");
+                    bad = 1;
+                }
+            }
+            else if (tag == T_FREE)
+            {
+                os_size_t ba = (i + d->o) ^ ((os_size_t)1 << k);
+                os_size_t b = ba - d->o;
+
+                nfree[k]++;
+                if (k + 1 < d->nord && ba > i + d->o && b < d->n && code(d, b) == C_FREE &&
+                    probe(d, b) == (int)k && hdr_order(d, b, T_FREE) == k)
+                {
+                    oh_fault(r, unit(d, i) + H, OS_ERROR, "check: two free buddies not merged");
+                    bad = 1;
+                }
             }
         }
         else if (blk_end(d, i, k)[-1] >= 8 * sizeof(os_size_t) ||
@@ -808,23 +1065,37 @@ static os_err_t bd_check(const struct heap_mem *r, os_size_t *used)
             oh_fault(r, unit(d, i), OS_ERROR, "check: alignment byte of an aligned block overwritten");
             bad = 1;
         }
-        if (c == C_FREE)
-        {
-            os_size_t ba = (i + d->o) ^ ((os_size_t)1 << k);
-            os_size_t b = ba - d->o;
-
-            nfree[k]++;
-            if (k + 1 < d->nord && ba > i + d->o && b < d->n && code(d, b) == C_FREE && probe(d, b) == (int)k)
-            {
-                oh_fault(r, unit(d, i) + H, OS_ERROR, "check: two free buddies not merged");
-                bad = 1;
-            }
-        }
-        else
+        if (c != C_FREE)
         {
             busy += U << k;
         }
         i += (os_size_t)1 << k;
+    }
+
+    /* Every quick list: every node's code, header, order and links, and its count. */
+    for (k = 0; k < QN; k++)
+    {
+        os_uint32_t x = d->qheads[k], p = NIL;
+        os_size_t steps = 0;
+
+        while (x != NIL)
+        {
+            if (x >= d->n || ++steps > nquick[k] || code(d, x) != C_FREE ||
+                hdr_order(d, x, T_QUICK) != k || lk(d, x)[1] != p)
+            {
+                oh_fault(r, x < d->n ? (void *)(unit(d, x) + H) : OS_NULL, OS_ERROR,
+                         "check: quick list holds a bad node (links overwritten)");
+                bad = 1;
+                break;
+            }
+            p = x;
+            x = lk(d, x)[0];
+        }
+        if (x == NIL && (steps != nquick[k] || d->qcount[k] != steps))
+        {
+            oh_fault(r, OS_NULL, OS_ERROR, "check: quick blocks, quick list and its count disagree");
+            bad = 1;
+        }
     }
 
     /* Every list: its bit, every node's code, header, order and links. */
@@ -904,6 +1175,8 @@ static os_size_t bd_init(struct heap_mem *r)
     d->avail = 0;
     d->codes = &d->heads[nord];
     memset(d->heads, 0xFF, nord * sizeof(os_uint32_t));
+    memset(d->qheads, 0xFF, sizeof(d->qheads));
+    memset(d->qcount, 0, sizeof(d->qcount));
     memset(d->codes, 0, words * sizeof(os_uint32_t));
 
     /* Tile [0, n) with the largest naturally aligned blocks that fit. */

@@ -96,9 +96,18 @@ static int grow(size_t need)
     {
         return -1;
     }
-    if (size < need + need / 16 + 65536)
+    if (size / 2 < need + 65536)
     {
-        size = need + need / 16 + 65536;   /* room for the control data and the header */
+        /* Twice the next power of two: room for the control data and the
+         * header, and for a naturally aligned block of that size (buddy).
+         * Pages never touched cost nothing. */
+        size_t p2 = 65536;
+
+        while (p2 < need + 65536)
+        {
+            p2 <<= 1;
+        }
+        size = 2 * p2;
     }
     size = (size + page - 1) & ~(page - 1);
     mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -11,6 +11,8 @@
  *   aligned [NAME] ALIGN SIZE
  *   realloc [NAME] ADDR SIZE
  *   free [NAME] ADDR
+ *   heap_map [FILE]                 SVG picture of every heap (and a PNG
+ *                                   when rsvg-convert is installed)
  *
  * NAME defaults to the system heap ("sys_heap"); SIZE takes K and M
  * suffixes; ALG is firstfit, buddy or default. Region memory comes from the
@@ -24,6 +26,8 @@
 
 #include <os_memory.h>
 #include <shell.h>
+
+#include "heap_map.h"
 
 #define MAX_HEAPS   8
 #define MAX_REGIONS 8
@@ -370,3 +374,49 @@ static os_err_t cmd_free(os_int32_t argc, char **argv)
     return OS_EOK;
 }
 SH_CMD_EXPORT(free, cmd_free, "free [NAME] ADDR: free a block (bad pointers are reported)");
+
+static os_err_t heap_map(os_int32_t argc, char **argv)
+{
+    const char *path = argc > 1 ? argv[1] : "heap_map.svg";
+    os_memheap_t *list[MAX_HEAPS + 1];
+    int n = 0, i;
+    FILE *f;
+
+    list[n++] = os_sys_heap();
+    for (i = 0; i < MAX_HEAPS; i++)
+    {
+        if (heaps[i].used)
+        {
+            list[n++] = &heaps[i].heap;
+        }
+    }
+    f = fopen(path, "w");
+    if (f == NULL || heap_map_write(f, list, n) != 0)
+    {
+        printf("heap_map: cannot write %s\n", path);
+        if (f != NULL)
+        {
+            fclose(f);
+        }
+        return OS_EIO;
+    }
+    fclose(f);
+    printf("heap_map: wrote %s\n", path);
+    {
+        /* A PNG beside it, when the converter is there. */
+        char cmd[1024];
+        size_t len = strlen(path);
+
+        if (len > 4 && strcmp(path + len - 4, ".svg") == 0 && len < 400 &&
+            system("command -v rsvg-convert >/dev/null 2>&1") == 0)
+        {
+            snprintf(cmd, sizeof(cmd), "rsvg-convert -o '%.*s.png' '%s'", (int)(len - 4), path, path);
+            if (strchr(path, '\'') == NULL && system(cmd) == 0)
+            {
+                printf("heap_map: wrote %.*s.png\n", (int)(len - 4), path);
+            }
+        }
+    }
+    return OS_EOK;
+}
+SH_CMD_EXPORT(heap_map, heap_map, "heap_map [FILE]: SVG picture of every heap (PNG too with rsvg-convert)");

@@ -1,5 +1,5 @@
 /* fmt.c - see fmt.h. */
-#include <string.h>
+#include "oh_string.h"
 #include "fmt.h"
 
 struct out

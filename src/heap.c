@@ -4,7 +4,7 @@
  * check, locking, region choice, statistics, the owner tag for the trace,
  * and reports. Algorithms below it only manage the blocks of one region.
  */
-#include <string.h>
+#include "oh_string.h"
 
 #include "region.h"
 #include "report.h"

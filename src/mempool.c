@@ -18,7 +18,7 @@
  * finishes its record, so a wake never touches a finished record. deinit
  * cancels every queued record and waits until the last one has left.
  */
-#include <string.h>
+#include "oh_string.h"
 
 #include <os_mempool.h>
 #include "report.h"

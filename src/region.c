@@ -1,7 +1,7 @@
 /*
  * region.c - the region table; see region.h.
  */
-#include <string.h>
+#include "oh_string.h"
 
 #include "region.h"
 #include "report.h"

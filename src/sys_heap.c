@@ -2,7 +2,7 @@
  * sys_heap.c - the system heap: one heap object, reached through os_malloc()
  * and friends. Every call takes the same code path as a user heap.
  */
-#include <string.h>
+#include "oh_string.h"
 
 #include "oh_config.h"
 #include "report.h"

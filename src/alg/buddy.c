@@ -83,7 +83,7 @@
  *    QDEPTH blocks, qcount of them; bit k of avail is set iff free list k is
  *    non-empty.
  */
-#include <string.h>
+#include "oh_string.h"
 
 #include "alg.h"
 #include "bitops.h"

@@ -56,7 +56,7 @@
  * neighbours. Lists are only ever relinked through links that were checked
  * against their neighbours first.
  */
-#include <string.h>
+#include "oh_string.h"
 
 #include "alg.h"
 #include "bitops.h"

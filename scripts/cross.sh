@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Cross builds of the library at -Os with -Werror: Cortex-M0+, M3, M4F, M7,
+# M33 (arm-none-eabi-gcc) and RV32IMAC (riscv64-unknown-elf-gcc,
+# freestanding), and a code-size table (text + data of liboneheap.a) for
+# first-fit only, buddy only, both, and both with trace and memory pools.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+if ! command -v arm-none-eabi-gcc >/dev/null || ! command -v riscv64-unknown-elf-gcc >/dev/null; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-riscv64-unknown-elf >/dev/null
+fi
+
+# name|toolchain|extra cmake flags
+targets=(
+  "cortex-m0plus|arm-none-eabi|-DONEHEAP_MCPU=cortex-m0plus"
+  "cortex-m3|arm-none-eabi|-DONEHEAP_MCPU=cortex-m3"
+  "cortex-m4f|arm-none-eabi|-DONEHEAP_MCPU=cortex-m4"
+  "cortex-m7|arm-none-eabi|-DONEHEAP_MCPU=cortex-m7"
+  "cortex-m33|arm-none-eabi|-DONEHEAP_MCPU=cortex-m33"
+  "rv32imac|riscv32-elf|"
+)
+# name|flags
+configs=(
+  "first-fit, trace off|-DONEHEAP_ALG_FIRSTFIT=ON -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_TRACE=OFF -DONEHEAP_MEM_POOL=OFF"
+  "buddy, trace off|-DONEHEAP_ALG_FIRSTFIT=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_TRACE=OFF -DONEHEAP_MEM_POOL=OFF"
+  "both, trace off|-DONEHEAP_ALG_FIRSTFIT=ON -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_TRACE=OFF -DONEHEAP_MEM_POOL=OFF"
+  "both, trace, pools|-DONEHEAP_ALG_FIRSTFIT=ON -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_TRACE=ON -DONEHEAP_MEM_POOL=ON"
+)
+
+size_of() {   # text + data of an archive
+  local tool=$1 lib=$2
+  "$tool" -t "$lib" | awk '/\(TOTALS\)/ { print $1 + $2 }'
+}
+
+printf '| target |'; for c in "${configs[@]}"; do printf ' %s |' "${c%%|*}"; done; echo
+printf '|---|'; for c in "${configs[@]}"; do printf -- '---:|'; done; echo
+for t in "${targets[@]}"; do
+  IFS='|' read -r name tc extra <<<"$t"
+  size_tool=arm-none-eabi-size
+  [ "$tc" = riscv32-elf ] && size_tool=riscv64-unknown-elf-size
+  printf '| %s |' "$name"
+  for c in "${configs[@]}"; do
+    flags=${c#*|}
+    dir="$ROOT/build/cross-$name-$(echo "${c%%|*}" | tr -c 'a-z0-9' '-')"
+    float=()
+    [ "$name" = cortex-m4f ] && float=("-DONEHEAP_MFLOAT=-mfloat-abi=hard -mfpu=fpv4-sp-d16")
+    # shellcheck disable=SC2086
+    if ! cmake -S "$ROOT" -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/toolchains/$tc.cmake" \
+          -DCMAKE_BUILD_TYPE=MinSizeRel -DONEHEAP_PORT=baremetal -DONEHEAP_TESTS=OFF \
+          -DONEHEAP_BENCH=OFF -DONEHEAP_TOOLS=OFF $extra "${float[@]}" $flags >"$dir.log" 2>&1 ||
+       ! cmake --build "$dir" -j"$(nproc)" >>"$dir.log" 2>&1; then
+      echo; tail -n 30 "$dir.log"; echo "cross build failed: $name, ${c%%|*}"; exit 1
+    fi
+    printf ' %s |' "$(size_of "$size_tool" "$dir/liboneheap.a")"
+  done
+  echo
+done
+echo "cross builds: all passed"

@@ -98,16 +98,17 @@ static int grow(size_t need)
     }
     if (size / 2 < need + 65536)
     {
-        /* Twice the next power of two: room for the control data and the
-         * header, and for a naturally aligned block of that size (buddy).
-         * Pages never touched cost nothing. */
+        /* The next power of two p2 above the request and its header: 2 * p2
+         * bytes after the control data always hold a naturally aligned
+         * block of p2 bytes (buddy), and the control data takes less than
+         * p2 / 16. Pages never touched cost nothing. */
         size_t p2 = 65536;
 
         while (p2 < need + 65536)
         {
             p2 <<= 1;
         }
-        size = 2 * p2;
+        size = 2 * p2 + p2 / 16;
     }
     size = (size + page - 1) & ~(page - 1);
     mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

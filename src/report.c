@@ -63,6 +63,14 @@ void oh_fault(const struct heap_mem *r, const void *addr, os_err_t code, const c
     oh_report_fault(r->heap, addr, code, "region %p: %s at %p", (void *)r->start, what, addr);
 }
 
+void oh_bad_pointer(const struct heap_mem *r, const void *p, int why)
+{
+    oh_fault(r, p, OS_EINVAL,
+             why == BLK_NOT_BLOCK ? "free of a pointer that is not a block (interior or foreign)"
+             : why == BLK_FREE    ? "double free (block is not in use)"
+                                  : "block header overwritten, or not a block");
+}
+
 void oh_print(const char *fmt, ...)
 {
     char line[160];

@@ -108,6 +108,12 @@ struct os_mem_ops
 /* Report a corruption or a bad pointer found in region r (see report.c). */
 void oh_fault(const struct heap_mem *r, const void *addr, os_err_t code, const char *what);
 
+/* What an algorithm's O(1) pointer validation found. */
+enum { BLK_OK, BLK_NOT_BLOCK, BLK_FREE, BLK_CORRUPT };
+
+/* Report a pointer that failed validation (why != BLK_OK), with one wording for every algorithm. */
+void oh_bad_pointer(const struct heap_mem *r, const void *p, int why);
+
 #ifdef OS_USING_ALG_FIRSTFIT
 extern const struct os_mem_ops oh_firstfit_ops;
 #endif

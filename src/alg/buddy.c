@@ -639,7 +639,6 @@ static inline os_size_t trl_align(const struct bd *d, os_size_t i, unsigned k)
 
 /* ---- pointer validation ---------------------------------------------------------- */
 
-enum { BLK_OK, BLK_NOT_BLOCK, BLK_FREE, BLK_CORRUPT };
 
 /*
  * Find the live block whose payload is p: its index, order and code
@@ -685,21 +684,6 @@ static int locate(const struct bd *d, const void *p, os_size_t *pi, unsigned *pk
     return BLK_OK;
 }
 
-static OH_NOINLINE void report_bad(const struct heap_mem *r, const void *p, int why)
-{
-    switch (why)
-    {
-    case BLK_NOT_BLOCK:
-        oh_fault(r, p, OS_EINVAL, "free of a pointer that is not a block (interior or foreign)");
-        return;
-    case BLK_FREE:
-        oh_fault(r, p, OS_EINVAL, "double free (block is not in use)");
-        return;
-    default:
-        oh_fault(r, p, OS_EINVAL, "block header overwritten, or not a block");
-        return;
-    }
-}
 
 /* ---- operations ------------------------------------------------------------------ */
 
@@ -778,7 +762,7 @@ static OH_NOINLINE os_err_t free_slow(struct heap_mem *r, struct bd *d, void *p,
 
     if (why != BLK_OK)
     {
-        report_bad(r, p, why);
+        oh_bad_pointer(r, p, why);
         return OS_EINVAL;
     }
     *blk = U << k;
@@ -835,7 +819,7 @@ static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size,
 
     if (why != BLK_OK)
     {
-        report_bad(r, p, why);
+        oh_bad_pointer(r, p, why);
         return OS_EINVAL;
     }
     *old_blk = U << k;

@@ -469,7 +469,6 @@ static OH_NOINLINE int release(struct ff *f, os_size_t c, os_size_t size)
 
 /* ---- pointer validation -------------------------------------------------------- */
 
-enum { BLK_OK, BLK_NOT_BLOCK, BLK_FREE, BLK_CORRUPT };
 
 static inline int locate(const struct ff *f, const void *p, os_size_t *pc, os_size_t *ps)
 {
@@ -501,21 +500,6 @@ static inline int locate(const struct ff *f, const void *p, os_size_t *pc, os_si
     return BLK_OK;
 }
 
-static OH_NOINLINE void report_bad(const struct heap_mem *r, const void *p, int why)
-{
-    switch (why)
-    {
-    case BLK_NOT_BLOCK:
-        oh_fault(r, p, OS_EINVAL, "free of a pointer that is not a block (interior or foreign)");
-        return;
-    case BLK_FREE:
-        oh_fault(r, p, OS_EINVAL, "double free (block is not in use)");
-        return;
-    default:
-        oh_fault(r, p, OS_EINVAL, "block header overwritten, or not a block");
-        return;
-    }
-}
 
 static inline int locate_or_report(const struct heap_mem *r, const void *p, os_size_t *pc, os_size_t *ps)
 {
@@ -525,7 +509,7 @@ static inline int locate_or_report(const struct heap_mem *r, const void *p, os_s
     {
         return 1;
     }
-    report_bad(r, p, why);
+    oh_bad_pointer(r, p, why);
     return 0;
 }
 
@@ -753,7 +737,7 @@ static void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t siz
 
 static OH_NOINLINE os_err_t free_bad(const struct heap_mem *r, const void *p, int why)
 {
-    report_bad(r, p, why);
+    oh_bad_pointer(r, p, why);
     return OS_EINVAL;
 }
 

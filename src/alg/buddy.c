@@ -639,7 +639,6 @@ static inline os_size_t trl_align(const struct bd *d, os_size_t i, unsigned k)
 
 /* ---- pointer validation ---------------------------------------------------------- */
 
-
 /*
  * Find the live block whose payload is p: its index, order and code
  * (C_USED or C_ALGN). O(1) for plain blocks, O(log n) for aligned ones.
@@ -683,7 +682,6 @@ static int locate(const struct bd *d, const void *p, os_size_t *pi, unsigned *pk
     *pc = c;
     return BLK_OK;
 }
-
 
 /* ---- operations ------------------------------------------------------------------ */
 

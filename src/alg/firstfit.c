@@ -469,7 +469,6 @@ static OH_NOINLINE int release(struct ff *f, os_size_t c, os_size_t size)
 
 /* ---- pointer validation -------------------------------------------------------- */
 
-
 static inline int locate(const struct ff *f, const void *p, os_size_t *pc, os_size_t *ps)
 {
     os_size_t off = (os_size_t)((const os_uint8_t *)p - f->base) - HDR;
@@ -499,7 +498,6 @@ static inline int locate(const struct ff *f, const void *p, os_size_t *pc, os_si
     *ps = s;
     return BLK_OK;
 }
-
 
 static inline int locate_or_report(const struct heap_mem *r, const void *p, os_size_t *pc, os_size_t *ps)
 {

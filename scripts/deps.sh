@@ -20,6 +20,11 @@ have git        || need+=(git)
 have perl       || need+=(perl)
 [ -f /usr/include/valgrind/callgrind.h ] || need+=(valgrind)
 
+# 32-bit host builds (gcc -m32)
+if ! echo 'int main(void){return 0;}' | gcc -m32 -x c - -o /dev/null >/dev/null 2>&1; then
+  need+=(gcc-multilib)
+fi
+
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"

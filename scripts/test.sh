@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build and run every test, in each configuration that matters:
 #   gcc default (POSIX port, trace on), clang, ASan+UBSan, TSan, first-fit
-#   with buddy (every test over buddy and mixed heaps), buddy only, bare-metal port
+#   with buddy (every test over buddy and mixed heaps), buddy only, 32-bit
+#   (gcc -m32: 16-bit first-fit headers), bare-metal port
 #   with trace off, bare-metal without a lock, assert-on-corruption, the smallest first-fit class setting with 16-byte
 #   alignment, and the portable find-first-set.
 # Usage: scripts/test.sh [config ...]   (default: all)
@@ -18,11 +19,12 @@ declare -A configs=(
   [baremetal]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DCMAKE_BUILD_TYPE=Release"
   [buddy]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_BUDDY=ON"
   [buddyonly]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_FIRSTFIT=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF"
+  [m32]="-DCMAKE_C_COMPILER=gcc -DCMAKE_C_FLAGS=-m32 -DCMAKE_EXE_LINKER_FLAGS=-m32 -DCMAKE_SHARED_LINKER_FLAGS=-m32 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF"
   [nolock]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=baremetal -DONEHEAP_NO_LOCK=ON -DONEHEAP_TRACE=OFF -DONEHEAP_BENCH=OFF"
   [assert]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ERROR_ASSERT=ON -DONEHEAP_BENCH=OFF"
   [small]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_FF_SL_BITS=0 -DONEHEAP_ALIGN=16 -DONEHEAP_NO_INTRINSICS=ON -DONEHEAP_SYS_HEAP=OFF"
 )
-order=(gcc clang asan tsan buddy buddyonly baremetal nolock assert small)
+order=(gcc clang asan tsan buddy buddyonly m32 baremetal nolock assert small)
 [ $# -gt 0 ] && order=("$@")
 
 mkdir -p build

@@ -58,4 +58,23 @@ for t in "${targets[@]}"; do
   done
   echo
 done
+
+# What a firmware pays: link the smallest useful program (system heap,
+# malloc, realloc, free) with --gc-sections, minus an empty firmware.
+echo
+echo "| linked firmware, first-fit only, trace off (text + data added) | bytes |"
+echo "|---|---:|"
+for cpu in cortex-m0plus cortex-m3; do
+  lib="$ROOT/build/cross-$cpu-first-fit--trace-off-"
+  flags=(-mcpu=$cpu -mthumb -Os -ffunction-sections -fdata-sections -specs=nosys.specs -Wl,--gc-sections)
+  tmp=$(mktemp -d)
+  echo 'int main(void) { return 0; }' > "$tmp/empty.c"
+  arm-none-eabi-gcc "${flags[@]}" "$tmp/empty.c" -o "$tmp/empty.elf"
+  arm-none-eabi-gcc "${flags[@]}" -I"$ROOT/include" -I"$lib/include" "$ROOT/tools/fwsize/fw_size.c" \
+      "$lib/liboneheap.a" -o "$tmp/fw.elf"
+  a=$(arm-none-eabi-size "$tmp/empty.elf" | awk 'NR == 2 { print $1 + $2 }')
+  b=$(arm-none-eabi-size "$tmp/fw.elf" | awk 'NR == 2 { print $1 + $2 }')
+  echo "| $cpu | $((b - a)) |"
+  rm -rf "$tmp"
+done
 echo "cross builds: all passed"

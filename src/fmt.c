@@ -36,7 +36,7 @@ static void put_field(struct out *o, const char *s, os_size_t n, unsigned width,
     }
 }
 
-static os_size_t utoa(char *tmp, os_uint64_t v, unsigned base)
+static os_size_t utoa(char *tmp, os_ubase_t v, unsigned base)
 {
     static const char digits[] = "0123456789abcdef";
     os_size_t n = 0, i;
@@ -65,7 +65,7 @@ os_size_t oh_vsnprintf(char *buf, os_size_t len, const char *fmt, va_list ap)
         unsigned width = 0;
         int left = 0, size_t_arg = 0;
         char pad = ' ';
-        os_uint64_t v = 0;
+        os_ubase_t v = 0;   /* machine words: no 64-bit division on 32-bit cores */
         unsigned base = 10;
         os_size_t n;
 
@@ -113,16 +113,16 @@ os_size_t oh_vsnprintf(char *buf, os_size_t len, const char *fmt, va_list ap)
             continue;
         case 'd':
         {
-            long long sv = size_t_arg ? (long long)va_arg(ap, os_size_t) : (long long)va_arg(ap, int);
+            os_base_t sv = size_t_arg ? (os_base_t)va_arg(ap, os_size_t) : (os_base_t)va_arg(ap, int);
             os_size_t k = 0;
             if (sv < 0)
             {
                 tmp[k++] = '-';
-                v = (os_uint64_t)(-(sv + 1)) + 1u;
+                v = (os_ubase_t)(-(sv + 1)) + 1u;
             }
             else
             {
-                v = (os_uint64_t)sv;
+                v = (os_ubase_t)sv;
             }
             n = k + utoa(tmp + k, v, 10);
             put_field(&o, tmp, n, width, left, pad);
@@ -132,12 +132,12 @@ os_size_t oh_vsnprintf(char *buf, os_size_t len, const char *fmt, va_list ap)
             base = 16;
             /* fall through */
         case 'u':
-            v = size_t_arg ? (os_uint64_t)va_arg(ap, os_size_t) : (os_uint64_t)va_arg(ap, unsigned);
+            v = size_t_arg ? (os_ubase_t)va_arg(ap, os_size_t) : (os_ubase_t)va_arg(ap, unsigned);
             n = utoa(tmp, v, base);
             put_field(&o, tmp, n, width, left, pad);
             continue;
         case 'p':
-            v = (os_uint64_t)(os_ubase_t)va_arg(ap, void *);
+            v = (os_ubase_t)va_arg(ap, void *);
             tmp[0] = '0';
             tmp[1] = 'x';
             n = 2 + utoa(tmp + 2, v, 16);

@@ -317,6 +317,56 @@ size_t heap_largest_alloc(os_memheap_t *h)
     return lo;
 }
 
+/* ---- captured text --------------------------------------------------------------------------- */
+
+static char   captured[64 * 1024];
+static size_t captured_len;
+
+void capture_puts(const char *s)
+{
+    size_t n = strlen(s);
+    if (captured_len + n >= sizeof captured)
+        n = sizeof captured - 1 - captured_len;
+    memcpy(captured + captured_len, s, n);
+    captured_len += n;
+    captured[captured_len] = '\0';
+}
+
+void capture_reset(void)
+{
+    captured_len = 0;
+    captured[0] = '\0';
+}
+
+const char *capture_text(void)
+{
+    return captured;
+}
+
+size_t capture_len(void)
+{
+    return captured_len;
+}
+
+const char *text_line_of(const char *text, const void *p, char *line, size_t size)
+{
+    char addr[32];
+    snprintf(addr, sizeof addr, "%p", p);
+    const char *at = strstr(text, addr);
+    if (!at)
+        return NULL;
+    const char *start = at;
+    while (start > text && start[-1] != '\n')
+        start--;
+    const char *end = strchr(at, '\n');
+    size_t n = end ? (size_t)(end - start) : strlen(start);
+    if (n >= size)
+        n = size - 1;
+    memcpy(line, start, n);
+    line[n] = '\0';
+    return line;
+}
+
 /* ---- memory helpers ---------------------------------------------------------------------------- */
 
 int is_aligned(const void *p, size_t align)

@@ -117,6 +117,17 @@ int          info_unchanged(os_memheap_t *h, const os_meminfo_t *before);
  * probe is freed again). Raises mem_maxused. */
 size_t heap_largest_alloc(os_memheap_t *h);
 
+/* ---- captured text ------------------------------------------------------------------ */
+
+/* A text sink for a port's puts hook: appends to one buffer (truncating). */
+void        capture_puts(const char *s);
+void        capture_reset(void);
+const char *capture_text(void);
+size_t      capture_len(void);
+
+/* The line of text that mentions pointer p ("%p"), copied into line; OS_NULL if none. */
+const char *text_line_of(const char *text, const void *p, char *line, size_t size);
+
 /* ---- memory helpers ------------------------------------------------------------------ */
 
 int is_aligned(const void *p, size_t align);

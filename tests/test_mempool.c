@@ -471,32 +471,16 @@ static void model(void)
 
 /* ---- the trace -------------------------------------------------------------------------------------- */
 
-#ifdef OS_MEM_PORT_BAREMETAL
-static char   out[8192];
-static size_t out_len;
-
-static void h_puts(const char *s)
-{
-    size_t n = strlen(s);
-    if (out_len + n >= sizeof out)
-        n = sizeof out - 1 - out_len;
-    memcpy(out + out_len, s, n);
-    out_len += n;
-    out[out_len] = '\0';
-}
-#endif
-
 /* Run os_mp_trace() and return its output (NUL-terminated, static). */
 static const char *trace_output(void)
 {
 #ifdef OS_MEM_PORT_BAREMETAL
-    static const struct os_mem_port_hooks hooks = {.puts = h_puts};
-    out_len = 0;
-    out[0] = '\0';
+    static const struct os_mem_port_hooks hooks = {.puts = capture_puts};
+    capture_reset();
     os_mem_port_set_hooks(&hooks);
     CHECK_EQ(os_mp_trace(), OS_EOK);
     os_mem_port_set_hooks(OS_NULL);
-    return out;
+    return capture_text();
 #else
     static char buf[8192];
     FILE *tmp = tmpfile();

@@ -29,8 +29,6 @@ static os_memheap_t heap;
 static unsigned long locks, unlocks;
 static int           depth, max_depth, in_isr;
 static os_uint16_t   current_task;
-static char          out[64 * 1024];
-static size_t        out_len;
 
 #define LOCK_STATE ((os_ubase_t)0x5A5A)
 
@@ -69,40 +67,12 @@ static const char *h_task_name(os_uint16_t id)
     return id < 3 ? names[id] : "?";
 }
 
-static void h_puts(const char *s)
-{
-    size_t n = strlen(s);
-    if (out_len + n >= sizeof out)
-        n = sizeof out - 1 - out_len;
-    memcpy(out + out_len, s, n);
-    out_len += n;
-    out[out_len] = '\0';
-}
 
-static void out_reset(void)
-{
-    out_len = 0;
-    out[0] = '\0';
-}
 
 /* The line of the trace output that mentions p, or OS_NULL. */
 static const char *trace_line(const void *p, char *line, size_t size)
 {
-    char addr[32];
-    snprintf(addr, sizeof addr, "%p", p);
-    const char *at = strstr(out, addr);
-    if (!at)
-        return OS_NULL;
-    const char *start = at;
-    while (start > out && start[-1] != '\n')
-        start--;
-    const char *end = strchr(at, '\n');
-    size_t n = end ? (size_t)(end - start) : strlen(start);
-    if (n >= size)
-        n = size - 1;
-    memcpy(line, start, n);
-    line[n] = '\0';
-    return line;
+    return text_line_of(capture_text(), p, line, size);
 }
 
 /* With OS_MEM_PORT_NO_LOCK the lock and interrupt hooks are never consulted. */
@@ -201,17 +171,17 @@ static void trace_output(void)
     CHECK(a && b && c);
     os_memheap_free(&heap, b);
 
-    out_reset();
+    capture_reset();
     CHECK_EQ(os_memheap_trace(&heap), OS_EOK);
-    CHECK(out_len > 0);
-    CHECK(strstr(out, heap.name) != OS_NULL);
+    CHECK(capture_len() > 0);
+    CHECK(strstr(capture_text(), heap.name) != OS_NULL);
     char line[256];
-    CHECKF(trace_line(a, line, sizeof line) && strstr(line, "used"), "trace: %s", out);
-    CHECKF(trace_line(c, line, sizeof line) && strstr(line, "used"), "trace: %s", out);
-    CHECKF(strstr(out, "free") != OS_NULL, "trace: %s", out);
+    CHECKF(trace_line(a, line, sizeof line) && strstr(line, "used"), "trace: %s", capture_text());
+    CHECKF(trace_line(c, line, sizeof line) && strstr(line, "used"), "trace: %s", capture_text());
+    CHECKF(strstr(capture_text(), "free") != OS_NULL, "trace: %s", capture_text());
 #ifdef OS_USING_MEM_TRACE
-    CHECKF(trace_line(a, line, sizeof line) && strstr(line, "alpha_task"), "trace: %s", out);
-    CHECKF(trace_line(c, line, sizeof line) && strstr(line, "beta_task"), "trace: %s", out);
+    CHECKF(trace_line(a, line, sizeof line) && strstr(line, "alpha_task"), "trace: %s", capture_text());
+    CHECKF(trace_line(c, line, sizeof line) && strstr(line, "beta_task"), "trace: %s", capture_text());
 #endif
     /* the usable size is printed */
     char num[32];
@@ -229,10 +199,10 @@ static void default_hook(void)
 {
     check_context("default error hook");
     hook_uninstall();
-    out_reset();
+    capture_reset();
     static unsigned char foreign[64];
     os_memheap_free(&heap, foreign + 16);
-    CHECKF(strstr(out, heap.name) != OS_NULL, "default hook printed: '%s'", out);
+    CHECKF(strstr(capture_text(), heap.name) != OS_NULL, "default hook printed: '%s'", capture_text());
     hook_install();
     hook_reset();
 }
@@ -241,7 +211,7 @@ static void default_hook(void)
 int main(void)
 {
     static const struct os_mem_port_hooks hooks = {h_lock, h_unlock, h_in_isr, h_task_id,
-                                                    h_task_name, h_puts, OS_NULL};
+                                                    h_task_name, capture_puts, OS_NULL};
     os_mem_port_set_hooks(&hooks);
     hook_install();
     heap_open(&heap, "port");

@@ -54,21 +54,7 @@ static os_err_t capture_trace(void)
 
 static const char *line_of(const void *p, char *line, size_t size)
 {
-    char addr[32];
-    snprintf(addr, sizeof addr, "%p", p);
-    const char *at = strstr(out, addr);
-    if (!at)
-        return OS_NULL;
-    const char *start = at;
-    while (start > out && start[-1] != '\n')
-        start--;
-    const char *end = strchr(at, '\n');
-    size_t n = end ? (size_t)(end - start) : strlen(start);
-    if (n >= size)
-        n = size - 1;
-    memcpy(line, start, n);
-    line[n] = '\0';
-    return line;
+    return text_line_of(out, p, line, size);
 }
 
 static void *worker_block;

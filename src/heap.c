@@ -22,7 +22,7 @@ static inline int heap_ok(const os_memheap_t *heap)
 }
 
 /* Refuse a call on a bad heap object or from an interrupt; report why. */
-static OH_NOINLINE int refuse(const os_memheap_t *heap, const char *what)
+static OH_NOINLINE void *refuse(const os_memheap_t *heap, const char *what)
 {
     if (!heap_ok(heap))
     {
@@ -32,51 +32,35 @@ static OH_NOINLINE int refuse(const os_memheap_t *heap, const char *what)
     {
         oh_report(heap, OS_NULL, OS_EPERM, "%s called from an interrupt handler", what);
     }
-    return 1;
+    return OS_NULL;
 }
 
-#define REFUSED(heap, what) (OH_UNLIKELY(!heap_ok(heap) || os_port_in_isr()) && refuse(heap, what))
-
-static inline void account_alloc(os_memheap_t *heap, os_size_t blk)
-{
-    heap->mem_used += blk;
-    if (heap->mem_used > heap->mem_maxused)
-    {
-        heap->mem_maxused = heap->mem_used;
-    }
-}
+/* A call to refuse: a bad heap object or an interrupt context. The hot paths tail-call refuse(). */
+#define BAD_CALL(heap)      OH_UNLIKELY(!heap_ok(heap) || os_port_in_isr())
+#define REFUSED(heap, what) (BAD_CALL(heap) && (refuse(heap, what), 1))
 
 static inline int is_pow2(os_size_t x)
 {
     return x != 0 && (x & (x - 1)) == 0;
 }
 
-static inline void *alloc_in(os_memheap_t *heap, struct heap_mem *r, os_size_t align,
-                             os_size_t size, os_uint16_t owner)
+static inline void *alloc_in(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner)
 {
-    os_size_t blk = 0;
-    void *p = (align == 0) ? r->ops->alloc(r, size, owner, &blk)
-                           : r->ops->aligned_alloc(r, align, size, owner, &blk);
-
-    if (p != OS_NULL)
-    {
-        account_alloc(heap, blk);
-    }
-    return p;
+    return (align == 0) ? r->ops->alloc(r, size, owner) : r->ops->aligned_alloc(r, align, size, owner);
 }
 
 /*
  * Allocate from the regions from r to the end of the list, in order,
  * skipping `skip`. align 0 means the default. Heap lock held.
  */
-static OH_NOINLINE void *alloc_scan(os_memheap_t *heap, struct heap_mem *r, const struct heap_mem *skip,
+static OH_NOINLINE void *alloc_scan(struct heap_mem *r, const struct heap_mem *skip,
                                     os_size_t align, os_size_t size, os_uint16_t owner)
 {
     void *p;
 
     for (; r != OS_NULL; r = r->next)
     {
-        if (r != skip && (p = alloc_in(heap, r, align, size, owner)) != OS_NULL)
+        if (r != skip && (p = alloc_in(r, align, size, owner)) != OS_NULL)
         {
             return p;
         }
@@ -124,34 +108,51 @@ os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, en
     return oh_region_add(heap, start_addr, size, alg);
 }
 
-void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
+/* The first region inline; the others only when it cannot serve. */
+static OH_NOINLINE void *alloc_locked(os_memheap_t *heap, os_size_t size)
 {
     struct heap_mem *r;
-    os_size_t blk;
-    os_ubase_t st;
+    os_ubase_t st = os_port_lock(&heap->lock);
     void *p = OS_NULL;
 
-    if (REFUSED(heap, "alloc") || OH_UNLIKELY(size - 1 >= OH_MAX_REQUEST))
-    {
-        return OS_NULL;     /* size 0, or too large for any region */
-    }
-    st = os_port_lock(&heap->lock);
     r = heap->h_mem;
     if (OH_LIKELY(r != OS_NULL))
     {
-        /* The first region inline; the others only when it cannot serve. */
-        p = r->ops->alloc(r, size, OWNER(), &blk);
-        if (OH_LIKELY(p != OS_NULL))
+        p = r->ops->alloc(r, size, OWNER());
+        if (OH_UNLIKELY(p == OS_NULL))
         {
-            account_alloc(heap, blk);
-        }
-        else
-        {
-            p = alloc_scan(heap, heap->h_mem->next, OS_NULL, 0, size, OWNER());
+            p = alloc_scan(heap->h_mem->next, OS_NULL, 0, size, OWNER());
         }
     }
     os_port_unlock(&heap->lock, st);
     return p;
+}
+
+/*
+ * Without a lock to release (OS_MEM_PORT_NO_LOCK), a heap of one region
+ * ends in a tail call into the algorithm.
+ */
+void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
+{
+    if (BAD_CALL(heap))
+    {
+        return refuse(heap, "alloc");
+    }
+    if (OH_UNLIKELY(size - 1 >= OH_MAX_REQUEST))
+    {
+        return OS_NULL;     /* size 0, or too large for any region */
+    }
+#ifdef OS_MEM_PORT_NO_LOCK
+    {
+        struct heap_mem *r = heap->h_mem;
+
+        if (OH_LIKELY(r != OS_NULL && r->next == OS_NULL))
+        {
+            return r->ops->alloc(r, size, OWNER());
+        }
+    }
+#endif
+    return alloc_locked(heap, size);
 }
 
 void *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t size)
@@ -179,7 +180,7 @@ void *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t si
     }
     owner = OWNER();
     st = os_port_lock(&heap->lock);
-    p = alloc_scan(heap, heap->h_mem, OS_NULL, align, size, owner);
+    p = alloc_scan(heap->h_mem, OS_NULL, align, size, owner);
     os_port_unlock(&heap->lock, st);
     return p;
 }
@@ -235,7 +236,6 @@ static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
     os_ubase_t st = os_port_lock(&heap->lock);
     struct heap_mem *r = owner_region(heap, ptr, "free");
     struct os_mem_blk b;
-    os_size_t blk;
 
     if (r != OS_NULL)
     {
@@ -243,23 +243,33 @@ static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
         {
             oh_detach_hosted(heap, b.mem, b.usable);
         }
-        if (r->ops->free(r, ptr, &blk) == OS_EOK)
-        {
-            heap->mem_used -= blk;
-        }
+        r->ops->free(r, ptr);
     }
     os_port_unlock(&heap->lock, st);
     os_port_unlock(&oh_global_lock, gst);
 }
 
+static OH_NOINLINE void free_foreign(os_memheap_t *heap, void *ptr)
+{
+    oh_report_fault(heap, ptr, OS_EINVAL, "free of %p, which is not in this heap", ptr);
+}
+
+/*
+ * Without a lock to release (OS_MEM_PORT_NO_LOCK) the common case ends in
+ * a tail call into the algorithm.
+ */
 void os_memheap_free(os_memheap_t *heap, void *ptr)
 {
     struct heap_mem *r;
     os_ubase_t st;
-    os_size_t blk;
 
-    if (ptr == OS_NULL || REFUSED(heap, "free"))
+    if (ptr == OS_NULL)
     {
+        return;
+    }
+    if (BAD_CALL(heap))
+    {
+        (void)refuse(heap, "free");
         return;
     }
     st = os_port_lock(&heap->lock);
@@ -272,22 +282,23 @@ void os_memheap_free(os_memheap_t *heap, void *ptr)
     r = oh_region_of(heap, ptr);
     if (OH_LIKELY(r != OS_NULL))
     {
-        if (OH_LIKELY(r->ops->free(r, ptr, &blk) == OS_EOK))
-        {
-            heap->mem_used -= blk;
-        }
+#ifdef OS_MEM_PORT_NO_LOCK
+        (void)st;
+        r->ops->free(r, ptr);
+#else
+        r->ops->free(r, ptr);
         os_port_unlock(&heap->lock, st);
+#endif
         return;
     }
     os_port_unlock(&heap->lock, st);
-    oh_report_fault(heap, ptr, OS_EINVAL, "free of %p, which is not in this heap", ptr);
+    free_foreign(heap, ptr);
 }
 
 void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
 {
     struct heap_mem *r;
     struct os_mem_blk b;
-    os_size_t old_blk = 0, new_blk = 0;
     os_ubase_t st, gst = 0;
     os_uint16_t owner;
     void *p = OS_NULL;
@@ -332,11 +343,9 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
     {
         goto out;
     }
-    err = r->ops->resize(r, ptr, size, &old_blk, &new_blk);
+    err = r->ops->resize(r, ptr, size);
     if (err == OS_EOK)
     {
-        heap->mem_used -= old_blk;
-        account_alloc(heap, new_blk);
         p = ptr;
         goto out;
     }
@@ -345,18 +354,15 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
         goto out;
     }
     /* Move: own region first, keeping the alignment of an aligned block. */
-    p = alloc_in(heap, r, b.align, size, owner);
+    p = alloc_in(r, b.align, size, owner);
     if (p == OS_NULL)
     {
-        p = alloc_scan(heap, heap->h_mem, r, b.align, size, owner);
+        p = alloc_scan(heap->h_mem, r, b.align, size, owner);
     }
     if (p != OS_NULL)
     {
         memcpy(p, ptr, b.usable < size ? b.usable : size);
-        if (r->ops->free(r, ptr, &old_blk) == OS_EOK)
-        {
-            heap->mem_used -= old_blk;
-        }
+        r->ops->free(r, ptr);
     }
 out:
     unlock_heap(heap, st, gst, global);

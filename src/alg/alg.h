@@ -7,6 +7,12 @@
  * has already rejected size 0, sizes near SIZE_MAX, bad alignments, calls
  * from interrupts, and has found the region that contains a pointer.
  *
+ * Statistics follow the core's rules, but are counted where the block
+ * changes hands: an algorithm calls oh_took() for every block it hands out
+ * and oh_gave() for every block it takes back, with the bytes the block
+ * occupies. So the fast paths of the core can end in a tail call into the
+ * algorithm.
+ *
  * Adding an algorithm = one file that defines a `struct os_mem_ops` + one
  * entry in the registry of region.c.
  */
@@ -66,27 +72,27 @@ struct os_mem_ops
      */
     os_size_t (*init)(struct heap_mem *r);
 
-    /* size >= 1. Returns the block or OS_NULL; *blk = bytes taken. */
-    void *(*alloc)(struct heap_mem *r, os_size_t size, os_uint16_t owner, os_size_t *blk);
+    /* size >= 1. Returns the block (counted with oh_took()) or OS_NULL. */
+    void *(*alloc)(struct heap_mem *r, os_size_t size, os_uint16_t owner);
 
     /* align is a power of two > OS_MEM_ALIGN_SIZE; size >= 1. */
-    void *(*aligned_alloc)(struct heap_mem *r, os_size_t align, os_size_t size,
-                           os_uint16_t owner, os_size_t *blk);
+    void *(*aligned_alloc)(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner);
 
     /*
      * p lies in [r->start, r->end). Validates p in O(1) (a block start, in
      * use, consistent neighbour links); on failure reports through
-     * oh_fault() and returns OS_EINVAL with the region unchanged.
+     * oh_bad_pointer() or oh_fault() with the region unchanged. A block
+     * taken back is counted with oh_gave().
      */
-    os_err_t (*free)(struct heap_mem *r, void *p, os_size_t *blk);
+    void (*free)(struct heap_mem *r, void *p);
 
     /*
-     * Resize in place. OS_EOK: done, *old_blk and *new_blk are the block sizes
-     * before/after. OS_ENOMEM: cannot be done in place, nothing changed.
-     * OS_EINVAL: p is not a live block (reported).
+     * Resize in place. OS_EOK: done (counted: oh_gave() of the old size,
+     * oh_took() of the new one). OS_ENOMEM: cannot be done in place,
+     * nothing changed. OS_EINVAL / OS_ERROR: p is not a live block, or a
+     * neighbour is corrupt (reported).
      */
-    os_err_t (*resize)(struct heap_mem *r, void *p, os_size_t size,
-                       os_size_t *old_blk, os_size_t *new_blk);
+    os_err_t (*resize)(struct heap_mem *r, void *p, os_size_t size);
 
     /* Validate a live block (as free does, without reporting) and describe it. */
     os_err_t (*query)(const struct heap_mem *r, const void *p, struct os_mem_blk *b);
@@ -104,6 +110,25 @@ struct os_mem_ops
      */
     os_err_t (*check)(const struct heap_mem *r, os_size_t *used);
 };
+
+/* A block of `bytes` (header included) was handed out: mem_used and its true peak. */
+OH_INLINE void oh_took(const struct heap_mem *r, os_size_t bytes)
+{
+    os_memheap_t *h = r->heap;
+    os_size_t used = h->mem_used + bytes;
+
+    h->mem_used = used;
+    if (used > h->mem_maxused)
+    {
+        h->mem_maxused = used;
+    }
+}
+
+/* A block of `bytes` was taken back. */
+OH_INLINE void oh_gave(const struct heap_mem *r, os_size_t bytes)
+{
+    r->heap->mem_used -= bytes;
+}
 
 /* Report a corruption or a bad pointer found in region r (see report.c). */
 void oh_fault(const struct heap_mem *r, const void *addr, os_err_t code, const char *what);

@@ -685,24 +685,24 @@ static int locate(const struct bd *d, const void *p, os_size_t *pi, unsigned *pk
 
 /* ---- operations ------------------------------------------------------------------ */
 
-static inline void *set_used(struct bd *d, os_size_t i, unsigned k, os_uint16_t owner, os_size_t *blk)
+static inline void *set_used(const struct heap_mem *r, struct bd *d, os_size_t i, unsigned k, os_uint16_t owner)
 {
     put_hdr(d, i, k, T_USED, owner);
     set_code(d, i, C_USED);
-    *blk = U << k;
+    oh_took(r, U << k);
     return unit(d, i) + H;
 }
 
-static OH_NOINLINE void *alloc_slow(struct heap_mem *r, unsigned k, os_uint16_t owner, os_size_t *blk)
+static OH_NOINLINE void *alloc_slow(struct heap_mem *r, unsigned k, os_uint16_t owner)
 {
     struct bd *d = BD(r);
     os_size_t i = grab(r, d, k);
 
-    return i >= BAD ? OS_NULL : set_used(d, i, k, owner, blk);
+    return i >= BAD ? OS_NULL : set_used(r, d, i, k, owner);
 }
 
 /* A quick block of the request's order is taken inline; the rest is a tail call. */
-static void *bd_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner, os_size_t *blk)
+static void *bd_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
 {
     struct bd *d = BD(r);
     os_size_t need = size + H;
@@ -717,13 +717,12 @@ static void *bd_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner, os_
     if (k < QN && (i = d->qheads[k]) != NIL && quick_ok(d, i, k))
     {
         quick_pop(d, i, k);
-        return set_used(d, i, k, owner, blk);
+        return set_used(r, d, i, k, owner);
     }
-    return alloc_slow(r, k, owner, blk);
+    return alloc_slow(r, k, owner);
 }
 
-static void *bd_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size,
-                              os_uint16_t owner, os_size_t *blk)
+static void *bd_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner)
 {
     struct bd *d = BD(r);
     unsigned k, ka, lg;
@@ -748,11 +747,11 @@ static void *bd_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t siz
     }
     set_code(d, i, C_ALGN);
     put_trl(d, i, k, lg, owner);
-    *blk = U << k;
+    oh_took(r, U << k);
     return unit(d, i);
 }
 
-static OH_NOINLINE os_err_t free_slow(struct heap_mem *r, struct bd *d, void *p, os_size_t *blk)
+static OH_NOINLINE void free_slow(struct heap_mem *r, struct bd *d, void *p)
 {
     os_size_t i;
     unsigned k, c;
@@ -761,24 +760,22 @@ static OH_NOINLINE os_err_t free_slow(struct heap_mem *r, struct bd *d, void *p,
     if (why != BLK_OK)
     {
         oh_bad_pointer(r, p, why);
-        return OS_EINVAL;
+        return;
     }
-    *blk = U << k;
+    oh_gave(r, U << k);
     give_back(r, d, i, k);
-    return OS_EOK;
 }
 
-static OH_NOINLINE os_err_t free_release(struct heap_mem *r, os_size_t i, unsigned k)
+static OH_NOINLINE void free_release(struct heap_mem *r, os_size_t i, unsigned k)
 {
     release(r, BD(r), i, k);
-    return OS_EOK;
 }
 
 /*
  * The plain block fast path, locate() written out; a block whose quick
  * list has room is freed inline, the rest is a tail call.
  */
-static os_err_t bd_free(struct heap_mem *r, void *p, os_size_t *blk)
+static void bd_free(struct heap_mem *r, void *p)
 {
     struct bd *d = BD(r);
     os_size_t off = (os_size_t)((os_uint8_t *)p - d->first) - H;
@@ -793,20 +790,20 @@ static os_err_t bd_free(struct heap_mem *r, void *p, os_size_t *blk)
         k = (unsigned)(info >> 8) & 0xFFu;
         if (OH_LIKELY(h[1] == seal(i, info) && (info & 0xFFu) == T_USED && k < d->nord))
         {
-            *blk = U << k;
+            oh_gave(r, U << k);
             if (k < QN && d->qcount[k] < QDEPTH)
             {
                 quick_push(d, i, k);
-                return OS_EOK;
+                return;
             }
-            return free_release(r, i, k);
+            free_release(r, i, k);
+            return;
         }
     }
-    return free_slow(r, d, p, blk);
+    free_slow(r, d, p);
 }
 
-static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size,
-                          os_size_t *old_blk, os_size_t *new_blk)
+static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size)
 {
     struct bd *d = BD(r);
     os_size_t i, a;
@@ -820,7 +817,6 @@ static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size,
         oh_bad_pointer(r, p, why);
         return OS_EINVAL;
     }
-    *old_blk = U << k;
     extra = c == C_USED ? H : TRL;
     if (size > d->maxblk - extra)
     {
@@ -902,7 +898,8 @@ static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size,
     {
         put_trl(d, i, nk, lg, owner);
     }
-    *new_blk = U << nk;
+    oh_gave(r, U << k);
+    oh_took(r, U << nk);
     return OS_EOK;
 }
 

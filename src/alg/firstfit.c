@@ -181,8 +181,7 @@ static inline unsigned is_aligned_blk(const struct ff *f, os_size_t c)
 
 OH_INLINE os_size_t ff_class(os_size_t n, unsigned sl)
 {
-    unsigned fl = oh_msb32((os_uint32_t)n);
-    unsigned sh = fl > sl ? fl - sl : 0u;
+    unsigned sh = oh_msb32((os_uint32_t)n | ((os_uint32_t)1 << sl)) - sl;   /* max(0, msb(n) - sl) */
 
     return ((os_size_t)sh << sl) + (n >> sh);
 }
@@ -421,11 +420,14 @@ static OH_NOINLINE int release(struct ff *f, os_size_t c, os_size_t size)
     os_size_t r = c + size;
     os_size_t rs = 0, ls = 0, rk = NONE, lk = NONE;
 
-    /* Check both neighbours' links before changing anything. */
+    /* Check both neighbours (and top) before changing anything. */
+    if (f->top != f->end && hd(f, f->top)[0] != (ffw_t)((f->end - f->top) << 1))
+    {
+        return 0;
+    }
     if (!bused(f, r))
     {
-        rs = bsize(f, r);
-        if (r != f->top && !fl_ok(f, r, rs, &rk))
+        if (!free_block_ok(f, r, &rs) || (r != f->top && !fl_ok(f, r, rs, &rk)))
         {
             return 0;
         }
@@ -614,44 +616,47 @@ static inline void set_owner(const struct ff *f, os_size_t c, os_uint16_t owner)
 #endif
 }
 
-/* Allocate n chunks from the front of top; OS_NULL if top is too small. */
-static inline void *alloc_top(struct heap_mem *r, struct ff *f, os_size_t n,
-                              os_uint16_t owner, os_size_t *blk)
+/*
+ * Allocate n chunks from the front of top; OS_NULL if top is too small.
+ * Top's size is known from its index (it ends at the sentinel), so its
+ * header only has to agree.
+ */
+OH_INLINE void *alloc_top(struct heap_mem *r, struct ff *f, os_size_t n, os_uint16_t owner)
 {
     os_size_t t = f->top;
-    os_size_t w0 = hd(f, t)[0];
-    os_size_t ts = w0 >> 1, rest;
+    os_size_t ts = f->end - t, rest;
+    ffw_t *h = hd(f, t);
 
     if (ts < n)
     {
         return OS_NULL;
     }
-    if (OH_UNLIKELY((w0 & 1u) != 0 || t + ts != f->end))
+    if (OH_UNLIKELY(h[0] != (ffw_t)(ts << 1)))
     {
         return alloc_bad(r, t);
     }
     rest = ts - n;
-    if (rest >= MINB)
+    if (OH_LIKELY(rest >= MINB))
     {
-        os_size_t nt = t + n;
+        ffw_t *nh = h + n * (CH / W);
 
-        set_size(f, nt, rest, 0);
-        set_prev(f, nt, n);
-        set_prev(f, f->end, rest);
-        f->top = nt;
+        nh[0] = (ffw_t)(rest << 1);
+        nh[1] = (ffw_t)(n << 1);
+        hd(f, f->end)[1] = (ffw_t)(rest << 1);
+        f->top = t + n;
     }
     else
     {
         n = ts;
         f->top = f->end;
     }
-    set_size(f, t, n, 1);
+    h[0] = (ffw_t)((n << 1) | 1u);
     set_owner(f, t, owner);
-    *blk = n * CH;
-    return payload(f, t);
+    oh_took(r, n * CH);
+    return h + 2;
 }
 
-static OH_NOINLINE void *alloc_from_lists(struct heap_mem *r, os_size_t n, os_uint16_t owner, os_size_t *blk)
+static OH_NOINLINE void *alloc_from_lists(struct heap_mem *r, os_size_t n, os_uint16_t owner)
 {
     struct ff *f = FF(r);
     os_size_t bad = 0;
@@ -659,18 +664,18 @@ static OH_NOINLINE void *alloc_from_lists(struct heap_mem *r, os_size_t n, os_ui
 
     if (c == 0)
     {
-        return alloc_top(r, f, n, owner, blk);
+        return alloc_top(r, f, n, owner);
     }
     if (OH_UNLIKELY(c == NONE))
     {
         return alloc_bad(r, bad);
     }
     set_owner(f, c, owner);
-    *blk = bsize(f, c) * CH;
+    oh_took(r, bsize(f, c) * CH);
     return payload(f, c);
 }
 
-static void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner, os_size_t *blk)
+static void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
 {
     struct ff *f = FF(r);
     os_size_t n;
@@ -682,13 +687,12 @@ static void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner, os_
     n = chunks_for(size);
     if (f->summary != 0)
     {
-        return alloc_from_lists(r, n, owner, blk);
+        return alloc_from_lists(r, n, owner);
     }
-    return alloc_top(r, f, n, owner, blk);
+    return alloc_top(r, f, n, owner);
 }
 
-static void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size,
-                              os_uint16_t owner, os_size_t *blk)
+static void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner)
 {
     struct ff *f = FF(r);
     os_size_t a = align >> CH_SHIFT;
@@ -729,80 +733,120 @@ static void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t siz
     set_used(f, c, n, owner);
     hd(f, c)[1] |= 1u;
     *align_byte(f, c, n) = (os_uint8_t)oh_ctz32((os_uint32_t)align);
-    *blk = n * CH;
+    oh_took(r, n * CH);
     return payload(f, c);
 }
 
-static OH_NOINLINE os_err_t free_bad(const struct heap_mem *r, const void *p, int why)
+static OH_NOINLINE void free_bad(const struct heap_mem *r, const void *p, int why)
 {
     oh_bad_pointer(r, p, why);
-    return OS_EINVAL;
 }
 
-static OH_NOINLINE os_err_t free_merge(struct heap_mem *r, void *p, os_size_t c, os_size_t s)
+/* Free block c of s chunks, merging with a free neighbour (checked). */
+static OH_NOINLINE void free_merge(struct heap_mem *r, void *p, os_size_t c, os_size_t s)
 {
     if (!release(FF(r), c, s))
     {
         oh_fault(r, p, OS_ERROR, "free-list links of a neighbour overwritten");
-        return OS_ERROR;
+        return;
     }
-    return OS_EOK;
+    oh_gave(r, s * CH);
 }
 
-static OH_NOINLINE os_err_t free_insert(struct ff *f, os_size_t c, os_size_t s)
+static OH_NOINLINE void free_insert(struct heap_mem *r, struct ff *f, os_size_t c, os_size_t s)
 {
     fl_insert(f, c, s);
-    return OS_EOK;
+    oh_gave(r, s * CH);
 }
 
 /*
- * The common cases are inline and end in tail calls, so the fast path needs
- * no stack frame: left neighbour in use (or none) and right one top or in use.
+ * The pointer checks of locate() written out, then the common cases
+ * inline: the left neighbour in use (or none) and the right one top or in
+ * use. The other cases are tail calls.
  */
-static os_err_t ff_free(struct heap_mem *r, void *p, os_size_t *blk)
+static void ff_free(struct heap_mem *r, void *p)
 {
     struct ff *f = FF(r);
-    os_size_t c = 0, s = 0, prev, nx;
-    int why = locate(f, p, &c, &s);
+    os_size_t off = (os_size_t)((os_uint8_t *)p - f->base) - HDR;
+    os_size_t c = off >> CH_SHIFT, end = f->end;
+    ffw_t *h = (ffw_t *)p - 2, *rh;
+    os_size_t w, s, prev, t;
 
-    if (OH_UNLIKELY(why != BLK_OK))
+    if (OH_UNLIKELY((off & (CH - 1)) != 0 || c - 1 >= end - MINB))
     {
-        return free_bad(r, p, why);
+        free_bad(r, p, BLK_NOT_BLOCK);
+        return;
     }
-    *blk = s * CH;
-    prev = bprev(f, c);
-    nx = c + s;
-    if (prev == 0 || bused(f, c - prev))
+    w = h[0];
+    s = w >> 1;
+    if (OH_UNLIKELY((w & 1u) == 0))
     {
-        if (nx == f->top)
+        free_bad(r, p, BLK_FREE);
+        return;
+    }
+    rh = h + s * (CH / W);
+    prev = (os_size_t)(h[1] >> 1);
+    /* s in [MINB, end - c] and the right neighbour agrees */
+    if (OH_UNLIKELY(s - MINB > end - c - MINB || (os_size_t)(rh[1] >> 1) != s))
+    {
+        free_bad(r, p, BLK_CORRUPT);
+        return;
+    }
+    /* the left neighbour agrees too, or c is the first block */
+    if (prev - 1 < c - 1)
+    {
+        w = hd(f, c - prev)[0];
+        if (OH_UNLIKELY((w >> 1) != prev))
         {
-            s += bsize(f, nx);
-            set_prev(f, c, prev);
-            set_size(f, c, s, 0);
-            set_prev(f, f->end, s);
-            f->top = c;
-            return OS_EOK;
+            free_bad(r, p, BLK_CORRUPT);
+            return;
         }
-        if (bused(f, nx))
+        if ((w & 1u) == 0)
         {
-            set_prev(f, c, prev);
-            set_size(f, c, s, 0);
-            if (nx == f->end)
-            {
-                f->top = c;
-                return OS_EOK;
-            }
-            return free_insert(f, c, s);
+            free_merge(r, p, c, s);
+            return;
         }
     }
-    return free_merge(r, p, c, s);
+    else if (OH_UNLIKELY(prev != 0 || c != 1))
+    {
+        free_bad(r, p, BLK_CORRUPT);
+        return;
+    }
+    t = c + s;
+    if (t == f->top)
+    {
+        if (OH_UNLIKELY(rh[0] != (ffw_t)((end - t) << 1)))
+        {
+            free_merge(r, p, c, s);     /* reports the broken top */
+            return;
+        }
+        h[0] = (ffw_t)((end - c) << 1);
+        h[1] = (ffw_t)(prev << 1);
+        hd(f, end)[1] = (ffw_t)((end - c) << 1);
+        f->top = c;
+        oh_gave(r, s * CH);
+        return;
+    }
+    if ((rh[0] & 1u) == 0)
+    {
+        free_merge(r, p, c, s);
+        return;
+    }
+    h[0] = (ffw_t)(s << 1);
+    h[1] = (ffw_t)(prev << 1);
+    if (t == end)
+    {
+        f->top = c;
+        oh_gave(r, s * CH);
+        return;
+    }
+    free_insert(r, f, c, s);
 }
 
-static os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size,
-                          os_size_t *old_blk, os_size_t *new_blk)
+static os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
 {
     struct ff *f = FF(r);
-    os_size_t c, s, n, nx, ns;
+    os_size_t c, s, n, nx, ns, old;
     unsigned al;
     os_uint8_t lg = 0;
 
@@ -810,7 +854,6 @@ static os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size,
     {
         return OS_EINVAL;
     }
-    *old_blk = s * CH;
     al = is_aligned_blk(f, c);
     if (size + al > f->maxreq)
     {
@@ -836,13 +879,14 @@ static os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size,
                 return OS_ERROR;
             }
             set_size(f, c, n, 1);
+            old = s;
             s = n;
             if (al != 0)
             {
                 *align_byte(f, c, s) = lg;
             }
+            oh_gave(r, (old - s) * CH);
         }
-        *new_blk = s * CH;
         return OS_EOK;
     }
     nx = c + s;
@@ -862,7 +906,7 @@ static os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size,
     {
         *align_byte(f, c, n) = lg;
     }
-    *new_blk = n * CH;
+    oh_took(r, (n - s) * CH);
     return OS_EOK;
 }
 

@@ -108,8 +108,15 @@ os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, en
     return oh_region_add(heap, start_addr, size, alg);
 }
 
-/* The first region inline; the others only when it cannot serve. */
+/*
+ * The first region inline; the others only when it cannot serve. Out of
+ * line only where os_memheap_alloc() has a tail-call path without it.
+ */
+#ifdef OS_MEM_PORT_NO_LOCK
 static OH_NOINLINE void *alloc_locked(os_memheap_t *heap, os_size_t size)
+#else
+OH_INLINE void *alloc_locked(os_memheap_t *heap, os_size_t size)
+#endif
 {
     struct heap_mem *r;
     os_ubase_t st = os_port_lock(&heap->lock);

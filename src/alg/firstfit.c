@@ -80,6 +80,7 @@ typedef os_uint32_t ffw_t;
 #define MINB        ((4 * W + CH - 1) / CH)     /* chunks in the smallest block */
 #define MAX_CHUNKS  ((os_size_t)(FFW_MAX >> 1)) /* w[0] holds size << 1 */
 #define NONE        ((os_size_t)-1)
+#define HEAD        ((os_size_t)1 << (8 * sizeof(ffw_t) - 1))   /* prev link of a list head: HEAD | class */
 
 struct ff
 {
@@ -211,13 +212,27 @@ OH_INLINE os_size_t ff_next_class(const struct ff *f, os_size_t k)
     return (w << 5) + oh_ctz32(bits);
 }
 
+/* Clear bit k of the bitmap (list k became empty). */
+OH_INLINE void map_clear(struct ff *f, os_size_t k)
+{
+    os_uint32_t m = f->map[k >> 5] & ~((os_uint32_t)1 << (k & 31u));
+
+    f->map[k >> 5] = m;
+    if (m == 0)
+    {
+        f->summary &= ~((os_uint32_t)1 << (k >> 5));
+    }
+}
+
+/* Push free block c of `size` chunks on the list of its class. */
 OH_INLINE void fl_insert(struct ff *f, os_size_t c, os_size_t size)
 {
     os_size_t k = ff_class(size, f->sl);
     ffw_t *heads = f->heads;
     os_size_t n = heads[k];
+
     *nxt(f, c) = (ffw_t)n;
-    *prv(f, c) = 0;
+    *prv(f, c) = (ffw_t)(HEAD | k);
     if (n != 0)
     {
         *prv(f, n) = (ffw_t)c;
@@ -231,55 +246,42 @@ OH_INLINE void fl_insert(struct ff *f, os_size_t c, os_size_t size)
 }
 
 /*
- * Are free block c's list links consistent with both list neighbours (or
- * with the list head)? If not, they were overwritten. *k gets c's class
- * when c heads its list (so fl_cut() needs no second class computation),
- * else NONE.
+ * Are free block c's list links consistent with both list neighbours (or,
+ * for a list head, with the list's head pointer)? If not, they were
+ * overwritten. O(1), no class computation.
  */
-OH_INLINE int fl_ok(const struct ff *f, os_size_t c, os_size_t size, os_size_t *k)
+OH_INLINE int fl_ok(const struct ff *f, os_size_t c)
 {
     os_size_t n = *nxt(f, c), p = *prv(f, c);
 
-    if (n >= f->end || p >= f->end || (n != 0 && *prv(f, n) != c))
+    if (n >= f->end || (n != 0 && *prv(f, n) != c))
     {
         return 0;
     }
-    if (p != 0)
+    if ((p & HEAD) != 0)
     {
-        *k = NONE;
-        return *nxt(f, p) == c;
+        p &= ~(os_size_t)HEAD;
+        return p < f->nclasses && f->heads[p] == c;
     }
-    *k = ff_class(size, f->sl);
-    return f->heads[*k] == c;
+    return p != 0 && p < f->end && *nxt(f, p) == c;
 }
 
-/*
- * Unlink free block c, whose links passed fl_ok(). k is the class fl_ok()
- * found, or NONE; another unlink in between may have made c a list head.
- */
-OH_INLINE void fl_cut(struct ff *f, os_size_t c, os_size_t size, os_size_t k)
+/* Unlink free block c, whose links passed fl_ok(). */
+OH_INLINE void fl_cut(struct ff *f, os_size_t c)
 {
     os_size_t n = *nxt(f, c), p = *prv(f, c);
 
-    if (p != 0)
+    if ((p & HEAD) != 0)
     {
-        *nxt(f, p) = (ffw_t)n;
+        f->heads[p & ~(os_size_t)HEAD] = (ffw_t)n;
+        if (n == 0)
+        {
+            map_clear(f, p & ~(os_size_t)HEAD);
+        }
     }
     else
     {
-        if (k == NONE)
-        {
-            k = ff_class(size, f->sl);
-        }
-        f->heads[k] = (ffw_t)n;
-        if (n == 0)
-        {
-            f->map[k >> 5] &= ~((os_uint32_t)1 << (k & 31u));
-            if (f->map[k >> 5] == 0)
-            {
-                f->summary &= ~((os_uint32_t)1 << (k >> 5));
-            }
-        }
+        *nxt(f, p) = (ffw_t)n;
     }
     if (n != 0)
     {
@@ -302,20 +304,18 @@ OH_INLINE int free_block_ok(const struct ff *f, os_size_t c, os_size_t *size)
 }
 
 /* Detach free block c from its list or from top. 0 if its links are corrupt. */
-OH_INLINE int detach(struct ff *f, os_size_t c, os_size_t size)
+OH_INLINE int detach(struct ff *f, os_size_t c)
 {
-    os_size_t k;
-
     if (c == f->top)
     {
         f->top = f->end;
         return 1;
     }
-    if (!fl_ok(f, c, size, &k))
+    if (!fl_ok(f, c))
     {
         return 0;
     }
-    fl_cut(f, c, size, k);
+    fl_cut(f, c);
     return 1;
 }
 
@@ -370,7 +370,7 @@ static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size
             return 0;
         }
     }
-    if (!detach(f, c, s))
+    if (!detach(f, c))
     {
         oh_fault(r, payload(f, c), OS_ERROR, "free-list links overwritten");
         return 0;
@@ -414,28 +414,29 @@ static inline void set_used(const struct ff *f, os_size_t c, os_size_t n, os_uin
  * Make [c, c + size) a free block and merge it with its free neighbours.
  * 0 (nothing changed) if a neighbour's list links are corrupt.
  */
-static OH_NOINLINE int release(struct ff *f, os_size_t c, os_size_t size)
+OH_INLINE int release(struct ff *f, os_size_t c, os_size_t size)
 {
     os_size_t p = bprev(f, c);
     os_size_t r = c + size;
-    os_size_t rs = 0, ls = 0, rk = NONE, lk = NONE;
+    os_size_t rs = 0, ls = 0;
 
-    /* Check both neighbours (and top) before changing anything. */
-    if (f->top != f->end && hd(f, f->top)[0] != (ffw_t)((f->end - f->top) << 1))
-    {
-        return 0;
-    }
+    /* Check both neighbours before changing anything. */
     if (!bused(f, r))
     {
-        if (!free_block_ok(f, r, &rs) || (r != f->top && !fl_ok(f, r, rs, &rk)))
+        if (!free_block_ok(f, r, &rs) ||
+            (r == f->top ? r + rs != f->end : !fl_ok(f, r)))
         {
             return 0;
         }
     }
+    else if (r == f->top && r != f->end)
+    {
+        return 0;               /* top's header says "used" */
+    }
     if (p != 0 && !bused(f, c - p))
     {
         ls = p;
-        if (!fl_ok(f, c - p, p, &lk))
+        if (!fl_ok(f, c - p))
         {
             return 0;
         }
@@ -449,13 +450,13 @@ static OH_NOINLINE int release(struct ff *f, os_size_t c, os_size_t size)
         }
         else
         {
-            fl_cut(f, r, rs, rk);
+            fl_cut(f, r);
         }
         size += rs;
     }
     if (ls != 0)
     {
-        fl_cut(f, c - ls, ls, lk);
+        fl_cut(f, c - ls);
         c -= ls;
         size += ls;
     }
@@ -521,15 +522,11 @@ OH_INLINE void pop_head(struct ff *f, os_size_t k, os_size_t next)
     f->heads[k] = (ffw_t)next;
     if (next != 0)
     {
-        *prv(f, next) = 0;
+        *prv(f, next) = (ffw_t)(HEAD | k);
     }
     else
     {
-        f->map[k >> 5] &= ~((os_uint32_t)1 << (k & 31u));
-        if (f->map[k >> 5] == 0)
-        {
-            f->summary &= ~((os_uint32_t)1 << (k >> 5));
-        }
+        map_clear(f, k);
     }
 }
 
@@ -564,7 +561,7 @@ static inline os_size_t alloc_listed(struct ff *f, os_size_t n, os_size_t *bad)
         }
     }
     next = *nxt(f, c);
-    if (*prv(f, c) != 0 || next >= f->end || (next != 0 && *prv(f, next) != c))
+    if (*prv(f, c) != (ffw_t)(HEAD | k) || next >= f->end || (next != 0 && *prv(f, next) != c))
     {
         goto corrupt;
     }
@@ -894,7 +891,7 @@ static os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
     {
         return OS_ENOMEM;
     }
-    if (!detach(f, nx, ns))
+    if (!detach(f, nx))
     {
         oh_fault(r, payload(f, nx), OS_ERROR, "free-list links overwritten");
         return OS_ERROR;
@@ -1040,7 +1037,7 @@ static os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
     for (k = 0; k < f->nclasses; k++)
     {
         unsigned bit = (unsigned)(f->map[k >> 5] >> (k & 31u)) & 1u;
-        os_size_t x = heads[k], p = 0, steps = 0;
+        os_size_t x = heads[k], p = HEAD | k, steps = 0;
 
         if ((x != 0) != (bit != 0))
         {

@@ -224,10 +224,9 @@ OH_INLINE void map_clear(struct ff *f, os_size_t k)
     }
 }
 
-/* Push free block c of `size` chunks on the list of its class. */
-OH_INLINE void fl_insert(struct ff *f, os_size_t c, os_size_t size)
+/* Push free block c on list k (its class). */
+OH_INLINE void fl_push(struct ff *f, os_size_t c, os_size_t k)
 {
-    os_size_t k = ff_class(size, f->sl);
     ffw_t *heads = f->heads;
     os_size_t n = heads[k];
 
@@ -243,6 +242,12 @@ OH_INLINE void fl_insert(struct ff *f, os_size_t c, os_size_t size)
         f->summary |= (os_uint32_t)1 << (k >> 5);
     }
     heads[k] = (ffw_t)c;
+}
+
+/* Push free block c of `size` chunks on the list of its class. */
+OH_INLINE void fl_insert(struct ff *f, os_size_t c, os_size_t size)
+{
+    fl_push(f, c, ff_class(size, f->sl));
 }
 
 /*
@@ -584,7 +589,7 @@ static inline os_size_t alloc_listed(struct ff *f, os_size_t n, os_size_t *bad)
         set_size(f, c + n, rest, 0);
         set_prev(f, c + n, n);
         set_prev_keep(f, c + s, rest);
-        fl_insert(f, c + n, rest);
+        fl_push(f, c + n, kr);
         set_size(f, c, n, 1);
         return c;
     }

@@ -245,6 +245,29 @@ EXPORT void free(void *ptr)
     }
 }
 
+/*
+ * Zero n bytes at p. Whole pages inside a large block are dropped with
+ * MADV_DONTNEED instead: the regions are private anonymous mappings, so the
+ * pages read back as zeros and take no memory until the program writes
+ * them (as glibc's calloc of fresh mmap memory does not touch them).
+ */
+#define ZERO_BY_PAGES   ((size_t)256 << 10)
+
+static void zero(void *p, size_t n)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
+    uintptr_t hi = ((uintptr_t)p + n) & ~(page - 1);
+
+    if (n < ZERO_BY_PAGES || hi <= lo || madvise((void *)lo, hi - lo, MADV_DONTNEED) != 0)
+    {
+        memset(p, 0, n);
+        return;
+    }
+    memset(p, 0, lo - (uintptr_t)p);
+    memset((void *)hi, 0, (uintptr_t)p + n - hi);
+}
+
 EXPORT void *calloc(size_t count, size_t size)
 {
     void *p;
@@ -257,7 +280,7 @@ EXPORT void *calloc(size_t count, size_t size)
     p = take(0, count * size);
     if (p != NULL)
     {
-        memset(p, 0, count * size);
+        zero(p, count * size);
     }
     return p;
 }

@@ -33,13 +33,15 @@
  * Ports: posix.c (pthreads, thread names; spin lock that costs a few
  * instructions when uncontended; condition variables for waits; a tick is
  * 1 ms) and baremetal.c (user hooks, no-ops by default; no wait hooks: no
- * waiting). The hot primitives are inline, in port_posix.h and
- * port_baremetal.h.
+ * waiting). The Cortex-M port is baremetal.c with PRIMASK and IPSR as the
+ * default lock and interrupt test. The hot primitives are inline, in
+ * port_posix.h, port_baremetal.h and port_cortexm.h.
  */
 #ifndef ONEHEAP_PORT_H
 #define ONEHEAP_PORT_H
 
 #include "oh_config.h"
+#include "oh_config_check.h"
 
 void        os_port_lock_init(os_ubase_t *lock);
 os_uint16_t os_port_task_id(void);
@@ -56,6 +58,8 @@ void        os_port_wait_fini(struct os_port_wait *w);
 
 #if defined(OS_MEM_PORT_POSIX)
 #include "port_posix.h"
+#elif defined(OS_MEM_PORT_CORTEXM)
+#include "port_cortexm.h"
 #else
 #include "port_baremetal.h"
 #endif

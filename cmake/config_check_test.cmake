@@ -1,0 +1,82 @@
+# ctest config_refused: impossible configurations must not compile, and the
+# compiler must say why. Each case writes a oneos_config.h and compiles a
+# file that includes port/port.h (what every library source sees); a valid
+# configuration must compile, so the probe itself is known to work.
+#
+#   cmake -DSRC=<source dir> -DCC=<host compiler> -DWORK=<scratch dir>
+#         [-DCROSS_CC=arm-none-eabi-gcc] -P config_check_test.cmake
+
+set(_base "#define OS_USING_SYS_HEAP\n#define OS_USING_MEM_HEAP\n#define OS_USING_ALG_FIRSTFIT\n")
+set(_failed 0)
+
+# probe(name expect_ok compiler flags config message)
+function(probe name expect_ok compiler flags config message)
+  set(dir "${WORK}/${name}")
+  file(MAKE_DIRECTORY "${dir}")
+  file(WRITE "${dir}/oneos_config.h" "#ifndef ONEOS_CONFIG_H\n#define ONEOS_CONFIG_H\n${config}#endif\n")
+  file(WRITE "${dir}/probe.c" "#include \"port.h\"\nint oh_probe_symbol;\n")
+  separate_arguments(_flags UNIX_COMMAND "${flags}")
+  execute_process(
+    COMMAND ${compiler} ${_flags} -std=c11 -fsyntax-only -I${dir} -I${SRC}/include -I${SRC}/src -I${SRC}/port
+            ${dir}/probe.c
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(expect_ok)
+    if(NOT rc EQUAL 0)
+      message("FAIL ${name}: a valid configuration did not compile:\n${err}")
+      set(_failed 1 PARENT_SCOPE)
+      return()
+    endif()
+    message("ok   ${name}: compiles")
+  else()
+    if(rc EQUAL 0)
+      message("FAIL ${name}: compiled, but must be refused")
+      set(_failed 1 PARENT_SCOPE)
+      return()
+    endif()
+    string(FIND "${err}" "${message}" at)
+    if(at EQUAL -1)
+      message("FAIL ${name}: refused without the message '${message}':\n${err}")
+      set(_failed 1 PARENT_SCOPE)
+      return()
+    endif()
+    message("ok   ${name}: refused: ${message}")
+  endif()
+endfunction()
+
+probe(valid_posix TRUE "${CC}" "" "${_base}#define OS_MEM_PORT_POSIX\n" "")
+probe(valid_baremetal TRUE "${CC}" "" "${_base}#define OS_MEM_PORT_BAREMETAL\n#define OS_MEM_PORT_NO_LOCK\n" "")
+probe(no_algorithm FALSE "${CC}" ""
+      "#define OS_USING_MEM_HEAP\n#define OS_MEM_PORT_POSIX\n"
+      "enable at least one algorithm")
+probe(check_tag_without_pools FALSE "${CC}" ""
+      "${_base}#define OS_USING_MP_CHECK_TAG\n#define OS_MEM_PORT_POSIX\n"
+      "OS_USING_MP_CHECK_TAG (pool check tag) needs OS_USING_MEM_POOL")
+probe(no_mem_heap FALSE "${CC}" ""
+      "#define OS_USING_ALG_FIRSTFIT\n#define OS_MEM_PORT_POSIX\n"
+      "OS_USING_MEM_HEAP is not set")
+probe(hardening_not_implemented FALSE "${CC}" ""
+      "${_base}#define OS_MEM_PORT_POSIX\n#define OS_MEM_HARDENING 2\n"
+      "are not implemented yet")
+probe(two_ports FALSE "${CC}" ""
+      "${_base}#define OS_MEM_PORT_POSIX\n#define OS_MEM_PORT_BAREMETAL\n"
+      "more than one port selected")
+probe(no_lock_on_posix FALSE "${CC}" ""
+      "${_base}#define OS_MEM_PORT_POSIX\n#define OS_MEM_PORT_NO_LOCK\n"
+      "OS_MEM_PORT_NO_LOCK is for single-threaded bare-metal systems")
+probe(cortexm_port_on_host FALSE "${CC}" ""
+      "${_base}#define OS_MEM_PORT_CORTEXM\n#define OS_MEM_PORT_BAREMETAL\n"
+      "OS_MEM_PORT_CORTEXM needs a Cortex-M")
+if(CROSS_CC)
+  set(_m "-mcpu=cortex-m3 -mthumb")
+  probe(cross_valid_cortexm TRUE "${CROSS_CC}" "${_m}"
+        "${_base}#define OS_MEM_PORT_CORTEXM\n#define OS_MEM_PORT_BAREMETAL\n" "")
+  probe(posix_port_on_bare_metal FALSE "${CROSS_CC}" "${_m}"
+        "${_base}#define OS_MEM_PORT_POSIX\n"
+        "the POSIX port needs a POSIX system")
+else()
+  message("--   posix_port_on_bare_metal: not tried (no arm-none-eabi-gcc)")
+endif()
+
+if(_failed)
+  message(FATAL_ERROR "config_refused: some configurations were not handled as expected")
+endif()

@@ -19,6 +19,10 @@ have xz         || need+=(xz-utils)
 have git        || need+=(git)
 have perl       || need+=(perl)
 [ -f /usr/include/valgrind/callgrind.h ] || need+=(valgrind)
+# Kconfig builds (-DONEHEAP_KCONFIG=...) and the emulated Cortex-M test firmware
+# (Debian's module is in the system python's path, which may not be the python3 on PATH)
+{ /usr/bin/python3 -c 'import kconfiglib' || python3 -c 'import kconfiglib'; } >/dev/null 2>&1 || need+=(python3-kconfiglib)
+have qemu-system-arm || need+=(qemu-system-arm)
 
 # 32-bit host builds (gcc -m32)
 if ! echo 'int main(void){return 0;}' | gcc -m32 -x c - -o /dev/null >/dev/null 2>&1; then

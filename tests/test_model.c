@@ -25,7 +25,9 @@
 static _Alignas(64) unsigned char arena[ARENA_SIZE];
 
 #define MAX_LIVE      320
-#define OPS_PER_RUN   40000
+#ifndef OPS_PER_RUN
+#define OPS_PER_RUN   40000     /* the emulated Cortex-M firmware (tests/qemu) runs fewer */
+#endif
 #define SEEDS         12
 #define STATS_EVERY   97
 #define VERIFY_EVERY  1499
@@ -466,13 +468,23 @@ static unsigned plan_regions(test_rng_t *r, struct region *reg, unsigned char *a
     return n;
 }
 
+/*
+ * The model lives in static storage rather than on malloc: in the Cortex-M
+ * firmware (tests/qemu) malloc is the system heap itself, and sys_run()
+ * needs that heap to hold nothing but the blocks it models.
+ */
+static struct model the_model;
+
+static struct model *model_new(void)
+{
+    memset(&the_model, 0, sizeof the_model);
+    return &the_model;
+}
+
 static void user_run(const struct test_layout *l, uint64_t seed)
 {
     static os_memheap_t heap;
-    struct model *m = calloc(1, sizeof *m);
-    CHECK(m != OS_NULL);
-    if (!m)
-        return;
+    struct model *m = model_new();
     struct subject subj = {&heap, 0};
     m->subj = &subj;
     rng_seed(&m->rng, seed * 7919 + 17);
@@ -505,7 +517,6 @@ static void user_run(const struct test_layout *l, uint64_t seed)
     CHECK_EQ(os_memheap_check(&heap), OS_EOK);
     CHECK_REPORTS(0);
     heap_close(&heap);
-    free(m);
 }
 
 #ifdef OS_USING_SYS_HEAP
@@ -514,10 +525,7 @@ static _Alignas(64) unsigned char sys_arena[MAX_REGIONS * SLOT_SPAN];
 static void sys_run(void)
 {
     const struct test_layout *l = test_layout_mixed();
-    struct model *m = calloc(1, sizeof *m);
-    CHECK(m != OS_NULL);
-    if (!m)
-        return;
+    struct model *m = model_new();
     struct subject subj = {OS_NULL, 1};
     m->subj = &subj;
     rng_seed(&m->rng, 4242);
@@ -555,7 +563,6 @@ static void sys_run(void)
     }
     CHECK_EQ(os_memory_check(), OS_EOK);
     CHECK_REPORTS(0);
-    free(m);
 }
 #endif
 

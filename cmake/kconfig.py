@@ -1,0 +1,36 @@
+"""Expand a oneheap .config or defconfig with kconfiglib.
+
+usage: kconfig.py KCONFIG CONFIG OUT_DOTCONFIG OUT_VALUES
+
+Loads the Kconfig tree and the configuration (a defconfig is a .config that
+leaves symbols out; they take their defaults, as olddefconfig does), writes
+the complete configuration to OUT_DOTCONFIG and one "SYMBOL=value" line per
+symbol to OUT_VALUES for CMake. Any kconfiglib warning (an unknown symbol,
+a value out of range, a value a dependency overrides) is an error: the
+configuration would not be built as written.
+"""
+import sys
+
+import kconfiglib
+
+
+def main(argv):
+    if len(argv) != 5:
+        sys.stderr.write(__doc__)
+        return 2
+    kconfig, config, out_dotconfig, out_values = argv[1:]
+    kconf = kconfiglib.Kconfig(kconfig, warn_to_stderr=False)
+    kconf.load_config(config)
+    if kconf.warnings:
+        for w in kconf.warnings:
+            sys.stderr.write("%s: %s\n" % (config, w))
+        return 1
+    kconf.write_config(out_dotconfig, header="# oneheap, expanded from %s\n" % config)
+    with open(out_values, "w") as out:
+        for sym in kconf.unique_defined_syms:
+            out.write("%s=%s\n" % (sym.name, sym.str_value))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

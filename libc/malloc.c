@@ -1,25 +1,37 @@
 /*
  * malloc.c - liboneheap-malloc.so: the C library's allocation interface on
- * the oneheap system heap, for LD_PRELOAD (or linking) on Linux.
+ * oneheap heaps, for LD_PRELOAD (or linking) on Linux.
  *
- * Memory comes from the OS in regions reserved with mmap and added with
- * os_sys_heap_add(); when no region can serve a request, one more region is
- * added (at least ONEHEAP_REGION_SIZE bytes, default 64 MiB; a larger
- * request gets a region of its own size). Untouched pages of a region cost
- * no memory. The library is built with a 16-byte minimum alignment, so
- * every pointer meets alignof(max_align_t) without a slow path.
+ * Arenas. The thread that starts the library (the main thread, in
+ * practice) allocates from the system heap; every other thread is given
+ * one of up to MAX_ARENAS - 1 user heaps ("arena-1", ...), round-robin, so
+ * threads rarely share a heap lock. A block is freed into the heap it came
+ * from, whichever thread frees it; realloc, malloc_usable_size and free
+ * find that heap from the block's address in O(1), without a lock, through
+ * a two-level table indexed by 1 MiB slots of the address space.
+ *
+ * Memory comes from the OS in regions reserved with mmap (1 MiB aligned,
+ * a whole number of slots) and added to the arena's heap; when no region
+ * of the arena can serve a request, one more region is added (at least
+ * ONEHEAP_REGION_SIZE bytes, default 64 MiB; a larger request gets a region
+ * of its own size). Untouched pages of a region cost no memory. The library
+ * is built with a 16-byte minimum alignment, so every pointer meets
+ * alignof(max_align_t) without a slow path.
  *
  * Environment:
- *   ONEHEAP_REGION_SIZE=N[K|M|G]   size of each added region
+ *   ONEHEAP_REGION_SIZE=N[K|M|G]   size of each added region (rounded up to 1 MiB)
  *   ONEHEAP_ALG=firstfit|buddy      algorithm of the regions (default: the first built in)
- *   OS_MEMHEAP_CHECK_ON_EXIT=1      run os_memory_check() at exit; on failure
+ *   ONEHEAP_ARENAS=N                heaps in all, the system heap included (1..32;
+ *                                   default: 2 per processor + 1; 1 = every thread
+ *                                   on the system heap)
+ *   OS_MEMHEAP_CHECK_ON_EXIT=1      check every heap at exit; on failure
  *                                   print the report and exit with status 99
  *   OS_MEMHEAP_STATS_ON_EXIT=1      print total / used / max used at exit
  *
- * Start-up: the first call sets the heap up; it needs no dlsym and no
- * allocation of its own, so it works before main and inside the dynamic
- * loader's own start-up calls. Fork: the heap's locks are taken around
- * fork (pthread_atfork), so the child inherits a consistent heap.
+ * Start-up: the first call sets the system heap up; it needs no dlsym and
+ * no allocation of its own, so it works before main and inside the dynamic
+ * loader's own start-up calls. Fork: every lock of the library is taken
+ * around fork (pthread_atfork), so the child inherits consistent heaps.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,13 +51,35 @@
 #define EXPORT __attribute__((visibility("default")))
 
 #define DEFAULT_REGION  ((size_t)64 << 20)
+#define MAX_ARENAS      32
+
+/* The owner table: slot = address >> SLOT_SHIFT; two levels cover 47 bits. */
+#define SLOT_SHIFT      20
+#define LEAF_BITS       16
+#define ROOT_BITS       (47 - SLOT_SHIFT - LEAF_BITS)
+#define SLOT            ((size_t)1 << SLOT_SHIFT)
 
 enum { UNINIT, STARTING, READY };
+
+struct arena
+{
+    os_memheap_t   *heap;       /* &own, or the system heap for arena 0 */
+    os_memheap_t    own;
+    pthread_mutex_t grow;       /* serialises adding regions */
+    int             live;       /* set up (written once, under arena_lock) */
+};
 
 static int state = UNINIT;
 static size_t region_size = DEFAULT_REGION;
 static enum os_mem_alg region_alg = OS_MEM_ALG_DEFAULT;
-static pthread_mutex_t grow_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned narenas = 1;
+static unsigned next_arena;
+static struct arena arenas[MAX_ARENAS];
+static pthread_mutex_t arena_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct arena **owners[(size_t)1 << ROOT_BITS];   /* leaves: mmap'd on demand */
+
+/* This thread's arena + 1 (0: not chosen yet). */
+static __thread unsigned my_arena __attribute__((tls_model("initial-exec")));
 
 static void say(const char *s)
 {
@@ -85,14 +119,60 @@ static size_t parse_size(const char *s)
     return v;
 }
 
-/* Reserve a region of at least `need` bytes from the OS and add it. */
-static int grow(size_t need)
+/* The arena whose heap holds p, or NULL. Lock-free: entries are only ever added. */
+static struct arena *owner(const void *p)
 {
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t size = region_size;
-    void *mem;
+    uintptr_t slot = (uintptr_t)p >> SLOT_SHIFT;
+    struct arena **leaf;
 
-    if (need > SIZE_MAX / 2)
+    if ((slot >> LEAF_BITS) >= ((uintptr_t)1 << ROOT_BITS))
+    {
+        return NULL;
+    }
+    leaf = __atomic_load_n(&owners[slot >> LEAF_BITS], __ATOMIC_ACQUIRE);
+    return leaf == NULL ? NULL : __atomic_load_n(&leaf[slot & (((uintptr_t)1 << LEAF_BITS) - 1)], __ATOMIC_ACQUIRE);
+}
+
+/* Record a (or NULL) as the owner of [mem, mem + size). arena_lock held. */
+static int set_owner(void *mem, size_t size, struct arena *a)
+{
+    uintptr_t slot;
+
+    for (slot = (uintptr_t)mem >> SLOT_SHIFT; slot < ((uintptr_t)mem + size) >> SLOT_SHIFT; slot++)
+    {
+        struct arena **leaf;
+
+        if ((slot >> LEAF_BITS) >= ((uintptr_t)1 << ROOT_BITS))
+        {
+            return -1;
+        }
+        leaf = owners[slot >> LEAF_BITS];
+        if (leaf == NULL)
+        {
+            void *m = mmap(NULL, sizeof(*leaf) << LEAF_BITS, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+            if (m == MAP_FAILED)
+            {
+                return -1;
+            }
+            leaf = m;
+            __atomic_store_n(&owners[slot >> LEAF_BITS], leaf, __ATOMIC_RELEASE);
+        }
+        __atomic_store_n(&leaf[slot & (((uintptr_t)1 << LEAF_BITS) - 1)], a, __ATOMIC_RELEASE);
+    }
+    return 0;
+}
+
+/* Reserve a region of at least `need` bytes from the OS and add it to a's heap. a->grow held. */
+static int grow(struct arena *a, size_t need)
+{
+    size_t size = region_size;
+    uintptr_t lo, hi;
+    void *mem;
+    int err;
+
+    if (need > SIZE_MAX / 4)
     {
         return -1;
     }
@@ -110,48 +190,116 @@ static int grow(size_t need)
         }
         size = 2 * p2 + p2 / 16;
     }
-    size = (size + page - 1) & ~(page - 1);
-    mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    size = (size + SLOT - 1) & ~(SLOT - 1);
+    /* A whole number of slots, slot-aligned: reserve one slot more, trim. */
+    mem = mmap(NULL, size + SLOT, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (mem == MAP_FAILED)
     {
         return -1;
     }
-    if (os_sys_heap_add(mem, size, region_alg) != OS_EOK)
+    lo = ((uintptr_t)mem + SLOT - 1) & ~(uintptr_t)(SLOT - 1);
+    hi = lo + size;
+    if (lo > (uintptr_t)mem)
     {
-        munmap(mem, size);
-        return -1;
+        munmap(mem, lo - (uintptr_t)mem);
     }
-    return 0;
+    if ((uintptr_t)mem + size + SLOT > hi)
+    {
+        munmap((void *)hi, (uintptr_t)mem + size + SLOT - hi);
+    }
+    mem = (void *)lo;
+    /* Owned before any block of it exists, so a free from any thread finds it. */
+    pthread_mutex_lock(&arena_lock);
+    err = set_owner(mem, size, a);
+    pthread_mutex_unlock(&arena_lock);
+    if (err == 0 && os_memheap_add(a->heap, mem, size, region_alg) == OS_EOK)
+    {
+        return 0;
+    }
+    pthread_mutex_lock(&arena_lock);
+    (void)set_owner(mem, size, NULL);
+    pthread_mutex_unlock(&arena_lock);
+    munmap(mem, size);
+    return -1;
 }
 
+/*
+ * Lock order, as everywhere else: arena_lock, every arena's grow lock, the
+ * global heap lock, every heap lock.
+ */
 static void fork_prepare(void)
 {
+    unsigned i;
+
+    pthread_mutex_lock(&arena_lock);
+    for (i = 0; i < narenas; i++)
+    {
+        pthread_mutex_lock(&arenas[i].grow);
+    }
     (void)os_port_lock(&oh_global_lock);
-    (void)os_port_lock(&os_sys_heap()->lock);
+    for (i = 0; i < narenas; i++)
+    {
+        if (arenas[i].live)
+        {
+            (void)os_port_lock(&arenas[i].heap->lock);
+        }
+    }
 }
 
 static void fork_release(void)
 {
-    os_port_unlock(&os_sys_heap()->lock, 0);
+    unsigned i;
+
+    for (i = narenas; i-- > 0;)
+    {
+        if (arenas[i].live)
+        {
+            os_port_unlock(&arenas[i].heap->lock, 0);
+        }
+    }
     os_port_unlock(&oh_global_lock, 0);
+    for (i = narenas; i-- > 0;)
+    {
+        pthread_mutex_unlock(&arenas[i].grow);
+    }
+    pthread_mutex_unlock(&arena_lock);
 }
 
 static void at_exit(void)
 {
+    unsigned i;
+
     if (getenv("OS_MEMHEAP_STATS_ON_EXIT") != NULL)
     {
-        os_meminfo_t info;
-        char line[160];
+        os_size_t total = 0, used = 0, maxused = 0;
+        char line[200];
 
-        os_memory_info(&info);
-        (void)oh_snprintf(line, sizeof(line), "oneheap: total %zu, used %zu, max used %zu\n",
-                          info.mem_total, info.mem_used, info.mem_maxused);
+        for (i = 0; i < narenas; i++)
+        {
+            if (arenas[i].live)
+            {
+                os_meminfo_t info;
+
+                os_memheap_info(arenas[i].heap, &info);
+                total += info.mem_total;
+                used += info.mem_used;
+                maxused += info.mem_maxused;
+            }
+        }
+        (void)oh_snprintf(line, sizeof(line), "oneheap: total %zu, used %zu, max used %zu (sum of the peaks of %u heaps)\n",
+                          total, used, maxused, narenas);
         say(line);
     }
-    if (getenv("OS_MEMHEAP_CHECK_ON_EXIT") != NULL && os_memory_check() != OS_EOK)
+    if (getenv("OS_MEMHEAP_CHECK_ON_EXIT") != NULL)
     {
-        say("oneheap: the system heap failed its check at exit\n");
-        _exit(99);
+        for (i = 0; i < narenas; i++)
+        {
+            if (arenas[i].live && os_memheap_check(arenas[i].heap) != OS_EOK)
+            {
+                say("oneheap: a heap failed its check at exit\n");
+                _exit(99);
+            }
+        }
     }
 }
 
@@ -163,11 +311,16 @@ static void start(void)
     {
         const char *alg = getenv("ONEHEAP_ALG");
         size_t sz = parse_size(getenv("ONEHEAP_REGION_SIZE"));
+        size_t n = parse_size(getenv("ONEHEAP_ARENAS"));
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        unsigned i;
 
         if (sz >= 65536)
         {
             region_size = sz;
         }
+        narenas = n >= 1 ? (unsigned)(n < MAX_ARENAS ? n : MAX_ARENAS)
+                         : (cpus >= 1 && cpus < MAX_ARENAS / 2 ? (unsigned)(2 * cpus + 1) : MAX_ARENAS);
 #ifdef OS_USING_ALG_FIRSTFIT
         if (alg != NULL && strcmp(alg, "firstfit") == 0)
         {
@@ -180,9 +333,16 @@ static void start(void)
             region_alg = OS_MEM_ALG_BUDDY;
         }
 #endif
+        for (i = 0; i < MAX_ARENAS; i++)
+        {
+            pthread_mutex_init(&arenas[i].grow, NULL);
+        }
         os_mem_set_error_hook(error_hook);
         os_sys_heap_init();
-        (void)grow(0);
+        arenas[0].heap = os_sys_heap();
+        arenas[0].live = 1;
+        my_arena = 1;
+        (void)grow(&arenas[0], 0);
         __atomic_store_n(&state, READY, __ATOMIC_RELEASE);
         /* Both may allocate: the heap is ready by now. */
         (void)pthread_atfork(fork_prepare, fork_release, fork_release);
@@ -203,32 +363,79 @@ static inline void ready(void)
     }
 }
 
-/* Allocate with os_aligned_malloc semantics, adding a region if none can serve. */
+/* Pick this thread's arena (round-robin over the user heaps) and set it up if needed. */
+static struct arena *choose_arena(void)
+{
+    struct arena *a = &arenas[0];
+
+    pthread_mutex_lock(&arena_lock);
+    if (narenas > 1)
+    {
+        unsigned i = 1 + next_arena++ % (narenas - 1);
+
+        a = &arenas[i];
+        if (!a->live)
+        {
+            char name[16];
+
+            (void)oh_snprintf(name, sizeof(name), "arena-%u", i);
+            if (os_memheap_init(&a->own, name) == OS_EOK)
+            {
+                a->heap = &a->own;
+                __atomic_store_n(&a->live, 1, __ATOMIC_RELEASE);
+            }
+            else
+            {
+                a = &arenas[0];
+            }
+        }
+    }
+    pthread_mutex_unlock(&arena_lock);
+    my_arena = (unsigned)(a - arenas) + 1;
+    return a;
+}
+
+static inline struct arena *this_arena(void)
+{
+    return __builtin_expect(my_arena != 0, 1) ? &arenas[my_arena - 1] : choose_arena();
+}
+
+/* Allocate from this thread's heap with os_memheap_aligned_alloc semantics, adding a region if needed. */
 static void *take(size_t align, size_t size)
 {
+    struct arena *a;
     void *p;
 
     ready();
+    a = this_arena();
     if (size == 0)
     {
         size = 1;   /* malloc(0): a unique pointer that free accepts */
     }
-    p = os_aligned_malloc(align, size);
+    p = os_memheap_aligned_alloc(a->heap, align, size);
     if (__builtin_expect(p == NULL, 0))
     {
-        pthread_mutex_lock(&grow_lock);
-        p = os_aligned_malloc(align, size);     /* another thread may have grown it */
-        if (p == NULL && size <= SIZE_MAX / 4 && align <= SIZE_MAX / 4 && grow(size + align) == 0)
+        pthread_mutex_lock(&a->grow);
+        p = os_memheap_aligned_alloc(a->heap, align, size);     /* another thread may have grown it */
+        if (p == NULL && size <= SIZE_MAX / 4 && align <= SIZE_MAX / 4 && grow(a, size + align) == 0)
         {
-            p = os_aligned_malloc(align, size);
+            p = os_memheap_aligned_alloc(a->heap, align, size);
         }
-        pthread_mutex_unlock(&grow_lock);
+        pthread_mutex_unlock(&a->grow);
         if (p == NULL)
         {
             errno = ENOMEM;
         }
     }
     return p;
+}
+
+/* The heap that holds ptr; the system heap (which reports it) if none does. */
+static inline os_memheap_t *heap_of(const void *ptr)
+{
+    struct arena *a = owner(ptr);
+
+    return a != NULL ? a->heap : os_sys_heap();
 }
 
 EXPORT void *malloc(size_t size)
@@ -241,7 +448,7 @@ EXPORT void free(void *ptr)
     if (ptr != NULL)
     {
         ready();
-        os_free(ptr);
+        os_memheap_free(heap_of(ptr), ptr);
     }
 }
 
@@ -287,6 +494,7 @@ EXPORT void *calloc(size_t count, size_t size)
 
 EXPORT void *realloc(void *ptr, size_t size)
 {
+    os_memheap_t *heap;
     void *p;
 
     if (ptr == NULL)
@@ -299,11 +507,12 @@ EXPORT void *realloc(void *ptr, size_t size)
         return NULL;
     }
     ready();
-    p = os_realloc(ptr, size);
+    heap = heap_of(ptr);
+    p = os_memheap_realloc(heap, ptr, size);
     if (p == NULL)
     {
-        /* Out of room: grow the heap, then move by hand. */
-        size_t old = os_malloc_usable_size(ptr);
+        /* Out of room in that heap: move by hand to this thread's (grown) heap. */
+        size_t old = os_memheap_usable_size(heap, ptr);
 
         if (old == 0)
         {
@@ -314,7 +523,7 @@ EXPORT void *realloc(void *ptr, size_t size)
         if (p != NULL)
         {
             memcpy(p, ptr, old < size ? old : size);
-            os_free(ptr);
+            os_memheap_free(heap, ptr);
         }
     }
     return p;
@@ -404,5 +613,5 @@ EXPORT size_t malloc_usable_size(void *ptr)
         return 0;
     }
     ready();
-    return os_malloc_usable_size(ptr);
+    return os_memheap_usable_size(heap_of(ptr), ptr);
 }

@@ -2,7 +2,9 @@
 # Cross builds of the library at -Os with -Werror: Cortex-M0+, M3, M4F, M7,
 # M33 (arm-none-eabi-gcc) and RV32IMAC (riscv64-unknown-elf-gcc,
 # freestanding), and a code-size table (text + data of liboneheap.a) for
-# first-fit only, buddy only, both, and both with trace and memory pools.
+# first-fit only, buddy only, both, and both with trace and memory pools;
+# the shipped defconfigs through Kconfig; then the test firmware under
+# qemu-system-arm (its output is part of this script's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -12,6 +14,7 @@ if ! command -v arm-none-eabi-gcc >/dev/null || ! command -v riscv64-unknown-elf
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-riscv64-unknown-elf >/dev/null
 fi
+scripts/deps.sh     # qemu-system-arm and kconfiglib for the firmware test below
 
 # name|toolchain|extra cmake flags
 targets=(
@@ -77,4 +80,29 @@ for cpu in cortex-m0plus cortex-m3; do
   echo "| $cpu | $((b - a)) |"
   rm -rf "$tmp"
 done
+# The shipped defconfigs, through Kconfig (-DONEHEAP_KCONFIG).
+echo
+echo "| defconfig (Kconfig build) | target | liboneheap.a text + data |"
+echo "|---|---|---:|"
+for d in "cortex_m0plus_min|arm-none-eabi|-DONEHEAP_MCPU=cortex-m0plus" \
+         "cortex_m4_full|arm-none-eabi|-DONEHEAP_MCPU=cortex-m4" \
+         "riscv32|riscv32-elf|"; do
+  IFS='|' read -r cfg tc extra <<<"$d"
+  dir="$ROOT/build/cross-kconfig-$cfg"
+  size_tool=arm-none-eabi-size
+  [ "$tc" = riscv32-elf ] && size_tool=riscv64-unknown-elf-size
+  # shellcheck disable=SC2086
+  if ! cmake -S "$ROOT" -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/toolchains/$tc.cmake" \
+        -DCMAKE_BUILD_TYPE=MinSizeRel -DONEHEAP_KCONFIG="$ROOT/configs/${cfg}_defconfig" -DONEHEAP_TESTS=OFF \
+        -DONEHEAP_BENCH=OFF -DONEHEAP_TOOLS=OFF $extra >"$dir.log" 2>&1 ||
+     ! cmake --build "$dir" -j"$(nproc)" >>"$dir.log" 2>&1; then
+    tail -n 30 "$dir.log"; echo "Kconfig cross build failed: $cfg"; exit 1
+  fi
+  echo "| configs/${cfg}_defconfig | ${extra#-DONEHEAP_MCPU=}${extra:+ }$tc | $(size_of "$size_tool" "$dir/liboneheap.a") |"
+done
+
+# The test firmware on emulated Cortex-M4 and Cortex-M0+ code (tests/qemu):
+# newlib bridge, Cortex-M port, test_spec, test_corrupt, test_model.
+echo
+tests/qemu/run_cross.sh "$ROOT" "$ROOT/build/cross-qemu" cmake
 echo "cross builds: all passed"

@@ -4,7 +4,10 @@
 #   with buddy (every test over buddy and mixed heaps), buddy only, 32-bit
 #   (gcc -m32: 16-bit first-fit headers), bare-metal port
 #   with trace off, bare-metal without a lock, assert-on-corruption, the smallest first-fit class setting with 16-byte
-#   alignment, and the portable find-first-set.
+#   alignment, and the portable find-first-set; the POSIX port with trace
+#   off; without the system heap; and a Kconfig build of configs/host_defconfig.
+#   The gcc configuration also builds the Cortex-M test firmware and runs it
+#   under QEMU (ctest qemu_cortex_m; it does not depend on the host flags).
 # Usage: scripts/test.sh [config ...]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,18 +16,21 @@ scripts/deps.sh
 jobs=$(nproc)
 declare -A configs=(
   [gcc]="-DCMAKE_C_COMPILER=gcc"
-  [clang]="-DCMAKE_C_COMPILER=clang"
-  [asan]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug -DONEHEAP_ALG_BUDDY=ON"
-  [tsan]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug -DONEHEAP_BENCH=OFF -DONEHEAP_ALG_BUDDY=ON"
-  [baremetal]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DCMAKE_BUILD_TYPE=Release"
-  [buddy]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_BUDDY=ON"
-  [buddyonly]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_FIRSTFIT=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF"
-  [m32]="-DCMAKE_C_COMPILER=gcc -DCMAKE_C_FLAGS=-m32 -DCMAKE_EXE_LINKER_FLAGS=-m32 -DCMAKE_SHARED_LINKER_FLAGS=-m32 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF"
-  [nolock]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=baremetal -DONEHEAP_NO_LOCK=ON -DONEHEAP_TRACE=OFF -DONEHEAP_BENCH=OFF"
-  [assert]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ERROR_ASSERT=ON -DONEHEAP_BENCH=OFF"
-  [small]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_FF_SL_BITS=0 -DONEHEAP_ALIGN=16 -DONEHEAP_NO_INTRINSICS=ON -DONEHEAP_SYS_HEAP=OFF"
+  [clang]="-DCMAKE_C_COMPILER=clang -DONEHEAP_QEMU_TEST=OFF"
+  [asan]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_QEMU_TEST=OFF"
+  [tsan]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug -DONEHEAP_BENCH=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_QEMU_TEST=OFF"
+  [baremetal]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DCMAKE_BUILD_TYPE=Release -DONEHEAP_QEMU_TEST=OFF"
+  [buddy]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_QEMU_TEST=OFF"
+  [buddyonly]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_FIRSTFIT=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
+  [m32]="-DCMAKE_C_COMPILER=gcc -DCMAKE_C_FLAGS=-m32 -DCMAKE_EXE_LINKER_FLAGS=-m32 -DCMAKE_SHARED_LINKER_FLAGS=-m32 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
+  [nolock]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=baremetal -DONEHEAP_NO_LOCK=ON -DONEHEAP_TRACE=OFF -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
+  [assert]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ERROR_ASSERT=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
+  [small]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_FF_SL_BITS=0 -DONEHEAP_ALIGN=16 -DONEHEAP_NO_INTRINSICS=ON -DONEHEAP_SYS_HEAP=OFF -DONEHEAP_QEMU_TEST=OFF"
+  [traceoff]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_TRACE=OFF -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
+  [nosysheap]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_SYS_HEAP=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
+  [kconfig]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_KCONFIG=configs/host_defconfig -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
 )
-order=(gcc clang asan tsan buddy buddyonly m32 baremetal nolock assert small)
+order=(gcc clang asan tsan buddy buddyonly m32 baremetal nolock assert small traceoff nosysheap kconfig)
 [ $# -gt 0 ] && order=("$@")
 
 mkdir -p build

@@ -78,6 +78,10 @@ static struct arena arenas[MAX_ARENAS];
 static pthread_mutex_t arena_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct arena **owners[(size_t)1 << ROOT_BITS];   /* leaves: mmap'd on demand */
 
+static pthread_key_t tc_key;       /* the thread cache's destructor (see tc_flush) */
+static uintptr_t tc_secret;
+static void tc_flush(void *unused);
+
 /* This thread's arena + 1 (0: not chosen yet). */
 static __thread unsigned my_arena __attribute__((tls_model("initial-exec")));
 
@@ -269,9 +273,12 @@ static void at_exit(void)
 {
     unsigned i;
 
+    tc_flush(NULL);     /* this thread's cached blocks count as free from here on */
+
     if (getenv("OS_MEMHEAP_STATS_ON_EXIT") != NULL)
     {
         os_size_t total = 0, used = 0, maxused = 0;
+        unsigned heaps = 0;
         char line[200];
 
         for (i = 0; i < narenas; i++)
@@ -280,6 +287,7 @@ static void at_exit(void)
             {
                 os_meminfo_t info;
 
+                heaps++;
                 os_memheap_info(arenas[i].heap, &info);
                 total += info.mem_total;
                 used += info.mem_used;
@@ -287,7 +295,7 @@ static void at_exit(void)
             }
         }
         (void)oh_snprintf(line, sizeof(line), "oneheap: total %zu, used %zu, max used %zu (sum of the peaks of %u heaps)\n",
-                          total, used, maxused, narenas);
+                          total, used, maxused, heaps);
         say(line);
     }
     if (getenv("OS_MEMHEAP_CHECK_ON_EXIT") != NULL)
@@ -337,6 +345,8 @@ static void start(void)
         {
             pthread_mutex_init(&arenas[i].grow, NULL);
         }
+        (void)pthread_key_create(&tc_key, tc_flush);
+        tc_secret = (uintptr_t)&tc_secret * 0x9E3779B97F4A7C15u ^ (uintptr_t)getpid();
         os_mem_set_error_hook(error_hook);
         os_sys_heap_init();
         arenas[0].heap = os_sys_heap();
@@ -438,8 +448,129 @@ static inline os_memheap_t *heap_of(const void *ptr)
     return a != NULL ? a->heap : os_sys_heap();
 }
 
+/*
+ * Thread cache. Each thread keeps a few freed small blocks per 16-byte
+ * class and hands them out again without any lock or list work in the heap;
+ * to the heap they stay allocated (they count in mem_used). A block enters
+ * class usable / 16 (so it serves every request of that class), and a miss
+ * allocates the class's full size. A cached block carries a key (this
+ * cache's address mixed with a per-process secret) in its second word: a
+ * second free of a cached block finds the key, confirms by a scan of the
+ * class and is reported instead of being cached twice. The cache is given
+ * back to the heaps when the thread ends, and never holds more than
+ * TC_BYTES.
+ */
+#define TC_CLASSES  64              /* classes of 16 bytes: blocks up to 1 KiB */
+#define TC_DEPTH    8               /* blocks per class */
+#define TC_BYTES    ((size_t)32 << 10)
+
+struct tcache
+{
+    void     *head[TC_CLASSES];
+    uint8_t   count[TC_CLASSES];
+    size_t    bytes;
+};
+
+static __thread struct tcache tc __attribute__((tls_model("initial-exec")));
+static __thread int tc_registered __attribute__((tls_model("initial-exec")));
+static inline uintptr_t tc_mark(void)
+{
+    return (uintptr_t)&tc ^ tc_secret;
+}
+
+/* Give every cached block of this thread back to its heap. */
+static void tc_flush(void *unused)
+{
+    unsigned c;
+
+    (void)unused;
+    for (c = 0; c < TC_CLASSES; c++)
+    {
+        while (tc.head[c] != NULL)
+        {
+            void **b = tc.head[c];
+
+            tc.head[c] = b[0];
+            b[1] = NULL;
+            os_memheap_free(heap_of(b), b);
+        }
+        tc.count[c] = 0;
+    }
+    tc.bytes = 0;
+}
+
+/* Take a cached block of class c, or NULL. */
+static inline void *tc_take(unsigned c)
+{
+    void **b = tc.head[c];
+
+    if (b != NULL)
+    {
+        tc.head[c] = b[0];
+        tc.count[c]--;
+        tc.bytes -= (size_t)c << 4;
+        b[1] = NULL;            /* no longer carries the key */
+    }
+    return b;
+}
+
+/* Cache ptr if it is a small block of ours and there is room: 1 if cached. */
+static int tc_put(void *ptr)
+{
+    void **b = ptr;
+    struct arena *a = owner(ptr);
+    size_t usable;
+    unsigned c;
+
+    /* Ours and on the 16-byte grid, so its first 16 bytes are in a region. */
+    if (a == NULL || ((uintptr_t)ptr & 15u) != 0)
+    {
+        return 0;
+    }
+    if (b[1] == (void *)tc_mark())
+    {
+        void **x;
+
+        for (c = 0; c < TC_CLASSES; c++)
+        {
+            for (x = tc.head[c]; x != NULL; x = x[0])
+            {
+                if (x == b)
+                {
+                    error_hook(OS_NULL, ptr, OS_EINVAL, "free of a block that is already free (in the thread cache)");
+                    return 1;
+                }
+            }
+        }
+    }
+    usable = os_memheap_usable_size(a->heap, ptr);  /* 0: not a live block (free reports it) */
+    c = (unsigned)(usable >> 4);
+    if (c == 0 || c >= TC_CLASSES || tc.count[c] >= TC_DEPTH || tc.bytes + ((size_t)c << 4) > TC_BYTES)
+    {
+        return 0;
+    }
+    if (__builtin_expect(!tc_registered, 0))
+    {
+        tc_registered = 1;
+        (void)pthread_setspecific(tc_key, &tc);     /* tc_flush runs at thread exit */
+    }
+    b[0] = tc.head[c];
+    b[1] = (void *)tc_mark();
+    tc.head[c] = b;
+    tc.count[c]++;
+    tc.bytes += (size_t)c << 4;
+    return 1;
+}
+
 EXPORT void *malloc(size_t size)
 {
+    if (size - 1 < ((size_t)TC_CLASSES - 1) << 4)
+    {
+        unsigned c = (unsigned)((size + 15) >> 4);
+        void *p = tc_take(c);
+
+        return p != NULL ? p : take(0, (size_t)c << 4);
+    }
     return take(0, size);
 }
 
@@ -448,7 +579,10 @@ EXPORT void free(void *ptr)
     if (ptr != NULL)
     {
         ready();
-        os_memheap_free(heap_of(ptr), ptr);
+        if (!tc_put(ptr))
+        {
+            os_memheap_free(heap_of(ptr), ptr);
+        }
     }
 }
 

@@ -2,9 +2,11 @@
 # Real programs with liboneheap-malloc.so preloaded: each must print exactly
 # what it prints without it, exit the same way, and leave a sound heap
 # (OS_MEMHEAP_CHECK_ON_EXIT=1 makes a failed check exit with status 99).
-# Usage: preload_test.sh LIB STRESS_BIN
+# Then bad frees through the override must each be reported.
+# Usage: preload_test.sh LIB STRESS_BIN BADFREE_BIN
 lib=$1
 stress=$2
+badfree=$3
 tmp=$(mktemp -d /tmp/oneheap-preload.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 status=0
@@ -81,6 +83,22 @@ seq 1 300000 >"$tmp/numbers.txt"
 run xz sh -c "xz -9 -c numbers.txt | xz -d -c | md5sum && xz -6 -c numbers.txt | md5sum"
 
 run malloc_stress "$stress"
+
+# Bad frees: four reports, one per mistake, the right words, a sound heap at exit.
+LD_PRELOAD=$lib OS_MEMHEAP_CHECK_ON_EXIT=1 "$badfree" >"$tmp/bad.out" 2>"$tmp/bad.err"
+got=$?
+reports=$(grep -c '^oneheap:' "$tmp/bad.err")
+if [ "$got" != 0 ] || [ "$(cat "$tmp/bad.out")" != done ] || [ "$reports" != 4 ] ||
+   ! grep -q 'already free (in the thread cache)' "$tmp/bad.err" ||
+   ! grep -q 'double free' "$tmp/bad.err" ||
+   ! grep -q 'not in this heap' "$tmp/bad.err" ||
+   ! grep -q 'not a block' "$tmp/bad.err"; then
+    echo "bad frees: FAILED (exit $got, $reports reports)"
+    cat "$tmp/bad.err"
+    status=1
+else
+    echo "bad frees: each of the 4 reported"
+fi
 
 echo "$ran programs run with the preload"
 exit $status

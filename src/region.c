@@ -188,18 +188,25 @@ static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, co
 
 /* ---- adding regions ------------------------------------------------------------ */
 
-/* Lay a region over [lo, hi): returns it, or OS_NULL if it is too small. */
+/*
+ * Lay a region over [lo, hi): returns it, or OS_NULL if it is too small.
+ * A refused region is left as it was (it may lie in a live block of
+ * another heap): the header's bytes are put back, and the algorithm writes
+ * nothing when its init fails.
+ */
 static struct heap_mem *region_init(os_memheap_t *heap, const struct os_mem_ops *ops,
                                     os_uint8_t *lo, os_uint8_t *hi)
 {
     os_size_t pad = (sizeof(void *) - ((os_size_t)(os_ubase_t)lo & (sizeof(void *) - 1))) & (sizeof(void *) - 1);
     struct heap_mem *r;
+    struct heap_mem saved;
 
     if ((os_size_t)(hi - lo) < pad + OH_REGION_HDR_SIZE + 4 * sizeof(void *))
     {
         return OS_NULL;
     }
     r = (struct heap_mem *)(void *)(lo + pad);
+    memcpy(&saved, r, sizeof(saved));
     r->next = OS_NULL;
     r->ops = ops;
     r->start = lo;
@@ -208,7 +215,12 @@ static struct heap_mem *region_init(os_memheap_t *heap, const struct os_mem_ops 
     r->host = OS_NULL;
     r->host_next = OS_NULL;
     r->total = ops->init(r);
-    return r->total != 0 ? r : OS_NULL;
+    if (r->total == 0)
+    {
+        memcpy(r, &saved, sizeof(saved));
+        return OS_NULL;
+    }
+    return r;
 }
 
 static void region_link(os_memheap_t *heap, struct heap_mem *r, os_memheap_t *host)
@@ -342,6 +354,9 @@ void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
                 break;
             }
         }
+        /* Regions of other heaps inside r's blocks go with it (each level lies
+         * strictly inside the one above, so this ends). */
+        oh_detach_hosted(owner, r->start, (os_size_t)(r->end - r->start));
         (void)r->ops->walk(r, sum_used, &used);
         owner->mem_total -= r->total;
         owner->mem_used -= used < owner->mem_used ? used : owner->mem_used;

@@ -36,7 +36,11 @@ static inline struct heap_mem *oh_region_of(const os_memheap_t *heap, const void
 /* A region of another heap nested inside heap's blocks that holds p, or OS_NULL. */
 struct heap_mem *oh_hosted_at(const os_memheap_t *heap, const void *p);
 
-/* Remove the regions of other heaps that live inside [mem, mem + len). Global and heap locks held. */
+/*
+ * Remove the regions of other heaps that live inside [mem, mem + len), and
+ * with each of them the regions nested in its blocks, at any depth. Global
+ * and heap locks held.
+ */
 void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len);
 
 os_err_t oh_heap_register(os_memheap_t *heap, const char *name);

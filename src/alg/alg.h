@@ -68,7 +68,8 @@ struct os_mem_ops
     /*
      * Set up the control data for the region [r, r->end). Returns the bytes
      * available for blocks (the region's share of mem_total), or 0 if the
-     * region cannot hold the control data and one minimal block.
+     * region cannot hold the control data and one minimal block; then it
+     * must not have written anything in the region.
      */
     os_size_t (*init)(struct heap_mem *r);
 

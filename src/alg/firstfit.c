@@ -1103,8 +1103,8 @@ static os_size_t ff_init(struct heap_mem *r)
     struct ff *f = FF(r);
     os_uint8_t *data = (os_uint8_t *)f;
     os_size_t room = (os_size_t)(r->end - data);
-    os_size_t est, ncls, nwords;
-    os_uint8_t *first;
+    os_size_t est, ncls, nwords, end;
+    os_uint8_t *first, *base;
     unsigned sl;
 
     if (room < sizeof(struct ff) + 4 * W + 4 * CH)
@@ -1126,16 +1126,19 @@ static os_size_t ff_init(struct heap_mem *r)
     {
         return 0;
     }
-    f->base = first - HDR - CH;
-    f->end = ((os_size_t)(r->end - f->base) - 2 * W) / CH;   /* room for the sentinel header */
-    if (f->end > MAX_CHUNKS)
+    base = first - HDR - CH;
+    end = ((os_size_t)(r->end - base) - HDR) / CH;    /* room for the sentinel's header */
+    if (end > MAX_CHUNKS)
     {
-        f->end = MAX_CHUNKS;
+        end = MAX_CHUNKS;
     }
-    if (f->end < 1 + MINB)
+    if (end < 1 + MINB)
     {
         return 0;
     }
+    /* Nothing is written before this point: a refused region is left untouched. */
+    f->base = base;
+    f->end = end;
     f->top = 1;
     f->sl = (os_uint8_t)sl;
     f->nclasses = (os_uint16_t)ncls;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build and run every test, in each configuration that matters:
-#   gcc default (POSIX port, trace on), clang, ASan+UBSan, TSan, first-fit
+#   gcc default (POSIX port, trace on), clang, ASan+UBSan, ASan with every
+#   region poisoned outside live blocks (asanpoison), TSan, Valgrind client
+#   requests compiled in (valgrind: its ctests run memcheck), first-fit
 #   with buddy (every test over buddy and mixed heaps), buddy only, 32-bit
 #   (gcc -m32: 16-bit first-fit headers), bare-metal port
 #   with trace off, bare-metal without a lock, assert-on-corruption, the smallest first-fit class setting with 16-byte
@@ -28,9 +30,11 @@ declare -A configs=(
   [small]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_FF_SL_BITS=0 -DONEHEAP_ALIGN=16 -DONEHEAP_NO_INTRINSICS=ON -DONEHEAP_SYS_HEAP=OFF -DONEHEAP_QEMU_TEST=OFF"
   [traceoff]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_TRACE=OFF -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [nosysheap]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_SYS_HEAP=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
+  [asanpoison]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=address,undefined -DONEHEAP_ASAN_POISON=ON -DCMAKE_BUILD_TYPE=Debug -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
+  [valgrind]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_VALGRIND=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [kconfig]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_KCONFIG=configs/host_defconfig -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
 )
-order=(gcc clang asan tsan buddy buddyonly m32 baremetal nolock assert small traceoff nosysheap kconfig)
+order=(gcc clang asan asanpoison tsan valgrind buddy buddyonly m32 baremetal nolock assert small traceoff nosysheap kconfig)
 [ $# -gt 0 ] && order=("$@")
 
 mkdir -p build

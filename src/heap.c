@@ -8,6 +8,7 @@
 
 #include "region.h"
 #include "report.h"
+#include "shadow.h"
 #include "port.h"
 
 #ifdef OS_USING_MEM_TRACE
@@ -15,6 +16,71 @@
 #else
 #define OWNER() ((os_uint16_t)0)
 #endif
+
+/*
+ * Hot paths may end in a tail call into the algorithm when there is no lock
+ * to release and no memory checker to tell afterwards.
+ */
+#if defined(OS_MEM_PORT_NO_LOCK) && !defined(OH_SHADOW)
+#define OH_TAIL_CALLS 1
+#endif
+
+/* The heap lock; with a memory checker, its reports are off while the library works in the heap. */
+static inline os_ubase_t heap_lock(os_memheap_t *heap)
+{
+    oh_shadow_enter();
+    return os_port_lock(&heap->lock);
+}
+
+static inline void heap_unlock(os_memheap_t *heap, os_ubase_t st)
+{
+    os_port_unlock(&heap->lock, st);
+    oh_shadow_leave();
+}
+
+/* Usable bytes of the live block p of heap, for a memory checker (0: not a live block). Heap lock held. */
+static inline os_size_t shadow_usable(const os_memheap_t *heap, const void *p)
+{
+#ifdef OH_SHADOW
+    struct heap_mem *r = oh_region_of(heap, p);
+    struct os_mem_blk b;
+
+    return (r != OS_NULL && r->ops->query(r, p, &b) == OS_EOK) ? b.usable : 0;
+#else
+    (void)heap;
+    (void)p;
+    return 0;
+#endif
+}
+
+/* A block was handed out / is about to be taken back: tell the memory checker. */
+static inline void *shadow_alloc(const os_memheap_t *heap, void *p)
+{
+#ifdef OH_SHADOW
+    if (p != OS_NULL)
+    {
+        oh_shadow_alloc(p, shadow_usable(heap, p));
+    }
+#else
+    (void)heap;
+#endif
+    return p;
+}
+
+static inline void shadow_free(const os_memheap_t *heap, const void *p)
+{
+#ifdef OH_SHADOW
+    os_size_t usable = shadow_usable(heap, p);
+
+    if (usable != 0)
+    {
+        oh_shadow_free(p, usable);
+    }
+#else
+    (void)heap;
+    (void)p;
+#endif
+}
 
 static inline int heap_ok(const os_memheap_t *heap)
 {
@@ -91,7 +157,9 @@ os_err_t os_memheap_deinit(os_memheap_t *heap)
     {
         return OS_EINVAL;
     }
+    oh_shadow_enter();
     err = oh_heap_unregister(heap);
+    oh_shadow_leave();
     if (err == OS_EBUSY)
     {
         oh_report(heap, OS_NULL, err, "deinit while regions of other heaps live in its blocks");
@@ -101,25 +169,30 @@ os_err_t os_memheap_deinit(os_memheap_t *heap)
 
 os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, enum os_mem_alg alg)
 {
+    os_err_t err;
+
     if (REFUSED(heap, "add"))
     {
         return OS_EINVAL;
     }
-    return oh_region_add(heap, start_addr, size, alg);
+    oh_shadow_enter();      /* the overlap test walks other heaps' blocks */
+    err = oh_region_add(heap, start_addr, size, alg);
+    oh_shadow_leave();
+    return err;
 }
 
 /*
  * The first region inline; the others only when it cannot serve. Out of
  * line only where os_memheap_alloc() has a tail-call path without it.
  */
-#ifdef OS_MEM_PORT_NO_LOCK
+#ifdef OH_TAIL_CALLS
 static OH_NOINLINE void *alloc_locked(os_memheap_t *heap, os_size_t size)
 #else
 OH_INLINE void *alloc_locked(os_memheap_t *heap, os_size_t size)
 #endif
 {
     struct heap_mem *r;
-    os_ubase_t st = os_port_lock(&heap->lock);
+    os_ubase_t st = heap_lock(heap);
     void *p = OS_NULL;
 
     r = heap->h_mem;
@@ -131,7 +204,8 @@ OH_INLINE void *alloc_locked(os_memheap_t *heap, os_size_t size)
             p = alloc_scan(heap->h_mem->next, OS_NULL, 0, size, OWNER());
         }
     }
-    os_port_unlock(&heap->lock, st);
+    p = shadow_alloc(heap, p);
+    heap_unlock(heap, st);
     return p;
 }
 
@@ -149,7 +223,7 @@ void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
     {
         return OS_NULL;     /* size 0, or too large for any region */
     }
-#ifdef OS_MEM_PORT_NO_LOCK
+#ifdef OH_TAIL_CALLS
     {
         struct heap_mem *r = heap->h_mem;
 
@@ -186,9 +260,9 @@ void *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t si
         return OS_NULL;
     }
     owner = OWNER();
-    st = os_port_lock(&heap->lock);
-    p = alloc_scan(heap->h_mem, OS_NULL, align, size, owner);
-    os_port_unlock(&heap->lock, st);
+    st = heap_lock(heap);
+    p = shadow_alloc(heap, alloc_scan(heap->h_mem, OS_NULL, align, size, owner));
+    heap_unlock(heap, st);
     return p;
 }
 
@@ -216,20 +290,20 @@ static struct heap_mem *owner_region(os_memheap_t *heap, const void *ptr, const 
  */
 static int lock_heap(os_memheap_t *heap, os_ubase_t *st, os_ubase_t *gst)
 {
-    *st = os_port_lock(&heap->lock);
+    *st = heap_lock(heap);
     if (OH_LIKELY(heap->hosted == OS_NULL))
     {
         return 0;
     }
-    os_port_unlock(&heap->lock, *st);
+    heap_unlock(heap, *st);
     *gst = os_port_lock(&oh_global_lock);
-    *st = os_port_lock(&heap->lock);
+    *st = heap_lock(heap);
     return 1;
 }
 
 static void unlock_heap(os_memheap_t *heap, os_ubase_t st, os_ubase_t gst, int global)
 {
-    os_port_unlock(&heap->lock, st);
+    heap_unlock(heap, st);
     if (global)
     {
         os_port_unlock(&oh_global_lock, gst);
@@ -240,7 +314,7 @@ static void unlock_heap(os_memheap_t *heap, os_ubase_t st, os_ubase_t gst, int g
 static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
 {
     os_ubase_t gst = os_port_lock(&oh_global_lock);
-    os_ubase_t st = os_port_lock(&heap->lock);
+    os_ubase_t st = heap_lock(heap);
     struct heap_mem *r = owner_region(heap, ptr, "free");
     struct os_mem_blk b;
 
@@ -250,9 +324,10 @@ static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
         {
             oh_detach_hosted(heap, b.mem, b.usable);
         }
+        shadow_free(heap, ptr);
         r->ops->free(r, ptr);
     }
-    os_port_unlock(&heap->lock, st);
+    heap_unlock(heap, st);
     os_port_unlock(&oh_global_lock, gst);
 }
 
@@ -279,26 +354,27 @@ void os_memheap_free(os_memheap_t *heap, void *ptr)
         (void)refuse(heap, "free");
         return;
     }
-    st = os_port_lock(&heap->lock);
+    st = heap_lock(heap);
     if (OH_UNLIKELY(heap->hosted != OS_NULL))
     {
-        os_port_unlock(&heap->lock, st);
+        heap_unlock(heap, st);
         free_nested(heap, ptr);
         return;
     }
     r = oh_region_of(heap, ptr);
     if (OH_LIKELY(r != OS_NULL))
     {
-#ifdef OS_MEM_PORT_NO_LOCK
+#ifdef OH_TAIL_CALLS
         (void)st;
         r->ops->free(r, ptr);
 #else
+        shadow_free(heap, ptr);
         r->ops->free(r, ptr);
-        os_port_unlock(&heap->lock, st);
+        heap_unlock(heap, st);
 #endif
         return;
     }
-    os_port_unlock(&heap->lock, st);
+    heap_unlock(heap, st);
     free_foreign(heap, ptr);
 }
 
@@ -350,10 +426,16 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
     {
         goto out;
     }
+#ifdef OH_SHADOW
+    os_size_t old_usable = shadow_usable(heap, ptr);
+#endif
     err = r->ops->resize(r, ptr, size);
     if (err == OS_EOK)
     {
         p = ptr;
+#ifdef OH_SHADOW
+        oh_shadow_resized(ptr, old_usable, shadow_usable(heap, ptr));
+#endif
         goto out;
     }
     if (err != OS_ENOMEM || r->ops->query(r, ptr, &b) != OS_EOK)
@@ -368,7 +450,9 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
     }
     if (p != OS_NULL)
     {
+        (void)shadow_alloc(heap, p);
         memcpy(p, ptr, b.usable < size ? b.usable : size);
+        shadow_free(heap, ptr);
         r->ops->free(r, ptr);
     }
 out:
@@ -387,13 +471,13 @@ os_size_t os_memheap_usable_size(os_memheap_t *heap, void *ptr)
     {
         return 0;
     }
-    st = os_port_lock(&heap->lock);
+    st = heap_lock(heap);
     r = oh_region_of(heap, ptr);
     if (r != OS_NULL && r->ops->query(r, ptr, &b) == OS_EOK)
     {
         n = b.usable;
     }
-    os_port_unlock(&heap->lock, st);
+    heap_unlock(heap, st);
     return n;
 }
 
@@ -409,11 +493,11 @@ void os_memheap_info(os_memheap_t *heap, os_meminfo_t *info)
         }
         return;
     }
-    st = os_port_lock(&heap->lock);
+    st = heap_lock(heap);
     info->mem_total = heap->mem_total;
     info->mem_used = heap->mem_used;
     info->mem_maxused = heap->mem_maxused;
-    os_port_unlock(&heap->lock, st);
+    heap_unlock(heap, st);
 }
 
 os_err_t os_memheap_check(os_memheap_t *heap)
@@ -427,7 +511,7 @@ os_err_t os_memheap_check(os_memheap_t *heap)
     {
         return OS_EINVAL;
     }
-    st = os_port_lock(&heap->lock);
+    st = heap_lock(heap);
     for (r = heap->h_mem; r != OS_NULL; r = r->next)
     {
         os_size_t u = 0;
@@ -447,7 +531,7 @@ os_err_t os_memheap_check(os_memheap_t *heap)
                   heap->mem_total, heap->mem_used, heap->mem_maxused, total, used);
         err = OS_ERROR;
     }
-    os_port_unlock(&heap->lock, st);
+    heap_unlock(heap, st);
     return err;
 }
 
@@ -495,7 +579,7 @@ os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg)
     {
         return OS_EINVAL;
     }
-    st = os_port_lock(&heap->lock);
+    st = heap_lock(heap);
     for (r = heap->h_mem; r != OS_NULL && !w.stopped; r = r->next)
     {
         if (r->ops->walk(r, walk_block, &w) != OS_EOK)
@@ -504,7 +588,7 @@ os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg)
             break;
         }
     }
-    os_port_unlock(&heap->lock, st);
+    heap_unlock(heap, st);
     return err;
 }
 
@@ -537,7 +621,7 @@ os_err_t os_memheap_trace(os_memheap_t *heap)
     {
         return OS_EINVAL;
     }
-    st = os_port_lock(&heap->lock);
+    st = heap_lock(heap);
     oh_print("heap '%s': total %zu, used %zu, max used %zu\n",
              heap->name, heap->mem_total, heap->mem_used, heap->mem_maxused);
     for (r = heap->h_mem; r != OS_NULL; r = r->next)
@@ -549,6 +633,6 @@ os_err_t os_memheap_trace(os_memheap_t *heap)
             err = OS_ERROR;
         }
     }
-    os_port_unlock(&heap->lock, st);
+    heap_unlock(heap, st);
     return err;
 }

@@ -5,6 +5,7 @@
 
 #include "region.h"
 #include "report.h"
+#include "shadow.h"
 #include "port.h"
 
 /* The registry: one entry per algorithm, in the order of enum os_mem_alg. */
@@ -106,6 +107,7 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
         {
             unhost(r);
         }
+        oh_shadow_released(r->start, r->end);
     }
     heap->resource_node.prev->next = heap->resource_node.next;
     heap->resource_node.next->prev = heap->resource_node.prev;
@@ -206,6 +208,7 @@ static struct heap_mem *region_init(os_memheap_t *heap, const struct os_mem_ops 
         return OS_NULL;
     }
     r = (struct heap_mem *)(void *)(lo + pad);
+    oh_shadow_released(lo, hi);     /* the caller hands the whole range over */
     memcpy(&saved, r, sizeof(saved));
     r->next = OS_NULL;
     r->ops = ops;
@@ -242,6 +245,7 @@ static void region_link(os_memheap_t *heap, struct heap_mem *r, os_memheap_t *ho
     }
     *pp = r;
     heap->mem_total += r->total;
+    oh_shadow_region_added(r);
     os_port_unlock(&heap->lock, st);
 }
 
@@ -360,6 +364,7 @@ void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
         (void)r->ops->walk(r, sum_used, &used);
         owner->mem_total -= r->total;
         owner->mem_used -= used < owner->mem_used ? used : owner->mem_used;
+        oh_shadow_released(r->start, r->end);
         os_port_unlock(&owner->lock, st);
     }
 }

@@ -200,6 +200,21 @@ typedef void (*os_mem_error_hook_t)(const char *heap_name, const void *addr,
                                     os_err_t code, const char *msg);
 void os_mem_set_error_hook(os_mem_error_hook_t hook);
 
+/* ---- Fault injection (OS_MEM_FAULT_INJECT, for tests) ------------------------ */
+#ifdef OS_MEM_FAULT_INJECT
+/*
+ * Allocation points are the calls that can hand out memory: alloc, aligned
+ * alloc, calloc and realloc to a non-zero size, on any heap. After
+ * os_mem_fault_set(n, repeat) the n-th allocation point from now fails as
+ * if memory were exhausted (OS_NULL; a failed realloc keeps the block), and
+ * with repeat every later one too; n = 0 turns injection off.
+ * os_mem_fault_seen() is the number of allocation points passed since the
+ * last os_mem_fault_set(). Not meant for concurrent use.
+ */
+void      os_mem_fault_set(os_size_t n, int repeat);
+os_size_t os_mem_fault_seen(void);
+#endif
+
 /* ---- Bare-metal port hooks (OS_MEM_PORT_BAREMETAL) -------------------------- */
 #ifdef OS_MEM_PORT_BAREMETAL
 /*

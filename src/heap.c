@@ -82,6 +82,32 @@ static inline void shadow_free(const os_memheap_t *heap, const void *p)
 #endif
 }
 
+#ifdef OS_MEM_FAULT_INJECT
+static os_size_t fault_nth, fault_seen;
+static int fault_repeat;
+
+void os_mem_fault_set(os_size_t n, int repeat)
+{
+    fault_nth = n;
+    fault_repeat = repeat;
+    fault_seen = 0;
+}
+
+os_size_t os_mem_fault_seen(void)
+{
+    return fault_seen;
+}
+
+/* An allocation point: must this one fail? */
+static int injected(void)
+{
+    fault_seen++;
+    return fault_nth != 0 && (fault_seen == fault_nth || (fault_repeat && fault_seen > fault_nth));
+}
+#else
+#define injected() 0
+#endif
+
 static inline int heap_ok(const os_memheap_t *heap)
 {
     return heap != OS_NULL && heap->object_inited == OH_HEAP_INITED;
@@ -219,7 +245,7 @@ void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
     {
         return refuse(heap, "alloc");
     }
-    if (OH_UNLIKELY(size - 1 >= OH_MAX_REQUEST))
+    if (OH_UNLIKELY(size - 1 >= OH_MAX_REQUEST) || injected())
     {
         return OS_NULL;     /* size 0, or too large for any region */
     }
@@ -255,7 +281,7 @@ void *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t si
         oh_report(heap, OS_NULL, OS_EINVAL, "alignment %zu is not a power of two", align);
         return OS_NULL;
     }
-    if (size - 1 >= OH_MAX_REQUEST || align >= OH_MAX_REQUEST)
+    if (size - 1 >= OH_MAX_REQUEST || align >= OH_MAX_REQUEST || injected())
     {
         return OS_NULL;
     }
@@ -397,7 +423,7 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
         os_memheap_free(heap, ptr);
         return OS_NULL;
     }
-    if (REFUSED(heap, "realloc"))
+    if (REFUSED(heap, "realloc") || injected())
     {
         return OS_NULL;
     }

@@ -13,6 +13,7 @@ have pkg-config || need+=(pkg-config)
 have valgrind   || need+=(valgrind)
 have python3    || need+=(python3)
 have rsvg-convert || need+=(librsvg2-bin)   # renders the heap picture in its test
+[ -f /usr/include/editline/readline.h ] || need+=(libedit-dev)   # line editing in oneheap-sh
 # programs the malloc-override test runs with the preload
 have sqlite3    || need+=(sqlite3)
 have xz         || need+=(xz-utils)

@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef ONEHEAP_SH_EDITLINE
+#include <editline/readline.h>
+#endif
 
 #include <os_memory.h>
 #include <dlog.h>
@@ -194,6 +197,31 @@ static int usage(void)
     return 2;
 }
 
+#ifdef ONEHEAP_SH_EDITLINE
+/* A terminal: line editing and history through libedit. */
+static void interactive(void)
+{
+    char *in;
+
+    while ((in = readline("sh>")) != OS_NULL)
+    {
+        int quit;
+
+        if (in[strspn(in, " \t")] != '\0')
+        {
+            add_history(in);
+        }
+        quit = run_line(in);
+        free(in);
+        if (quit)
+        {
+            return;
+        }
+    }
+    printf("\n");
+}
+#endif
+
 int main(int argc, char **argv)
 {
     char line[512];
@@ -233,6 +261,13 @@ int main(int argc, char **argv)
         run_script(script);
         return 0;
     }
+#ifdef ONEHEAP_SH_EDITLINE
+    if (tty)
+    {
+        interactive();
+        return 0;
+    }
+#endif
     for (;;)
     {
         printf("sh>");

@@ -17,29 +17,31 @@
  * part of some block, and a request is never capped below the largest block
  * the region holds.
  *
- * Block table (control data, out of the blocks): 2 bits per unit,
- *     0  not a block start (inside a block)
- *     1  start of a free block
- *     2  start of a used plain block
- *     3  start of a used aligned block
- * so a pointer is recognised exactly in O(1): interior and foreign pointers
- * point at a unit whose code is not 2 or 3 (or at the wrong offset in it),
- * and a freed block's code is 1, or 0 once it was merged. The table also
- * gives every block's order (used by walk, check and aligned blocks): the
- * block at i has order k iff units i + 2^j are inside it for j < k and unit
+ * Block table (control data, out of the blocks): three bit planes, one
+ * bit per unit each, at most one of them set:
+ *     px  start of a plain block, in use or in a quick list
+ *     pf  start of a free block in the free lists
+ *     pa  start of an aligned block in use
+ * (no bit: inside a block). So a pointer is recognised exactly in O(1):
+ * interior and foreign pointers point at a unit with no px or pa bit (or at
+ * the wrong offset in it), and a freed block's header says quick, or its
+ * unit has the pf bit or none once it was merged. One plane per code makes
+ * the test that the hot paths need a single bit test. The table also gives
+ * every block's order (used by walk, check and aligned blocks): the block
+ * at i has order k iff units i + 2^j are inside it for j < k and unit
  * i + 2^k is the next block's start or the end; O(log n) probes.
  *
  * Plain and free blocks start with a header of H = OS_MEM_ALIGN_SIZE bytes
  * whose last 8 bytes, right before the payload, are two 32-bit words:
  *     info = owner << 16 | order << 8 | tag       tag: used, free or quick
- *     seal = info ^ hash(i)
- * A header that does not match its seal, its tag or its table code is
+ *     seal = info ^ hash(i),  hash(i) = i * 0x9E3779B1 ^ 2^31 (never 0)
+ * A header that does not match its seal, its tag or its table bit is
  * reported and never followed: a write running backwards off a payload, or
  * a stray write into a free block, is caught by free, alloc and check. The
- * payload (at block + H) is OS_MEM_ALIGN_SIZE-aligned. A free block keeps
- * two 32-bit links (next, prev unit index, NIL = ~0) in the first 8 payload
- * bytes, so a unit must hold H + 8 bytes: the smallest block is 32 bytes on
- * 64-bit targets (24 usable), 16 on 32-bit ones (8 usable).
+ * payload (at block + H) is OS_MEM_ALIGN_SIZE-aligned. A listed free block
+ * keeps two 32-bit links (next, prev unit index, NIL = ~0) in the first 8
+ * payload bytes, so a unit must hold H + 8 bytes: the smallest block is 32
+ * bytes on 64-bit targets (24 usable), 16 on 32-bit ones (8 usable).
  *
  * Aligned blocks (aligned_alloc) have no header: the payload is the block
  * start, naturally aligned to the block size, so a request whose order
@@ -49,39 +51,48 @@
  * OS_USING_MEM_TRACE the owner's task index takes the two bytes before it.
  *
  * Per-block overhead: H bytes (8 by default) for a plain block, 1 byte (3
- * with trace) for an aligned block, plus 2 bits of block table per unit
- * (0.8 % of the region on 64-bit targets, 1.6 % on 32-bit ones).
+ * with trace) for an aligned block, plus 3 bits of block table per unit
+ * (1.2 % of the region on 64-bit targets, 2.3 % on 32-bit ones).
  *
  * Free lists: one doubly linked list per order, a head per order and a
  * bitmap `avail` of non-empty orders. Allocation of order k takes the head
  * of the first non-empty order >= k (one find-first-set) and splits it down
  * to k, the upper halves going to the (empty) lists in between. Release
- * merges a block with its buddy while the buddy is a whole free block of
- * the same order. Both are O(log n), no list is ever scanned. Links are
- * checked against both list neighbours (or the head) before a block is
- * unlinked, and a corrupt buddy is reported and left alone.
+ * merges a block with its buddy while the buddy is a listed free block (pf
+ * bit) of the same order (header). Both are O(log n), no list is ever
+ * scanned. Seal and links are checked against both list neighbours (or the
+ * head) before a block is unlinked, and a corrupt buddy is reported and
+ * left alone.
  *
  * Quick lists. A split down to order k and the merge back up cost a few
- * instructions per level, and a fresh 1 MiB region has 15 levels. So free
- * puts a block of order k < QN, unmerged, in the quick list of its order
- * while that holds fewer than QDEPTH blocks, and the next request of that
- * order takes it back in O(1). A quick block is free in the table (code 1)
- * with its own tag, and its links are checked like a listed block's; a
- * release merges with a quick buddy like with a listed one. When no listed
- * block serves a request, the quick blocks are released (at most
- * QN * QDEPTH merges, so still O(log n)) and the lists tried again: quick
- * blocks never make a request fail that eager merging would serve.
+ * dozen instructions per level. So free puts a block of order k < QN,
+ * unmerged, in the quick list of its order while that holds fewer than
+ * QDEPTH blocks, and the next request of that order takes it back in O(1).
+ * A quick block keeps its px bit (the table is not written at all), its
+ * header is retagged quick (the seal follows by one xor), and its first
+ * payload word links to the next quick block, xor-ed with hash(i) so that
+ * no fixed pattern written over it reads as a link; the list is singly
+ * linked (LIFO) and every block popped is checked (index, tag, order and
+ * seal) before it is handed out. The fast paths of alloc and free are
+ * written out inline with no calls: the quick list of the request's order
+ * (alloc), the block's own table bit, header and quick list (free). A
+ * release leaves a quick buddy alone. When no listed block serves a
+ * request, the smallest quick block of a higher order is split; failing
+ * that the quick blocks are released (at most QN * QDEPTH releases, a
+ * bounded number, O(log n) each) and the lists tried again: quick blocks
+ * never make a request fail that eager merging would serve.
  *
  * Invariants (checked by bd_check):
- *  - the blocks tile [0, n); each is naturally aligned; its start has a
- *    nonzero code, every other unit code 0;
- *  - a free or plain block's header is sealed, its tag agrees with its code
- *    and its order with the table;
+ *  - the blocks tile [0, n); each is naturally aligned; its start has
+ *    exactly one plane bit, every other unit none;
+ *  - a plain (px) block's header is sealed, tagged used or quick, and its
+ *    order agrees with the table; so is a listed free (pf) block's, tagged
+ *    free;
  *  - no two listed free buddies of the same order (release merges them);
- *  - every free block is in exactly one list: the free list of its order,
- *    or (tagged quick) the quick list of its order, which holds at most
- *    QDEPTH blocks, qcount of them; bit k of avail is set iff free list k is
- *    non-empty.
+ *  - every listed free block is in the free list of its order, bit k of
+ *    avail is set iff free list k is non-empty; every quick block is in the
+ *    quick list of its order (orders < qn only), which holds QDEPTH - qroom
+ *    blocks.
  */
 #include "oh_string.h"
 
@@ -110,43 +121,88 @@
 #define C_FREE      1u
 #define C_USED      2u
 #define C_ALGN      3u
+#define C_BAD       4u      /* code(): more than one plane claims the unit */
 
 #define T_USED      0xA6u
 #define T_FREE      0x59u       /* free, in the list of its order */
-#define T_QUICK     0x3Cu       /* free, in the quick list of its order */
+#define T_QUICK     0x3Cu       /* free, in the quick list of its order (table code C_USED) */
 #define QN          8u          /* quick lists: orders 0 .. QN - 1 */
-#define QDEPTH      4u          /* blocks per quick list */
+#define QDEPTH      8u          /* blocks per quick list */
+#define NQ          32u         /* quick heads and rooms for every order a header can name */
 #define BAD_ORDER   0xFFu
+
+#define HMUL        0x9E3779B1u
+#define HXOR        0x80000000u /* i * HMUL == HXOR only for i = 2^31: hash(i) != 0 */
+
+#define INFO(k, tag)    (((os_uint32_t)(k) << 8) | (tag))
+#ifdef OS_USING_MEM_TRACE
+#define OWNER_BITS(o)   ((os_uint32_t)(o) << 16)
+#define INFO_LOW(x)     ((x) & 0xFFFFu)
+#else
+#define OWNER_BITS(o)   ((void)(o), 0u)     /* owners are only kept by trace builds */
+#define INFO_LOW(x)     (x)
+#endif
 
 struct bd
 {
     os_uint8_t  *first;     /* unit 0 */
-    os_uint32_t *codes;     /* block table, 16 units per word */
+    os_uint32_t *px;        /* block table planes, 32 units per word: plain block start, */
+    os_uint32_t *pf;        /* listed free block start, */
+    os_uint32_t *pa;        /* aligned block start */
     os_size_t    n;         /* units */
     os_size_t    o;         /* absolute index of unit 0, mod 2^MAX_ORDER */
     os_size_t    maxblk;    /* bytes in a block of the highest order */
     os_uint32_t  avail;     /* bit k: list k non-empty */
     os_uint32_t  nord;      /* orders 0 .. nord - 1 */
-    os_uint32_t  qheads[QN];    /* freed, unmerged blocks of the small orders */
-    os_uint8_t   qcount[QN];    /* blocks in each quick list, <= QDEPTH */
-    os_uint32_t  heads[];   /* one per order; the block table follows */
+    os_uint32_t  qn;        /* orders with a quick list: min(QN, nord) */
+    os_uint8_t   qroom[NQ]; /* free places in each quick list: QDEPTH - length; 0 from qn up */
+    struct
+    {
+        os_uint32_t head;   /* free list */
+        os_uint32_t qhead;  /* quick list (freed, unmerged blocks); NIL from qn up */
+    } ord[];                /* one per order; the block table follows */
 };
 
 #define BD(r)       ((struct bd *)OH_REGION_DATA(r))
 
 /* ---- block table and headers ------------------------------------------------ */
 
+static inline unsigned bit(const os_uint32_t *pl, os_size_t i)
+{
+    return (unsigned)(pl[i >> 5] >> (i & 31u)) & 1u;
+}
+
+static inline void bit_set(os_uint32_t *pl, os_size_t i)
+{
+    pl[i >> 5] |= (os_uint32_t)1 << (i & 31u);
+}
+
+static inline void bit_clr(os_uint32_t *pl, os_size_t i)
+{
+    pl[i >> 5] &= ~((os_uint32_t)1 << (i & 31u));
+}
+
+/* Unit i's code from the three planes (C_BAD if more than one claims it). */
 static inline unsigned code(const struct bd *d, os_size_t i)
 {
-    return (unsigned)(d->codes[i >> 4] >> ((i & 15u) * 2u)) & 3u;
+    unsigned x = bit(d->px, i), f = bit(d->pf, i), a = bit(d->pa, i);
+
+    if (x + f + a > 1u)
+    {
+        return C_BAD;
+    }
+    return x ? C_USED : f ? C_FREE : a ? C_ALGN : C_NONE;
 }
 
 static inline void set_code(const struct bd *d, os_size_t i, unsigned c)
 {
-    os_uint32_t *w = &d->codes[i >> 4];
-    unsigned sh = (unsigned)(i & 15u) * 2u;
-
-    *w = (*w & ~((os_uint32_t)3u << sh)) | ((os_uint32_t)c << sh);
+    bit_clr(d->px, i);
+    bit_clr(d->pf, i);
+    bit_clr(d->pa, i);
+    if (c != C_NONE)
+    {
+        bit_set(c == C_USED ? d->px : c == C_FREE ? d->pf : d->pa, i);
+    }
 }
 
 static inline os_uint8_t *unit(const struct bd *d, os_size_t i)
@@ -159,24 +215,24 @@ static inline os_uint32_t *hd(const struct bd *d, os_size_t i)
     return (os_uint32_t *)(void *)(unit(d, i) + H - 8);
 }
 
-/* The free-list links of a free block: next, prev. */
+/* The links of a free block: next, prev (listed); the encoded next (quick). */
 static inline os_uint32_t *lk(const struct bd *d, os_size_t i)
 {
     return (os_uint32_t *)(void *)(unit(d, i) + H);
 }
 
-static inline os_uint32_t seal(os_size_t i, os_uint32_t info)
+/* Nonzero for every index below 2^30 (so no fixed pattern seals unit 0). */
+static inline os_uint32_t hash(os_size_t i)
 {
-    return info ^ ((os_uint32_t)i * 0x9E3779B1u);
+    return ((os_uint32_t)i * HMUL) ^ HXOR;
 }
 
-static inline void put_hdr(const struct bd *d, os_size_t i, unsigned k, unsigned tag, os_uint16_t owner)
+static inline void put_hdr(const struct bd *d, os_size_t i, os_uint32_t info)
 {
     os_uint32_t *h = hd(d, i);
-    os_uint32_t info = ((os_uint32_t)owner << 16) | ((os_uint32_t)k << 8) | tag;
 
     h[0] = info;
-    h[1] = seal(i, info);
+    h[1] = info ^ hash(i);
 }
 
 /* The order in block i's header if it is sealed and carries tag, else BAD_ORDER. */
@@ -186,11 +242,17 @@ static inline unsigned hdr_order(const struct bd *d, os_size_t i, unsigned tag)
     os_uint32_t info = h[0];
     unsigned k = (unsigned)(info >> 8) & 0xFFu;
 
-    if (h[1] != seal(i, info) || (info & 0xFFu) != tag || k >= d->nord)
+    if (h[1] != (info ^ hash(i)) || (info & 0xFFu) != tag || k >= d->nord)
     {
         return BAD_ORDER;
     }
     return k;
+}
+
+/* Unit index of byte offset off from unit 0; not below n if off is not a multiple of U. */
+static inline os_size_t unit_of(os_size_t off)
+{
+    return (off >> SHIFT) | (off << (8u * sizeof(os_size_t) - SHIFT));
 }
 
 /*
@@ -219,37 +281,38 @@ static int probe(const struct bd *d, os_size_t i)
     return -1;
 }
 
-/* Units needed for `bytes`, as an order. bytes <= d->maxblk. */
+/*
+ * Units needed for `bytes`, as an order: the msb of 2 * ((bytes - 1) / U),
+ * with bit 0 set so that one unit gives order 0. bytes <= d->maxblk, so the
+ * shifted value fits 32 bits.
+ */
 static inline unsigned order_for(os_size_t bytes)
 {
-    return bytes <= U ? 0u : oh_msb32((os_uint32_t)((bytes - 1) >> SHIFT)) + 1u;
+    return oh_msb32((os_uint32_t)((bytes - 1u) >> (SHIFT - 1u)) | 1u);
 }
 
 /* ---- free lists --------------------------------------------------------------- */
 
-/*
- * The same doubly linked lists hold the listed free blocks (heads) and the
- * quick blocks (qheads). lpush() and lcut() return whether the list was or
- * became empty, so that the caller can keep avail.
- */
-static inline int lpush(const struct bd *d, os_uint32_t *heads, os_size_t i, unsigned k)
+static inline void push(struct bd *d, os_size_t i, unsigned k)
 {
-    os_uint32_t h = heads[k];
+    os_uint32_t nx = d->ord[k].head;
     os_uint32_t *l = lk(d, i);
 
-    l[0] = h;
+    l[0] = nx;
     l[1] = NIL;
-    heads[k] = (os_uint32_t)i;
-    if (h != NIL)
+    d->ord[k].head = (os_uint32_t)i;
+    if (nx != NIL)
     {
-        lk(d, h)[1] = (os_uint32_t)i;
-        return 0;
+        lk(d, nx)[1] = (os_uint32_t)i;
     }
-    return 1;
+    else
+    {
+        d->avail |= (os_uint32_t)1 << k;
+    }
 }
 
-/* Are free block i's links consistent with both list neighbours (or the head)? */
-static inline int links_ok(const struct bd *d, const os_uint32_t *heads, os_size_t i, unsigned k)
+/* Are listed block i's links consistent with both list neighbours (or the head)? */
+static inline int links_ok(const struct bd *d, os_size_t i, unsigned k)
 {
     const os_uint32_t *l = lk(d, i);
     os_uint32_t nx = l[0], pv = l[1];
@@ -260,13 +323,13 @@ static inline int links_ok(const struct bd *d, const os_uint32_t *heads, os_size
     }
     if (pv == NIL)
     {
-        return heads[k] == i;
+        return d->ord[k].head == i;
     }
     return pv < d->n && lk(d, pv)[0] == i;
 }
 
-/* Unlink free block i, whose links passed links_ok(). */
-static inline int lcut(const struct bd *d, os_uint32_t *heads, os_size_t i, unsigned k)
+/* Unlink listed block i of order k, whose links passed links_ok(). */
+static inline void cut(struct bd *d, os_size_t i, unsigned k)
 {
     const os_uint32_t *l = lk(d, i);
     os_uint32_t nx = l[0], pv = l[1];
@@ -278,23 +341,10 @@ static inline int lcut(const struct bd *d, os_uint32_t *heads, os_size_t i, unsi
     if (pv != NIL)
     {
         lk(d, pv)[0] = nx;
-        return 0;
+        return;
     }
-    heads[k] = nx;
-    return nx == NIL;
-}
-
-static inline void push(struct bd *d, os_size_t i, unsigned k)
-{
-    if (lpush(d, d->heads, i, k))
-    {
-        d->avail |= (os_uint32_t)1 << k;
-    }
-}
-
-static inline void cut(struct bd *d, os_size_t i, unsigned k)
-{
-    if (lcut(d, d->heads, i, k))
+    d->ord[k].head = nx;
+    if (nx == NIL)
     {
         d->avail &= ~((os_uint32_t)1 << k);
     }
@@ -302,86 +352,44 @@ static inline void cut(struct bd *d, os_size_t i, unsigned k)
 
 /* ---- quick lists ------------------------------------------------------------- */
 
-/* Is i, the head of quick list k, a sound quick block (header, links)? */
+/*
+ * A quick block keeps table code C_USED, its header says T_QUICK, and its
+ * first payload word holds the next block of the list xor hash(i), so that
+ * no fixed pattern written over it reads as a valid link.
+ */
+
+/* Is i (below n) a sound quick block of order k? */
 static inline int quick_ok(const struct bd *d, os_size_t i, unsigned k)
 {
-    const os_uint32_t *h;
-    os_uint32_t info = ((os_uint32_t)k << 8) | T_QUICK;
-    os_uint32_t nx;
+    const os_uint32_t *h = hd(d, i);
+    os_uint32_t info = h[0];
 
-    if (i >= d->n)
-    {
-        return 0;
-    }
-    h = hd(d, i);
-    nx = h[2];      /* h[2], h[3]: the links, right after the header */
-    return h[0] == info && h[1] == seal(i, info) && h[3] == NIL &&
-           (nx == NIL || (nx < d->n && lk(d, nx)[1] == i));
+    return INFO_LOW(info) == INFO(k, T_QUICK) && h[1] == (info ^ hash(i));
 }
 
-/* Pop i, the head of quick list k, which passed quick_ok(). */
+/* Pop i, the head of quick list k, which passed quick_ok(); its header still says T_QUICK. */
 static inline void quick_pop(struct bd *d, os_size_t i, unsigned k)
 {
-    os_uint32_t nx = lk(d, i)[0];
-
-    d->qheads[k] = nx;
-    if (nx != NIL)
-    {
-        lk(d, nx)[1] = NIL;
-    }
-    d->qcount[k]--;
+    d->ord[k].qhead = lk(d, i)[0] ^ hash(i);
+    d->qroom[k]++;
 }
 
-/* Free used block i of order k into quick list k, which is not full. */
-static inline void quick_push(struct bd *d, os_size_t i, unsigned k)
+/* Turn sealed header h from tag `from` to tag `to`, keeping the seal. */
+static inline void retag(os_uint32_t *h, unsigned from, unsigned to)
 {
-    d->qcount[k]++;
-    put_hdr(d, i, k, T_QUICK, 0);
-    (void)lpush(d, d->qheads, i, k);
-    set_code(d, i, C_FREE);
+    h[0] ^= from ^ to;
+    h[1] ^= from ^ to;
 }
 
 /* Quick list k is corrupt: forget it (its blocks stay out of use; check reports them). */
-static OH_NOINLINE os_size_t quick_bad(const struct heap_mem *r, struct bd *d, unsigned k)
+static OH_NOINLINE void quick_bad(const struct heap_mem *r, struct bd *d, unsigned k)
 {
-    os_size_t i = d->qheads[k];
+    os_size_t i = d->ord[k].qhead;
 
-    d->qheads[k] = NIL;
-    d->qcount[k] = 0;
+    d->ord[k].qhead = NIL;
+    d->qroom[k] = QDEPTH;
     oh_fault(r, i < d->n ? (void *)(unit(d, i) + H) : OS_NULL, OS_ERROR,
              "quick block header or links overwritten");
-    return BAD;
-}
-
-/*
- * Is i a whole free block of order k? 1: yes, listed, with sound links;
- * 2: yes, the sound quick block of order k; 0: no (used, split or another
- * order); -1: corrupt.
- */
-static inline int free_buddy(const struct bd *d, os_size_t i, unsigned k)
-{
-    const os_uint32_t *h;
-    os_uint32_t info;
-
-    if (i >= d->n || code(d, i) != C_FREE)
-    {
-        return 0;
-    }
-    h = hd(d, i);
-    info = h[0];
-    if (h[1] != seal(i, info))
-    {
-        return -1;
-    }
-    if (info == (((os_uint32_t)k << 8) | T_FREE))
-    {
-        return links_ok(d, d->heads, i, k) ? 1 : -1;
-    }
-    if (info == (((os_uint32_t)k << 8) | T_QUICK))
-    {
-        return (k < QN && links_ok(d, d->qheads, i, k)) ? 2 : -1;
-    }
-    return ((info & 0xFFu) == T_FREE || (info & 0xFFu) == T_QUICK) ? 0 : -1;
 }
 
 /* ---- taking and releasing blocks ---------------------------------------------- */
@@ -394,36 +402,60 @@ static OH_NOINLINE os_size_t take_bad(const struct heap_mem *r, const struct bd 
 }
 
 /*
- * Take a free block of order k from the lists: the head of the first
- * non-empty list >= k, split down to k (the upper halves go to the lists in
- * between, which are empty). Returns its index, NIL if no list can serve,
- * BAD if a corrupt block was met (reported). Its code is still C_FREE.
+ * Split block i of order j down to order k: the upper halves go to lists
+ * k .. j - 1, which are empty.
  */
-static inline os_size_t take(const struct heap_mem *r, struct bd *d, unsigned k)
+static inline void split(struct bd *d, os_size_t i, unsigned j, unsigned k)
+{
+    d->avail |= ((os_uint32_t)1 << j) - ((os_uint32_t)1 << k);
+    do
+    {
+        os_size_t b;
+        os_uint32_t *l;
+
+        j--;
+        b = i + ((os_size_t)1 << j);
+        put_hdr(d, b, INFO(j, T_FREE));
+        l = lk(d, b);
+        l[0] = NIL;
+        l[1] = NIL;
+        d->ord[j].head = (os_uint32_t)b;
+        bit_set(d->pf, b);
+    } while (j > k);
+}
+
+/*
+ * Take a block of order k from the lists: the head of the first non-empty
+ * list >= k, split down to k. Returns its index with table code C_USED, NIL
+ * if no list can serve, BAD if a corrupt block was met (reported).
+ */
+OH_INLINE os_size_t take(const struct heap_mem *r, struct bd *d, unsigned k)
 {
     os_uint32_t m = d->avail & (~(os_uint32_t)0 << k);
     unsigned j;
     os_size_t i;
     os_uint32_t nx;
-    const os_uint32_t *l;
+    const os_uint32_t *l, *h;
 
     if (OH_UNLIKELY(m == 0))
     {
         return NIL;
     }
     j = oh_ctz32(m);
-    i = d->heads[j];
-    if (OH_UNLIKELY(i >= d->n || code(d, i) != C_FREE || hdr_order(d, i, T_FREE) != j))
+    i = d->ord[j].head;
+    if (OH_UNLIKELY(i >= d->n || !bit(d->pf, i)))
     {
         return take_bad(r, d, i);
     }
+    h = hd(d, i);
     l = lk(d, i);
     nx = l[0];
-    if (OH_UNLIKELY(l[1] != NIL || (nx != NIL && (nx >= d->n || lk(d, nx)[1] != i))))
+    if (OH_UNLIKELY(h[0] != INFO(j, T_FREE) || h[1] != (INFO(j, T_FREE) ^ hash(i)) || l[1] != NIL ||
+                    (nx != NIL && (nx >= d->n || lk(d, nx)[1] != i))))
     {
         return take_bad(r, d, i);
     }
-    d->heads[j] = nx;
+    d->ord[j].head = nx;
     if (nx != NIL)
     {
         lk(d, nx)[1] = NIL;
@@ -434,132 +466,155 @@ static inline os_size_t take(const struct heap_mem *r, struct bd *d, unsigned k)
     }
     if (j > k)
     {
-        /* Lists k .. j - 1 were empty: each gets one upper half. */
-        d->avail |= ((os_uint32_t)1 << j) - ((os_uint32_t)1 << k);
-        do
-        {
-            os_size_t b;
-            os_uint32_t *bl;
-
-            j--;
-            b = i + ((os_size_t)1 << j);
-            put_hdr(d, b, j, T_FREE, 0);
-            set_code(d, b, C_FREE);
-            bl = lk(d, b);
-            bl[0] = NIL;
-            bl[1] = NIL;
-            d->heads[j] = (os_uint32_t)b;
-        } while (j > k);
+        split(d, i, j, k);
     }
+    bit_clr(d->pf, i);
+    bit_set(d->px, i);
     return i;
 }
 
-/*
- * Make block i of order k (its code still says used) free, merging it with
- * its buddy while the buddy is a whole free block of the same order. A
- * corrupt buddy is reported and not merged.
- */
-static void release(const struct heap_mem *r, struct bd *d, os_size_t i, unsigned k)
+/* Block i of order k, no longer in the table, becomes a listed free block. */
+static inline void list_free(struct bd *d, os_size_t i, unsigned k)
 {
+    put_hdr(d, i, INFO(k, T_FREE));
+    bit_set(d->pf, i);
+    push(d, i, k);
+}
+
+/* release() met a corrupt buddy b: report it and list block i of order k unmerged. */
+static OH_NOINLINE void release_bad(const struct heap_mem *r, os_size_t i, unsigned k, os_size_t b)
+{
+    struct bd *d = BD(r);
+
+    (void)take_bad(r, d, b);
+    list_free(d, i, k);
+}
+
+/*
+ * Make block i of order k (a plain block start in the table) free, merging
+ * it with its buddy while the buddy is a listed free block (table) of the
+ * same order (header; a quick buddy is left alone). Its seal and links are
+ * checked before it is unlinked; a corrupt buddy is reported and not
+ * merged. No calls but the tail call for a corrupt buddy, so the loop
+ * keeps everything in registers.
+ */
+static OH_NOINLINE void release(const struct heap_mem *r, os_size_t i, unsigned k)
+{
+    struct bd *d = BD(r);
     os_size_t a = i + d->o;
 
-    while (k + 1 < d->nord)
+    bit_clr(d->px, i);
+    while (k + 1u < d->nord)
     {
         os_size_t ba = a ^ ((os_size_t)1 << k);
         os_size_t b = ba - d->o;    /* wraps to a huge value below unit 0 */
-        int fb = free_buddy(d, b, k);
+        os_uint32_t info = INFO(k, T_FREE);
+        const os_uint32_t *hb;
 
-        if (fb <= 0)
+        if (b >= d->n || !bit(d->pf, b))
         {
-            if (OH_UNLIKELY(fb < 0))
-            {
-                oh_fault(r, unit(d, b) + H, OS_ERROR, "free block header or list links overwritten");
-            }
             break;
         }
-        if (fb == 2)
+        hb = hd(d, b);
+        if (hb[0] != info)
         {
-            (void)lcut(d, d->qheads, b, k);
-            d->qcount[k]--;
+            break;     /* a smaller free block */
         }
-        else
+        if (OH_UNLIKELY(hb[1] != (info ^ hash(b)) || !links_ok(d, b, k)))
         {
-            cut(d, b, k);
+            release_bad(r, a - d->o, k, b);
+            return;
         }
+        cut(d, b, k);
+        bit_clr(d->pf, b);
         if (ba < a)
         {
-            set_code(d, i, C_NONE);
-            i = b;
             a = ba;
-        }
-        else
-        {
-            set_code(d, b, C_NONE);
         }
         k++;
     }
-    put_hdr(d, i, k, T_FREE, 0);
-    set_code(d, i, C_FREE);
-    push(d, i, k);
+    list_free(d, a - d->o, k);
 }
 
 /*
  * Merge every quick block into the lists (when a request found no listed
- * block: the quick blocks may merge into one that serves it). At most QN
- * releases, so still O(log n). Returns how many were released.
+ * or quick block to serve it: the quick blocks may merge into one that
+ * does). At most QN * QDEPTH releases. Returns how many were released.
  */
 static OH_NOINLINE unsigned flush(const struct heap_mem *r, struct bd *d)
 {
     unsigned k, done = 0;
 
-    for (k = 0; k < QN; k++)
+    for (k = 0; k < d->qn; k++)
     {
         os_size_t i;
         unsigned steps = 0;
 
-        while ((i = d->qheads[k]) != NIL)
+        while ((i = d->ord[k].qhead) != NIL)
         {
-            if (!quick_ok(d, i, k) || code(d, i) != C_FREE || ++steps > QDEPTH)
+            if (i >= d->n || !quick_ok(d, i, k) || !bit(d->px, i) || ++steps > QDEPTH)
             {
-                (void)quick_bad(r, d, k);
+                quick_bad(r, d, k);
                 break;
             }
             quick_pop(d, i, k);
-            release(r, d, i, k);
+            retag(hd(d, i), T_QUICK, T_USED);     /* no stale quick header stays behind */
+            release(r, i, k);
             done++;
         }
     }
     return done;
 }
 
+/*
+ * No listed block serves order k: split the smallest quick block of a
+ * higher order, else merge the quick blocks and try the lists again.
+ */
 static OH_NOINLINE os_size_t take_slow(const struct heap_mem *r, struct bd *d, unsigned k)
 {
-    os_size_t i = NIL;
+    unsigned j;
 
+    for (j = k + 1u; j < d->qn; j++)
+    {
+        os_size_t i = d->ord[j].qhead;
+
+        if (i == NIL)
+        {
+            continue;
+        }
+        if (i >= d->n || !quick_ok(d, i, j))
+        {
+            quick_bad(r, d, j);
+            continue;
+        }
+        quick_pop(d, i, j);     /* the caller rewrites the header */
+        split(d, i, j, k);
+        return i;
+    }
     if (flush(r, d) != 0)
     {
-        i = take(r, d, k);
+        return take(r, d, k);
     }
-    return i;
+    return NIL;
 }
 
 /*
- * A free block of order k, its code still C_FREE: the head of quick list
- * k, else from the lists, else from the lists after a flush. NIL or BAD if
- * none. A corrupt quick list is reported and dropped.
+ * A block of order k, its table code C_USED: the head of quick list k,
+ * else from the lists, else as take_slow() finds one. NIL or BAD if none.
+ * A corrupt quick list is reported and dropped.
  */
-static inline os_size_t grab(const struct heap_mem *r, struct bd *d, unsigned k)
+static os_size_t grab(const struct heap_mem *r, struct bd *d, unsigned k)
 {
-    os_size_t i;
+    os_size_t i = d->ord[k].qhead;
 
-    if (k < QN && (i = d->qheads[k]) != NIL)
+    if (i != NIL)
     {
-        if (OH_LIKELY(quick_ok(d, i, k)))
+        if (OH_LIKELY(i < d->n && quick_ok(d, i, k)))
         {
-            quick_pop(d, i, k);
+            quick_pop(d, i, k);     /* the caller rewrites the header */
             return i;
         }
-        (void)quick_bad(r, d, k);   /* reported; the lists may still serve */
+        quick_bad(r, d, k);     /* reported; the lists may still serve */
     }
     i = take(r, d, k);
     if (OH_UNLIKELY(i == NIL))
@@ -567,21 +622,6 @@ static inline os_size_t grab(const struct heap_mem *r, struct bd *d, unsigned k)
         i = take_slow(r, d, k);
     }
     return i;
-}
-
-/*
- * Free used block i of order k: into the quick list of its order if that is
- * not full (no merge: the next request of that order takes it back in
- * O(1)), else release it.
- */
-static inline void give_back(const struct heap_mem *r, struct bd *d, os_size_t i, unsigned k)
-{
-    if (k < QN && d->qcount[k] < QDEPTH)
-    {
-        quick_push(d, i, k);
-        return;
-    }
-    release(r, d, i, k);
 }
 
 /* ---- aligned blocks ------------------------------------------------------------- */
@@ -661,7 +701,7 @@ static int locate(const struct bd *d, const void *p, os_size_t *pi, unsigned *pk
         k = hdr_order(d, i, T_USED);
         if (k == BAD_ORDER)
         {
-            return BLK_CORRUPT;
+            return hdr_order(d, i, T_QUICK) != BAD_ORDER ? BLK_FREE : BLK_CORRUPT;
         }
     }
     else if (rem == 0 && c == C_ALGN)
@@ -685,39 +725,102 @@ static int locate(const struct bd *d, const void *p, os_size_t *pi, unsigned *pk
 
 /* ---- operations ------------------------------------------------------------------ */
 
-static inline void *set_used(const struct heap_mem *r, struct bd *d, os_size_t i, unsigned k, os_uint16_t owner)
-{
-    put_hdr(d, i, k, T_USED, owner);
-    set_code(d, i, C_USED);
-    oh_took(r, U << k);
-    return unit(d, i) + H;
-}
-
-static OH_NOINLINE void *alloc_slow(struct heap_mem *r, unsigned k, os_uint16_t owner)
+/* The general path: grab() (which reports what is corrupt) and a plain header. */
+static OH_NOINLINE void *alloc_rare(struct heap_mem *r, unsigned k, os_uint16_t owner)
 {
     struct bd *d = BD(r);
     os_size_t i = grab(r, d, k);
 
-    return i >= BAD ? OS_NULL : set_used(r, d, i, k, owner);
+    if (i >= BAD)
+    {
+        return OS_NULL;
+    }
+    put_hdr(d, i, OWNER_BITS(owner) | INFO(k, T_USED));
+    oh_took(r, U << k);
+    return unit(d, i) + H;
+}
+
+/*
+ * bd_alloc() found no quick block of order k: the head of the first
+ * non-empty list >= k, split down to k, written out as take() with no
+ * calls but tail calls (anything unusual goes to alloc_rare()), so that it
+ * needs no saved registers.
+ */
+static OH_NOINLINE void *alloc_slow(struct heap_mem *r, unsigned k, os_uint16_t owner)
+{
+    struct bd *d = BD(r);
+    os_uint32_t m = d->avail & (~(os_uint32_t)0 << k);
+    os_uint32_t info, nx, *h;
+    os_size_t i;
+    unsigned j;
+
+    if (OH_UNLIKELY(m == 0 || d->ord[k].qhead != NIL))
+    {
+        return alloc_rare(r, k, owner);
+    }
+    j = oh_ctz32(m);
+    i = d->ord[j].head;
+    if (OH_UNLIKELY(i >= d->n || !bit(d->pf, i)))
+    {
+        return alloc_rare(r, k, owner);
+    }
+    h = hd(d, i);
+    nx = h[2];
+    info = INFO(j, T_FREE);
+    if (OH_UNLIKELY(h[0] != info || h[1] != (info ^ hash(i)) || h[3] != NIL ||
+                    (nx != NIL && (nx >= d->n || lk(d, nx)[1] != i))))
+    {
+        return alloc_rare(r, k, owner);
+    }
+    d->ord[j].head = nx;
+    if (nx != NIL)
+    {
+        lk(d, nx)[1] = NIL;
+    }
+    else
+    {
+        d->avail &= ~((os_uint32_t)1 << j);
+    }
+    info = OWNER_BITS(owner) | INFO(k, T_USED);
+    h[0] = info;
+    h[1] = info ^ hash(i);
+    bit_clr(d->pf, i);
+    bit_set(d->px, i);
+    oh_took(r, U << k);
+    if (j > k)
+    {
+        split(d, i, j, k);
+    }
+    return h + 2;
 }
 
 /* A quick block of the request's order is taken inline; the rest is a tail call. */
 static void *bd_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
 {
     struct bd *d = BD(r);
-    os_size_t need = size + H;
     unsigned k;
     os_size_t i;
 
-    if (OH_UNLIKELY(need > d->maxblk))
+    if (OH_UNLIKELY(size + H > d->maxblk))
     {
         return OS_NULL;
     }
-    k = order_for(need);
-    if (k < QN && (i = d->qheads[k]) != NIL && quick_ok(d, i, k))
+    k = order_for(size + H);
+    if ((i = d->ord[k].qhead) < d->n)
     {
-        quick_pop(d, i, k);
-        return set_used(r, d, i, k, owner);
+        os_uint32_t *h = hd(d, i);
+        os_uint32_t hs = hash(i), info = h[0];
+
+        if (OH_LIKELY(INFO_LOW(info) == INFO(k, T_QUICK) && h[1] == (info ^ hs)))
+        {
+            d->ord[k].qhead = h[2] ^ hs;       /* h[2]: the first payload word, the link */
+            d->qroom[k]++;
+            info = OWNER_BITS(owner) | INFO(k, T_USED);
+            h[0] = info;
+            h[1] = info ^ hs;
+            oh_took(r, U << k);
+            return h + 2;
+        }
     }
     return alloc_slow(r, k, owner);
 }
@@ -745,14 +848,16 @@ static void *bd_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t siz
     {
         return OS_NULL;
     }
-    set_code(d, i, C_ALGN);
+    bit_clr(d->px, i);
+    bit_set(d->pa, i);
     put_trl(d, i, k, lg, owner);
     oh_took(r, U << k);
     return unit(d, i);
 }
 
-static OH_NOINLINE void free_slow(struct heap_mem *r, struct bd *d, void *p)
+static OH_NOINLINE void free_slow(struct heap_mem *r, void *p)
 {
+    struct bd *d = BD(r);
     os_size_t i;
     unsigned k, c;
     int why = locate(d, p, &i, &k, &c);
@@ -763,44 +868,113 @@ static OH_NOINLINE void free_slow(struct heap_mem *r, struct bd *d, void *p)
         return;
     }
     oh_gave(r, U << k);
-    give_back(r, d, i, k);
-}
-
-static OH_NOINLINE void free_release(struct heap_mem *r, os_size_t i, unsigned k)
-{
-    release(r, BD(r), i, k);
+    if (c == C_ALGN)
+    {
+        bit_clr(d->pa, i);
+        bit_set(d->px, i);
+    }
+    release(r, i, k);
 }
 
 /*
- * The plain block fast path, locate() written out; a block whose quick
- * list has room is freed inline, the rest is a tail call.
+ * The plain block fast path, locate() written out: a block whose quick
+ * list has room goes there inline (the table keeps C_USED, the header is
+ * retagged), the rest is a tail call.
  */
 static void bd_free(struct heap_mem *r, void *p)
 {
     struct bd *d = BD(r);
-    os_size_t off = (os_size_t)((os_uint8_t *)p - d->first) - H;
-    os_size_t i = off >> SHIFT;
-    const os_uint32_t *h = (const os_uint32_t *)(const void *)((os_uint8_t *)p - 8);
-    os_uint32_t info;
+    os_size_t i = unit_of((os_size_t)((os_uint8_t *)p - d->first) - H);
+    os_uint32_t *h = (os_uint32_t *)p - 2;
+    os_uint32_t info, hs;
     unsigned k;
 
-    if (OH_LIKELY((off & (U - 1)) == 0 && i < d->n && code(d, i) == C_USED))
+    if (OH_LIKELY(i < d->n && bit(d->px, i)))
     {
         info = h[0];
-        k = (unsigned)(info >> 8) & 0xFFu;
-        if (OH_LIKELY(h[1] == seal(i, info) && (info & 0xFFu) == T_USED && k < d->nord))
+        hs = hash(i);
+        k = (unsigned)(info >> 8) & (NQ - 1u);     /* a sealed header names an order < nord <= NQ */
+        if (OH_LIKELY(h[1] == (info ^ hs) && (info & 0xFFu) == T_USED))
         {
-            oh_gave(r, U << k);
-            if (k < QN && d->qcount[k] < QDEPTH)
+            if (OH_LIKELY(d->qroom[k] != 0))
             {
-                quick_push(d, i, k);
+                d->qroom[k]--;
+                h[2] = d->ord[k].qhead ^ hs;
+                d->ord[k].qhead = (os_uint32_t)i;
+                info ^= T_USED ^ T_QUICK;
+                h[0] = info;
+                h[1] = info ^ hs;
+                oh_gave(r, U << k);
                 return;
             }
-            free_release(r, i, k);
-            return;
+            if (k < d->nord)
+            {
+                oh_gave(r, U << k);
+                release(r, i, k);
+                return;
+            }
         }
     }
-    free_slow(r, d, p);
+    free_slow(r, p);
+}
+
+/*
+ * Find quick block b of order l in its list (at most QDEPTH steps): the
+ * word that links to it, the head or the previous block's link, and the
+ * value that word is encoded with (0 for the head). OS_NULL if b is not
+ * reached through sound blocks.
+ */
+static os_uint32_t *quick_find(struct bd *d, os_size_t b, unsigned l, os_uint32_t *enc)
+{
+    os_uint32_t *link = &d->ord[l].qhead;
+    os_uint32_t hs = 0, x = *link;
+    unsigned steps = 0;
+
+    while (x != b)
+    {
+        if (x >= d->n || ++steps >= QDEPTH || !quick_ok(d, x, l))
+        {
+            return OS_NULL;
+        }
+        link = lk(d, x);
+        hs = hash(x);
+        x = *link ^ hs;
+    }
+    *enc = hs;
+    return link;
+}
+
+/*
+ * Is b a whole free block of order l? 1: listed, 2: quick, 0: no (used,
+ * split or another order), -1: corrupt.
+ */
+static int free_buddy(struct bd *d, os_size_t b, unsigned l)
+{
+    os_uint32_t enc;
+    unsigned c;
+
+    if (b >= d->n)
+    {
+        return 0;
+    }
+    c = code(d, b);
+    if (c == C_FREE)
+    {
+        if (hdr_order(d, b, T_FREE) == BAD_ORDER)
+        {
+            return -1;
+        }
+        if (hd(d, b)[0] != INFO(l, T_FREE))
+        {
+            return 0;
+        }
+        return links_ok(d, b, l) ? 1 : -1;
+    }
+    if (c == C_USED && l < d->qn && INFO_LOW(hd(d, b)[0]) == INFO(l, T_QUICK))
+    {
+        return (quick_ok(d, b, l) && quick_find(d, b, l, &enc) != OS_NULL) ? 2 : -1;
+    }
+    return 0;
 }
 
 static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size)
@@ -841,8 +1015,8 @@ static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size)
 
             l--;
             b = i + ((os_size_t)1 << l);
-            put_hdr(d, b, l, T_FREE, 0);
-            set_code(d, b, C_FREE);
+            put_hdr(d, b, INFO(l, T_FREE));
+            bit_set(d->pf, b);
             push(d, b, l);
         }
     }
@@ -878,21 +1052,26 @@ static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size)
         {
             os_size_t b = i + ((os_size_t)1 << l);
 
-            if ((hd(d, b)[0] & 0xFFu) == T_QUICK)
+            if (code(d, b) == C_USED)
             {
-                (void)lcut(d, d->qheads, b, l);
-                d->qcount[l]--;
+                /* a quick block, found sound in its list by free_buddy() */
+                os_uint32_t enc;
+                os_uint32_t *link = quick_find(d, b, l, &enc);
+
+                *link = (lk(d, b)[0] ^ hash(b)) ^ enc;
+                d->qroom[l]++;
             }
             else
             {
                 cut(d, b, l);
             }
             set_code(d, b, C_NONE);
+            hd(d, b)[0] = 0;    /* the header is now inside this block: no stale one */
         }
     }
     if (c == C_USED)
     {
-        put_hdr(d, i, nk, T_USED, owner);
+        put_hdr(d, i, OWNER_BITS(owner) | INFO(nk, T_USED));
     }
     else
     {
@@ -903,10 +1082,16 @@ static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size)
     return OS_EOK;
 }
 
+/* Is block i (code C_USED) a quick block, i.e. free? */
+static inline int is_quick(const struct bd *d, os_size_t i)
+{
+    return (hd(d, i)[0] & 0xFFu) == T_QUICK;
+}
+
 static void describe(const struct bd *d, os_size_t i, unsigned k, unsigned c, struct os_mem_blk *b)
 {
     b->size = U << k;
-    b->used = (os_uint8_t)(c != C_FREE);
+    b->used = (os_uint8_t)(c != C_FREE && !(c == C_USED && is_quick(d, i)));
     b->align = 0;
     b->owner = 0;
     if (c == C_ALGN)
@@ -920,7 +1105,7 @@ static void describe(const struct bd *d, os_size_t i, unsigned k, unsigned c, st
     b->mem = unit(d, i) + H;
     b->usable = b->size - H;
 #ifdef OS_USING_MEM_TRACE
-    if (c == C_USED)
+    if (b->used)
     {
         b->owner = (os_uint16_t)(hd(d, i)[0] >> 16);
     }
@@ -952,7 +1137,7 @@ static os_err_t bd_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
         unsigned c = code(d, i);
         int k = probe(d, i);
 
-        if (c == C_NONE || k < 0)
+        if (c == C_NONE || c == C_BAD || k < 0)
         {
             oh_fault(r, unit(d, i), OS_ERROR, "block table overwritten");
             return OS_ERROR;
@@ -978,7 +1163,7 @@ static os_err_t bd_check(const struct heap_mem *r, os_size_t *used)
 
     memset(nfree, 0, sizeof(nfree));
     memset(nquick, 0, sizeof(nquick));
-    if (d->nord == 0 || d->nord > MAX_ORDER + 1)
+    if (d->nord == 0 || d->nord > MAX_ORDER + 1 || d->qn != (d->nord < QN ? d->nord : QN))
     {
         oh_fault(r, OS_NULL, OS_ERROR, "check: region control data overwritten");
         *used = 0;
@@ -990,8 +1175,9 @@ static os_err_t bd_check(const struct heap_mem *r, os_size_t *used)
     {
         unsigned c = code(d, i);
         int pk = probe(d, i);
+        int quick = 0;
 
-        if (c == C_NONE || pk < 0)
+        if (c == C_NONE || c == C_BAD || pk < 0)
         {
             oh_fault(r, unit(d, i), OS_ERROR, "check: block table overwritten (no block starts here)");
             bad = 1;
@@ -1003,18 +1189,17 @@ static os_err_t bd_check(const struct heap_mem *r, os_size_t *used)
             continue;
         }
         k = (unsigned)pk;
-        if (c == C_FREE || c == C_USED)
+        if (c == C_USED)
         {
-            unsigned tag = c == C_USED ? T_USED : (hd(d, i)[0] & 0xFFu) == T_QUICK ? T_QUICK : T_FREE;
-
-            if (hdr_order(d, i, tag) != k)
+            quick = is_quick(d, i);
+            if (hdr_order(d, i, quick ? T_QUICK : T_USED) != k)
             {
                 oh_fault(r, unit(d, i) + H, OS_ERROR, "check: block header overwritten");
                 bad = 1;
             }
-            else if (tag == T_QUICK)
+            else if (quick)
             {
-                if (k < QN)
+                if (k < d->qn)
                 {
                     nquick[k]++;
                 }
@@ -1024,7 +1209,15 @@ static os_err_t bd_check(const struct heap_mem *r, os_size_t *used)
                     bad = 1;
                 }
             }
-            else if (tag == T_FREE)
+        }
+        else if (c == C_FREE)
+        {
+            if (hdr_order(d, i, T_FREE) != k)
+            {
+                oh_fault(r, unit(d, i) + H, OS_ERROR, "check: block header overwritten");
+                bad = 1;
+            }
+            else
             {
                 os_size_t ba = (i + d->o) ^ ((os_size_t)1 << k);
                 os_size_t b = ba - d->o;
@@ -1044,33 +1237,41 @@ static os_err_t bd_check(const struct heap_mem *r, os_size_t *used)
             oh_fault(r, unit(d, i), OS_ERROR, "check: alignment byte of an aligned block overwritten");
             bad = 1;
         }
-        if (c != C_FREE)
+        if (c != C_FREE && !quick)
         {
             busy += U << k;
         }
         i += (os_size_t)1 << k;
     }
 
-    /* Every quick list: every node's code, header, order and links, and its count. */
-    for (k = 0; k < QN; k++)
+    /* Every quick list: every node's code, header and order, its count. */
+    for (k = 0; k < NQ; k++)
     {
-        os_uint32_t x = d->qheads[k], p = NIL;
+        os_uint32_t x = k < d->nord ? d->ord[k].qhead : NIL;
         os_size_t steps = 0;
 
+        if (k >= d->qn)
+        {
+            if (x != NIL || d->qroom[k] != 0)
+            {
+                oh_fault(r, OS_NULL, OS_ERROR, "check: quick list of an order without one");
+                bad = 1;
+            }
+            continue;
+        }
         while (x != NIL)
         {
-            if (x >= d->n || ++steps > nquick[k] || code(d, x) != C_FREE ||
-                hdr_order(d, x, T_QUICK) != k || lk(d, x)[1] != p)
+            if (x >= d->n || ++steps > nquick[k] || code(d, x) != C_USED ||
+                hdr_order(d, x, T_QUICK) != k)
             {
                 oh_fault(r, x < d->n ? (void *)(unit(d, x) + H) : OS_NULL, OS_ERROR,
                          "check: quick list holds a bad node (links overwritten)");
                 bad = 1;
                 break;
             }
-            p = x;
-            x = lk(d, x)[0];
+            x = lk(d, x)[0] ^ hash(x);
         }
-        if (x == NIL && (steps != nquick[k] || d->qcount[k] != steps))
+        if (x == NIL && (steps != nquick[k] || d->qroom[k] != QDEPTH - steps))
         {
             oh_fault(r, OS_NULL, OS_ERROR, "check: quick blocks, quick list and its count disagree");
             bad = 1;
@@ -1080,7 +1281,7 @@ static os_err_t bd_check(const struct heap_mem *r, os_size_t *used)
     /* Every list: its bit, every node's code, header, order and links. */
     for (k = 0; k < d->nord; k++)
     {
-        os_uint32_t x = d->heads[k], p = NIL;
+        os_uint32_t x = d->ord[k].head, p = NIL;
         os_size_t steps = 0;
         unsigned bit = (unsigned)(d->avail >> k) & 1u;
 
@@ -1117,15 +1318,40 @@ static os_err_t bd_check(const struct heap_mem *r, os_size_t *used)
     return bad ? OS_ERROR : OS_EOK;
 }
 
+/* Bytes of control data (struct bd, per-order heads, three table planes) for e units. */
+static os_size_t ctrl_bytes(os_size_t e)
+{
+    os_size_t nord = (os_size_t)oh_msb32((os_uint32_t)e) + 1u;
+
+    return sizeof(struct bd) + nord * sizeof(((struct bd *)0)->ord[0]) +
+           3u * ((e + 31u) / 32u) * sizeof(os_uint32_t);
+}
+
+/* Offset of unit 0 from data when the control data is sized for e units. */
+static os_size_t first_off(const os_uint8_t *data, os_size_t e)
+{
+    os_size_t c = ctrl_bytes(e);
+
+    return c + ((U - (((os_size_t)(os_ubase_t)data + c) & (U - 1))) & (U - 1));
+}
+
+/*
+ * The control data is sized for e units, where e is chosen so that they
+ * surely fit; unit 0 follows it, and n is then every whole unit up to the
+ * end that the sizing covers (a few more than e at most). A region is
+ * accepted iff one unit fits after control data for one unit, so every
+ * larger region is accepted too.
+ */
 static os_size_t bd_init(struct heap_mem *r)
 {
     struct bd *d = BD(r);
     os_uint8_t *data = (os_uint8_t *)d;
     os_size_t room = (os_size_t)(r->end - data);
-    os_size_t est, nord, words, i;
-    os_uint8_t *first;
+    os_size_t est, e, nord, words, off, cap, i;
+    os_uint32_t *table;
 
-    if (room < sizeof(struct bd) + 2 * U)
+    off = first_off(data, 1);
+    if (off >= room || (room - off) / U < 1)
     {
         return 0;
     }
@@ -1134,29 +1360,35 @@ static os_size_t bd_init(struct heap_mem *r)
     {
         est = MAX_UNITS;
     }
-    nord = (os_size_t)oh_msb32((os_uint32_t)est) + 1u;
-    words = (est + 15u) / 16u;
-    first = data + sizeof(struct bd) + nord * sizeof(os_uint32_t) + words * sizeof(os_uint32_t);
-    first += (U - ((os_size_t)(os_ubase_t)first & (U - 1))) & (U - 1);
-    if (first >= r->end || (os_size_t)(r->end - first) < U)
+    off = ctrl_bytes(est) + U - 1;
+    e = room > off ? (room - off) / U : 0;     /* fits: control for e <= control for est */
+    if (e == 0)
     {
-        return 0;
+        e = 1;
     }
-    d->first = first;
-    d->n = (os_size_t)(r->end - first) / U;
-    if (d->n > MAX_UNITS)
+    nord = (os_size_t)oh_msb32((os_uint32_t)e) + 1u;
+    words = (e + 31u) / 32u;
+    off = first_off(data, e);
+    d->first = data + off;
+    d->n = (room - off) / U;
+    cap = words * 32u < ((os_size_t)2 << (nord - 1)) - 1u ? words * 32u : ((os_size_t)2 << (nord - 1)) - 1u;
+    if (d->n > cap)
     {
-        d->n = MAX_UNITS;
+        d->n = cap;     /* the heads and planes were sized for these */
     }
-    d->o = ((os_size_t)(os_ubase_t)first >> SHIFT) & (MAX_UNITS - 1);
+    d->o = ((os_size_t)(os_ubase_t)d->first >> SHIFT) & (MAX_UNITS - 1);
     d->nord = (os_uint32_t)oh_msb32((os_uint32_t)d->n) + 1u;
+    d->qn = d->nord < QN ? d->nord : QN;
     d->maxblk = U << (d->nord - 1);
     d->avail = 0;
-    d->codes = &d->heads[nord];
-    memset(d->heads, 0xFF, nord * sizeof(os_uint32_t));
-    memset(d->qheads, 0xFF, sizeof(d->qheads));
-    memset(d->qcount, 0, sizeof(d->qcount));
-    memset(d->codes, 0, words * sizeof(os_uint32_t));
+    table = &d->ord[nord].head;
+    d->px = table;
+    d->pf = table + words;
+    d->pa = table + 2u * words;
+    memset(d->ord, 0xFF, nord * sizeof(d->ord[0]));
+    memset(d->qroom, 0, sizeof(d->qroom));
+    memset(d->qroom, QDEPTH, d->qn);
+    memset(table, 0, 3u * words * sizeof(os_uint32_t));
 
     /* Tile [0, n) with the largest naturally aligned blocks that fit. */
     for (i = 0; i < d->n;)
@@ -1168,8 +1400,8 @@ static os_size_t bd_init(struct heap_mem *r)
         {
             k++;
         }
-        put_hdr(d, i, k, T_FREE, 0);
-        set_code(d, i, C_FREE);
+        put_hdr(d, i, INFO(k, T_FREE));
+        bit_set(d->pf, i);
         push(d, i, k);
         i += (os_size_t)1 << k;
     }

@@ -343,6 +343,19 @@ static os_err_t predict_add(int h, uint8_t *lo, size_t size, int *host)
 
 static void do_add(int h, uint8_t *lo, size_t size, enum os_mem_alg alg)
 {
+#if KNOWN_FF_END_OVERRUN
+    /* Keep first-fit region ends at 0..3 mod 8 while the sentinel defect
+     * stands: past such an end the sentinel lands on a neighbouring region
+     * or on the host heap's next block header, and both heaps break. */
+    if (alg == OS_MEM_ALG_FIRSTFIT && lo != OS_NULL && size <= SIZE_MAX - (uintptr_t)lo)
+    {
+        size_t tail = (uintptr_t)(lo + size) & 7;
+        if (tail >= 4 && size >= tail - 3)
+        {
+            size -= tail - 3;
+        }
+    }
+#endif
     int host;
     os_err_t want = predict_add(h, lo, size, &host);
     int top = want == OS_EOK && host < 0;
@@ -387,8 +400,10 @@ static void do_add(int h, uint8_t *lo, size_t size, enum os_mem_alg alg)
          * held the range gets its pattern back. */
         if (host >= 0)
         {
+            /* only the refused range: the rest of the block may hold other
+             * nested regions */
             struct blk *k = &blocks[host];
-            for (size_t i = 0; i < k->size; i++)
+            for (size_t i = (size_t)(lo - k->p); i < k->size && k->p + i < lo + size; i++)
             {
                 k->p[i] = pat(k->seed, i);
             }
@@ -654,6 +669,39 @@ static void op_reinit(struct fuzz_in *in)
 
 static void teardown(void)
 {
+    /* Two heaps can host each other (A's region in a block of B, B's in a
+     * block of A), so neither deinit would succeed: free the host blocks
+     * first, innermost first, which detaches what they hold. */
+    for (int again = 1; again;)
+    {
+        again = 0;
+        for (unsigned b = 0; b < nblocks; b++)
+        {
+            if (!blocks[b].live || !blocks[b].hosting)
+            {
+                continue;
+            }
+            int inner_hosts = 0;
+            for (unsigned r = 0; r < nregions; r++)
+            {
+                if (!regions[r].live || regions[r].host != (int)b)
+                {
+                    continue;
+                }
+                for (unsigned k = 0; k < nblocks; k++)
+                {
+                    inner_hosts |= blocks[k].live && blocks[k].hosting && blocks[k].heap == regions[r].heap &&
+                                   blocks[k].p >= regions[r].lo && blocks[k].p < regions[r].hi;
+                }
+            }
+            if (!inner_hosts)
+            {
+                os_memheap_free(&heap_obj[blocks[b].heap], blocks[b].p);
+                kill_block(b);
+                again = 1;
+            }
+        }
+    }
     /* nested heaps first: a host heap refuses deinit */
     for (int round = 0; round < NHEAPS + 1; round++)
     {

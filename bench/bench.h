@@ -50,8 +50,19 @@ size_t   rng_loguniform(struct rng *r, size_t lo, size_t hi);
 enum bench_allocator
 {
     BENCH_ONEHEAP,
-    BENCH_GLIBC
+    BENCH_GLIBC,
+    BENCH_BESTFIT       /* reference for the fill figures only (bestfit.c) */
 };
+
+/* Mixed into every workload's seed (--seed); 0 gives the published figures. */
+extern uint64_t bench_seed;
+
+/* The best-fit reference (bestfit.c), over a fixed arena. */
+void   bf_init(void *arena, size_t size);
+void  *bf_alloc(size_t size);
+void   bf_free(void *p);
+size_t bf_used(void);
+size_t bf_total(void);
 
 /*
  * The calls of the allocator under test. The m_* members are measured

@@ -2,8 +2,13 @@
  * main.c - oneheap-bench: instruction counts and utilisation of oneheap,
  * with glibc malloc as a reference.
  *
- *   oneheap-bench [--quick] [--algo firstfit|buddy] oneheap|glibc WORKLOAD|all
+ *   oneheap-bench [--quick] [--seed N] [--algo firstfit|buddy] oneheap|glibc WORKLOAD|all
+ *   oneheap-bench [--seed N] bestfit fill
  *   oneheap-bench --list
+ *
+ * --seed N mixes N into every workload's random seed (0, the default, gives
+ * the published figures). "bestfit" is an exact best-fit reference over the
+ * same arena (bestfit.c), for the fill workload's utilisation only.
  *
  * Run it under
  *   valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file=F
@@ -19,12 +24,14 @@
 #include "bench.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: oneheap-bench [--quick] [--algo firstfit|buddy] oneheap|glibc WORKLOAD|all\n"
+            "usage: oneheap-bench [--quick] [--seed N] [--algo firstfit|buddy] oneheap|glibc WORKLOAD|all\n"
+            "       oneheap-bench [--seed N] bestfit fill\n"
             "       oneheap-bench --list\n"
             "workloads:\n");
     for (size_t i = 0; i < bench_workload_count; i++)
@@ -92,6 +99,8 @@ static int run_one(const struct workload *w, const struct bench_params *p,
     return bad ? -1 : 0;
 }
 
+uint64_t bench_seed;
+
 int main(int argc, char **argv)
 {
     struct bench_params params = { 0, 0, 0 };
@@ -115,6 +124,8 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         }
+        else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
+            bench_seed = strtoull(argv[++i], NULL, 0);
         else if (strcmp(argv[i], "--algo") == 0 && i + 1 < argc)
         {
             algo = argv[++i];
@@ -142,6 +153,16 @@ int main(int argc, char **argv)
     {
         a = BENCH_GLIBC;
         params.glibc = 1;
+    }
+    else if (strcmp(pos[0], "bestfit") == 0)
+    {
+        a = BENCH_BESTFIT;
+        algo = "bestfit";
+        if (strcmp(pos[1], "fill") != 0)
+        {
+            fprintf(stderr, "oneheap-bench: the best-fit reference runs the fill workload only\n");
+            return 2;
+        }
     }
     else
     {

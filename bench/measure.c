@@ -198,6 +198,43 @@ static const struct bench_ops gl_ops = {
     gl_m_alloc, gl_m_free, gl_m_realloc, gl_m_aligned, gl_u_alloc, gl_u_free
 };
 
+/* ---- the best-fit reference (fill figures only) ---------------------------------------------- */
+
+static BENCH_NOINLINE void *bf_m_alloc(size_t size)
+{
+    MEASURE_ON();
+    void *p = bf_alloc(size);
+    MEASURE_OFF();
+    bench_calls++;
+    return p;
+}
+
+static BENCH_NOINLINE void bf_m_free(void *ptr)
+{
+    MEASURE_ON();
+    bf_free(ptr);
+    MEASURE_OFF();
+    bench_calls++;
+}
+
+static void *bf_none(size_t a, size_t b)
+{
+    (void)a;
+    (void)b;
+    return NULL;
+}
+
+static void *bf_no_realloc(void *p, size_t size)
+{
+    (void)p;
+    (void)size;
+    return NULL;
+}
+
+static const struct bench_ops bf_ops = {
+    bf_m_alloc, bf_m_free, bf_no_realloc, bf_none, bf_alloc, bf_free
+};
+
 /* ---- measured wrappers: memory pools --------------------------------------------------- */
 
 #ifdef OS_USING_MEM_POOL
@@ -271,6 +308,11 @@ int bench_select(enum bench_allocator a, enum os_mem_alg alg)
         bench = &gl_ops;
         return 0;
     }
+    if (a == BENCH_BESTFIT)
+    {
+        bench = &bf_ops;
+        return 0;
+    }
     os_mem_set_error_hook(bench_error_hook);
     bench = &oh_ops;
     return 0;
@@ -280,6 +322,11 @@ int bench_fresh_heap(void)
 {
     if (g_allocator == BENCH_GLIBC)
         return 0;
+    if (g_allocator == BENCH_BESTFIT)
+    {
+        bf_init(g_arena, sizeof g_arena);
+        return 0;
+    }
     if (g_heap_live)
     {
         os_err_t e = os_memheap_deinit(&g_heap);
@@ -311,6 +358,15 @@ int bench_check_heap(int expect_empty)
 {
     if (g_allocator == BENCH_GLIBC)
         return 0;
+    if (g_allocator == BENCH_BESTFIT)
+    {
+        if (expect_empty && bf_used() != 0)
+        {
+            fprintf(stderr, "oneheap-bench: best fit: %zu bytes still in use\n", bf_used());
+            return -1;
+        }
+        return 0;
+    }
     os_err_t e = os_memheap_check(&g_heap);
     if (e != OS_EOK)
     {
@@ -336,6 +392,11 @@ void bench_info(size_t *total, size_t *used, size_t *maxused)
     os_meminfo_t info = { 0, 0, 0 };
     if (g_allocator == BENCH_ONEHEAP)
         os_memheap_info(&g_heap, &info);
+    if (g_allocator == BENCH_BESTFIT)
+    {
+        info.mem_total = bf_total();
+        info.mem_used = bf_used();
+    }
     if (total)
         *total = info.mem_total;
     if (used)
@@ -382,7 +443,7 @@ int blk_take(void *p, size_t size, size_t align, unsigned tag)
     if (align > a)
         a = align;
     int rc = 0;
-    if (g_allocator == BENCH_ONEHEAP &&
+    if (g_allocator != BENCH_GLIBC &&
         (b < g_arena || size > (size_t)(g_arena + sizeof g_arena - b)))
     {
         /* Writing the tags could hit anything: leave the block alone. */

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SEED 0x0DDB1A5E5BAD5EEDu
+#define SEED (0x0DDB1A5E5BAD5EEDu ^ bench_seed)
 
 /* ---- empty: calibration of the measurement window ----------------------------------- */
 

@@ -70,21 +70,8 @@ static unsigned      nblocks;
 static struct
 {
     uint8_t *lo, *hi;
-    int      firstfit;
 } touched[MAX_REGIONS];
 
-/*
- * Known library defect (tests/fuzz/findings/regions-firstfit-sentinel-past-end):
- * with trace on, a first-fit region whose end is not 8-aligned gets its end
- * sentinel header written up to 4 bytes past the region's end. The canary
- * scan tolerates exactly that, so the fuzzer keeps looking for anything
- * else; build with -DFUZZ_STRICT_REGION_END to see the defect.
- */
-#if defined(OS_USING_MEM_TRACE) && defined(OS_USING_ALG_FIRSTFIT) && !defined(FUZZ_STRICT_REGION_END)
-#define KNOWN_FF_END_OVERRUN 4
-#else
-#define KNOWN_FF_END_OVERRUN 0
-#endif
 static unsigned ntouched;
 
 static inline uint8_t pat(uint8_t seed, size_t off)
@@ -343,19 +330,6 @@ static os_err_t predict_add(int h, uint8_t *lo, size_t size, int *host)
 
 static void do_add(int h, uint8_t *lo, size_t size, enum os_mem_alg alg)
 {
-#if KNOWN_FF_END_OVERRUN
-    /* Keep first-fit region ends at 0..3 mod 8 while the sentinel defect
-     * stands: past such an end the sentinel lands on a neighbouring region
-     * or on the host heap's next block header, and both heaps break. */
-    if (alg == OS_MEM_ALG_FIRSTFIT && lo != OS_NULL && size <= SIZE_MAX - (uintptr_t)lo)
-    {
-        size_t tail = (uintptr_t)(lo + size) & 7;
-        if (tail >= 4 && size >= tail - 3)
-        {
-            size -= tail - 3;
-        }
-    }
-#endif
     int host;
     os_err_t want = predict_add(h, lo, size, &host);
     int top = want == OS_EOK && host < 0;
@@ -368,11 +342,6 @@ static void do_add(int h, uint8_t *lo, size_t size, enum os_mem_alg alg)
         FUZZ_REQUIRE(ntouched < MAX_REGIONS, "too many regions");
         touched[ntouched].lo = lo;
         touched[ntouched].hi = lo + size;
-#ifdef OS_USING_ALG_FIRSTFIT
-        touched[ntouched].firstfit = alg == OS_MEM_ALG_FIRSTFIT;
-#else
-        touched[ntouched].firstfit = 0;
-#endif
         ntouched++;
     }
     unsigned long before = fuzz_reports;
@@ -393,22 +362,6 @@ static void do_add(int h, uint8_t *lo, size_t size, enum os_mem_alg alg)
         {
             poison(lo, lo + size);
         }
-#ifndef FUZZ_STRICT_ENOMEM
-        /* Observed library behaviour (tests/fuzz/findings/README.md): a
-         * region refused with OS_ENOMEM may have had its first bytes written
-         * (the region header goes in before the size test), so a block that
-         * held the range gets its pattern back. */
-        if (host >= 0)
-        {
-            /* only the refused range: the rest of the block may hold other
-             * nested regions */
-            struct blk *k = &blocks[host];
-            for (size_t i = (size_t)(lo - k->p); i < k->size && k->p + i < lo + size; i++)
-            {
-                k->p[i] = pat(k->seed, i);
-            }
-        }
-#endif
         FUZZ_REQUIRE(fuzz_reports == before + 1, "OS_ENOMEM was reported %lu times", fuzz_reports - before);
         return;
     }
@@ -570,25 +523,6 @@ static void op_free(struct fuzz_in *in)
     {
         return;
     }
-#ifndef FUZZ_STRICT_NESTED_FREE
-    /* Known library defect (tests/fuzz/findings/README.md): freeing a block
-     * detaches the regions nested in it, but not regions nested one level
-     * deeper, in blocks of those regions. Such frees are skipped. */
-    for (unsigned r = 0; r < nregions; r++)
-    {
-        if (regions[r].live && regions[r].host == (int)b)
-        {
-            for (unsigned k = 0; k < nblocks; k++)
-            {
-                if (blocks[k].live && blocks[k].hosting && blocks[k].heap == regions[r].heap &&
-                    blocks[k].p >= regions[r].lo && blocks[k].p < regions[r].hi)
-                {
-                    return;
-                }
-            }
-        }
-    }
-#endif
     unsigned long before = fuzz_reports;
     os_memheap_free(&heap_obj[blocks[b].heap], blocks[b].p);
     FUZZ_REQUIRE(fuzz_reports == before, "freeing block %p of heap %d reported", (void *)blocks[b].p,
@@ -728,8 +662,7 @@ static void teardown(void)
         int inside = 0;
         for (unsigned t = 0; t < ntouched && !inside; t++)
         {
-            size_t slack = touched[t].firstfit ? KNOWN_FF_END_OVERRUN : 0;
-            inside = buf + i >= touched[t].lo && buf + i < touched[t].hi + slack;
+            inside = buf + i >= touched[t].lo && buf + i < touched[t].hi;
         }
         if (!inside)
         {

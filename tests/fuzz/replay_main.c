@@ -83,9 +83,10 @@ static int run_dir(const char *dir)
     struct dirent *e;
     while ((e = readdir(d)) != NULL)
     {
-        if (e->d_name[0] == '.')
+        size_t nlen = strlen(e->d_name);
+        if (e->d_name[0] == '.' || (nlen > 3 && strcmp(e->d_name + nlen - 3, ".md") == 0))
         {
-            continue;
+            continue;   /* hidden files and the directory's notes are not inputs */
         }
         if (n == cap)
         {

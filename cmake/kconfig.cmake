@@ -83,6 +83,7 @@ _kc_bool(OS_USING_MP_CHECK_TAG ONEHEAP_MP_CHECK_TAG "Memory pool check tag (from
 _kc_bool(OS_MEM_PORT_NO_LOCK ONEHEAP_NO_LOCK "No lock (from Kconfig)")
 _kc_bool(OS_MEM_ERROR_ASSERT ONEHEAP_ERROR_ASSERT "Assert on corruption (from Kconfig)")
 _kc_bool(OS_MEM_NO_INTRINSICS ONEHEAP_NO_INTRINSICS "Portable find-first-set (from Kconfig)")
+_kc_bool(OS_MEM_SMALL ONEHEAP_SMALL "Small footprint (from Kconfig)")
 set(ONEHEAP_FF_SL_BITS "${_kc_OS_MEM_FF_SL_BITS}" CACHE STRING "First-fit classes (from Kconfig)" FORCE)
 set(ONEHEAP_ALIGN "${_kc_OS_MEM_ALIGN_SIZE}" CACHE STRING "Minimum alignment (from Kconfig)" FORCE)
 set(ONEHEAP_NAME_MAX "${_kc_OS_NAME_MAX}" CACHE STRING "OS_NAME_MAX (from Kconfig)" FORCE)

@@ -2,7 +2,8 @@
 # Cross builds of the library at -Os with -Werror: Cortex-M0+, M3, M4F, M7,
 # M33 (arm-none-eabi-gcc) and RV32IMAC (riscv64-unknown-elf-gcc,
 # freestanding), and a code-size table (text + data of liboneheap.a) for
-# first-fit only, buddy only, both, and both with trace and memory pools;
+# first-fit only (default and small build), buddy only, both, and both with
+# trace and memory pools; what a minimal linked firmware pays;
 # the shipped defconfigs through Kconfig; then the test firmware under
 # qemu-system-arm (its output is part of this script's).
 set -euo pipefail
@@ -28,6 +29,7 @@ targets=(
 # name|flags
 configs=(
   "first-fit, trace off|-DONEHEAP_ALG_FIRSTFIT=ON -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_TRACE=OFF -DONEHEAP_MEM_POOL=OFF"
+  "first-fit, trace off, small|-DONEHEAP_ALG_FIRSTFIT=ON -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_TRACE=OFF -DONEHEAP_MEM_POOL=OFF -DONEHEAP_SMALL=ON"
   "buddy, trace off|-DONEHEAP_ALG_FIRSTFIT=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_TRACE=OFF -DONEHEAP_MEM_POOL=OFF"
   "both, trace off|-DONEHEAP_ALG_FIRSTFIT=ON -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_TRACE=OFF -DONEHEAP_MEM_POOL=OFF"
   "both, trace, pools|-DONEHEAP_ALG_FIRSTFIT=ON -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_TRACE=ON -DONEHEAP_MEM_POOL=ON"
@@ -63,21 +65,27 @@ for t in "${targets[@]}"; do
 done
 
 # What a firmware pays: link the smallest useful program (system heap,
-# malloc, realloc, free) with --gc-sections, minus an empty firmware.
+# malloc, realloc, free) with --gc-sections, minus an empty firmware; with
+# the default build and with the small one (ONEHEAP_SMALL).
 echo
-echo "| linked firmware, first-fit only, trace off (text + data added) | bytes |"
-echo "|---|---:|"
-for cpu in cortex-m0plus cortex-m3; do
-  lib="$ROOT/build/cross-$cpu-first-fit--trace-off-"
-  flags=(-mcpu=$cpu -mthumb -Os -ffunction-sections -fdata-sections -specs=nosys.specs -Wl,--gc-sections)
+echo "| linked firmware, first-fit only, trace off (text + data added) | default | small (ONEHEAP_SMALL) |"
+echo "|---|---:|---:|"
+for cpu in cortex-m0plus cortex-m3 cortex-m4f; do
+  flags=(-mcpu=${cpu%f} -mthumb -Os -ffunction-sections -fdata-sections -specs=nosys.specs -Wl,--gc-sections)
+  [ "$cpu" = cortex-m4f ] && flags+=(-mfloat-abi=hard -mfpu=fpv4-sp-d16)
   tmp=$(mktemp -d)
   echo 'int main(void) { return 0; }' > "$tmp/empty.c"
   arm-none-eabi-gcc "${flags[@]}" "$tmp/empty.c" -o "$tmp/empty.elf"
-  arm-none-eabi-gcc "${flags[@]}" -I"$ROOT/include" -I"$lib/include" "$ROOT/tools/fwsize/fw_size.c" \
-      "$lib/liboneheap.a" -o "$tmp/fw.elf"
   a=$(arm-none-eabi-size "$tmp/empty.elf" | awk 'NR == 2 { print $1 + $2 }')
-  b=$(arm-none-eabi-size "$tmp/fw.elf" | awk 'NR == 2 { print $1 + $2 }')
-  echo "| $cpu | $((b - a)) |"
+  printf '| %s |' "$cpu"
+  for variant in first-fit--trace-off- first-fit--trace-off--small-; do
+    lib="$ROOT/build/cross-$cpu-$variant"
+    arm-none-eabi-gcc "${flags[@]}" -I"$ROOT/include" -I"$lib/include" "$ROOT/tools/fwsize/fw_size.c" \
+        "$lib/liboneheap.a" -o "$tmp/fw.elf"
+    b=$(arm-none-eabi-size "$tmp/fw.elf" | awk 'NR == 2 { print $1 + $2 }')
+    printf ' %s |' "$((b - a))"
+  done
+  echo
   rm -rf "$tmp"
 done
 # The shipped defconfigs, through Kconfig (-DONEHEAP_KCONFIG).

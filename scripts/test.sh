@@ -7,7 +7,9 @@
 #   (gcc -m32: 16-bit first-fit headers), bare-metal port
 #   with trace off, bare-metal without a lock, assert-on-corruption, the smallest first-fit class setting with 16-byte
 #   alignment, and the portable find-first-set; the POSIX port with trace
-#   off; without the system heap; and a Kconfig build of configs/host_defconfig.
+#   off; without the system heap; a Kconfig build of configs/host_defconfig;
+#   and the small-footprint build (footprint: ONEHEAP_SMALL, bare metal,
+#   trace off).
 #   The gcc configuration also builds the Cortex-M test firmware and runs it
 #   under QEMU (ctest qemu_cortex_m; it does not depend on the host flags).
 # Usage: scripts/test.sh [config ...]   (default: all)
@@ -33,8 +35,9 @@ declare -A configs=(
   [asanpoison]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=address,undefined -DONEHEAP_ASAN_POISON=ON -DCMAKE_BUILD_TYPE=Debug -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [valgrind]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_VALGRIND=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [kconfig]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_KCONFIG=configs/host_defconfig -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
+  [footprint]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_SMALL=ON -DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
 )
-order=(gcc clang asan asanpoison tsan valgrind buddy buddyonly m32 baremetal nolock assert small traceoff nosysheap kconfig)
+order=(gcc clang asan asanpoison tsan valgrind buddy buddyonly m32 baremetal nolock assert small traceoff nosysheap kconfig footprint)
 [ $# -gt 0 ] && order=("$@")
 
 mkdir -p build

@@ -38,20 +38,16 @@ static inline void heap_unlock(os_memheap_t *heap, os_ubase_t st)
     oh_shadow_leave();
 }
 
+#ifdef OH_SHADOW
 /* Usable bytes of the live block p of heap, for a memory checker (0: not a live block). Heap lock held. */
 static inline os_size_t shadow_usable(const os_memheap_t *heap, const void *p)
 {
-#ifdef OH_SHADOW
     struct heap_mem *r = oh_region_of(heap, p);
     struct os_mem_blk b;
 
-    return (r != OS_NULL && r->ops->query(r, p, &b) == OS_EOK) ? b.usable : 0;
-#else
-    (void)heap;
-    (void)p;
-    return 0;
-#endif
+    return (r != OS_NULL && OH_ALG_QUERY(r, p, &b) == OS_EOK) ? b.usable : 0;
 }
+#endif
 
 /* A block was handed out / is about to be taken back: tell the memory checker. */
 static inline void *shadow_alloc(const os_memheap_t *heap, void *p)
@@ -124,21 +120,74 @@ static OH_NOINLINE void *refuse(const os_memheap_t *heap, const char *what)
     {
         oh_report(heap, OS_NULL, OS_EPERM, "%s called from an interrupt handler", what);
     }
+    (void)what;     /* the small build's reports do not name the call */
     return OS_NULL;
 }
+#ifdef OS_MEM_SMALL
+#define refuse(heap, what) refuse(heap, OS_NULL)
+#endif
 
 /* A call to refuse: a bad heap object or an interrupt context. The hot paths tail-call refuse(). */
 #define BAD_CALL(heap)      OH_UNLIKELY(!heap_ok(heap) || os_port_in_isr())
 #define REFUSED(heap, what) (BAD_CALL(heap) && (refuse(heap, what), 1))
+
+#ifdef OS_MEM_SMALL
+/*
+ * The small build copies a moved block itself, word by word (both payloads
+ * are aligned to OS_MEM_ALIGN_SIZE), rather than link the C library's
+ * memcpy for this one call.
+ */
+static void copy_block(void *dst, const void *src, os_size_t n)
+{
+    os_ubase_t *dw = dst;
+    const os_ubase_t *sw = src;
+    os_uint8_t *d;
+    const os_uint8_t *s;
+
+    for (; n >= sizeof(os_ubase_t); n -= sizeof(os_ubase_t))
+    {
+        *dw++ = *sw++;
+    }
+    d = (os_uint8_t *)dw;
+    s = (const os_uint8_t *)sw;
+    while (n-- != 0)
+    {
+        *d++ = *s++;
+    }
+}
+#else
+#define copy_block(dst, src, n) memcpy(dst, src, n)
+#endif
 
 static inline int is_pow2(os_size_t x)
 {
     return x != 0 && (x & (x - 1)) == 0;
 }
 
+#ifdef OH_ALG_DIRECT
+/*
+ * Direct calls: the aligned allocation is reached through this pointer,
+ * which os_memheap_aligned_alloc() sets before its first block. No aligned
+ * block can exist before that, so realloc (which moves an aligned block
+ * with its alignment) never needs it earlier, and a program that never
+ * asks for an aligned block does not link the algorithm's aligned path.
+ */
+static void *(*aligned_alloc_fn)(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner);
+
+static inline void *alloc_aligned(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner)
+{
+    void *(*fn)(struct heap_mem *, os_size_t, os_size_t, os_uint16_t) =
+        __atomic_load_n(&aligned_alloc_fn, __ATOMIC_RELAXED);
+
+    return fn != OS_NULL ? fn(r, align, size, owner) : OS_NULL;
+}
+#else
+#define alloc_aligned(r, align, size, owner) OH_ALG_ALIGNED_ALLOC(r, align, size, owner)
+#endif
+
 static inline void *alloc_in(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner)
 {
-    return (align == 0) ? r->ops->alloc(r, size, owner) : r->ops->aligned_alloc(r, align, size, owner);
+    return (align == 0) ? OH_ALG_ALLOC(r, size, owner) : alloc_aligned(r, align, size, owner);
 }
 
 /*
@@ -160,8 +209,23 @@ static OH_NOINLINE void *alloc_scan(struct heap_mem *r, const struct heap_mem *s
     return OS_NULL;
 }
 
+#ifdef OS_MEM_SMALL
+static void free_nested(os_memheap_t *heap, void *ptr);
+static int realloc_busy(os_memheap_t *heap, const struct heap_mem *r, const void *ptr);
+
+static const struct oh_nest_ops nest_ops = { oh_region_holds, free_nested, realloc_busy };
+#define NEST_FREE(heap, ptr)        oh_nest->free(heap, ptr)
+#define NEST_BUSY(heap, r, ptr)     oh_nest->busy(heap, r, ptr)
+#else
+#define NEST_FREE(heap, ptr)        free_nested(heap, ptr)
+#define NEST_BUSY(heap, r, ptr)     realloc_busy(heap, r, ptr)
+#endif
+
 os_err_t os_memheap_init(os_memheap_t *heap, const char *name)
 {
+#ifdef OS_MEM_SMALL
+    oh_nest = &nest_ops;    /* a user heap: regions may nest from now on (region.h) */
+#endif
     if (heap == OS_NULL || name == OS_NULL)
     {
         oh_report(OS_NULL, heap, OS_EINVAL, "init with a null heap or name");
@@ -224,7 +288,7 @@ OH_INLINE void *alloc_locked(os_memheap_t *heap, os_size_t size)
     r = heap->h_mem;
     if (OH_LIKELY(r != OS_NULL))
     {
-        p = r->ops->alloc(r, size, OWNER());
+        p = OH_ALG_ALLOC(r, size, OWNER());
         if (OH_UNLIKELY(p == OS_NULL))
         {
             p = alloc_scan(heap->h_mem->next, OS_NULL, 0, size, OWNER());
@@ -255,7 +319,7 @@ void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
 
         if (OH_LIKELY(r != OS_NULL && r->next == OS_NULL))
         {
-            return r->ops->alloc(r, size, OWNER());
+            return OH_ALG_ALLOC(r, size, OWNER());
         }
     }
 #endif
@@ -285,6 +349,9 @@ void *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t si
     {
         return OS_NULL;
     }
+#ifdef OH_ALG_DIRECT
+    __atomic_store_n(&aligned_alloc_fn, oh_ff_aligned_alloc, __ATOMIC_RELAXED);
+#endif
     owner = OWNER();
     st = heap_lock(heap);
     p = shadow_alloc(heap, alloc_scan(heap->h_mem, OS_NULL, align, size, owner));
@@ -306,8 +373,12 @@ static struct heap_mem *owner_region(os_memheap_t *heap, const void *ptr, const 
         oh_report_fault(heap, ptr, OS_EINVAL, "%s of %p, which is not in this heap", what, ptr);
         return OS_NULL;
     }
+    (void)what;
     return r;
 }
+#ifdef OS_MEM_SMALL
+#define owner_region(heap, ptr, what) owner_region(heap, ptr, OS_NULL)
+#endif
 
 /*
  * Take the heap lock; while other heaps' regions are nested in this heap,
@@ -346,12 +417,12 @@ static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
 
     if (r != OS_NULL)
     {
-        if (r->ops->query(r, ptr, &b) == OS_EOK)
+        if (OH_ALG_QUERY(r, ptr, &b) == OS_EOK)
         {
             oh_detach_hosted(heap, b.mem, b.usable);
         }
         shadow_free(heap, ptr);
-        r->ops->free(r, ptr);
+        OH_ALG_FREE(r, ptr);
     }
     heap_unlock(heap, st);
     os_port_unlock(&oh_global_lock, gst);
@@ -384,7 +455,7 @@ void os_memheap_free(os_memheap_t *heap, void *ptr)
     if (OH_UNLIKELY(heap->hosted != OS_NULL))
     {
         heap_unlock(heap, st);
-        free_nested(heap, ptr);
+        NEST_FREE(heap, ptr);
         return;
     }
     r = oh_region_of(heap, ptr);
@@ -392,16 +463,38 @@ void os_memheap_free(os_memheap_t *heap, void *ptr)
     {
 #ifdef OH_TAIL_CALLS
         (void)st;
-        r->ops->free(r, ptr);
+        OH_ALG_FREE(r, ptr);
 #else
         shadow_free(heap, ptr);
-        r->ops->free(r, ptr);
+        OH_ALG_FREE(r, ptr);
         heap_unlock(heap, st);
 #endif
         return;
     }
     heap_unlock(heap, st);
     free_foreign(heap, ptr);
+}
+
+/* Does the block ptr hold a region of another heap? Reported if so. Locks held as in free_nested. */
+static OH_NOINLINE int realloc_busy(os_memheap_t *heap, const struct heap_mem *r, const void *ptr)
+{
+    struct os_mem_blk b;
+    struct heap_mem *n;
+
+    if (OH_ALG_QUERY(r, ptr, &b) != OS_EOK)
+    {
+        return 0;
+    }
+    for (n = heap->hosted; n != OS_NULL; n = n->host_next)
+    {
+        if (n->start >= (os_uint8_t *)b.mem && n->end <= (os_uint8_t *)b.mem + b.usable)
+        {
+            oh_report(heap, ptr, OS_EBUSY, "realloc of %p, which holds a region of heap '%s'",
+                      ptr, n->heap->name);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
@@ -434,19 +527,9 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
     {
         goto out;
     }
-    if (OH_UNLIKELY(global) && r->ops->query(r, ptr, &b) == OS_EOK)
+    if (OH_UNLIKELY(global) && NEST_BUSY(heap, r, ptr))
     {
-        struct heap_mem *n;
-
-        for (n = heap->hosted; n != OS_NULL; n = n->host_next)
-        {
-            if (n->start >= (os_uint8_t *)b.mem && n->end <= (os_uint8_t *)b.mem + b.usable)
-            {
-                oh_report(heap, ptr, OS_EBUSY, "realloc of %p, which holds a region of heap '%s'",
-                          ptr, n->heap->name);
-                goto out;
-            }
-        }
+        goto out;
     }
     if (size >= OH_MAX_REQUEST)
     {
@@ -455,7 +538,7 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
 #ifdef OH_SHADOW
     os_size_t old_usable = shadow_usable(heap, ptr);
 #endif
-    err = r->ops->resize(r, ptr, size);
+    err = OH_ALG_RESIZE(r, ptr, size);
     if (err == OS_EOK)
     {
         p = ptr;
@@ -464,7 +547,7 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
 #endif
         goto out;
     }
-    if (err != OS_ENOMEM || r->ops->query(r, ptr, &b) != OS_EOK)
+    if (err != OS_ENOMEM || OH_ALG_QUERY(r, ptr, &b) != OS_EOK)
     {
         goto out;
     }
@@ -477,9 +560,9 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
     if (p != OS_NULL)
     {
         (void)shadow_alloc(heap, p);
-        memcpy(p, ptr, b.usable < size ? b.usable : size);
+        copy_block(p, ptr, b.usable < size ? b.usable : size);
         shadow_free(heap, ptr);
-        r->ops->free(r, ptr);
+        OH_ALG_FREE(r, ptr);
     }
 out:
     unlock_heap(heap, st, gst, global);
@@ -499,7 +582,7 @@ os_size_t os_memheap_usable_size(os_memheap_t *heap, void *ptr)
     }
     st = heap_lock(heap);
     r = oh_region_of(heap, ptr);
-    if (r != OS_NULL && r->ops->query(r, ptr, &b) == OS_EOK)
+    if (r != OS_NULL && OH_ALG_QUERY(r, ptr, &b) == OS_EOK)
     {
         n = b.usable;
     }
@@ -542,7 +625,7 @@ os_err_t os_memheap_check(os_memheap_t *heap)
     {
         os_size_t u = 0;
 
-        if (r->ops->check(r, &u) != OS_EOK)
+        if (OH_ALG_CHECK(r, &u) != OS_EOK)
         {
             err = OS_ERROR;
         }
@@ -608,7 +691,7 @@ os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg)
     st = heap_lock(heap);
     for (r = heap->h_mem; r != OS_NULL && !w.stopped; r = r->next)
     {
-        if (r->ops->walk(r, walk_block, &w) != OS_EOK)
+        if (OH_ALG_WALK(r, walk_block, &w) != OS_EOK)
         {
             err = OS_ERROR;
             break;
@@ -654,7 +737,7 @@ os_err_t os_memheap_trace(os_memheap_t *heap)
     {
         oh_print(" region %p..%p (%s, %zu bytes for blocks)\n  state address    usable bytes  task\n",
                  (void *)r->start, (void *)r->end, r->ops->name, r->total);
-        if (r->ops->walk(r, trace_block, OS_NULL) != OS_EOK)
+        if (OH_ALG_WALK(r, trace_block, OS_NULL) != OS_EOK)
         {
             err = OS_ERROR;
         }

@@ -21,6 +21,9 @@ static const struct os_mem_ops *const registry[] = {
 #define REGISTRY_SIZE (sizeof(registry) / sizeof(registry[0]))
 
 os_ubase_t oh_global_lock;
+#ifdef OS_MEM_SMALL
+const struct oh_nest_ops *oh_nest;
+#endif
 static os_list_node_t heaps = { &heaps, &heaps };
 
 const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg)
@@ -38,20 +41,20 @@ const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg)
 
 os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
 {
-    os_size_t n = strlen(name);
+    os_size_t n;
     os_ubase_t st;
 
-    if (n > OS_NAME_MAX)
-    {
-        n = OS_NAME_MAX;
-    }
     st = os_port_lock(&oh_global_lock);
     if (heap->object_inited == OH_HEAP_INITED)
     {
         os_port_unlock(&oh_global_lock, st);
         return OS_EINVAL;
     }
-    memcpy(heap->name, name, n);
+    /* The name, cut to OS_NAME_MAX characters (read no further than that). */
+    for (n = 0; n < OS_NAME_MAX && name[n] != '\0'; n++)
+    {
+        heap->name[n] = name[n];
+    }
     heap->name[n] = '\0';
     heap->h_mem = OS_NULL;
     heap->mem_total = 0;
@@ -140,6 +143,16 @@ static int find_holder(const struct heap_mem *r, const struct os_mem_blk *b, voi
     return 0;
 }
 
+int oh_region_holds(os_memheap_t *h, const struct heap_mem *r, const os_uint8_t *lo, const os_uint8_t *hi)
+{
+    struct span sp = { lo, hi, 0 };
+    os_ubase_t st = os_port_lock(&h->lock);
+
+    (void)OH_ALG_WALK(r, find_holder, &sp);
+    os_port_unlock(&h->lock, st);
+    return sp.inside_used;
+}
+
 /*
  * May [lo, hi) be added to heap? OS_EOK with *host set to the heap whose
  * allocated block holds it (or OS_NULL); OS_EINVAL on any other overlap.
@@ -159,9 +172,6 @@ static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, co
 
         for (r = h->h_mem; r != OS_NULL; r = r->next)
         {
-            struct span sp = { lo, hi, 0 };
-            os_ubase_t st;
-
             if (hi <= r->start || lo >= r->end)
             {
                 continue;
@@ -170,10 +180,11 @@ static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, co
             {
                 return OS_EINVAL;
             }
-            st = os_port_lock(&h->lock);
-            (void)r->ops->walk(r, find_holder, &sp);
-            os_port_unlock(&h->lock, st);
-            if (!sp.inside_used)
+#ifdef OS_MEM_SMALL
+            if (!oh_nest->holds(h, r, lo, hi))     /* set: two heaps exist */
+#else
+            if (!oh_region_holds(h, r, lo, hi))
+#endif
             {
                 return OS_EINVAL;
             }
@@ -209,7 +220,7 @@ static struct heap_mem *region_init(os_memheap_t *heap, const struct os_mem_ops 
     }
     r = (struct heap_mem *)(void *)(lo + pad);
     oh_shadow_released(lo, hi);     /* the caller hands the whole range over */
-    memcpy(&saved, r, sizeof(saved));
+    saved = *r;
     r->next = OS_NULL;
     r->ops = ops;
     r->start = lo;
@@ -217,10 +228,10 @@ static struct heap_mem *region_init(os_memheap_t *heap, const struct os_mem_ops 
     r->heap = heap;
     r->host = OS_NULL;
     r->host_next = OS_NULL;
-    r->total = ops->init(r);
+    r->total = OH_ALG_INIT(ops, r);
     if (r->total == 0)
     {
-        memcpy(r, &saved, sizeof(saved));
+        *r = saved;
         return OS_NULL;
     }
     return r;
@@ -361,7 +372,7 @@ void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
         /* Regions of other heaps inside r's blocks go with it (each level lies
          * strictly inside the one above, so this ends). */
         oh_detach_hosted(owner, r->start, (os_size_t)(r->end - r->start));
-        (void)r->ops->walk(r, sum_used, &used);
+        (void)OH_ALG_WALK(r, sum_used, &used);
         owner->mem_total -= r->total;
         owner->mem_used -= used < owner->mem_used ? used : owner->mem_used;
         oh_shadow_released(r->start, r->end);

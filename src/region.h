@@ -43,6 +43,30 @@ struct heap_mem *oh_hosted_at(const os_memheap_t *heap, const void *p);
  */
 void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len);
 
+/*
+ * Does a used block of region r (of heap h) hold all of [lo, hi)? Takes h's
+ * lock. The walk behind the overlap rule's one exception.
+ */
+int oh_region_holds(os_memheap_t *h, const struct heap_mem *r, const os_uint8_t *lo, const os_uint8_t *hi);
+
+#ifdef OS_MEM_SMALL
+/*
+ * The small build reaches what only nested regions need through this
+ * table. A region nested in another heap's block needs two heaps, and
+ * every heap but the system heap is made by os_memheap_init(), which
+ * installs the table: so it is always set when it is needed, and a program
+ * that only uses the system heap does not link the walk, the nested free
+ * and the detaching of nested regions.
+ */
+struct oh_nest_ops
+{
+    int  (*holds)(os_memheap_t *h, const struct heap_mem *r, const os_uint8_t *lo, const os_uint8_t *hi);
+    void (*free)(os_memheap_t *heap, void *ptr);
+    int  (*busy)(os_memheap_t *heap, const struct heap_mem *r, const void *ptr);
+};
+extern const struct oh_nest_ops *oh_nest;
+#endif
+
 os_err_t oh_heap_register(os_memheap_t *heap, const char *name);
 os_err_t oh_heap_unregister(os_memheap_t *heap);
 os_err_t oh_region_add(os_memheap_t *heap, void *start, os_size_t size, enum os_mem_alg alg);

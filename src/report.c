@@ -40,6 +40,67 @@ void oh_vreport(int fatal, const char *kind, const char *name, const void *addr,
 #endif
 }
 
+#ifdef OS_MEM_SMALL
+/* The fixed messages of the small build, by error code. */
+static const char *const messages[] = {
+    [OS_EINVAL] = "invalid argument",
+    [OS_EPERM] = "called from an interrupt",
+    [OS_ENOMEM] = "region too small",
+    [OS_EBUSY] = "block holds a nested heap",
+    [OS_ERROR] = "heap corrupted",
+};
+
+/* "heap 'NAME': message" to the error hook, as oh_vreport writes its lines. */
+static void report_msg(int fatal, const os_memheap_t *heap, const void *addr, os_err_t code, const char *text)
+{
+    char msg[6 + OS_NAME_MAX + 3 + 40];
+    const char *name = heap != OS_NULL ? heap->name : "-";
+    const char *parts[4] = { "heap '", name, "': ", text };
+    os_mem_error_hook_t hook = __atomic_load_n(&error_hook, __ATOMIC_ACQUIRE);
+    os_size_t n = 0;
+    unsigned i;
+
+    for (i = 0; i < 4; i++)
+    {
+        const char *s = parts[i];
+
+        while (*s != '\0' && n < sizeof(msg) - 1)
+        {
+            msg[n++] = *s++;
+        }
+    }
+    msg[n] = '\0';
+    if (hook == OS_NULL)
+    {
+        hook = os_port_error;
+    }
+    hook(name, addr, code, msg);
+#if OS_MEM_ERROR_ASSERT
+    if (fatal)
+    {
+        os_port_assert_fail(msg);
+    }
+#else
+    (void)fatal;
+#endif
+}
+
+void oh_report_fixed(int fatal, const os_memheap_t *heap, const void *addr, os_err_t code)
+{
+    const char *text = (unsigned)code < sizeof(messages) / sizeof(messages[0]) ? messages[code] : OS_NULL;
+
+    report_msg(fatal, heap, addr, code,
+               fatal && code == OS_EINVAL ? "pointer not in this heap" : text != OS_NULL ? text : "error");
+}
+
+void oh_bad_pointer(const struct heap_mem *r, const void *p, int why)
+{
+    report_msg(1, r->heap, p, OS_EINVAL,
+               why == BLK_NOT_BLOCK ? "not a block (interior or foreign)"
+               : why == BLK_FREE    ? "double free"
+                                    : "block header overwritten, or not a block");
+}
+#else
 void oh_report(const os_memheap_t *heap, const void *addr, os_err_t code, const char *fmt, ...)
 {
     va_list ap;
@@ -70,6 +131,7 @@ void oh_bad_pointer(const struct heap_mem *r, const void *p, int why)
              : why == BLK_FREE    ? "double free (block is not in use)"
                                   : "block header overwritten, or not a block");
 }
+#endif
 
 void oh_print(const char *fmt, ...)
 {

@@ -1,7 +1,7 @@
 /*
  * report.h - the single path of every refusal and corruption report: it
  * formats one line naming the heap (and region and address where known) and
- * calls the error hook. oh_report() is for refused arguments;
+ * calls the error hook (the small build passes a fixed message instead). oh_report() is for refused arguments;
  * oh_report_fault() (and oh_fault() in alg.h) for a bad pointer or a
  * corruption, after which OS_MEM_ERROR_ASSERT asserts.
  */
@@ -20,6 +20,17 @@
 void oh_vreport(int fatal, const char *kind, const char *name, const void *addr, os_err_t code,
                 const char *fmt, va_list ap);
 
+#ifdef OS_MEM_SMALL
+/*
+ * Small build: reports keep their heap, address and code, but the message
+ * is a fixed text per kind of report (chosen from the code), so neither the
+ * formatter nor the format strings are linked into a program that does not
+ * print (see oh_report_fixed in alg.h). The arguments after code are not
+ * compiled in.
+ */
+#define oh_report(heap, addr, code, ...)        oh_report_fixed(0, heap, addr, code)
+#define oh_report_fault(heap, addr, code, ...)  oh_report_fixed(1, heap, addr, code)
+#else
 void oh_report(const os_memheap_t *heap, const void *addr, os_err_t code, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 4, 5)))
@@ -31,6 +42,7 @@ void oh_report_fault(const os_memheap_t *heap, const void *addr, os_err_t code, 
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
+#endif
 
 /* Print formatted text through the port's log output. */
 void oh_print(const char *fmt, ...)

@@ -5,6 +5,7 @@
 #include "oh_string.h"
 
 #include "oh_config.h"
+#include "region.h"
 #include "report.h"
 
 static os_memheap_t sys_heap;
@@ -18,7 +19,12 @@ void os_sys_heap_init(void)
 {
     if (sys_heap.object_inited != OH_HEAP_INITED)
     {
+#ifdef OS_MEM_SMALL
+        /* Not os_memheap_init(): the system heap alone lets no region nest (region.h). */
+        (void)oh_heap_register(&sys_heap, "sys_heap");
+#else
         (void)os_memheap_init(&sys_heap, "sys_heap");
+#endif
     }
 }
 

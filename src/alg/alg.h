@@ -132,7 +132,13 @@ OH_INLINE void oh_gave(const struct heap_mem *r, os_size_t bytes)
 }
 
 /* Report a corruption or a bad pointer found in region r (see report.c). */
+#ifdef OS_MEM_SMALL
+/* Small build: a fixed message chosen by the code; `what` is not compiled in. */
+void oh_report_fixed(int fatal, const os_memheap_t *heap, const void *addr, os_err_t code);
+#define oh_fault(r, addr, code, what) oh_report_fixed(1, (r)->heap, addr, code)
+#else
 void oh_fault(const struct heap_mem *r, const void *addr, os_err_t code, const char *what);
+#endif
 
 /* What an algorithm's O(1) pointer validation found. */
 enum { BLK_OK, BLK_NOT_BLOCK, BLK_FREE, BLK_CORRUPT };
@@ -145,6 +151,47 @@ extern const struct os_mem_ops oh_firstfit_ops;
 #endif
 #ifdef OS_USING_ALG_BUDDY
 extern const struct os_mem_ops oh_buddy_ops;
+#endif
+
+/*
+ * How the core reaches an algorithm. Normally through r->ops, so that a
+ * region of any compiled-in algorithm can sit in any heap. The small build
+ * with first-fit alone (OH_ALG_DIRECT) calls first-fit's functions by name
+ * instead, and its ops table holds only the name and the region limit: a
+ * function that the program never reaches (check, walk, aligned
+ * allocation...) is then left out by the linker's --gc-sections.
+ * The macros below are the only way the core calls an algorithm, so both
+ * forms stay in step.
+ */
+#if defined(OS_MEM_SMALL) && defined(OS_USING_ALG_FIRSTFIT) && !defined(OS_USING_ALG_BUDDY)
+#define OH_ALG_DIRECT 1
+
+os_size_t oh_ff_init(struct heap_mem *r);
+void     *oh_ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner);
+void     *oh_ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner);
+void      oh_ff_free(struct heap_mem *r, void *p);
+os_err_t  oh_ff_resize(struct heap_mem *r, void *p, os_size_t size);
+os_err_t  oh_ff_query(const struct heap_mem *r, const void *p, struct os_mem_blk *b);
+os_err_t  oh_ff_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg);
+os_err_t  oh_ff_check(const struct heap_mem *r, os_size_t *used);
+
+#define OH_ALG_INIT(ops, r)             ((void)(ops), oh_ff_init(r))
+#define OH_ALG_ALLOC(r, s, o)           oh_ff_alloc(r, s, o)
+#define OH_ALG_ALIGNED_ALLOC(r, a, s, o) oh_ff_aligned_alloc(r, a, s, o)
+#define OH_ALG_FREE(r, p)               oh_ff_free(r, p)
+#define OH_ALG_RESIZE(r, p, s)          oh_ff_resize(r, p, s)
+#define OH_ALG_QUERY(r, p, b)           oh_ff_query(r, p, b)
+#define OH_ALG_WALK(r, fn, arg)         oh_ff_walk(r, fn, arg)
+#define OH_ALG_CHECK(r, u)              oh_ff_check(r, u)
+#else
+#define OH_ALG_INIT(ops, r)             ((ops)->init(r))
+#define OH_ALG_ALLOC(r, s, o)           ((r)->ops->alloc(r, s, o))
+#define OH_ALG_ALIGNED_ALLOC(r, a, s, o) ((r)->ops->aligned_alloc(r, a, s, o))
+#define OH_ALG_FREE(r, p)               ((r)->ops->free(r, p))
+#define OH_ALG_RESIZE(r, p, s)          ((r)->ops->resize(r, p, s))
+#define OH_ALG_QUERY(r, p, b)           ((r)->ops->query(r, p, b))
+#define OH_ALG_WALK(r, fn, arg)         ((r)->ops->walk(r, fn, arg))
+#define OH_ALG_CHECK(r, u)              ((r)->ops->check(r, u))
 #endif
 
 #endif /* ONEHEAP_ALG_H */

@@ -98,6 +98,24 @@ struct ff
 
 #define FF(r)       ((struct ff *)OH_REGION_DATA(r))
 
+/*
+ * The operations: static behind the ops table, or external functions that
+ * the core calls by name (alg.h, OH_ALG_DIRECT).
+ */
+#ifdef OH_ALG_DIRECT
+#define FF_OP
+#define ff_init             oh_ff_init
+#define ff_alloc            oh_ff_alloc
+#define ff_aligned_alloc    oh_ff_aligned_alloc
+#define ff_free             oh_ff_free
+#define ff_resize           oh_ff_resize
+#define ff_query            oh_ff_query
+#define ff_walk             oh_ff_walk
+#define ff_check            oh_ff_check
+#else
+#define FF_OP               static
+#endif
+
 /* ---- header access --------------------------------------------------------- */
 
 static inline ffw_t *hd(const struct ff *f, os_size_t c)
@@ -521,6 +539,7 @@ static inline int locate_or_report(const struct heap_mem *r, const void *p, os_s
 
 /* ---- operations ------------------------------------------------------------------ */
 
+#ifndef OS_MEM_SMALL
 /* Pop the head c of list k; next is its checked successor. */
 OH_INLINE void pop_head(struct ff *f, os_size_t k, os_size_t next)
 {
@@ -676,8 +695,10 @@ static OH_NOINLINE void *alloc_from_lists(struct heap_mem *r, os_size_t n, os_ui
     oh_took(r, bsize(f, c) * CH);
     return payload(f, c);
 }
+#endif
 
-static void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
+#ifndef OS_MEM_SMALL
+FF_OP void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
 {
     struct ff *f = FF(r);
     os_size_t n;
@@ -693,8 +714,35 @@ static void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
     }
     return alloc_top(r, f, n, owner);
 }
+#else
+/*
+ * The small build: one general path instead of the fast paths above (the
+ * same choice of block: head of its own class, first non-empty class
+ * above, then top; the block is always carved from its front).
+ */
+FF_OP void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
+{
+    struct ff *f = FF(r);
+    os_size_t n, c, s;
 
-static void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner)
+    if (size > f->maxreq)
+    {
+        return OS_NULL;
+    }
+    n = chunks_for(size);
+    c = take_fit(r, f, n, &s);
+    if (c == 0)
+    {
+        return OS_NULL;
+    }
+    n = split_tail(f, c, s, n);
+    set_used(f, c, n, owner);
+    oh_took(r, n * CH);
+    return payload(f, c);
+}
+#endif
+
+FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner)
 {
     struct ff *f = FF(r);
     os_size_t a = align >> CH_SHIFT;
@@ -739,6 +787,23 @@ static void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t siz
     return payload(f, c);
 }
 
+#ifdef OS_MEM_SMALL
+/* The small build: locate()'s checks, then one general merge (release). */
+FF_OP void ff_free(struct heap_mem *r, void *p)
+{
+    os_size_t c, s;
+
+    if (locate_or_report(r, p, &c, &s))
+    {
+        if (!release(FF(r), c, s))
+        {
+            oh_fault(r, p, OS_ERROR, "free-list links of a neighbour overwritten");
+            return;
+        }
+        oh_gave(r, s * CH);
+    }
+}
+#else
 static OH_NOINLINE void free_bad(const struct heap_mem *r, const void *p, int why)
 {
     oh_bad_pointer(r, p, why);
@@ -766,7 +831,7 @@ static OH_NOINLINE void free_insert(struct heap_mem *r, struct ff *f, os_size_t 
  * inline: the left neighbour in use (or none) and the right one top or in
  * use. The other cases are tail calls.
  */
-static void ff_free(struct heap_mem *r, void *p)
+FF_OP void ff_free(struct heap_mem *r, void *p)
 {
     struct ff *f = FF(r);
     os_size_t off = (os_size_t)((os_uint8_t *)p - f->base) - HDR;
@@ -844,8 +909,9 @@ static void ff_free(struct heap_mem *r, void *p)
     }
     free_insert(r, f, c, s);
 }
+#endif
 
-static os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
+FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
 {
     struct ff *f = FF(r);
     os_size_t c, s, n, nx, ns, old;
@@ -938,7 +1004,7 @@ static void describe(const struct ff *f, os_size_t c, struct os_mem_blk *b)
 #endif
 }
 
-static os_err_t ff_query(const struct heap_mem *r, const void *p, struct os_mem_blk *b)
+FF_OP os_err_t ff_query(const struct heap_mem *r, const void *p, struct os_mem_blk *b)
 {
     const struct ff *f = FF(r);
     os_size_t c, s;
@@ -951,7 +1017,7 @@ static os_err_t ff_query(const struct heap_mem *r, const void *p, struct os_mem_
     return OS_EOK;
 }
 
-static os_err_t ff_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
+FF_OP os_err_t ff_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
 {
     const struct ff *f = FF(r);
     os_size_t c = 1;
@@ -976,7 +1042,7 @@ static os_err_t ff_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
     return OS_EOK;
 }
 
-static os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
+FF_OP os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
 {
     const struct ff *f = FF(r);
     const ffw_t *heads = f->heads;
@@ -1098,7 +1164,7 @@ static unsigned pick_sl(os_size_t nchunks)
     return sl;
 }
 
-static os_size_t ff_init(struct heap_mem *r)
+FF_OP os_size_t ff_init(struct heap_mem *r)
 {
     struct ff *f = FF(r);
     os_uint8_t *data = (os_uint8_t *)f;
@@ -1154,6 +1220,13 @@ static os_size_t ff_init(struct heap_mem *r)
     return (f->end - 1) * CH;
 }
 
+#ifdef OH_ALG_DIRECT
+/* Called by name (alg.h): the table only names the algorithm and its limit. */
+const struct os_mem_ops oh_firstfit_ops = {
+    .name = "firstfit",
+    .max_region = MAX_CHUNKS * CH,
+};
+#else
 const struct os_mem_ops oh_firstfit_ops = {
     "firstfit",
     MAX_CHUNKS * CH,
@@ -1166,3 +1239,4 @@ const struct os_mem_ops oh_firstfit_ops = {
     ff_walk,
     ff_check,
 };
+#endif

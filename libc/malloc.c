@@ -346,7 +346,7 @@ static void start(void)
             pthread_mutex_init(&arenas[i].grow, NULL);
         }
         (void)pthread_key_create(&tc_key, tc_flush);
-        tc_secret = (uintptr_t)&tc_secret * 0x9E3779B97F4A7C15u ^ (uintptr_t)getpid();
+        tc_secret = (uintptr_t)((uint64_t)(uintptr_t)&tc_secret * 0x9E3779B97F4A7C15u) ^ (uintptr_t)getpid();
         os_mem_set_error_hook(error_hook);
         os_sys_heap_init();
         arenas[0].heap = os_sys_heap();

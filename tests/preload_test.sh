@@ -2,11 +2,13 @@
 # Real programs with liboneheap-malloc.so preloaded: each must print exactly
 # what it prints without it, exit the same way, and leave a sound heap
 # (OS_MEMHEAP_CHECK_ON_EXIT=1 makes a failed check exit with status 99).
-# Then bad frees through the override must each be reported.
-# Usage: preload_test.sh LIB STRESS_BIN BADFREE_BIN
+# Then bad frees through the override must each be reported (with
+# ONEHEAP_ERROR_ASSERT, the first one the heap itself finds must abort).
+# Usage: preload_test.sh LIB STRESS_BIN BADFREE_BIN [assert]
 lib=$1
 stress=$2
 badfree=$3
+asserts=${4:-}
 tmp=$(mktemp -d /tmp/oneheap-preload.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 status=0
@@ -88,7 +90,16 @@ run malloc_stress "$stress"
 LD_PRELOAD=$lib OS_MEMHEAP_CHECK_ON_EXIT=1 "$badfree" >"$tmp/bad.out" 2>"$tmp/bad.err"
 got=$?
 reports=$(grep -c '^oneheap:' "$tmp/bad.err")
-if [ "$got" != 0 ] || [ "$(cat "$tmp/bad.out")" != done ] || [ "$reports" != 4 ] ||
+if [ "$asserts" = assert ]; then
+    # the thread cache reports the first double free; the heap reports the second and asserts
+    if [ "$got" -lt 128 ] || [ "$reports" -lt 2 ] || ! grep -q "assertion: .*double free" "$tmp/bad.err"; then
+        echo "bad frees: FAILED (assert build: exit $got, $reports reports)"
+        cat "$tmp/bad.err"
+        status=1
+    else
+        echo "bad frees: reported, and the heap's first finding aborted (assert build)"
+    fi
+elif [ "$got" != 0 ] || [ "$(cat "$tmp/bad.out")" != done ] || [ "$reports" != 4 ] ||
    ! grep -q 'already free (in the thread cache)' "$tmp/bad.err" ||
    ! grep -q 'double free' "$tmp/bad.err" ||
    ! grep -q 'not in this heap' "$tmp/bad.err" ||

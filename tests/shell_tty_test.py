@@ -10,25 +10,32 @@ import os
 import pty
 import select
 import sys
+import termios
 import time
 
 shell = sys.argv[1]
 pid, fd = pty.fork()
 if pid == 0:
-    os.execv(shell, [shell])
+    env = dict(os.environ, TERM="vt100")     # a plain, known terminal for libedit
+    os.execve(shell, [shell], env)
 
 out = b""
 pos = 0     # everything before pos has been matched already
 
 
-def wait_for(text, limit=120.0):
+def fail(why):
+    print("%s; output so far:\n%s" % (why, out.decode(errors="replace")))
+    os.kill(pid, 9)
+    sys.exit(1)
+
+
+def wait_for(text, limit=60.0):
     """Read until `text` appears after the last match."""
     global out, pos
     end = time.monotonic() + limit
     while out.find(text, pos) < 0:
         if time.monotonic() > end:
-            print("timed out waiting for %r; output so far:\n%s" % (text, out.decode(errors="replace")))
-            sys.exit(1)
+            fail("timed out waiting for %r" % text)
         ready, _, _ = select.select([fd], [], [], 0.2)
         if ready:
             try:
@@ -38,19 +45,43 @@ def wait_for(text, limit=120.0):
     pos = out.find(text, pos) + len(text)
 
 
-# Each input goes in only once the shell shows the prompt that follows the
-# previous command's output (the terminal is in libedit's mode by then).
+def editing():
+    """Wait until libedit has the terminal (canonical mode off): keys typed
+    before that would be edited by the terminal driver instead."""
+    end = time.monotonic() + 60.0
+    while termios.tcgetattr(fd)[3] & termios.ICANON:
+        if time.monotonic() > end:
+            fail("the terminal never left canonical mode")
+        time.sleep(0.01)
+
+
+def send(keys):
+    editing()
+    os.write(fd, keys)
+
+
+# Each input goes in once the shell shows the prompt that follows the
+# previous command's output and libedit has the terminal.
 wait_for(b"sh>")
-os.write(fd, b"show_mem\n")
+send(b"show_mem\n")
 wait_for(b"total memory")
 wait_for(b"sh>")
-os.write(fd, b"\x1b[A\n")                   # up arrow: the last command again
+send(b"\x1b[A\n")                   # up arrow: the last command again
 wait_for(b"total memory")
 wait_for(b"sh>")
-os.write(fd, b"check_meem\x1b[D\x1b[D\x7f\n")  # typo, two lefts, backspace: check_mem
+send(b"check_meem\x1b[D\x1b[D\x7f\n")  # typo, two lefts, backspace: check_mem
 wait_for(b"heap check: OK")
 wait_for(b"sh>")
-os.write(fd, b"quit\n")
-os.waitpid(pid, 0)
+send(b"quit\n")
+end = time.monotonic() + 60.0
+while os.waitpid(pid, os.WNOHANG) == (0, 0):
+    if time.monotonic() > end:
+        fail("the shell did not exit after quit")
+    ready, _, _ = select.select([fd], [], [], 0.2)
+    if ready:
+        try:
+            out += os.read(fd, 4096)
+        except OSError:
+            pass
 print(out.decode(errors="replace"))
 print("shell at a terminal: history and line editing work")

@@ -8,12 +8,20 @@
 
 struct os_mem_port_hooks oh_port_hooks;
 static struct os_mem_wait_hooks wait_hooks;
+#ifndef OS_MEM_PORT_NO_LOCK
+int oh_port_idle = 1;
+#endif
 
+/* Call before the heaps are shared: the core reads the hooks without a lock. */
 void os_mem_port_set_hooks(const struct os_mem_port_hooks *hooks)
 {
     static const struct os_mem_port_hooks none;
 
     oh_port_hooks = (hooks != OS_NULL) ? *hooks : none;
+#ifndef OS_MEM_PORT_NO_LOCK
+    oh_port_idle = oh_port_hooks.lock == OS_NULL && oh_port_hooks.unlock == OS_NULL &&
+                   oh_port_hooks.in_isr == OS_NULL;
+#endif
 }
 
 void os_port_lock_init(os_ubase_t *lock)

@@ -7,6 +7,11 @@
  *                 back (a saved interrupt mask, for instance).
  *   in interrupt  os_port_in_isr: nonzero when called from an interrupt
  *                 handler; heap calls are refused there.
+ *   idle          os_port_idle: nonzero when lock, unlock and the interrupt
+ *                 test are known to do nothing right now (the bare-metal
+ *                 port with no hooks installed, or without a lock at all);
+ *                 the core then skips them, and its hot paths end in a
+ *                 tail call into the algorithm.
  *   task          os_port_task_id: a small index (0 = unknown or before the
  *                 scheduler) for the calling task; os_port_task_name maps it
  *                 back to a name that stays valid after the task ends.

@@ -34,7 +34,20 @@ static inline int os_port_in_isr(void)
 {
     return 0;
 }
+
+static inline int os_port_idle(void)
+{
+    return 1;
+}
 #else
+/* Set by os_mem_port_set_hooks: no lock, unlock or interrupt hook installed. */
+extern int oh_port_idle;
+
+static inline int os_port_idle(void)
+{
+    return oh_port_idle;
+}
+
 static inline os_ubase_t os_port_lock(os_ubase_t *lock)
 {
     return oh_port_hooks.lock != OS_NULL ? oh_port_hooks.lock(lock) : 0;

@@ -78,6 +78,11 @@ static inline int os_port_in_isr(void)
 {
     return 0;
 }
+
+static inline int os_port_idle(void)
+{
+    return 1;
+}
 #else
 static inline os_ubase_t os_port_lock(os_ubase_t *lock)
 {
@@ -109,6 +114,12 @@ static inline int os_port_in_isr(void)
         return oh_port_hooks.in_isr();
     }
     return oh_cortexm_ipsr() != 0;
+}
+
+/* PRIMASK (or the user's lock) always has work to do. */
+static inline int os_port_idle(void)
+{
+    return 0;
 }
 #endif
 

@@ -35,4 +35,10 @@ static inline int os_port_in_isr(void)
     return 0;   /* a POSIX process has no interrupt context */
 }
 
+/* The lock is always taken. */
+static inline int os_port_idle(void)
+{
+    return 0;
+}
+
 #endif

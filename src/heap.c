@@ -18,11 +18,14 @@
 #endif
 
 /*
- * Hot paths may end in a tail call into the algorithm when there is no lock
- * to release and no memory checker to tell afterwards.
+ * Hot paths may end in a tail call into the algorithm when the port has no
+ * lock to take or release right now (os_port_idle) and no memory checker
+ * needs telling afterwards.
  */
-#if defined(OS_MEM_PORT_NO_LOCK) && !defined(OH_SHADOW)
-#define OH_TAIL_CALLS 1
+#ifdef OH_SHADOW
+#define TAIL_OK() 0
+#else
+#define TAIL_OK() os_port_idle()
 #endif
 
 /* The heap lock; with a memory checker, its reports are off while the library works in the heap. */
@@ -127,8 +130,11 @@ static OH_NOINLINE void *refuse(const os_memheap_t *heap, const char *what)
 #define refuse(heap, what) refuse(heap, OS_NULL)
 #endif
 
-/* A call to refuse: a bad heap object or an interrupt context. The hot paths tail-call refuse(). */
-#define BAD_CALL(heap)      OH_UNLIKELY(!heap_ok(heap) || os_port_in_isr())
+/*
+ * A call to refuse: a bad heap object or an interrupt context (an idle port
+ * has no interrupt test). The hot paths tail-call refuse().
+ */
+#define BAD_CALL(heap)      OH_UNLIKELY(!heap_ok(heap) || (!os_port_idle() && os_port_in_isr()))
 #define REFUSED(heap, what) (BAD_CALL(heap) && (refuse(heap, what), 1))
 
 #ifdef OS_MEM_SMALL
@@ -275,11 +281,7 @@ os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, en
  * The first region inline; the others only when it cannot serve. Out of
  * line only where os_memheap_alloc() has a tail-call path without it.
  */
-#ifdef OH_TAIL_CALLS
 static OH_NOINLINE void *alloc_locked(os_memheap_t *heap, os_size_t size)
-#else
-OH_INLINE void *alloc_locked(os_memheap_t *heap, os_size_t size)
-#endif
 {
     struct heap_mem *r;
     os_ubase_t st = heap_lock(heap);
@@ -300,7 +302,7 @@ OH_INLINE void *alloc_locked(os_memheap_t *heap, os_size_t size)
 }
 
 /*
- * Without a lock to release (OS_MEM_PORT_NO_LOCK), a heap of one region
+ * With an idle port (no lock to take, see os_port_idle), a heap of one region
  * ends in a tail call into the algorithm.
  */
 void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
@@ -313,7 +315,7 @@ void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
     {
         return OS_NULL;     /* size 0, or too large for any region */
     }
-#ifdef OH_TAIL_CALLS
+    if (TAIL_OK())
     {
         struct heap_mem *r = heap->h_mem;
 
@@ -322,7 +324,6 @@ void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
             return OH_ALG_ALLOC(r, size, OWNER());
         }
     }
-#endif
     return alloc_locked(heap, size);
 }
 
@@ -434,7 +435,7 @@ static OH_NOINLINE void free_foreign(os_memheap_t *heap, void *ptr)
 }
 
 /*
- * Without a lock to release (OS_MEM_PORT_NO_LOCK) the common case ends in
+ * With an idle port (no lock to take) the common case ends in
  * a tail call into the algorithm.
  */
 void os_memheap_free(os_memheap_t *heap, void *ptr)
@@ -451,6 +452,17 @@ void os_memheap_free(os_memheap_t *heap, void *ptr)
         (void)refuse(heap, "free");
         return;
     }
+    if (TAIL_OK() && OH_LIKELY(heap->hosted == OS_NULL))
+    {
+        r = oh_region_of(heap, ptr);
+        if (OH_LIKELY(r != OS_NULL))
+        {
+            OH_ALG_FREE(r, ptr);
+            return;
+        }
+        free_foreign(heap, ptr);
+        return;
+    }
     st = heap_lock(heap);
     if (OH_UNLIKELY(heap->hosted != OS_NULL))
     {
@@ -461,14 +473,9 @@ void os_memheap_free(os_memheap_t *heap, void *ptr)
     r = oh_region_of(heap, ptr);
     if (OH_LIKELY(r != OS_NULL))
     {
-#ifdef OH_TAIL_CALLS
-        (void)st;
-        OH_ALG_FREE(r, ptr);
-#else
         shadow_free(heap, ptr);
         OH_ALG_FREE(r, ptr);
         heap_unlock(heap, st);
-#endif
         return;
     }
     heap_unlock(heap, st);

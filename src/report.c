@@ -11,20 +11,11 @@ void os_mem_set_error_hook(os_mem_error_hook_t hook)
     __atomic_store_n(&error_hook, hook, __ATOMIC_RELEASE);
 }
 
-/* Format one report and hand it to the hook; with fatal, assert afterwards. */
-void oh_vreport(int fatal, const char *kind, const char *name, const void *addr, os_err_t code,
-                const char *fmt, va_list ap)
+/* Hand a finished report to the hook (the port's by default); with fatal, assert afterwards. */
+static void deliver(int fatal, const char *name, const void *addr, os_err_t code, const char *msg)
 {
-    char msg[192];
-    os_size_t n;
     os_mem_error_hook_t hook = __atomic_load_n(&error_hook, __ATOMIC_ACQUIRE);
 
-    if (name == OS_NULL)
-    {
-        name = "-";
-    }
-    n = oh_snprintf(msg, sizeof(msg), "%s '%s': ", kind, name);
-    (void)oh_vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
     if (hook == OS_NULL)
     {
         hook = os_port_error;
@@ -38,6 +29,22 @@ void oh_vreport(int fatal, const char *kind, const char *name, const void *addr,
 #else
     (void)fatal;
 #endif
+}
+
+/* Format one report and deliver it. */
+void oh_vreport(int fatal, const char *kind, const char *name, const void *addr, os_err_t code,
+                const char *fmt, va_list ap)
+{
+    char msg[192];
+    os_size_t n;
+
+    if (name == OS_NULL)
+    {
+        name = "-";
+    }
+    n = oh_snprintf(msg, sizeof(msg), "%s '%s': ", kind, name);
+    (void)oh_vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
+    deliver(fatal, name, addr, code, msg);
 }
 
 #ifdef OS_MEM_SMALL
@@ -56,7 +63,6 @@ static void report_msg(int fatal, const os_memheap_t *heap, const void *addr, os
     char msg[6 + OS_NAME_MAX + 3 + 40];
     const char *name = heap != OS_NULL ? heap->name : "-";
     const char *parts[4] = { "heap '", name, "': ", text };
-    os_mem_error_hook_t hook = __atomic_load_n(&error_hook, __ATOMIC_ACQUIRE);
     os_size_t n = 0;
     unsigned i;
 
@@ -70,19 +76,7 @@ static void report_msg(int fatal, const os_memheap_t *heap, const void *addr, os
         }
     }
     msg[n] = '\0';
-    if (hook == OS_NULL)
-    {
-        hook = os_port_error;
-    }
-    hook(name, addr, code, msg);
-#if OS_MEM_ERROR_ASSERT
-    if (fatal)
-    {
-        os_port_assert_fail(msg);
-    }
-#else
-    (void)fatal;
-#endif
+    deliver(fatal, name, addr, code, msg);
 }
 
 void oh_report_fixed(int fatal, const os_memheap_t *heap, const void *addr, os_err_t code)

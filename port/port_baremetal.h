@@ -13,32 +13,7 @@ struct os_port_wait
 };
 
 #ifdef OS_MEM_PORT_NO_LOCK
-/*
- * A single-threaded system that never calls the heap from an interrupt:
- * no lock and no interrupt test at all (the lock, unlock and in_isr hooks
- * are not consulted).
- */
-static inline os_ubase_t os_port_lock(os_ubase_t *lock)
-{
-    (void)lock;
-    return 0;
-}
-
-static inline void os_port_unlock(os_ubase_t *lock, os_ubase_t state)
-{
-    (void)lock;
-    (void)state;
-}
-
-static inline int os_port_in_isr(void)
-{
-    return 0;
-}
-
-static inline int os_port_idle(void)
-{
-    return 1;
-}
+#include "port_nolock.h"
 #else
 /* Set by os_mem_port_set_hooks: no lock, unlock or interrupt hook installed. */
 extern int oh_port_idle;

@@ -61,28 +61,7 @@ static inline os_ubase_t oh_cortexm_ipsr(void)
 }
 
 #ifdef OS_MEM_PORT_NO_LOCK
-/* Single-threaded, never called from an interrupt: no lock, no test. */
-static inline os_ubase_t os_port_lock(os_ubase_t *lock)
-{
-    (void)lock;
-    return 0;
-}
-
-static inline void os_port_unlock(os_ubase_t *lock, os_ubase_t state)
-{
-    (void)lock;
-    (void)state;
-}
-
-static inline int os_port_in_isr(void)
-{
-    return 0;
-}
-
-static inline int os_port_idle(void)
-{
-    return 1;
-}
+#include "port_nolock.h"
 #else
 static inline os_ubase_t os_port_lock(os_ubase_t *lock)
 {

@@ -56,6 +56,8 @@ struct os_memheap
     os_size_t        mem_total;         /* bytes available for blocks */
     os_size_t        mem_used;          /* bytes held by allocated blocks */
     os_size_t        mem_maxused;       /* peak of mem_used */
+    os_size_t        failed;            /* requests refused for lack of memory */
+    os_size_t        peak_request;      /* largest size ever asked for */
     struct heap_mem *hosted;            /* regions of other heaps inside our blocks */
     os_ubase_t       lock;              /* port lock word */
 };
@@ -199,6 +201,43 @@ os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg);
 typedef void (*os_mem_error_hook_t)(const char *heap_name, const void *addr,
                                     os_err_t code, const char *msg);
 void os_mem_set_error_hook(os_mem_error_hook_t hook);
+
+/* ---- Extended statistics (extension; OS_MEM_STATS) ------------------------------ */
+#ifdef OS_MEM_STATS
+/*
+ * Versioned: the caller sets version = OS_MEMHEAP_STATS_VERSION and size =
+ * sizeof(struct os_memheap_stats) as it knows them; a later library fills
+ * only what that version has. Counts are kept as blocks change hands; the
+ * free-block figures come from the algorithm (first-fit: its bitmaps and
+ * the list of its largest class; buddy: a walk of the region).
+ * os_memheap_check() cross-checks the counts against a full walk.
+ */
+#define OS_MEMHEAP_STATS_VERSION 1u
+
+struct os_memheap_stats
+{
+    os_uint32_t version;        /* in: OS_MEMHEAP_STATS_VERSION */
+    os_uint32_t size;           /* in: sizeof(struct os_memheap_stats) */
+    os_size_t   mem_total;      /* as os_meminfo_t (for a region: its share) */
+    os_size_t   mem_used;
+    os_size_t   mem_maxused;    /* heap only (0 for a region) */
+    os_size_t   free_bytes;     /* mem_total - mem_used */
+    os_size_t   free_blocks;    /* free blocks */
+    os_size_t   largest_free;   /* bytes of the largest free block, header included */
+    os_size_t   used_blocks;    /* live blocks */
+    os_size_t   alloc_count;    /* blocks handed out (allocs, and realloc moves) */
+    os_size_t   free_count;     /* blocks taken back */
+    os_size_t   failed_count;   /* requests refused for lack of memory (a region: requests it could not serve) */
+    os_size_t   peak_request;   /* largest size asked for (heap only) */
+    os_uint32_t frag_permille;  /* external fragmentation: 1000 * (1 - largest_free / free_bytes); 0 if nothing is free */
+};
+typedef struct os_memheap_stats os_memheap_stats_t;
+
+/* The whole heap. OS_EINVAL for a bad heap, a null st or an unknown version. O(R + F). */
+os_err_t os_memheap_get_stats(os_memheap_t *heap, os_memheap_stats_t *st);
+/* Region number index (in the order they were added); OS_ENOMEM when there is no such region. */
+os_err_t os_memheap_region_stats(os_memheap_t *heap, os_size_t index, os_memheap_stats_t *st);
+#endif
 
 /* ---- Fault injection (OS_MEM_FAULT_INJECT, for tests) ------------------------ */
 #ifdef OS_MEM_FAULT_INJECT

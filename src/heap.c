@@ -107,6 +107,20 @@ static int injected(void)
 #define injected() 0
 #endif
 
+/* The largest size ever asked for. Heap lock held (or an idle port). */
+static inline void note_request(os_memheap_t *heap, os_size_t size)
+{
+#ifdef OS_MEM_STATS
+    if (OH_UNLIKELY(size > heap->peak_request))
+    {
+        heap->peak_request = size;
+    }
+#else
+    (void)heap;
+    (void)size;
+#endif
+}
+
 static inline int heap_ok(const os_memheap_t *heap)
 {
     return heap != OS_NULL && heap->object_inited == OH_HEAP_INITED;
@@ -287,6 +301,7 @@ static OH_NOINLINE void *alloc_locked(os_memheap_t *heap, os_size_t size)
     os_ubase_t st = heap_lock(heap);
     void *p = OS_NULL;
 
+    note_request(heap, size);
     r = heap->h_mem;
     if (OH_LIKELY(r != OS_NULL))
     {
@@ -295,6 +310,10 @@ static OH_NOINLINE void *alloc_locked(os_memheap_t *heap, os_size_t size)
         {
             p = alloc_scan(heap->h_mem->next, OS_NULL, 0, size, OWNER());
         }
+    }
+    else
+    {
+        OH_STAT(heap->failed++);    /* a heap without regions */
     }
     p = shadow_alloc(heap, p);
     heap_unlock(heap, st);
@@ -321,6 +340,7 @@ void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
 
         if (OH_LIKELY(r != OS_NULL && r->next == OS_NULL))
         {
+            note_request(heap, size);
             return OH_ALG_ALLOC(r, size, OWNER());
         }
     }
@@ -355,6 +375,11 @@ void *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t si
 #endif
     owner = OWNER();
     st = heap_lock(heap);
+    note_request(heap, size);
+    if (heap->h_mem == OS_NULL)
+    {
+        OH_STAT(heap->failed++);
+    }
     p = shadow_alloc(heap, alloc_scan(heap->h_mem, OS_NULL, align, size, owner));
     heap_unlock(heap, st);
     return p;
@@ -542,6 +567,7 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
     {
         goto out;
     }
+    note_request(heap, size);
 #ifdef OH_SHADOW
     os_size_t old_usable = shadow_usable(heap, ptr);
 #endif
@@ -559,11 +585,17 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
         goto out;
     }
     /* Move: own region first, keeping the alignment of an aligned block. */
+#ifdef OS_MEM_STATS
+    os_size_t failed = heap->failed;
+#endif
     p = alloc_in(r, b.align, size, owner);
     if (p == OS_NULL)
     {
         p = alloc_scan(heap->h_mem, r, b.align, size, owner);
     }
+#ifdef OS_MEM_STATS
+    heap->failed = failed + (p == OS_NULL);    /* one request, whichever regions it tried */
+#endif
     if (p != OS_NULL)
     {
         (void)shadow_alloc(heap, p);
@@ -616,6 +648,79 @@ void os_memheap_info(os_memheap_t *heap, os_meminfo_t *info)
     heap_unlock(heap, st);
 }
 
+#ifdef OS_MEM_STATS
+/* Blocks of one region as a walk sees them. */
+struct tally
+{
+    os_size_t used_blocks, free_blocks, largest_free;
+};
+
+static int tally_block(const struct heap_mem *r, const struct os_mem_blk *b, void *arg)
+{
+    struct tally *t = arg;
+
+    (void)r;
+    if (b->used)
+    {
+        t->used_blocks++;
+    }
+    else
+    {
+        t->free_blocks++;
+        if (b->size > t->largest_free)
+        {
+            t->largest_free = b->size;
+        }
+    }
+    return 0;
+}
+
+/* Free blocks of region r and the largest one: the algorithm's own figures, or a walk. */
+static void region_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t *largest)
+{
+    struct tally t = { 0, 0, 0 };
+
+#ifdef OH_ALG_DIRECT
+    oh_ff_free_info(r, blocks, largest);
+    return;
+#else
+    if (r->ops->free_info != OS_NULL)
+    {
+        r->ops->free_info(r, blocks, largest);
+        return;
+    }
+#endif
+    (void)OH_ALG_WALK(r, tally_block, &t);
+    *blocks = t.free_blocks;
+    *largest = t.largest_free;
+}
+
+/* Region r's counts against a walk of its blocks; 0 if they disagree (reported). */
+static int region_counts_ok(os_memheap_t *heap, const struct heap_mem *r, os_size_t used)
+{
+    struct tally t = { 0, 0, 0 };
+    os_size_t blocks = 0, largest = 0;
+
+    (void)OH_ALG_WALK(r, tally_block, &t);
+    region_free_info(r, &blocks, &largest);
+    if (used == r->used && t.used_blocks == r->allocs - r->frees && t.free_blocks == blocks &&
+        t.largest_free == largest)
+    {
+        return 1;
+    }
+    oh_report_fault(heap, r->start, OS_ERROR,
+                    "check: region %p: statistics say %zu bytes in %zu blocks, %zu free blocks, largest %zu; "
+                    "blocks say %zu bytes in %zu blocks, %zu free blocks, largest %zu",
+                    (void *)r->start, r->used, r->allocs - r->frees, blocks, largest,
+                    used, t.used_blocks, t.free_blocks, t.largest_free);
+    return 0;
+}
+
+#define REGION_COUNTS_OK(heap, r, u) region_counts_ok(heap, r, u)
+#else
+#define REGION_COUNTS_OK(heap, r, u) 1
+#endif
+
 os_err_t os_memheap_check(os_memheap_t *heap)
 {
     struct heap_mem *r;
@@ -632,7 +737,7 @@ os_err_t os_memheap_check(os_memheap_t *heap)
     {
         os_size_t u = 0;
 
-        if (OH_ALG_CHECK(r, &u) != OS_EOK)
+        if (OH_ALG_CHECK(r, &u) != OS_EOK || !REGION_COUNTS_OK(heap, r, u))
         {
             err = OS_ERROR;
         }
@@ -650,6 +755,124 @@ os_err_t os_memheap_check(os_memheap_t *heap)
     heap_unlock(heap, st);
     return err;
 }
+
+#ifdef OS_MEM_STATS
+/* ---- extended statistics ---------------------------------------------------------- */
+
+static int stats_ok(const os_memheap_t *heap, const os_memheap_stats_t *st)
+{
+    if (st == OS_NULL || st->version != OS_MEMHEAP_STATS_VERSION || st->size < sizeof(*st))
+    {
+        oh_report(heap, st, OS_EINVAL, "statistics: a null or unknown-version struct");
+        return 0;
+    }
+    return 1;
+}
+
+/* Add region r's figures to st (heap lock held). */
+static void stats_add(os_memheap_stats_t *st, const struct heap_mem *r)
+{
+    os_size_t blocks = 0, largest = 0;
+
+    region_free_info(r, &blocks, &largest);
+    st->mem_total += r->total;
+    st->mem_used += r->used;
+    st->free_blocks += blocks;
+    if (largest > st->largest_free)
+    {
+        st->largest_free = largest;
+    }
+    st->used_blocks += r->allocs - r->frees;
+    st->alloc_count += r->allocs;
+    st->free_count += r->frees;
+}
+
+/* The derived figures; 1000 * (1 - largest / free) without overflow. */
+static void stats_finish(os_memheap_stats_t *st)
+{
+    os_size_t free_bytes = st->mem_total - st->mem_used, largest = st->largest_free;
+
+    st->free_bytes = free_bytes;
+    while (free_bytes > OS_SIZE_MAX / 1000u)
+    {
+        free_bytes >>= 1;
+        largest >>= 1;
+    }
+    st->frag_permille = free_bytes == 0 ? 0u : (os_uint32_t)(1000u - largest * 1000u / free_bytes);
+}
+
+static void stats_clear(os_memheap_stats_t *st)
+{
+    os_uint32_t version = st->version, size = st->size;
+
+    memset(st, 0, sizeof(*st));
+    st->version = version;
+    st->size = size;
+}
+
+os_err_t os_memheap_get_stats(os_memheap_t *heap, os_memheap_stats_t *st)
+{
+    struct heap_mem *r;
+    os_ubase_t s;
+
+    if (REFUSED(heap, "statistics"))
+    {
+        return OS_EINVAL;
+    }
+    if (!stats_ok(heap, st))
+    {
+        return OS_EINVAL;
+    }
+    stats_clear(st);
+    s = heap_lock(heap);
+    for (r = heap->h_mem; r != OS_NULL; r = r->next)
+    {
+        stats_add(st, r);
+    }
+    st->mem_total = heap->mem_total;
+    st->mem_used = heap->mem_used;
+    st->mem_maxused = heap->mem_maxused;
+    st->failed_count = heap->failed;
+    st->peak_request = heap->peak_request;
+    heap_unlock(heap, s);
+    stats_finish(st);
+    return OS_EOK;
+}
+
+os_err_t os_memheap_region_stats(os_memheap_t *heap, os_size_t index, os_memheap_stats_t *st)
+{
+    struct heap_mem *r;
+    os_ubase_t s;
+    os_err_t err = OS_ENOMEM;
+
+    if (REFUSED(heap, "region statistics"))
+    {
+        return OS_EINVAL;
+    }
+    if (!stats_ok(heap, st))
+    {
+        return OS_EINVAL;
+    }
+    stats_clear(st);
+    s = heap_lock(heap);
+    for (r = heap->h_mem; r != OS_NULL && index != 0; r = r->next)
+    {
+        index--;
+    }
+    if (r != OS_NULL)
+    {
+        stats_add(st, r);
+        st->failed_count = r->fails;
+        err = OS_EOK;
+    }
+    heap_unlock(heap, s);
+    if (err == OS_EOK)
+    {
+        stats_finish(st);
+    }
+    return err;
+}
+#endif /* OS_MEM_STATS */
 
 struct walk_ctx
 {

@@ -60,6 +60,8 @@ os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
     heap->mem_total = 0;
     heap->mem_used = 0;
     heap->mem_maxused = 0;
+    heap->failed = 0;
+    heap->peak_request = 0;
     heap->hosted = OS_NULL;
     os_port_lock_init(&heap->lock);
     heap->resource_node.next = &heaps;
@@ -228,6 +230,10 @@ static struct heap_mem *region_init(os_memheap_t *heap, const struct os_mem_ops 
     r->heap = heap;
     r->host = OS_NULL;
     r->host_next = OS_NULL;
+    r->used = 0;
+    r->allocs = 0;
+    r->frees = 0;
+    r->fails = 0;
     r->total = OH_ALG_INIT(ops, r);
     if (r->total == 0)
     {
@@ -378,4 +384,14 @@ void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
         oh_shadow_released(r->start, r->end);
         os_port_unlock(&owner->lock, st);
     }
+}
+
+void *oh_refused(struct heap_mem *r)
+{
+    OH_STAT(r->fails++);
+    if (r->next == OS_NULL)
+    {
+        OH_STAT(r->heap->failed++);
+    }
+    return OS_NULL;
 }

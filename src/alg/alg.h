@@ -40,6 +40,11 @@ struct heap_mem
     struct os_memheap       *host;
     struct heap_mem         *host_next;
     os_size_t                total;     /* bytes available for blocks (from init) */
+    /* kept by oh_took / oh_gave / oh_resized / oh_refused */
+    os_size_t                used;      /* bytes held by live blocks */
+    os_size_t                allocs;    /* blocks handed out */
+    os_size_t                frees;     /* blocks taken back */
+    os_size_t                fails;     /* requests it could not serve */
 };
 
 #define OH_REGION_HDR_SIZE  (((sizeof(struct heap_mem) + sizeof(void *) - 1) / sizeof(void *)) * sizeof(void *))
@@ -95,6 +100,12 @@ struct os_mem_ops
      */
     os_err_t (*resize)(struct heap_mem *r, void *p, os_size_t size);
 
+    /*
+     * Optional (OS_NULL: the core walks the region): the number of free
+     * blocks and the bytes of the largest one, header included.
+     */
+    void (*free_info)(const struct heap_mem *r, os_size_t *blocks, os_size_t *largest);
+
     /* Validate a live block (as free does, without reporting) and describe it. */
     os_err_t (*query)(const struct heap_mem *r, const void *p, struct os_mem_blk *b);
 
@@ -112,10 +123,16 @@ struct os_mem_ops
     os_err_t (*check)(const struct heap_mem *r, os_size_t *used);
 };
 
-/* A block of `bytes` (header included) was handed out: mem_used and its true peak. */
-OH_INLINE void oh_took(const struct heap_mem *r, os_size_t bytes)
+/* The counts behind the extended statistics (OS_MEM_STATS). */
+#ifdef OS_MEM_STATS
+#define OH_STAT(x) (x)
+#else
+#define OH_STAT(x) ((void)0)
+#endif
+
+/* Heap use grew by `bytes`: mem_used and its true peak. */
+OH_INLINE void oh_used_add(os_memheap_t *h, os_size_t bytes)
 {
-    os_memheap_t *h = r->heap;
     os_size_t used = h->mem_used + bytes;
 
     h->mem_used = used;
@@ -125,11 +142,36 @@ OH_INLINE void oh_took(const struct heap_mem *r, os_size_t bytes)
     }
 }
 
-/* A block of `bytes` was taken back. */
-OH_INLINE void oh_gave(const struct heap_mem *r, os_size_t bytes)
+/* A block of `bytes` (header included) was handed out. */
+OH_INLINE void oh_took(struct heap_mem *r, os_size_t bytes)
 {
+    OH_STAT(r->used += bytes);
+    OH_STAT(r->allocs++);
+    oh_used_add(r->heap, bytes);
+}
+
+/* A block of `bytes` was taken back. */
+OH_INLINE void oh_gave(struct heap_mem *r, os_size_t bytes)
+{
+    OH_STAT(r->used -= bytes);
+    OH_STAT(r->frees++);
     r->heap->mem_used -= bytes;
 }
+
+/* A live block was resized in place from old_bytes to new_bytes. */
+OH_INLINE void oh_resized(struct heap_mem *r, os_size_t old_bytes, os_size_t new_bytes)
+{
+    OH_STAT(r->used = r->used - old_bytes + new_bytes);
+    r->heap->mem_used -= old_bytes;
+    oh_used_add(r->heap, new_bytes);
+}
+
+/*
+ * A request region r could not serve: counted for r, and for the heap when
+ * r is the heap's last region (the last one a request tries). Returns
+ * OS_NULL, for `return oh_refused(r);`.
+ */
+void *oh_refused(struct heap_mem *r);
 
 /* Report a corruption or a bad pointer found in region r (see report.c). */
 #ifdef OS_MEM_SMALL
@@ -174,6 +216,7 @@ os_err_t  oh_ff_resize(struct heap_mem *r, void *p, os_size_t size);
 os_err_t  oh_ff_query(const struct heap_mem *r, const void *p, struct os_mem_blk *b);
 os_err_t  oh_ff_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg);
 os_err_t  oh_ff_check(const struct heap_mem *r, os_size_t *used);
+void      oh_ff_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t *largest);
 
 #define OH_ALG_INIT(ops, r)             ((void)(ops), oh_ff_init(r))
 #define OH_ALG_ALLOC(r, s, o)           oh_ff_alloc(r, s, o)

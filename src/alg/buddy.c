@@ -786,7 +786,7 @@ static OH_NOINLINE void *alloc_rare(struct heap_mem *r, unsigned k, os_uint16_t 
 
     if (i >= BAD)
     {
-        return OS_NULL;
+        return oh_refused(r);
     }
     put_hdr(d, i, OWNER_BITS(owner) | INFO(k, T_USED));
     oh_took(r, U << k);
@@ -858,7 +858,7 @@ static void *bd_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
 
     if (OH_UNLIKELY(last >= d->maxblk))
     {
-        return OS_NULL;
+        return oh_refused(r);
     }
     k = oh_msb32((os_uint32_t)(last >> (SHIFT - 1u)) | 1u);      /* order_for(size + H) */
     qh = &d->ord[k].qhead;
@@ -889,7 +889,7 @@ static void *bd_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t siz
 
     if (align > d->maxblk || size > d->maxblk - TRL)
     {
-        return OS_NULL;
+        return oh_refused(r);
     }
     /* align <= maxblk < 2^(30 + SHIFT), so align >> SHIFT fits 32 bits */
     lg = align >= U ? oh_ctz32((os_uint32_t)(align >> SHIFT)) + SHIFT : oh_ctz32((os_uint32_t)align);
@@ -902,7 +902,7 @@ static void *bd_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t siz
     i = grab(r, d, k);
     if (i >= BAD)
     {
-        return OS_NULL;
+        return oh_refused(r);
     }
     bit_clr(d->px, i);
     bit_set(d->pa, i);
@@ -1122,8 +1122,7 @@ static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size)
     {
         put_trl(d, i, nk, lg, owner);
     }
-    oh_gave(r, U << k);
-    oh_took(r, U << nk);
+    oh_resized(r, U << k, U << nk);
     return OS_EOK;
 }
 
@@ -1461,6 +1460,7 @@ const struct os_mem_ops oh_buddy_ops = {
     bd_aligned_alloc,
     bd_free,
     bd_resize,
+    OS_NULL,        /* free_info: the core walks the region */
     bd_query,
     bd_walk,
     bd_check,

@@ -89,6 +89,7 @@ struct ff
     os_size_t   maxreq;     /* largest request that can ever fit */
     os_size_t   end;        /* index of the end sentinel */
     os_size_t   top;        /* the last block when it is free, else end (size 0) */
+    os_size_t   listed;     /* blocks in the lists */
     os_uint32_t summary;    /* bit w: map[w] != 0 */
     os_uint16_t nclasses;
     os_uint8_t  sl;         /* log2 of classes per power of two */
@@ -112,6 +113,7 @@ struct ff
 #define ff_query            oh_ff_query
 #define ff_walk             oh_ff_walk
 #define ff_check            oh_ff_check
+#define ff_free_info        oh_ff_free_info
 #else
 #define FF_OP               static
 #endif
@@ -260,6 +262,7 @@ OH_INLINE void fl_push(struct ff *f, os_size_t c, os_size_t k)
         f->summary |= (os_uint32_t)1 << (k >> 5);
     }
     heads[k] = (ffw_t)c;
+    f->listed++;
 }
 
 /* Push free block c of `size` chunks on the list of its class. */
@@ -310,6 +313,7 @@ OH_INLINE void fl_cut(struct ff *f, os_size_t c)
     {
         *prv(f, n) = (ffw_t)p;
     }
+    f->listed--;
 }
 
 /* Is c a well-formed free block: in range, free, agreeing with its right neighbour? */
@@ -544,6 +548,7 @@ static inline int locate_or_report(const struct heap_mem *r, const void *p, os_s
 OH_INLINE void pop_head(struct ff *f, os_size_t k, os_size_t next)
 {
     f->heads[k] = (ffw_t)next;
+    f->listed--;
     if (next != 0)
     {
         *prv(f, next) = (ffw_t)(HEAD | k);
@@ -650,7 +655,7 @@ OH_INLINE void *alloc_top(struct heap_mem *r, struct ff *f, os_size_t n, os_uint
 
     if (ts < n)
     {
-        return OS_NULL;
+        return oh_refused(r);
     }
     if (OH_UNLIKELY(h[0] != (ffw_t)(ts << 1)))
     {
@@ -705,7 +710,7 @@ FF_OP void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
 
     if (OH_UNLIKELY(size > f->maxreq))
     {
-        return OS_NULL;
+        return oh_refused(r);
     }
     n = chunks_for(size);
     if (f->summary != 0)
@@ -727,13 +732,13 @@ FF_OP void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
 
     if (size > f->maxreq)
     {
-        return OS_NULL;
+        return oh_refused(r);
     }
     n = chunks_for(size);
     c = take_fit(r, f, n, &s);
     if (c == 0)
     {
-        return OS_NULL;
+        return oh_refused(r);
     }
     n = split_tail(f, c, s, n);
     set_used(f, c, n, owner);
@@ -750,19 +755,19 @@ FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size
 
     if (size >= f->maxreq || a > f->end)
     {
-        return OS_NULL;
+        return oh_refused(r);
     }
     n = chunks_for(size + 1);   /* + the alignment byte */
     if (n + a + MINB - 1 >= f->end)
     {
-        return OS_NULL;
+        return oh_refused(r);
     }
     /* Room for the worst gap in front (a - 1 chunks, or a + MINB - 1 when a
      * smaller gap could not hold a free block). */
     c = take_fit(r, f, n + a + MINB - 1, &s);
     if (c == 0)
     {
-        return OS_NULL;
+        return oh_refused(r);
     }
     gap = ((align - ((os_size_t)(os_ubase_t)payload(f, c) & (align - 1))) & (align - 1)) >> CH_SHIFT;
     if (gap != 0 && gap < MINB)
@@ -953,7 +958,7 @@ FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
             {
                 *align_byte(f, c, s) = lg;
             }
-            oh_gave(r, (old - s) * CH);
+            oh_resized(r, old * CH, s * CH);
         }
         return OS_EOK;
     }
@@ -974,7 +979,7 @@ FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
     {
         *align_byte(f, c, n) = lg;
     }
-    oh_took(r, (n - s) * CH);
+    oh_resized(r, s * CH, n * CH);
     return OS_EOK;
 }
 
@@ -1152,6 +1157,33 @@ FF_OP os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
     return bad ? OS_ERROR : OS_EOK;
 }
 
+/*
+ * Free blocks: the listed ones plus top. The largest is top or a block of
+ * the highest non-empty class: O(1) plus that one list.
+ */
+FF_OP void ff_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t *largest)
+{
+    const struct ff *f = FF(r);
+    os_size_t best = f->end - f->top;   /* top's size (0 without top) */
+
+    *blocks = f->listed + (f->top != f->end);
+    if (f->summary != 0)
+    {
+        os_size_t w = oh_msb32(f->summary);
+        os_size_t c = f->heads[(w << 5) + oh_msb32(f->map[w])];
+        os_size_t steps = f->listed;
+
+        for (; c != 0 && c < f->end && steps-- != 0; c = *nxt(f, c))
+        {
+            if (bsize(f, c) > best)
+            {
+                best = bsize(f, c);
+            }
+        }
+    }
+    *largest = best * CH;
+}
+
 /* Largest subdivision setting whose list heads cost at most 1/32 of the region. */
 static unsigned pick_sl(os_size_t nchunks)
 {
@@ -1210,6 +1242,7 @@ FF_OP os_size_t ff_init(struct heap_mem *r)
     f->nclasses = (os_uint16_t)ncls;
     f->nwords = (os_uint8_t)nwords;
     f->summary = 0;
+    f->listed = 0;
     f->heads = (ffw_t *)(void *)&f->map[nwords];
     f->maxreq = (f->end - 1) * CH - HDR;
     memset(f->map, 0, nwords * sizeof(os_uint32_t) + ncls * W);
@@ -1235,6 +1268,7 @@ const struct os_mem_ops oh_firstfit_ops = {
     ff_aligned_alloc,
     ff_free,
     ff_resize,
+    ff_free_info,
     ff_query,
     ff_walk,
     ff_check,

@@ -262,7 +262,7 @@ OH_INLINE void fl_push(struct ff *f, os_size_t c, os_size_t k)
         f->summary |= (os_uint32_t)1 << (k >> 5);
     }
     heads[k] = (ffw_t)c;
-    f->listed++;
+    OH_STAT(f->listed++);
 }
 
 /* Push free block c of `size` chunks on the list of its class. */
@@ -313,7 +313,7 @@ OH_INLINE void fl_cut(struct ff *f, os_size_t c)
     {
         *prv(f, n) = (ffw_t)p;
     }
-    f->listed--;
+    OH_STAT(f->listed--);
 }
 
 /* Is c a well-formed free block: in range, free, agreeing with its right neighbour? */
@@ -548,7 +548,7 @@ static inline int locate_or_report(const struct heap_mem *r, const void *p, os_s
 OH_INLINE void pop_head(struct ff *f, os_size_t k, os_size_t next)
 {
     f->heads[k] = (ffw_t)next;
-    f->listed--;
+    OH_STAT(f->listed--);
     if (next != 0)
     {
         *prv(f, next) = (ffw_t)(HEAD | k);

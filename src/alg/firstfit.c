@@ -1157,6 +1157,7 @@ FF_OP os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
     return bad ? OS_ERROR : OS_EOK;
 }
 
+#ifdef OS_MEM_STATS
 /*
  * Free blocks: the listed ones plus top. The largest is top or a block of
  * the highest non-empty class: O(1) plus that one list.
@@ -1183,6 +1184,9 @@ FF_OP void ff_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t *
     }
     *largest = best * CH;
 }
+#elif !defined(OH_ALG_DIRECT)
+#define ff_free_info OS_NULL     /* only the statistics ask */
+#endif
 
 /* Largest subdivision setting whose list heads cost at most 1/32 of the region. */
 static unsigned pick_sl(os_size_t nchunks)

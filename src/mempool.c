@@ -323,10 +323,7 @@ static os_err_t mp_init(os_mp_t *mp, const char *name, void *start, os_size_t si
         }
     }
     memset(mp, 0, sizeof(*mp));
-    for (i = 0; i < OS_NAME_MAX && name[i] != '\0'; i++)
-    {
-        mp->name[i] = name[i];
-    }
+    oh_name_copy(mp->name, name, OS_NAME_MAX);
     mp->object_alloc_type = alloc_type;
     os_port_lock_init(&mp->lock);
     mp->start_addr = first;

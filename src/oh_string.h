@@ -24,4 +24,16 @@ void  *memset(void *dst, int c, size_t n);
 size_t strlen(const char *s);
 #endif
 
+/* Copy an object name, cut to max characters and terminated (dst holds max + 1). */
+static inline void oh_name_copy(char *dst, const char *src, size_t max)
+{
+    size_t n;
+
+    for (n = 0; n < max && src[n] != '\0'; n++)
+    {
+        dst[n] = src[n];
+    }
+    dst[n] = '\0';
+}
+
 #endif

@@ -41,7 +41,6 @@ const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg)
 
 os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
 {
-    os_size_t n;
     os_ubase_t st;
 
     st = os_port_lock(&oh_global_lock);
@@ -50,12 +49,7 @@ os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
         os_port_unlock(&oh_global_lock, st);
         return OS_EINVAL;
     }
-    /* The name, cut to OS_NAME_MAX characters (read no further than that). */
-    for (n = 0; n < OS_NAME_MAX && name[n] != '\0'; n++)
-    {
-        heap->name[n] = name[n];
-    }
-    heap->name[n] = '\0';
+    oh_name_copy(heap->name, name, OS_NAME_MAX);
     heap->h_mem = OS_NULL;
     heap->mem_total = 0;
     heap->mem_used = 0;

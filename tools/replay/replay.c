@@ -551,14 +551,29 @@ static size_t align_up(size_t v, size_t a)
     return (v + a - 1) & ~(a - 1);
 }
 
-/* Host memory for a layout: one arena, grown (never shrunk) as needed. */
+/*
+ * Host memory for a layout: one arena, grown (never shrunk) as needed. Its
+ * size is a power of two and its start is aligned to its size, so a layout
+ * always meets the same address alignment: buddy tiles a region by absolute
+ * address, and the same trace on the same layout must place every block the
+ * same way in every run (--size-min's answer holds for a later --heap run).
+ */
 static unsigned char *arena(size_t need)
 {
     if (need > g_arena_size)
     {
+        size_t size = ARENA_ALIGN;
+        while (size < need)
+        {
+            if (size > SIZE_MAX / 2)
+            {
+                die("%s", "the layout is larger than the address space");
+            }
+            size *= 2;
+        }
         free(g_arena);
-        g_arena_size = align_up(need, ARENA_ALIGN);
-        g_arena = aligned_alloc(ARENA_ALIGN, g_arena_size);
+        g_arena_size = size;
+        g_arena = aligned_alloc(size, size);
         if (!g_arena)
         {
             die("%s", "cannot allocate the arena in host memory");

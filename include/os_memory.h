@@ -40,6 +40,28 @@ enum os_mem_alg
 
 struct heap_mem;    /* a region's control block; opaque */
 
+#ifdef OS_USING_MEM_TRACE
+#ifndef OS_MEM_TRACE_TASKS
+#define OS_MEM_TRACE_TASKS 16
+#endif
+/*
+ * Task indexes (the port maps tasks to them; see os_memheap_task_use).
+ * Index 0 counts blocks from an unknown context and from tasks whose index
+ * is OS_MEM_TRACE_TASKS or more; index 1 counts blocks allocated before the
+ * scheduler started; tasks have indexes from 2.
+ */
+#define OS_MEM_TASK_UNKNOWN 0u
+#define OS_MEM_TASK_STARTUP 1u
+
+/* One task's blocks in one heap, kept as blocks change hands (O(1)). */
+struct os_mem_task_use
+{
+    os_size_t bytes;    /* bytes held by its live blocks, headers and rounding included */
+    os_size_t blocks;   /* its live blocks */
+    os_size_t peak;     /* peak of bytes since the index was given to the task */
+};
+#endif
+
 /*
  * A heap object. The first four members are the OneOS layout; the rest is
  * private to the library and must not be touched. Zero-initialise a heap
@@ -60,6 +82,9 @@ struct os_memheap
     os_size_t        peak_request;      /* largest size ever asked for */
     struct heap_mem *hosted;            /* regions of other heaps inside our blocks */
     os_ubase_t       lock;              /* port lock word */
+#ifdef OS_USING_MEM_TRACE
+    struct os_mem_task_use task[OS_MEM_TRACE_TASKS];    /* by task index */
+#endif
 };
 typedef struct os_memheap os_memheap_t;
 
@@ -160,8 +185,37 @@ void     os_memheap_info(os_memheap_t *heap, os_meminfo_t *info);
  */
 os_err_t os_memheap_check(os_memheap_t *heap);
 
-/* Print every block (used/free, address, usable size, owner task). O(B). */
+/*
+ * Print every block (used/free, address, usable size, owner task), then,
+ * in trace builds, the per-task table: current bytes, current blocks and
+ * peak bytes of every task index that ever held a block of this heap, an
+ * ended task marked as such. O(B + OS_MEM_TRACE_TASKS).
+ */
 os_err_t os_memheap_trace(os_memheap_t *heap);
+
+#ifdef OS_USING_MEM_TRACE
+/*
+ * Per-task accounting (trace builds). A block is charged to the task that
+ * allocated it (a realloc that moves the block charges the caller; one done
+ * in place keeps the owner). The port gives each task a small index; when
+ * the task ends, os_memory_task_ended(index) marks its rows, which stay
+ * until its blocks are freed; os_memory_task_idle(index) then says the
+ * index may go to a new task, and os_memory_task_started(index) clears the
+ * ended mark and the peaks for it. The POSIX port does all of this itself;
+ * an RTOS integrating the bare-metal port calls the last three from its task
+ * hooks.
+ */
+/* Copy one task's figures in this heap. OS_EINVAL: bad heap, null use or id >= OS_MEM_TRACE_TASKS. O(1). */
+os_err_t os_memheap_task_use(os_memheap_t *heap, os_uint16_t id, struct os_mem_task_use *use);
+/* The task with this index has ended. O(1). */
+void     os_memory_task_ended(os_uint16_t id);
+/* Nonzero if the task has ended (never for 0 and 1, nor for an index out of range). O(1). */
+int      os_memory_task_is_ended(os_uint16_t id);
+/* Nonzero if no heap holds a block charged to this index. O(number of heaps). */
+int      os_memory_task_idle(os_uint16_t id);
+/* The index is given to a new task: clear its ended mark and its peaks in every heap. O(number of heaps). */
+void     os_memory_task_started(os_uint16_t id);
+#endif
 
 /* Usable bytes of a live block of this heap; 0 if ptr is not one. O(R). */
 os_size_t os_memheap_usable_size(os_memheap_t *heap, void *ptr);
@@ -180,6 +234,7 @@ struct os_memheap_block
     const void  *region_start;  /* the region holding the block */
     const void  *region_end;
     const char  *alg;           /* the region's algorithm */
+    os_uint16_t  owner_id;      /* task index of the owner (trace builds, used blocks), else 0 */
 };
 typedef int (*os_memheap_walk_fn)(const struct os_memheap_block *blk, void *arg);
 
@@ -258,15 +313,18 @@ os_size_t os_mem_fault_seen(void);
 #ifdef OS_MEM_PORT_BAREMETAL
 /*
  * Every hook may be OS_NULL, which makes it a no-op: no locking, never in an
- * interrupt, every task unknown, no output. Install them once, before the
- * first heap call; the struct is copied.
+ * interrupt, no output, and every block allocated "before the scheduler"
+ * (task index OS_MEM_TASK_STARTUP). task_id returns OS_MEM_TASK_STARTUP
+ * until the scheduler runs, OS_MEM_TASK_UNKNOWN where no task is known, and
+ * an index from 2 for a task. Install the hooks once, before the first heap
+ * call; the struct is copied.
  */
 struct os_mem_port_hooks
 {
     os_ubase_t  (*lock)(os_ubase_t *lock_word);                 /* enter; returns a state */
     void        (*unlock)(os_ubase_t *lock_word, os_ubase_t state);
     int         (*in_isr)(void);                                 /* nonzero inside an ISR */
-    os_uint16_t (*task_id)(void);                                /* small index, 0 = unknown */
+    os_uint16_t (*task_id)(void);                                /* small index: see OS_MEM_TASK_UNKNOWN */
     const char *(*task_name)(os_uint16_t id);
     void        (*puts)(const char *s);                          /* log output */
     void        (*assert_fail)(const char *msg);                 /* must not return */

@@ -31,7 +31,7 @@ void os_port_lock_init(os_ubase_t *lock)
 
 os_uint16_t os_port_task_id(void)
 {
-    return oh_port_hooks.task_id != OS_NULL ? oh_port_hooks.task_id() : 0;
+    return oh_port_hooks.task_id != OS_NULL ? oh_port_hooks.task_id() : 1u;     /* OS_MEM_TASK_STARTUP */
 }
 
 const char *os_port_task_name(os_uint16_t id)

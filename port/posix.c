@@ -44,45 +44,111 @@ void os_port_lock_wait(os_ubase_t *lock)
 /*
  * Task table: each thread gets a small index on its first allocation, and
  * its name is copied, so a trace never follows a pointer to a thread that
- * has ended. Index 0 is "unknown" (table full).
+ * has ended. Indexes 0 (unknown) and 1 (before the scheduler) are the
+ * core's; threads get 2 and up. When a thread ends, its index is marked
+ * ended; once no heap holds a block charged to it (os_memory_task_idle), a
+ * new thread may take it. With every index busy, a thread counts as
+ * unknown. Indexes are claimed with atomics, never under a lock, so
+ * nothing here waits for a heap while holding task_lock (which only guards
+ * the names).
  */
-#define TASKS_MAX   255
+#ifdef OS_USING_MEM_TRACE
+#define TASKS_MAX   OS_MEM_TRACE_TASKS
+#else
+#define TASKS_MAX   256
+#endif
 #define TASK_NAME   16
+#define TASK_NONE   0xFFFFu     /* no index to be had: counted as unknown */
 
-static char            task_names[TASKS_MAX + 1][TASK_NAME] = { "?" };
-static os_uint16_t     task_count;
+static char            task_names[TASKS_MAX][TASK_NAME];
+static os_uint16_t     task_count = 2;          /* indexes below it were handed out once */
+static os_uint8_t      task_taken[TASKS_MAX];   /* 1 while a live thread holds the index */
 static pthread_mutex_t task_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t  task_once = PTHREAD_ONCE_INIT;
+static pthread_key_t   task_key;
 static _Thread_local os_uint16_t task_self;
+
+static void task_exit(void *arg)
+{
+    os_uint16_t id = (os_uint16_t)(os_ubase_t)arg;
+
+#ifdef OS_USING_MEM_TRACE
+    os_memory_task_ended(id);
+#endif
+    __atomic_store_n(&task_taken[id], (os_uint8_t)0, __ATOMIC_RELEASE);
+}
+
+static void task_key_make(void)
+{
+    (void)pthread_key_create(&task_key, task_exit);
+}
+
+/* A fresh index, else the index of an ended thread that no block is charged to. */
+static os_uint16_t task_index(void)
+{
+    os_uint16_t id = __atomic_load_n(&task_count, __ATOMIC_RELAXED);
+
+    while (id < TASKS_MAX)
+    {
+        if (__atomic_compare_exchange_n(&task_count, &id, (os_uint16_t)(id + 1u), 0,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        {
+            __atomic_store_n(&task_taken[id], (os_uint8_t)1, __ATOMIC_RELAXED);
+            return id;
+        }
+    }
+    for (id = 2; id < TASKS_MAX; id++)
+    {
+        if (__atomic_load_n(&task_taken[id], __ATOMIC_ACQUIRE) == 0 &&
+#ifdef OS_USING_MEM_TRACE
+            os_memory_task_idle(id) &&
+#endif
+            __atomic_exchange_n(&task_taken[id], (os_uint8_t)1, __ATOMIC_ACQ_REL) == 0)
+        {
+#ifdef OS_USING_MEM_TRACE
+            os_memory_task_started(id);
+#endif
+            return id;
+        }
+    }
+    return TASK_NONE;
+}
 
 os_uint16_t os_port_task_id(void)
 {
     if (task_self == 0)
     {
         char name[TASK_NAME] = "";
+        os_uint16_t id;
 
         if (pthread_getname_np(pthread_self(), name, sizeof(name)) != 0 || name[0] == '\0')
         {
             (void)snprintf(name, sizeof(name), "thread");
         }
-        pthread_mutex_lock(&task_lock);
-        if (task_count < TASKS_MAX)
+        (void)pthread_once(&task_once, task_key_make);
+        id = task_index();
+        task_self = id;
+        if (id != TASK_NONE)
         {
-            task_count++;
-            memcpy(task_names[task_count], name, sizeof(name));
-            task_names[task_count][TASK_NAME - 1] = '\0';
-            task_self = task_count;
+            pthread_mutex_lock(&task_lock);
+            memcpy(task_names[id], name, sizeof(name));
+            task_names[id][TASK_NAME - 1] = '\0';
+            pthread_mutex_unlock(&task_lock);
+            (void)pthread_setspecific(task_key, (void *)(os_ubase_t)id);
         }
-        pthread_mutex_unlock(&task_lock);
     }
     return task_self;
 }
 
 const char *os_port_task_name(os_uint16_t id)
 {
-    const char *name;
+    const char *name = "?";
 
     pthread_mutex_lock(&task_lock);
-    name = (id <= task_count) ? task_names[id] : task_names[0];
+    if (id >= 2 && id < TASKS_MAX && task_names[id][0] != '\0')
+    {
+        name = task_names[id];
+    }
     pthread_mutex_unlock(&task_lock);
     return name;
 }

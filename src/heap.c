@@ -298,6 +298,7 @@ os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, en
 static OH_NOINLINE void *alloc_locked(os_memheap_t *heap, os_size_t size)
 {
     struct heap_mem *r;
+    os_uint16_t owner = OWNER();    /* before the lock: a port may register the task */
     os_ubase_t st = heap_lock(heap);
     void *p = OS_NULL;
 
@@ -305,10 +306,10 @@ static OH_NOINLINE void *alloc_locked(os_memheap_t *heap, os_size_t size)
     r = heap->h_mem;
     if (OH_LIKELY(r != OS_NULL))
     {
-        p = OH_ALG_ALLOC(r, size, OWNER());
+        p = OH_ALG_ALLOC(r, size, owner);
         if (OH_UNLIKELY(p == OS_NULL))
         {
-            p = alloc_scan(heap->h_mem->next, OS_NULL, 0, size, OWNER());
+            p = alloc_scan(heap->h_mem->next, OS_NULL, 0, size, owner);
         }
     }
     else
@@ -752,6 +753,14 @@ os_err_t os_memheap_check(os_memheap_t *heap)
                   heap->mem_total, heap->mem_used, heap->mem_maxused, total, used);
         err = OS_ERROR;
     }
+#ifdef OS_USING_MEM_TRACE
+    if (err == OS_EOK && oh_task_bytes(heap) != used)
+    {
+        oh_report_fault(heap, OS_NULL, OS_ERROR, "check: the per-task rows hold %zu bytes, blocks say %zu",
+                        oh_task_bytes(heap), used);
+        err = OS_ERROR;
+    }
+#endif
     heap_unlock(heap, st);
     return err;
 }
@@ -891,10 +900,11 @@ static int walk_block(const struct heap_mem *r, const struct os_mem_blk *b, void
     blk.total = b->size;
     blk.used = b->used;
 #ifdef OS_USING_MEM_TRACE
-    blk.owner = b->used ? os_port_task_name(b->owner) : OS_NULL;
+    blk.owner = b->used ? oh_task_name(b->owner) : OS_NULL;
 #else
     blk.owner = OS_NULL;
 #endif
+    blk.owner_id = b->used ? b->owner : 0;
     blk.region_start = r->start;
     blk.region_end = r->end;
     blk.alg = r->ops->name;
@@ -938,7 +948,7 @@ static int trace_block(const struct heap_mem *r, const struct os_mem_blk *b, voi
     if (b->used)
     {
 #ifdef OS_USING_MEM_TRACE
-        oh_print("  used  %p %10zu  %s\n", b->mem, b->usable, os_port_task_name(b->owner));
+        oh_print("  used  %p %10zu  %s\n", b->mem, b->usable, oh_task_name(b->owner));
 #else
         oh_print("  used  %p %10zu  -\n", b->mem, b->usable);
 #endif
@@ -972,6 +982,9 @@ os_err_t os_memheap_trace(os_memheap_t *heap)
             err = OS_ERROR;
         }
     }
+#ifdef OS_USING_MEM_TRACE
+    oh_trace_tasks(heap);
+#endif
     heap_unlock(heap, st);
     return err;
 }

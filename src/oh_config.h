@@ -29,6 +29,11 @@
 #error "oneheap: OS_MEM_FF_SL_BITS must be 0..5"
 #endif
 
+#if defined(OS_USING_MEM_TRACE) && defined(OS_MEM_TRACE_TASKS) && \
+    (OS_MEM_TRACE_TASKS < 2 || OS_MEM_TRACE_TASKS > 4096)
+#error "oneheap: OS_MEM_TRACE_TASKS must be 2..4096"
+#endif
+
 /* First-fit header words: 16-bit (4-byte header, regions <= 256 KiB) or 32-bit. */
 #ifndef OS_MEM_FF_SMALL_HEADER
 #if UINTPTR_MAX <= 0xFFFFFFFFu

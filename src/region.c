@@ -57,6 +57,9 @@ os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
     heap->failed = 0;
     heap->peak_request = 0;
     heap->hosted = OS_NULL;
+#ifdef OS_USING_MEM_TRACE
+    memset(heap->task, 0, sizeof(heap->task));
+#endif
     os_port_lock_init(&heap->lock);
     heap->resource_node.next = &heaps;
     heap->resource_node.prev = heaps.prev;
@@ -65,6 +68,18 @@ os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
     heap->object_inited = OH_HEAP_INITED;
     os_port_unlock(&oh_global_lock, st);
     return OS_EOK;
+}
+
+void oh_heaps_each(void (*fn)(os_memheap_t *heap, void *arg), void *arg)
+{
+    os_ubase_t st = os_port_lock(&oh_global_lock);
+    os_list_node_t *n;
+
+    for (n = heaps.next; n != &heaps; n = n->next)
+    {
+        fn(HEAP_OF(n), arg);
+    }
+    os_port_unlock(&oh_global_lock, st);
 }
 
 /* Unlink region r from the list of its host heap (global lock held). */
@@ -330,13 +345,15 @@ struct heap_mem *oh_hosted_at(const os_memheap_t *heap, const void *p)
     return OS_NULL;
 }
 
+/* Sum the used blocks of a region that goes away, and take them off their owners' rows. */
 static int sum_used(const struct heap_mem *r, const struct os_mem_blk *b, void *arg)
 {
-    (void)r;
     if (b->used)
     {
         *(os_size_t *)arg += b->size;
+        oh_task_resized(r->heap, b->owner, b->size, 0, -1);
     }
+    (void)r;
     return 0;
 }
 

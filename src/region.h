@@ -68,6 +68,17 @@ extern const struct oh_nest_ops *oh_nest;
 #endif
 
 os_err_t oh_heap_register(os_memheap_t *heap, const char *name);
+/* Call fn for every registered heap, global lock held (fn takes no lock). O(heaps). */
+void     oh_heaps_each(void (*fn)(os_memheap_t *heap, void *arg), void *arg);
+
+#ifdef OS_USING_MEM_TRACE
+/* tasks.c: the name of a task index (the reserved rows by their role). */
+const char *oh_task_name(os_uint16_t id);
+/* tasks.c: the bytes of every row of a heap together (heap lock held). */
+os_size_t   oh_task_bytes(const os_memheap_t *heap);
+/* tasks.c: print the per-task table of a heap (heap lock held). */
+void        oh_trace_tasks(const os_memheap_t *heap);
+#endif
 os_err_t oh_heap_unregister(os_memheap_t *heap);
 os_err_t oh_region_add(os_memheap_t *heap, void *start, os_size_t size, enum os_mem_alg alg);
 

@@ -63,8 +63,8 @@ static os_uint16_t h_task_id(void)
 
 static const char *h_task_name(os_uint16_t id)
 {
-    static const char *const names[] = {"-", "alpha_task", "beta_task"};
-    return id < 3 ? names[id] : "?";
+    static const char *const names[] = {"-", "-", "alpha_task", "beta_task"};
+    return id < 4 ? names[id] : "?";
 }
 
 
@@ -162,14 +162,24 @@ static void from_isr(void)
 static void trace_output(void)
 {
     check_context("trace through the puts hook");
-    current_task = 1;
-    void *a = os_memheap_alloc(&heap, 100);
     current_task = 2;
+    void *a = os_memheap_alloc(&heap, 100);
+    current_task = 3;
     void *b = os_memheap_alloc(&heap, 200);
     void *c = os_memheap_alloc(&heap, 300);
     current_task = 0;
     CHECK(a && b && c);
     os_memheap_free(&heap, b);
+#ifdef OS_USING_MEM_TRACE
+    /* the task hook's indexes are the rows; the RTOS reports an ended task */
+    struct os_mem_task_use u;
+    CHECK_EQ(os_memheap_task_use(&heap, 2, &u), OS_EOK);
+    CHECK(u.blocks == 1 && u.bytes > 100 && u.peak == u.bytes);
+    CHECK_EQ(os_memheap_task_use(&heap, 3, &u), OS_EOK);
+    CHECK(u.blocks == 1 && u.bytes > 300 && u.peak > u.bytes);
+    os_memory_task_ended(3);
+    CHECK(os_memory_task_is_ended(3) && !os_memory_task_idle(3));
+#endif
 
     capture_reset();
     CHECK_EQ(os_memheap_trace(&heap), OS_EOK);
@@ -188,11 +198,42 @@ static void trace_output(void)
     snprintf(num, sizeof num, "%zu", os_memheap_usable_size(&heap, a));
     CHECKF(trace_line(a, line, sizeof line) && strstr(line, num), "trace line of a: %s", line);
 
+#ifdef OS_USING_MEM_TRACE
+    CHECKF(strstr(capture_text(), "(ended)") != OS_NULL, "trace: %s", capture_text());
+#endif
     os_memheap_free(&heap, a);
     os_memheap_free(&heap, c);
     CHECK_EQ(heap_info(&heap).mem_used, 0);
+#ifdef OS_USING_MEM_TRACE
+    CHECK(os_memory_task_idle(3));
+    os_memory_task_started(3);
+    CHECK(!os_memory_task_is_ended(3));
+    CHECK_EQ(os_memheap_task_use(&heap, 3, &u), OS_EOK);
+    CHECK(u.blocks == 0 && u.bytes == 0 && u.peak == 0);
+#endif
     CHECK_REPORTS(0);
 }
+
+#ifdef OS_USING_MEM_TRACE
+/* Without a task hook every block counts as allocated before the scheduler. */
+static void no_task_hook(void)
+{
+    check_context("no task hook");
+    void *p = os_memheap_alloc(&heap, 64);
+    CHECK(p != OS_NULL);
+    struct os_mem_task_use u;
+    CHECK_EQ(os_memheap_task_use(&heap, OS_MEM_TASK_STARTUP, &u), OS_EOK);
+    CHECK(u.blocks == 1 && u.bytes > 64);
+    capture_reset();
+    os_mem_port_set_hooks(&(struct os_mem_port_hooks){OS_NULL, OS_NULL, OS_NULL, OS_NULL, OS_NULL,
+                                                      capture_puts, OS_NULL});
+    CHECK_EQ(os_memheap_trace(&heap), OS_EOK);
+    CHECKF(strstr(capture_text(), "(startup)") != OS_NULL, "trace: %s", capture_text());
+    os_memheap_free(&heap, p);
+    CHECK_EQ(os_memheap_task_use(&heap, OS_MEM_TASK_STARTUP, &u), OS_EOK);
+    CHECK(u.blocks == 0 && u.bytes == 0);
+}
+#endif
 
 #if TEST_BAD_OPS
 static void default_hook(void)
@@ -231,6 +272,10 @@ int main(void)
 #endif
     trace_output();
     CHECK_EQ(locks, unlocks);
+#ifdef OS_USING_MEM_TRACE
+    os_mem_port_set_hooks(OS_NULL);
+    no_task_hook();
+#endif
     heap_close(&heap);
     hook_uninstall();
     os_mem_port_set_hooks(OS_NULL);

@@ -59,6 +59,131 @@ static const char *line_of(const void *p, char *line, size_t size)
 
 static void *worker_block;
 
+#ifdef OS_USING_MEM_TRACE
+struct owner_sum
+{
+    size_t bytes[OS_MEM_TRACE_TASKS];
+    size_t blocks[OS_MEM_TRACE_TASKS];
+    const void *find;
+    unsigned found;
+};
+
+static int sum_owner(const struct os_memheap_block *b, void *arg)
+{
+    struct owner_sum *s = arg;
+    if (b->used)
+    {
+        unsigned id = b->owner_id < OS_MEM_TRACE_TASKS ? b->owner_id : 0;
+        s->bytes[id] += b->total;
+        s->blocks[id]++;
+        if (b->addr == s->find)
+            s->found = b->owner_id;
+    }
+    return 0;
+}
+
+/* Every per-task row equals what a walk of the heap finds. */
+static void rows_match_walk(const char *when)
+{
+    static struct owner_sum s;
+    memset(&s, 0, sizeof s);
+    CHECK_EQ(os_memheap_walk(&heap, sum_owner, &s), OS_EOK);
+    for (unsigned id = 0; id < OS_MEM_TRACE_TASKS; id++)
+    {
+        struct os_mem_task_use u;
+        CHECK_EQ(os_memheap_task_use(&heap, (os_uint16_t)id, &u), OS_EOK);
+        CHECKF(u.bytes == s.bytes[id] && u.blocks == s.blocks[id] && u.peak >= u.bytes,
+               "%s: task %u row bytes %zu blocks %zu peak %zu, walk bytes %zu blocks %zu", when,
+               id, u.bytes, u.blocks, u.peak, s.bytes[id], s.blocks[id]);
+    }
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+}
+
+/* The task index that owns live block p (a walk). */
+static unsigned owner_of(const void *p)
+{
+    static struct owner_sum s;
+    memset(&s, 0, sizeof s);
+    s.find = p;
+    s.found = 0xFFFFFu;
+    CHECK_EQ(os_memheap_walk(&heap, sum_owner, &s), OS_EOK);
+    return s.found;
+}
+
+static struct os_mem_task_use use_of(unsigned id)
+{
+    struct os_mem_task_use u;
+    memset(&u, 0, sizeof u);
+    CHECK_EQ(os_memheap_task_use(&heap, (os_uint16_t)id, &u), OS_EOK);
+    return u;
+}
+
+/* A short-lived thread: its row starts from zero even on a reused index. */
+struct churn
+{
+    size_t size;
+    unsigned id;
+    struct os_mem_task_use during;
+};
+
+static void *churn_thread(void *arg)
+{
+    struct churn *c = arg;
+    void *p = os_memheap_alloc(&heap, c->size);
+    CHECK(p != OS_NULL);
+    if (!p)
+        return OS_NULL;
+    c->id = owner_of(p);
+    c->during = use_of(c->id < OS_MEM_TRACE_TASKS ? c->id : 0);
+    os_memheap_free(&heap, p);
+    return OS_NULL;
+}
+
+static void *holder_block;
+static void *holder_thread(void *arg)
+{
+    (void)arg;
+    holder_block = os_memheap_alloc(&heap, 777);
+    return OS_NULL;
+}
+
+/*
+ * Indexes of ended threads go to new threads once their blocks are gone,
+ * never before; a reused row starts with no peak; every row matches a walk.
+ */
+static void task_reuse(unsigned main_id)
+{
+    check_context("task index reuse");
+    pthread_t th;
+    CHECK(pthread_create(&th, OS_NULL, holder_thread, OS_NULL) == 0);
+    CHECK(pthread_join(th, OS_NULL) == 0);
+    CHECK(holder_block != OS_NULL);
+    unsigned hid = owner_of(holder_block);
+    CHECK(hid >= 2 && hid < OS_MEM_TRACE_TASKS);
+    CHECK(os_memory_task_is_ended((os_uint16_t)hid));
+    CHECK(!os_memory_task_idle((os_uint16_t)hid));
+
+    static struct churn c[OS_MEM_TRACE_TASKS + 8];
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+    {
+        c[i].size = 40 + 24 * i;
+        CHECK(pthread_create(&th, OS_NULL, churn_thread, &c[i]) == 0);
+        CHECK(pthread_join(th, OS_NULL) == 0);
+        CHECKF(c[i].id >= 2 && c[i].id < OS_MEM_TRACE_TASKS, "thread %zu got index %u", i, c[i].id);
+        CHECKF(c[i].id != hid && c[i].id != main_id, "thread %zu took a busy index %u", i, c[i].id);
+        CHECKF(c[i].during.blocks == 1 && c[i].during.peak == c[i].during.bytes,
+               "thread %zu (index %u): blocks %zu bytes %zu peak %zu", i, c[i].id,
+               c[i].during.blocks, c[i].during.bytes, c[i].during.peak);
+    }
+    rows_match_walk("after the churn");
+    struct os_mem_task_use h = use_of(hid);
+    CHECK(h.blocks == 1 && h.bytes > 777);
+    os_memheap_free(&heap, holder_block);
+    CHECK(os_memory_task_idle((os_uint16_t)hid));
+    rows_match_walk("after the ended thread's block was freed");
+}
+#endif
+
 static void *worker(void *arg)
 {
     (void)arg;
@@ -85,6 +210,15 @@ int main(void)
     void *big = os_memheap_alloc(&heap, 6 * KiB);
     void *c = os_memheap_alloc(&heap, 6 * KiB);
     CHECK(a && b && big && c);
+#ifdef OS_USING_MEM_TRACE
+    unsigned main_id = owner_of(a);
+    CHECK(main_id >= 2 && main_id < OS_MEM_TRACE_TASKS);
+    CHECK(!os_memory_task_is_ended((os_uint16_t)main_id));
+    struct os_mem_task_use four = use_of(main_id);
+    CHECK_EQ(four.blocks, 4);
+    CHECK_EQ(four.peak, four.bytes);
+    rows_match_walk("four blocks");
+#endif
     pthread_t th;
     CHECK(pthread_create(&th, OS_NULL, worker, OS_NULL) == 0);
     CHECK(pthread_join(th, OS_NULL) == 0);    /* the thread has ended */
@@ -117,8 +251,47 @@ int main(void)
     CHECKF(worker_block && line_of(worker_block, line, sizeof line) && strstr(line, "worker7"),
            "owner of the ended thread's block: %s", line);
 #endif
+#ifdef OS_USING_MEM_TRACE
+    /* the rows: main holds three blocks (peak: all four), the ended worker one */
+    rows_match_walk("after the worker ended");
+    struct os_mem_task_use mu = use_of(main_id);
+    CHECK_EQ(mu.blocks, 3);
+    CHECK(mu.bytes < four.bytes);
+    CHECK_EQ(mu.peak, four.bytes);
+    unsigned wid = worker_block ? owner_of(worker_block) : 0;
+    CHECK(wid >= 2 && wid < OS_MEM_TRACE_TASKS && wid != main_id);
+    CHECK(os_memory_task_is_ended((os_uint16_t)wid));
+    CHECK(!os_memory_task_idle((os_uint16_t)wid));
+    const char *tab = strstr(out, " tasks:");
+    CHECKF(tab != OS_NULL, "no per-task table in the trace");
+    if (tab)
+    {
+        char want[64];
+        snprintf(want, sizeof want, "%zu", use_of(wid).bytes);
+        const char *row = strstr(tab, "worker7");
+        const char *eol = row ? strchr(row, '\n') : OS_NULL;
+        CHECKF(row && eol && strstr(row, "(ended)") && strstr(row, "(ended)") < eol &&
+               strstr(row, want) && strstr(row, want) < eol, "the ended worker's row: %s", tab);
+        row = strstr(tab, "main_thread");
+        eol = row ? strchr(row, '\n') : OS_NULL;
+        CHECKF(row && eol && !(strstr(row, "(ended)") && strstr(row, "(ended)") < eol),
+               "main's row: %s", tab);
+    }
+#endif
     CHECK_REPORTS(0);
 
+#ifdef OS_USING_MEM_TRACE
+    os_memheap_free(&heap, worker_block);
+    worker_block = OS_NULL;
+    CHECK(os_memory_task_idle((os_uint16_t)wid));
+    CHECK_EQ(use_of(wid).blocks, 0);
+    CHECK_EQ(use_of(wid).bytes, 0);
+    CHECK(use_of(wid).peak > 0);
+    task_reuse(main_id);
+    struct os_mem_task_use bad;
+    CHECK_EQ(os_memheap_task_use(&heap, OS_MEM_TRACE_TASKS, &bad), OS_EINVAL);
+    CHECK_EQ(os_memheap_task_use(&heap, 0, OS_NULL), OS_EINVAL);
+#endif
     os_memheap_free(&heap, a);
     os_memheap_free(&heap, big);
     os_memheap_free(&heap, c);

@@ -142,28 +142,54 @@ OH_INLINE void oh_used_add(os_memheap_t *h, os_size_t bytes)
     }
 }
 
-/* A block of `bytes` (header included) was handed out. */
-OH_INLINE void oh_took(struct heap_mem *r, os_size_t bytes)
+/*
+ * Per-task rows (trace builds), kept with the heap's own figures: the row
+ * of a task index (indexes past the table count in row 0). A row never goes
+ * below zero, even when a corrupt header names the wrong owner.
+ */
+#ifdef OS_USING_MEM_TRACE
+OH_INLINE void oh_task_resized(os_memheap_t *h, os_uint16_t owner, os_size_t old_bytes,
+                               os_size_t new_bytes, int blocks)
+{
+    struct os_mem_task_use *t = &h->task[owner < OS_MEM_TRACE_TASKS ? owner : 0u];
+    os_size_t bytes = (t->bytes > old_bytes ? t->bytes - old_bytes : 0) + new_bytes;
+
+    t->bytes = bytes;
+    t->blocks = blocks < 0 ? t->blocks - (t->blocks != 0) : t->blocks + (os_size_t)blocks;
+    if (bytes > t->peak)
+    {
+        t->peak = bytes;
+    }
+}
+#else
+#define oh_task_resized(h, owner, old_bytes, new_bytes, blocks) ((void)(owner))
+#endif
+
+/* A block of `bytes` (header included) was handed out to task `owner`. */
+OH_INLINE void oh_took(struct heap_mem *r, os_size_t bytes, os_uint16_t owner)
 {
     OH_STAT(r->used += bytes);
     OH_STAT(r->allocs++);
     oh_used_add(r->heap, bytes);
+    oh_task_resized(r->heap, owner, 0, bytes, 1);
 }
 
-/* A block of `bytes` was taken back. */
-OH_INLINE void oh_gave(struct heap_mem *r, os_size_t bytes)
+/* A block of `bytes` owned by `owner` was taken back. */
+OH_INLINE void oh_gave(struct heap_mem *r, os_size_t bytes, os_uint16_t owner)
 {
     OH_STAT(r->used -= bytes);
     OH_STAT(r->frees++);
     r->heap->mem_used -= bytes;
+    oh_task_resized(r->heap, owner, bytes, 0, -1);
 }
 
-/* A live block was resized in place from old_bytes to new_bytes. */
-OH_INLINE void oh_resized(struct heap_mem *r, os_size_t old_bytes, os_size_t new_bytes)
+/* A live block of `owner` was resized in place from old_bytes to new_bytes. */
+OH_INLINE void oh_resized(struct heap_mem *r, os_size_t old_bytes, os_size_t new_bytes, os_uint16_t owner)
 {
     OH_STAT(r->used = r->used - old_bytes + new_bytes);
     r->heap->mem_used -= old_bytes;
     oh_used_add(r->heap, new_bytes);
+    oh_task_resized(r->heap, owner, old_bytes, new_bytes, 0);
 }
 
 /*

@@ -712,6 +712,12 @@ static inline os_uint16_t trl_owner(const struct bd *d, os_size_t i, unsigned k)
 #endif
 }
 
+/* The owner of a live block i of order k and table code c (0 without trace). */
+static inline os_uint16_t blk_owner(const struct bd *d, os_size_t i, unsigned k, unsigned c)
+{
+    return c == C_ALGN ? trl_owner(d, i, k) : (os_uint16_t)(hd(d, i)[0] >> 16);
+}
+
 /*
  * The alignment an aligned block was allocated with. A block shrunk by
  * realloc may be smaller than its alignment, so the byte is checked against
@@ -789,7 +795,7 @@ static OH_NOINLINE void *alloc_rare(struct heap_mem *r, unsigned k, os_uint16_t 
         return oh_refused(r);
     }
     put_hdr(d, i, OWNER_BITS(owner) | INFO(k, T_USED));
-    oh_took(r, U << k);
+    oh_took(r, U << k, owner);
     return unit(d, i) + H;
 }
 
@@ -839,7 +845,7 @@ static OH_NOINLINE void *alloc_slow(struct heap_mem *r, unsigned k, os_uint16_t 
     h[1] = info ^ hash(i);
     bit_clr(d->pf, i);
     bit_set(d->px, i);
-    oh_took(r, U << k);
+    oh_took(r, U << k, owner);
     if (j > k)
     {
         split(d, i, j, k);
@@ -874,7 +880,7 @@ static void *bd_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
             info = OWNER_BITS(owner) | INFO(k, T_USED);
             h[0] = info;
             h[1] = info ^ hs;
-            oh_took(r, U << k);
+            oh_took(r, U << k, owner);
             return h + 2;
         }
     }
@@ -907,7 +913,7 @@ static void *bd_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t siz
     bit_clr(d->px, i);
     bit_set(d->pa, i);
     put_trl(d, i, k, lg, owner);
-    oh_took(r, U << k);
+    oh_took(r, U << k, owner);
     return unit(d, i);
 }
 
@@ -923,7 +929,7 @@ static OH_NOINLINE void free_slow(struct heap_mem *r, void *p)
         oh_bad_pointer(r, p, why);
         return;
     }
-    oh_gave(r, U << k);
+    oh_gave(r, U << k, blk_owner(d, i, k, c));
     if (c == C_ALGN)
     {
         unsigned lg = blk_end(d, i, k)[-1];
@@ -975,12 +981,12 @@ static void bd_free(struct heap_mem *r, void *p)
                 info ^= T_USED ^ T_QUICK;
                 h[0] = info;
                 h[1] = info ^ hs;
-                oh_gave(r, U << k);
+                oh_gave(r, U << k, (os_uint16_t)(info >> 16));
                 return;
             }
             if (k < d->nord)
             {
-                oh_gave(r, U << k);
+                oh_gave(r, U << k, (os_uint16_t)(info >> 16));
                 release(r, i, k);
                 return;
             }
@@ -1042,14 +1048,10 @@ static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size)
         return OS_ENOMEM;
     }
     nk = order_for(size + extra);
-    if (c == C_USED)
-    {
-        owner = (os_uint16_t)(hd(d, i)[0] >> 16);
-    }
-    else
+    owner = blk_owner(d, i, k, c);
+    if (c != C_USED)
     {
         lg = blk_end(d, i, k)[-1];
-        owner = trl_owner(d, i, k);
     }
     if (nk <= k)
     {
@@ -1122,7 +1124,7 @@ static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size)
     {
         put_trl(d, i, nk, lg, owner);
     }
-    oh_resized(r, U << k, U << nk);
+    oh_resized(r, U << k, U << nk, owner);
     return OS_EOK;
 }
 
@@ -1148,12 +1150,10 @@ static void describe(const struct bd *d, os_size_t i, unsigned k, unsigned c, st
     }
     b->mem = unit(d, i) + H;
     b->usable = b->size - H;
-#ifdef OS_USING_MEM_TRACE
     if (b->used)
     {
-        b->owner = (os_uint16_t)(hd(d, i)[0] >> 16);
+        b->owner = blk_owner(d, i, k, c);
     }
-#endif
 }
 
 static os_err_t bd_query(const struct heap_mem *r, const void *p, struct os_mem_blk *b)

@@ -125,6 +125,18 @@ static inline ffw_t *hd(const struct ff *f, os_size_t c)
     return (ffw_t *)(void *)(f->base + c * CH + HDR - 2 * W);
 }
 
+/* The task index kept in a used block's header (0 without trace). */
+static inline os_uint16_t owner_of(const struct ff *f, os_size_t c)
+{
+#ifdef OS_USING_MEM_TRACE
+    return (os_uint16_t)hd(f, c)[-1];
+#else
+    (void)f;
+    (void)c;
+    return 0;
+#endif
+}
+
 /* The free-list links of a free block. */
 static inline ffw_t *nxt(const struct ff *f, os_size_t c)
 {
@@ -678,7 +690,7 @@ OH_INLINE void *alloc_top(struct heap_mem *r, struct ff *f, os_size_t n, os_uint
     }
     h[0] = (ffw_t)((n << 1) | 1u);
     set_owner(f, t, owner);
-    oh_took(r, n * CH);
+    oh_took(r, n * CH, owner);
     return h + 2;
 }
 
@@ -697,7 +709,7 @@ static OH_NOINLINE void *alloc_from_lists(struct heap_mem *r, os_size_t n, os_ui
         return alloc_bad(r, bad);
     }
     set_owner(f, c, owner);
-    oh_took(r, bsize(f, c) * CH);
+    oh_took(r, bsize(f, c) * CH, owner);
     return payload(f, c);
 }
 #endif
@@ -742,7 +754,7 @@ FF_OP void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
     }
     n = split_tail(f, c, s, n);
     set_used(f, c, n, owner);
-    oh_took(r, n * CH);
+    oh_took(r, n * CH, owner);
     return payload(f, c);
 }
 #endif
@@ -788,7 +800,7 @@ FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size
     set_used(f, c, n, owner);
     hd(f, c)[1] |= 1u;
     *align_byte(f, c, n) = (os_uint8_t)oh_ctz32((os_uint32_t)align);
-    oh_took(r, n * CH);
+    oh_took(r, n * CH, owner);
     return payload(f, c);
 }
 
@@ -800,12 +812,14 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
 
     if (locate_or_report(r, p, &c, &s))
     {
+        os_uint16_t owner = owner_of(FF(r), c);
+
         if (!release(FF(r), c, s))
         {
             oh_fault(r, p, OS_ERROR, "free-list links of a neighbour overwritten");
             return;
         }
-        oh_gave(r, s * CH);
+        oh_gave(r, s * CH, owner);
     }
 }
 #else
@@ -817,18 +831,22 @@ static OH_NOINLINE void free_bad(const struct heap_mem *r, const void *p, int wh
 /* Free block c of s chunks, merging with a free neighbour (checked). */
 static OH_NOINLINE void free_merge(struct heap_mem *r, void *p, os_size_t c, os_size_t s)
 {
+    os_uint16_t owner = owner_of(FF(r), c);
+
     if (!release(FF(r), c, s))
     {
         oh_fault(r, p, OS_ERROR, "free-list links of a neighbour overwritten");
         return;
     }
-    oh_gave(r, s * CH);
+    oh_gave(r, s * CH, owner);
 }
 
 static OH_NOINLINE void free_insert(struct heap_mem *r, struct ff *f, os_size_t c, os_size_t s)
 {
+    os_uint16_t owner = owner_of(f, c);
+
     fl_insert(f, c, s);
-    oh_gave(r, s * CH);
+    oh_gave(r, s * CH, owner);
 }
 
 /*
@@ -896,7 +914,7 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
         h[1] = (ffw_t)(prev << 1);
         hd(f, end)[1] = (ffw_t)((end - c) << 1);
         f->top = c;
-        oh_gave(r, s * CH);
+        oh_gave(r, s * CH, owner_of(f, c));
         return;
     }
     if ((rh[0] & 1u) == 0)
@@ -909,7 +927,7 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
     if (t == end)
     {
         f->top = c;
-        oh_gave(r, s * CH);
+        oh_gave(r, s * CH, owner_of(f, c));
         return;
     }
     free_insert(r, f, c, s);
@@ -958,7 +976,7 @@ FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
             {
                 *align_byte(f, c, s) = lg;
             }
-            oh_resized(r, old * CH, s * CH);
+            oh_resized(r, old * CH, s * CH, owner_of(f, c));
         }
         return OS_EOK;
     }
@@ -979,7 +997,7 @@ FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
     {
         *align_byte(f, c, n) = lg;
     }
-    oh_resized(r, s * CH, n * CH);
+    oh_resized(r, s * CH, n * CH, owner_of(f, c));
     return OS_EOK;
 }
 
@@ -1002,11 +1020,7 @@ static void describe(const struct ff *f, os_size_t c, struct os_mem_blk *b)
         b->align = (lg > CH_SHIFT && lg < 8 * sizeof(os_size_t) && (at & (((os_size_t)1 << lg) - 1)) == 0)
                    ? (os_size_t)1 << lg : (at & (0u - at));
     }
-#ifdef OS_USING_MEM_TRACE
-    b->owner = b->used ? (os_uint16_t)hd(f, c)[-1] : 0;
-#else
-    b->owner = 0;
-#endif
+    b->owner = b->used ? owner_of(f, c) : 0;
 }
 
 FF_OP os_err_t ff_query(const struct heap_mem *r, const void *p, struct os_mem_blk *b)

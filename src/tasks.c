@@ -1,0 +1,137 @@
+/*
+ * tasks.c - per-task accounting (OS_USING_MEM_TRACE).
+ *
+ * Every heap keeps one row per task index (struct os_mem_task_use in the
+ * heap object): current bytes, current blocks and peak bytes, updated under
+ * the heap's lock by the algorithms as blocks change hands (oh_took,
+ * oh_gave, oh_resized in alg/alg.h). A block names its owner by index, never
+ * by a pointer to the task, so nothing dangles after a task ends.
+ *
+ * The ended marks are global, one byte per index. A row is never cleared
+ * while blocks are charged to it: an index goes to a new task only once
+ * os_memory_task_idle() says no heap holds a block of it. That test reads
+ * the rows without their heaps' locks, which is safe for an ended task:
+ * nothing charges its index any more, so its counts only go down, and a
+ * stale read can only say "busy".
+ */
+#include "oh_string.h"
+
+#include "region.h"
+#include "report.h"
+#include "port.h"
+
+#ifdef OS_USING_MEM_TRACE
+
+static os_uint8_t task_ended[OS_MEM_TRACE_TASKS];
+
+const char *oh_task_name(os_uint16_t id)
+{
+    if (id == OS_MEM_TASK_UNKNOWN || id >= OS_MEM_TRACE_TASKS)
+    {
+        return "(unknown)";
+    }
+    if (id == OS_MEM_TASK_STARTUP)
+    {
+        return "(startup)";
+    }
+    return os_port_task_name(id);
+}
+
+os_err_t os_memheap_task_use(os_memheap_t *heap, os_uint16_t id, struct os_mem_task_use *use)
+{
+    os_ubase_t st;
+
+    if (heap == OS_NULL || heap->object_inited != OH_HEAP_INITED || use == OS_NULL ||
+        id >= OS_MEM_TRACE_TASKS)
+    {
+        return OS_EINVAL;
+    }
+    st = os_port_lock(&heap->lock);
+    *use = heap->task[id];
+    os_port_unlock(&heap->lock, st);
+    return OS_EOK;
+}
+
+void os_memory_task_ended(os_uint16_t id)
+{
+    if (id > OS_MEM_TASK_STARTUP && id < OS_MEM_TRACE_TASKS)
+    {
+        __atomic_store_n(&task_ended[id], (os_uint8_t)1, __ATOMIC_RELEASE);
+    }
+}
+
+int os_memory_task_is_ended(os_uint16_t id)
+{
+    return id > OS_MEM_TASK_STARTUP && id < OS_MEM_TRACE_TASKS &&
+           __atomic_load_n(&task_ended[id], __ATOMIC_ACQUIRE) != 0;
+}
+
+static void row_idle(os_memheap_t *heap, void *arg)
+{
+    const struct os_mem_task_use *t = &heap->task[*(os_uint16_t *)arg];
+
+    if (__atomic_load_n(&t->blocks, __ATOMIC_RELAXED) != 0)
+    {
+        *(os_uint16_t *)arg = OS_MEM_TRACE_TASKS;   /* busy */
+    }
+}
+
+int os_memory_task_idle(os_uint16_t id)
+{
+    os_uint16_t arg = id;
+
+    if (id >= OS_MEM_TRACE_TASKS)
+    {
+        return 0;
+    }
+    oh_heaps_each(row_idle, &arg);
+    return arg == id;
+}
+
+static void row_restart(os_memheap_t *heap, void *arg)
+{
+    struct os_mem_task_use *t = &heap->task[*(const os_uint16_t *)arg];
+
+    t->peak = t->bytes;     /* 0 for an idle index */
+}
+
+void os_memory_task_started(os_uint16_t id)
+{
+    if (id > OS_MEM_TASK_STARTUP && id < OS_MEM_TRACE_TASKS)
+    {
+        oh_heaps_each(row_restart, &id);
+        __atomic_store_n(&task_ended[id], (os_uint8_t)0, __ATOMIC_RELEASE);
+    }
+}
+
+os_size_t oh_task_bytes(const os_memheap_t *heap)
+{
+    os_size_t sum = 0;
+    os_uint16_t id;
+
+    for (id = 0; id < OS_MEM_TRACE_TASKS; id++)
+    {
+        sum += heap->task[id].bytes;
+    }
+    return sum;
+}
+
+/* The per-task table of os_memheap_trace (heap lock held). */
+void oh_trace_tasks(const os_memheap_t *heap)
+{
+    os_uint16_t id;
+
+    oh_print(" tasks:\n  index name              bytes now   blocks   peak bytes\n");
+    for (id = 0; id < OS_MEM_TRACE_TASKS; id++)
+    {
+        const struct os_mem_task_use *t = &heap->task[id];
+
+        if (t->peak != 0 || t->blocks != 0)
+        {
+            oh_print("  %5u %-16s %10zu %8zu %12zu%s\n", (unsigned)id, oh_task_name(id),
+                     t->bytes, t->blocks, t->peak, os_memory_task_is_ended(id) ? "  (ended)" : "");
+        }
+    }
+}
+
+#endif /* OS_USING_MEM_TRACE */

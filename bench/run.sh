@@ -10,6 +10,8 @@
 #      nolock     as baremetal, -DONEHEAP_NO_LOCK=ON (single-threaded: no lock hooks at all)
 #      posix      -DONEHEAP_PORT=posix     -DONEHEAP_TRACE=OFF   (lock cost)
 #      trace      -DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=ON    (tracing cost)
+#      canary     as baremetal, -DONEHEAP_HARDENING=header (header canary cost)
+#      tail       as baremetal, -DONEHEAP_HARDENING=tail (header and tail canaries)
 #      buddy      as baremetal, -DONEHEAP_ALG_BUDDY=ON, --algo buddy (--with-buddy)
 #    all with -DCMAKE_BUILD_TYPE=Release and -O2 (CMAKE_C_FLAGS_RELEASE).
 # 2. Runs every workload under
@@ -64,16 +66,18 @@ COMMON=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -DNDEBUG"
         -DONEHEAP_ALIGN=8 -DONEHEAP_ERROR_ASSERT=OFF -DONEHEAP_SANITIZE= -DONEHEAP_STATS=OFF
         -DONEHEAP_FAULT_INJECT=OFF -DONEHEAP_VALGRIND=OFF -DONEHEAP_ASAN_POISON=OFF -DONEHEAP_SMALL=OFF)
 
-CONFIGS=(baremetal nolock posix trace)
+CONFIGS=(baremetal nolock posix trace canary tail)
 [[ $BUDDY -eq 1 ]] && CONFIGS+=(buddy)
 
 config_flags() {
     case "$1" in
-        baremetal) echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=OFF" ;;
-        nolock)    echo "-DONEHEAP_PORT=baremetal -DONEHEAP_NO_LOCK=ON -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=OFF" ;;
-        posix)     echo "-DONEHEAP_PORT=posix -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=OFF" ;;
-        trace)     echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=ON -DONEHEAP_ALG_BUDDY=OFF" ;;
-        buddy)     echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=ON" ;;
+        baremetal) echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_HARDENING=off" ;;
+        nolock)    echo "-DONEHEAP_PORT=baremetal -DONEHEAP_NO_LOCK=ON -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_HARDENING=off" ;;
+        posix)     echo "-DONEHEAP_PORT=posix -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_HARDENING=off" ;;
+        trace)     echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=ON -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_HARDENING=off" ;;
+        canary)    echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_HARDENING=header" ;;
+        tail)      echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_HARDENING=tail" ;;
+        buddy)     echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_HARDENING=off" ;;
     esac
 }
 
@@ -187,6 +191,8 @@ header() {
             nolock) h+=" oneheap baremetal, no lock |" ;;
             posix) h+=" oneheap posix |" ;;
             trace) h+=" oneheap +trace |" ;;
+            canary) h+=" oneheap +header canary |" ;;
+            tail) h+=" oneheap +tail canary |" ;;
             buddy) h+=" oneheap buddy |" ;;
             glibc) h+=" glibc |" ;;
         esac

@@ -55,8 +55,8 @@ probe(no_mem_heap FALSE "${CC}" ""
       "#define OS_USING_ALG_FIRSTFIT\n#define OS_MEM_PORT_POSIX\n"
       "OS_USING_MEM_HEAP is not set")
 probe(hardening_not_implemented FALSE "${CC}" ""
-      "${_base}#define OS_MEM_PORT_POSIX\n#define OS_MEM_HARDENING 2\n"
-      "are not implemented yet")
+      "${_base}#define OS_MEM_PORT_POSIX\n#define OS_MEM_HARDENING 3\n"
+      "is not implemented yet")
 probe(two_ports FALSE "${CC}" ""
       "${_base}#define OS_MEM_PORT_POSIX\n#define OS_MEM_PORT_BAREMETAL\n"
       "more than one port selected")

@@ -19,12 +19,12 @@
 #error "oneheap: OS_USING_MP_CHECK_TAG (pool check tag) needs OS_USING_MEM_POOL; enable memory pools or drop the check tag"
 #endif
 
-/* Hardening levels: 0 off; 1 header canary, 2 tail canary, 3 full (not yet implemented). */
+/* Hardening levels: 0 off; 1 header canary; 2 tail canary; 3 full is not yet implemented. */
 #ifndef OS_MEM_HARDENING
 #define OS_MEM_HARDENING 0
 #endif
-#if OS_MEM_HARDENING != 0
-#error "oneheap: OS_MEM_HARDENING levels 1 (header canary), 2 (tail canary) and 3 (full) are not implemented yet; set it to 0 (off)"
+#if OS_MEM_HARDENING < 0 || OS_MEM_HARDENING > 2
+#error "oneheap: OS_MEM_HARDENING level 3 (full) is not implemented yet; set it to 0 (off), 1 (header canary) or 2 (tail canary)"
 #endif
 
 /* ---- exactly one port, and one that fits the target ---------------------------- */

@@ -29,7 +29,7 @@ targets=(
 # name|flags
 configs=(
   "first-fit, trace off|-DONEHEAP_ALG_FIRSTFIT=ON -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_TRACE=OFF -DONEHEAP_MEM_POOL=OFF"
-  "first-fit, trace off, small|-DONEHEAP_ALG_FIRSTFIT=ON -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_TRACE=OFF -DONEHEAP_MEM_POOL=OFF -DONEHEAP_SMALL=ON"
+  "first-fit, trace off, small|-DONEHEAP_ALG_FIRSTFIT=ON -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_TRACE=OFF -DONEHEAP_MEM_POOL=OFF -DONEHEAP_SMALL=ON -DONEHEAP_HARDENING=off"
   "buddy, trace off|-DONEHEAP_ALG_FIRSTFIT=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_TRACE=OFF -DONEHEAP_MEM_POOL=OFF"
   "both, trace off|-DONEHEAP_ALG_FIRSTFIT=ON -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_TRACE=OFF -DONEHEAP_MEM_POOL=OFF"
   "both, trace, pools|-DONEHEAP_ALG_FIRSTFIT=ON -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_TRACE=ON -DONEHEAP_MEM_POOL=ON"
@@ -66,9 +66,10 @@ done
 
 # What a firmware pays: link the smallest useful program (system heap,
 # malloc, realloc, free) with --gc-sections, minus an empty firmware; with
-# the default build and with the small one (ONEHEAP_SMALL).
+# the default build (header canary) and with the small one (ONEHEAP_SMALL,
+# hardening off).
 echo
-echo "| linked firmware, first-fit only, trace off (text + data added) | default | small (ONEHEAP_SMALL) |"
+echo "| linked firmware, first-fit only, trace off (text + data added) | default | small (ONEHEAP_SMALL, hardening off) |"
 echo "|---|---:|---:|"
 for cpu in cortex-m0plus cortex-m3 cortex-m4f; do
   flags=(-mcpu=${cpu%f} -mthumb -Os -ffunction-sections -fdata-sections -specs=nosys.specs -Wl,--gc-sections)

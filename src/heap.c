@@ -372,7 +372,11 @@ void *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t si
         return OS_NULL;
     }
 #ifdef OH_ALG_DIRECT
+#if OS_MEM_HARDENING >= 2
+    __atomic_store_n(&aligned_alloc_fn, oh_tail_aligned_alloc, __ATOMIC_RELAXED);
+#else
     __atomic_store_n(&aligned_alloc_fn, oh_ff_aligned_alloc, __ATOMIC_RELAXED);
+#endif
 #endif
     owner = OWNER();
     st = heap_lock(heap);

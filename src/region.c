@@ -239,10 +239,10 @@ static struct heap_mem *region_init(os_memheap_t *heap, const struct os_mem_ops 
     r->heap = heap;
     r->host = OS_NULL;
     r->host_next = OS_NULL;
-    r->used = 0;
-    r->allocs = 0;
-    r->frees = 0;
-    r->fails = 0;
+    OH_STAT(r->used = 0);
+    OH_STAT(r->allocs = 0);
+    OH_STAT(r->frees = 0);
+    OH_STAT(r->fails = 0);
     r->total = OH_ALG_INIT(ops, r);
     if (r->total == 0)
     {
@@ -351,7 +351,7 @@ static int sum_used(const struct heap_mem *r, const struct os_mem_blk *b, void *
     if (b->used)
     {
         *(os_size_t *)arg += b->size;
-        oh_task_resized(r->heap, b->owner, b->size, 0, -1);
+        oh_task_gave(r->heap, b->owner, b->size);
     }
     (void)r;
     return 0;

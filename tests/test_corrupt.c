@@ -64,14 +64,12 @@ static void poke_around(unsigned char **live, size_t nlive, size_t live_size)
 
 static void header_corruption(const struct test_alg *a)
 {
-    static const int patterns[] = {0xA5, 0x00, 0xFF};
-    static const size_t spans[] = {1, 2, 3, 4, 5, 6, 7, 8, 12, 16};
+    static const int patterns[] = {0xA5, 0x00, 0xFF, 0x41};
     static const size_t bsizes[] = {64, 24, 500};
     for (size_t bs = 0; bs < sizeof bsizes / sizeof bsizes[0]; bs++)
-    for (size_t s = 0; s < sizeof spans / sizeof spans[0]; s++)
+    for (size_t k = 1; k <= 32; k++)
     for (size_t pi = 0; pi < sizeof patterns / sizeof patterns[0]; pi++)
     {
-        size_t k = spans[s];
         size_t bsize = bsizes[bs];
         check_context("%s: %zu bytes before a %zu-byte block set to 0x%02X", a->name, k, bsize,
                       patterns[pi]);
@@ -93,10 +91,10 @@ static void header_corruption(const struct test_alg *a)
         CHECK_EQ(os_memheap_check(&heap), OS_EOK);
         CHECK_REPORTS(0);
 
-        unsigned char saved[16];
+        unsigned char saved[32];
         test_unpoison(b - k, k);
         memcpy(saved, b - k, k);
-        unsigned char want[16];
+        unsigned char want[32];
         memset(want, patterns[pi], k);
         if (memcmp(saved, want, k) == 0)
         {
@@ -133,6 +131,180 @@ static void header_corruption(const struct test_alg *a)
         heap_close(&heap);
     }
 }
+
+/*
+ * The bytes of a block before its payload, from a free block of the heap
+ * (a used block's usable size leaves out a tail canary, a free one's not).
+ */
+static int find_header(const struct os_memheap_block *b, void *arg)
+{
+    if (!b->used)
+        *(size_t *)arg = b->total - b->size;
+    return 0;
+}
+
+/*
+ * Every single byte of a live block's header changed, one at a time, by
+ * several masks: check reports it and free refuses the block with a report.
+ * The header is what the block occupies before its payload (a walk says).
+ * Buddy headers are sealed, and first-fit's carry a canary from hardening
+ * level 1 (header): every change is caught. At level 0, first-fit promises
+ * its size and link words only: not the owner word (trace builds) and not
+ * the aligned flag alone (bit 0 of the lowest byte of w[1], little-endian).
+ */
+static int promised(const struct test_alg *a, size_t header, size_t j, unsigned mask)
+{
+#if OS_MEM_HARDENING >= 1
+    (void)a, (void)header, (void)j, (void)mask;
+    return 1;
+#else
+    if (strcmp(a->name, "firstfit") != 0)
+        return 1;
+#ifdef OS_USING_MEM_TRACE
+    size_t w = header / 3;
+#else
+    size_t w = header / 2;
+#endif
+    return j <= 2 * w && !(j == w && mask == 0x01);
+#endif
+}
+
+static void header_bytes(const struct test_alg *a)
+{
+    static const unsigned masks[] = {0x01, 0x02, 0x10, 0x80, 0xFF, 0x5A};
+    static const size_t bsizes[] = {24, 64, 500};
+    size_t cases = 0, caught = 0, unpromised = 0;
+    for (size_t bs = 0; bs < sizeof bsizes / sizeof bsizes[0]; bs++)
+    for (size_t j = 1; j <= 32; j++)
+    for (size_t m = 0; m < sizeof masks / sizeof masks[0]; m++)
+    {
+        size_t bsize = bsizes[bs];
+        open_fresh(a->alg);
+        unsigned char *blk[3];
+        for (int i = 0; i < 3; i++)
+        {
+            blk[i] = os_memheap_alloc(&heap, bsize);
+            CHECK(blk[i] != OS_NULL);
+            if (blk[i])
+                pat_fill(blk[i], (uint32_t)i, 0, bsize);
+        }
+        size_t header = 0;
+        (void)os_memheap_walk(&heap, find_header, &header);
+        if (!blk[0] || !blk[1] || !blk[2] || j > header)
+        {
+            heap_close(&heap);
+            continue;
+        }
+        check_context("%s: byte %zu before a %zu-byte block (header %zu) ^ 0x%02X", a->name, j,
+                      bsize, header, masks[m]);
+        unsigned char *at = blk[1] - j;
+        test_unpoison(at, 1);
+        test_poke(at, *at ^ (int)masks[m], 1);
+        os_err_t rc = os_memheap_check(&heap);
+        hook_reset();
+        os_memheap_free(&heap, blk[1]);
+        size_t reports = hook_count();
+        hook_reset();
+        if (promised(a, header, j, masks[m]))
+        {
+            cases++;
+            CHECKF(rc == OS_ERROR, "check returned %ld", (long)rc);
+            CHECKF(reports >= 1, "freeing the block was not reported");
+            caught += rc == OS_ERROR && reports >= 1;
+            CHECK(pat_ok(blk[0], 0, 0, bsize));
+            CHECK(pat_ok(blk[2], 2, 0, bsize));
+        }
+        else
+        {
+            unpromised++;
+        }
+        (void)os_memheap_check(&heap);
+        hook_reset();
+        heap_close(&heap);
+    }
+    printf("%s: %zu of %zu single-byte header changes caught (%zu more not covered at this hardening level)\n",
+           a->name, caught, cases, unpromised);
+    CHECK(cases > 0);
+}
+
+#if OS_MEM_HARDENING >= 2
+/*
+ * Tail canary: for many request sizes (plain and aligned), the first byte
+ * past the requested bytes changed by several masks is caught by check, by
+ * realloc and by free, every time; usable_size is the requested size; and
+ * a block written exactly to its end is never reported.
+ */
+static void tail_overflow(const struct test_alg *a)
+{
+    static const unsigned masks[] = {0x01, 0x80, 0xFF};
+    size_t cases = 0;
+    for (size_t n = 1; n <= 300; n += (n < 40 ? 1 : 37))
+    for (size_t al = 0; al <= 64; al += 64)
+    for (size_t m = 0; m < sizeof masks / sizeof masks[0]; m++)
+    {
+        check_context("%s: %zu-byte block (align %zu), byte %zu ^ 0x%02X", a->name, n, al, n,
+                      masks[m]);
+        open_fresh(a->alg);
+        unsigned char *left = os_memheap_alloc(&heap, 40);
+        unsigned char *b = al ? os_memheap_aligned_alloc(&heap, al, n) : os_memheap_alloc(&heap, n);
+        unsigned char *right = os_memheap_alloc(&heap, 40);
+        CHECK(left && b && right);
+        if (!left || !b || !right)
+        {
+            heap_close(&heap);
+            continue;
+        }
+        CHECK_EQ(os_memheap_usable_size(&heap, b), n);
+        memset(b, 0x5A, n);     /* right up to the end: fine */
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        CHECK_REPORTS(0);
+        cases++;
+        b[n] ^= (unsigned char)masks[m];
+        CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+        CHECK_REPORTED();
+        hook_reset();
+        if (m == 1)
+        {
+            /* realloc finds it too, and still serves the request */
+            unsigned char *c = os_memheap_realloc(&heap, b, n + 100);
+            CHECKF(hook_count() >= 1, "realloc did not report the overflow");
+            hook_reset();
+            CHECK(c != OS_NULL);
+            if (c)
+            {
+                for (size_t i = 0; i < n; i++)
+                    if (c[i] != 0x5A)
+                    {
+                        CHECKF(0, "byte %zu lost by realloc", i);
+                        break;
+                    }
+                os_memheap_free(&heap, c);
+                CHECK_REPORTS(0);
+            }
+        }
+        else
+        {
+            os_memheap_free(&heap, b);
+            CHECKF(hook_count() >= 1, "free did not report the overflow");
+            CHECK(hook_last_addr() == b);
+#ifndef OS_MEM_SMALL
+            /* the report names the region, the block and its owner task */
+            CHECKF(strstr(hook_last_msg(), "tail canary") && strstr(hook_last_msg(), "region") &&
+                   strstr(hook_last_msg(), "task"), "report: %s", hook_last_msg());
+#endif
+            hook_reset();
+        }
+        os_memheap_free(&heap, left);
+        os_memheap_free(&heap, right);
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        CHECK_EQ(heap_info(&heap).mem_used, 0);
+        CHECK_REPORTS(0);
+        heap_close(&heap);
+    }
+    printf("%s: %zu one-byte overflows past the block caught\n", a->name, cases);
+    CHECK(cases > 0);
+}
+#endif
 
 static void free_link_corruption(const struct test_alg *a)
 {
@@ -379,6 +551,10 @@ int main(void)
         const struct test_alg *a = &test_algs[i];
         bad_frees(a);
         header_corruption(a);
+        header_bytes(a);
+#if OS_MEM_HARDENING >= 2
+        tail_overflow(a);
+#endif
         free_link_corruption(a);
     }
     hook_uninstall();

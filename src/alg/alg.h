@@ -40,11 +40,13 @@ struct heap_mem
     struct os_memheap       *host;
     struct heap_mem         *host_next;
     os_size_t                total;     /* bytes available for blocks (from init) */
+#ifdef OS_MEM_STATS
     /* kept by oh_took / oh_gave / oh_resized / oh_refused */
     os_size_t                used;      /* bytes held by live blocks */
     os_size_t                allocs;    /* blocks handed out */
     os_size_t                frees;     /* blocks taken back */
     os_size_t                fails;     /* requests it could not serve */
+#endif
 };
 
 #define OH_REGION_HDR_SIZE  (((sizeof(struct heap_mem) + sizeof(void *) - 1) / sizeof(void *)) * sizeof(void *))
@@ -148,21 +150,41 @@ OH_INLINE void oh_used_add(os_memheap_t *h, os_size_t bytes)
  * below zero, even when a corrupt header names the wrong owner.
  */
 #ifdef OS_USING_MEM_TRACE
-OH_INLINE void oh_task_resized(os_memheap_t *h, os_uint16_t owner, os_size_t old_bytes,
-                               os_size_t new_bytes, int blocks)
+OH_INLINE struct os_mem_task_use *oh_task_row(os_memheap_t *h, os_uint16_t owner)
 {
-    struct os_mem_task_use *t = &h->task[owner < OS_MEM_TRACE_TASKS ? owner : 0u];
-    os_size_t bytes = (t->bytes > old_bytes ? t->bytes - old_bytes : 0) + new_bytes;
+    return &h->task[owner < OS_MEM_TRACE_TASKS ? owner : 0u];
+}
 
-    t->bytes = bytes;
-    t->blocks = blocks < 0 ? t->blocks - (t->blocks != 0) : t->blocks + (os_size_t)blocks;
-    if (bytes > t->peak)
+OH_INLINE void oh_task_took(os_memheap_t *h, os_uint16_t owner, os_size_t bytes)
+{
+    struct os_mem_task_use *t = oh_task_row(h, owner);
+    os_size_t now = t->bytes + bytes;
+
+    t->bytes = now;
+    t->blocks++;
+    if (now > t->peak)
     {
-        t->peak = bytes;
+        t->peak = now;
     }
 }
+
+OH_INLINE void oh_task_gave(os_memheap_t *h, os_uint16_t owner, os_size_t bytes)
+{
+    struct os_mem_task_use *t = oh_task_row(h, owner);
+
+    t->bytes -= bytes < t->bytes ? bytes : t->bytes;
+    t->blocks -= t->blocks != 0;
+}
+
+OH_INLINE void oh_task_resized(os_memheap_t *h, os_uint16_t owner, os_size_t old_bytes, os_size_t new_bytes)
+{
+    oh_task_gave(h, owner, old_bytes);
+    oh_task_took(h, owner, new_bytes);
+}
 #else
-#define oh_task_resized(h, owner, old_bytes, new_bytes, blocks) ((void)(owner))
+#define oh_task_took(h, owner, bytes)                   ((void)(owner))
+#define oh_task_gave(h, owner, bytes)                   ((void)(owner))
+#define oh_task_resized(h, owner, old_bytes, new_bytes) ((void)(owner))
 #endif
 
 /* A block of `bytes` (header included) was handed out to task `owner`. */
@@ -171,7 +193,7 @@ OH_INLINE void oh_took(struct heap_mem *r, os_size_t bytes, os_uint16_t owner)
     OH_STAT(r->used += bytes);
     OH_STAT(r->allocs++);
     oh_used_add(r->heap, bytes);
-    oh_task_resized(r->heap, owner, 0, bytes, 1);
+    oh_task_took(r->heap, owner, bytes);
 }
 
 /* A block of `bytes` owned by `owner` was taken back. */
@@ -180,7 +202,7 @@ OH_INLINE void oh_gave(struct heap_mem *r, os_size_t bytes, os_uint16_t owner)
     OH_STAT(r->used -= bytes);
     OH_STAT(r->frees++);
     r->heap->mem_used -= bytes;
-    oh_task_resized(r->heap, owner, bytes, 0, -1);
+    oh_task_gave(r->heap, owner, bytes);
 }
 
 /* A live block of `owner` was resized in place from old_bytes to new_bytes. */
@@ -189,7 +211,7 @@ OH_INLINE void oh_resized(struct heap_mem *r, os_size_t old_bytes, os_size_t new
     OH_STAT(r->used = r->used - old_bytes + new_bytes);
     r->heap->mem_used -= old_bytes;
     oh_used_add(r->heap, new_bytes);
-    oh_task_resized(r->heap, owner, old_bytes, new_bytes, 0);
+    oh_task_resized(r->heap, owner, old_bytes, new_bytes);
 }
 
 /*
@@ -245,22 +267,55 @@ os_err_t  oh_ff_check(const struct heap_mem *r, os_size_t *used);
 void      oh_ff_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t *largest);
 
 #define OH_ALG_INIT(ops, r)             ((void)(ops), oh_ff_init(r))
-#define OH_ALG_ALLOC(r, s, o)           oh_ff_alloc(r, s, o)
-#define OH_ALG_ALIGNED_ALLOC(r, a, s, o) oh_ff_aligned_alloc(r, a, s, o)
-#define OH_ALG_FREE(r, p)               oh_ff_free(r, p)
-#define OH_ALG_RESIZE(r, p, s)          oh_ff_resize(r, p, s)
-#define OH_ALG_QUERY(r, p, b)           oh_ff_query(r, p, b)
-#define OH_ALG_WALK(r, fn, arg)         oh_ff_walk(r, fn, arg)
-#define OH_ALG_CHECK(r, u)              oh_ff_check(r, u)
+#define OH_RAW_ALLOC(r, s, o)           oh_ff_alloc(r, s, o)
+#define OH_RAW_ALIGNED_ALLOC(r, a, s, o) oh_ff_aligned_alloc(r, a, s, o)
+#define OH_RAW_FREE(r, p)               oh_ff_free(r, p)
+#define OH_RAW_RESIZE(r, p, s)          oh_ff_resize(r, p, s)
+#define OH_RAW_QUERY(r, p, b)           oh_ff_query(r, p, b)
+#define OH_RAW_WALK(r, fn, arg)         oh_ff_walk(r, fn, arg)
+#define OH_RAW_CHECK(r, u)              oh_ff_check(r, u)
 #else
 #define OH_ALG_INIT(ops, r)             ((ops)->init(r))
-#define OH_ALG_ALLOC(r, s, o)           ((r)->ops->alloc(r, s, o))
-#define OH_ALG_ALIGNED_ALLOC(r, a, s, o) ((r)->ops->aligned_alloc(r, a, s, o))
-#define OH_ALG_FREE(r, p)               ((r)->ops->free(r, p))
-#define OH_ALG_RESIZE(r, p, s)          ((r)->ops->resize(r, p, s))
-#define OH_ALG_QUERY(r, p, b)           ((r)->ops->query(r, p, b))
-#define OH_ALG_WALK(r, fn, arg)         ((r)->ops->walk(r, fn, arg))
-#define OH_ALG_CHECK(r, u)              ((r)->ops->check(r, u))
+#define OH_RAW_ALLOC(r, s, o)           ((r)->ops->alloc(r, s, o))
+#define OH_RAW_ALIGNED_ALLOC(r, a, s, o) ((r)->ops->aligned_alloc(r, a, s, o))
+#define OH_RAW_FREE(r, p)               ((r)->ops->free(r, p))
+#define OH_RAW_RESIZE(r, p, s)          ((r)->ops->resize(r, p, s))
+#define OH_RAW_QUERY(r, p, b)           ((r)->ops->query(r, p, b))
+#define OH_RAW_WALK(r, fn, arg)         ((r)->ops->walk(r, fn, arg))
+#define OH_RAW_CHECK(r, u)              ((r)->ops->check(r, u))
+#endif
+
+/*
+ * Tail canaries (OS_MEM_HARDENING >= 2, tail.c) sit between the core and
+ * every algorithm: each block gets OH_TAIL_BYTES more, a canary right after
+ * the requested bytes and the requested size at the end of the block; the
+ * usable size the core sees is the requested size. Otherwise the core calls
+ * the algorithm directly.
+ */
+#if OS_MEM_HARDENING >= 2
+void    *oh_tail_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner);
+void    *oh_tail_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner);
+void     oh_tail_free(struct heap_mem *r, void *p);
+os_err_t oh_tail_resize(struct heap_mem *r, void *p, os_size_t size);
+os_err_t oh_tail_query(const struct heap_mem *r, const void *p, struct os_mem_blk *b);
+os_err_t oh_tail_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg);
+os_err_t oh_tail_check(const struct heap_mem *r, os_size_t *used);
+
+#define OH_ALG_ALLOC(r, s, o)           oh_tail_alloc(r, s, o)
+#define OH_ALG_ALIGNED_ALLOC(r, a, s, o) oh_tail_aligned_alloc(r, a, s, o)
+#define OH_ALG_FREE(r, p)               oh_tail_free(r, p)
+#define OH_ALG_RESIZE(r, p, s)          oh_tail_resize(r, p, s)
+#define OH_ALG_QUERY(r, p, b)           oh_tail_query(r, p, b)
+#define OH_ALG_WALK(r, fn, arg)         oh_tail_walk(r, fn, arg)
+#define OH_ALG_CHECK(r, u)              oh_tail_check(r, u)
+#else
+#define OH_ALG_ALLOC                    OH_RAW_ALLOC
+#define OH_ALG_ALIGNED_ALLOC            OH_RAW_ALIGNED_ALLOC
+#define OH_ALG_FREE                     OH_RAW_FREE
+#define OH_ALG_RESIZE                   OH_RAW_RESIZE
+#define OH_ALG_QUERY                    OH_RAW_QUERY
+#define OH_ALG_WALK                     OH_RAW_WALK
+#define OH_ALG_CHECK                    OH_RAW_CHECK
 #endif
 
 #endif /* ONEHEAP_ALG_H */

@@ -11,6 +11,7 @@
  *
  * Header (ffw_t = 16-bit words when OS_MEM_FF_SMALL_HEADER, else 32-bit),
  * in address order, ending right before the payload:
+ *     canary                         only with OS_MEM_HARDENING >= 1 (below)
  *     owner                          only with OS_USING_MEM_TRACE: task index
  *     w[0] = size << 1 | used        size of this block, in chunks
  *     w[1] = prev << 1 | aligned     size of the block on the left (0: none);
@@ -18,10 +19,10 @@
  *                                    alignment in its last byte
  * so a write running backwards off the payload hits the links that free
  * checks first. A free block keeps two links, next and prev chunk index in
- * its size class: in the first two payload words, or with trace in the
- * owner word and the first payload word. So the smallest block is 4 words:
- * 8 bytes with 16-bit words (4-byte header), 16 bytes with 32-bit words
- * (8-byte header; 12 bytes with trace, still a 16-byte smallest block).
+ * its size class: in the first two payload words, or, when the header has
+ * a word before w[0], in that word and the first payload word. So the
+ * smallest block is 4 words with a 2-word header (8 bytes with 16-bit
+ * words, 16 with 32-bit words), else the header and one word.
  *
  * Invariants (checked by ff_check):
  *  - blocks tile [1, end) exactly; w[1] of every block, and of the end
@@ -73,11 +74,23 @@ typedef os_uint32_t ffw_t;
 #define CH          ((os_size_t)OS_MEM_ALIGN_SIZE)
 #define CH_SHIFT    (CH == 8 ? 3u : CH == 16 ? 4u : CH == 32 ? 5u : CH == 64 ? 6u : CH == 128 ? 7u : 8u)
 #ifdef OS_USING_MEM_TRACE
-#define HDR         (3 * W)
+#define OWNER_W     1u          /* words of the owner field */
 #else
-#define HDR         (2 * W)
+#define OWNER_W     0u
 #endif
-#define MINB        ((4 * W + CH - 1) / CH)     /* chunks in the smallest block */
+#if OS_MEM_HARDENING >= 1
+#define CANARY_W    1u          /* words of the header canary */
+#else
+#define CANARY_W    0u
+#endif
+#define HDR         ((2u + OWNER_W + CANARY_W) * W)
+/* chunks in the smallest block: the header and the free-list links (the
+ * first word before w[0], if any, holds one of them) */
+#if OWNER_W + CANARY_W > 0
+#define MINB        ((HDR + W + CH - 1) / CH)
+#else
+#define MINB        ((4 * W + CH - 1) / CH)
+#endif
 #define MAX_CHUNKS  ((os_size_t)(FFW_MAX >> 1)) /* w[0] holds size << 1 */
 #define NONE        ((os_size_t)-1)
 #define HEAD        ((os_size_t)1 << (8 * sizeof(ffw_t) - 1))   /* prev link of a list head: HEAD | class */
@@ -89,11 +102,16 @@ struct ff
     os_size_t   maxreq;     /* largest request that can ever fit */
     os_size_t   end;        /* index of the end sentinel */
     os_size_t   top;        /* the last block when it is free, else end (size 0) */
+#ifdef OS_MEM_STATS
     os_size_t   listed;     /* blocks in the lists */
+#endif
     os_uint32_t summary;    /* bit w: map[w] != 0 */
     os_uint16_t nclasses;
     os_uint8_t  sl;         /* log2 of classes per power of two */
     os_uint8_t  nwords;     /* words in map */
+#if CANARY_W
+    ffw_t       key;        /* the region's canary secret, derived from its address */
+#endif
     os_uint32_t map[];      /* bit k: list k non-empty; the list heads follow */
 };
 
@@ -140,8 +158,8 @@ static inline os_uint16_t owner_of(const struct ff *f, os_size_t c)
 /* The free-list links of a free block. */
 static inline ffw_t *nxt(const struct ff *f, os_size_t c)
 {
-#ifdef OS_USING_MEM_TRACE
-    return hd(f, c) - 1;    /* the owner word */
+#if OWNER_W + CANARY_W > 0
+    return hd(f, c) - 1;    /* the owner or canary word */
 #else
     return hd(f, c) + 2;
 #endif
@@ -149,12 +167,48 @@ static inline ffw_t *nxt(const struct ff *f, os_size_t c)
 
 static inline ffw_t *prv(const struct ff *f, os_size_t c)
 {
-#ifdef OS_USING_MEM_TRACE
+#if OWNER_W + CANARY_W > 0
     return hd(f, c) + 2;    /* the first payload word */
 #else
     return hd(f, c) + 3;    /* the second payload word */
 #endif
 }
+
+/*
+ * Header canary (OS_MEM_HARDENING >= 1): the first word of a used block is
+ * the region's key, mixed with the block's index, xor w[0], the aligned flag
+ * and the owner. It is linear in those fields, so changing any single byte
+ * of them, or of the canary, always shows; an overwrite of several bytes
+ * would have to guess the key. w[1]'s left size is left out (a neighbour's
+ * merge or split rewrites it); free checks it against the left neighbour.
+ * Written when a block is handed out or resized; checked by free, realloc,
+ * query and check.
+ */
+#if CANARY_W
+static inline ffw_t canary_of(const struct ff *f, os_size_t c, const ffw_t *h)
+{
+    ffw_t v = (ffw_t)(f->key ^ (ffw_t)(c * 0x9E3779B1u) ^ h[0] ^ (h[1] & 1u));
+#ifdef OS_USING_MEM_TRACE
+    v ^= h[-1];
+#endif
+    return v;
+}
+
+static inline void seal(const struct ff *f, os_size_t c)
+{
+    ffw_t *h = hd(f, c);
+
+    h[-(int)(OWNER_W + 1u)] = canary_of(f, c, h);
+}
+
+static inline int sealed(const struct ff *f, os_size_t c, const ffw_t *h)
+{
+    return h[-(int)(OWNER_W + 1u)] == canary_of(f, c, h);
+}
+#else
+#define seal(f, c)          ((void)0)
+#define sealed(f, c, h)     1
+#endif
 
 static inline os_size_t bsize(const struct ff *f, os_size_t c)
 {
@@ -525,6 +579,10 @@ static inline int locate(const struct ff *f, const void *p, os_size_t *pc, os_si
     {
         return BLK_FREE;
     }
+    if (!sealed(f, c, hd(f, c)))
+    {
+        return BLK_CORRUPT;
+    }
     s = bsize(f, c);
     if (s < MINB || s > f->end - c || bprev(f, c + s) != s)
     {
@@ -690,6 +748,7 @@ OH_INLINE void *alloc_top(struct heap_mem *r, struct ff *f, os_size_t n, os_uint
     }
     h[0] = (ffw_t)((n << 1) | 1u);
     set_owner(f, t, owner);
+    seal(f, t);
     oh_took(r, n * CH, owner);
     return h + 2;
 }
@@ -709,6 +768,7 @@ static OH_NOINLINE void *alloc_from_lists(struct heap_mem *r, os_size_t n, os_ui
         return alloc_bad(r, bad);
     }
     set_owner(f, c, owner);
+    seal(f, c);
     oh_took(r, bsize(f, c) * CH, owner);
     return payload(f, c);
 }
@@ -754,6 +814,7 @@ FF_OP void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
     }
     n = split_tail(f, c, s, n);
     set_used(f, c, n, owner);
+    seal(f, c);
     oh_took(r, n * CH, owner);
     return payload(f, c);
 }
@@ -800,6 +861,7 @@ FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size
     set_used(f, c, n, owner);
     hd(f, c)[1] |= 1u;
     *align_byte(f, c, n) = (os_uint8_t)oh_ctz32((os_uint32_t)align);
+    seal(f, c);
     oh_took(r, n * CH, owner);
     return payload(f, c);
 }
@@ -872,6 +934,11 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
     if (OH_UNLIKELY((w & 1u) == 0))
     {
         free_bad(r, p, BLK_FREE);
+        return;
+    }
+    if (OH_UNLIKELY(!sealed(f, c, h)))
+    {
+        free_bad(r, p, BLK_CORRUPT);
         return;
     }
     rh = h + s * (CH / W);
@@ -970,6 +1037,7 @@ FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
                 return OS_ERROR;
             }
             set_size(f, c, n, 1);
+            seal(f, c);
             old = s;
             s = n;
             if (al != 0)
@@ -993,6 +1061,7 @@ FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
     set_prev_keep(f, nx + ns, s + ns);
     n = split_tail(f, c, s + ns, n);
     set_size(f, c, n, 1);
+    seal(f, c);
     if (al != 0)
     {
         *align_byte(f, c, n) = lg;
@@ -1105,6 +1174,11 @@ FF_OP os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
         }
         else
         {
+            if (!sealed(f, c, hd(f, c)))
+            {
+                oh_fault(r, payload(f, c), OS_ERROR, "check: header canary does not match");
+                bad = 1;
+            }
             busy += s * CH;
         }
         prev_free = !u;
@@ -1260,7 +1334,17 @@ FF_OP os_size_t ff_init(struct heap_mem *r)
     f->nclasses = (os_uint16_t)ncls;
     f->nwords = (os_uint8_t)nwords;
     f->summary = 0;
-    f->listed = 0;
+    OH_STAT(f->listed = 0);
+#if CANARY_W
+    {
+        /* the key: the region's address, mixed (never 0) */
+        os_uint32_t k = (os_uint32_t)((os_ubase_t)f >> 3) ^ (os_uint32_t)((os_ubase_t)f >> 17);
+
+        k *= 0x2C1B3C6Du;
+        k ^= k >> 15;
+        f->key = (ffw_t)(k | 0x100u);
+    }
+#endif
     f->heads = (ffw_t *)(void *)&f->map[nwords];
     f->maxreq = (f->end - 1) * CH - HDR;
     memset(f->map, 0, nwords * sizeof(os_uint32_t) + ncls * W);

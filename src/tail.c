@@ -1,0 +1,210 @@
+/*
+ * tail.c - tail canaries (OS_MEM_HARDENING >= 2), between the core and
+ * every algorithm (alg.h routes the OH_ALG_* calls here).
+ *
+ * A request of n bytes asks the algorithm for n + TAIL. The block's usable
+ * area U (what the algorithm's query says) then holds:
+ *
+ *     [0, n)            the caller's bytes
+ *     [n, n + CB)       the canary: CB bytes derived from the block's address
+ *                       and n, none of them zero
+ *     [U - SB, U)       n itself
+ *
+ * and whatever lies between is slack. Free, realloc and check verify the
+ * canary: the first byte written past the caller's n bytes changes it, so
+ * an overflow of even one byte is caught, on the next free at the latest.
+ * A corrupt n points the check at bytes that do not hold the canary for
+ * that n. The core sees n as the block's usable size (usable_size, walks,
+ * the copy of a moving realloc). Cost: a query per alloc and free, and
+ * TAIL bytes per block.
+ */
+#include "oh_string.h"
+
+#include "region.h"
+#include "report.h"
+
+#if OS_MEM_HARDENING >= 2
+
+#define CB      4u                          /* canary bytes */
+#define SB      ((os_size_t)sizeof(os_size_t))
+#define TAIL    (CB + SB)
+#define BROKEN  ((os_size_t)-1)
+
+static os_uint32_t tail_key(const void *p, os_size_t n)
+{
+    os_uint32_t k = (os_uint32_t)((os_ubase_t)p >> 3) ^ ((os_uint32_t)n * 0x9E3779B1u);
+
+    k ^= k >> 16;
+    k *= 0x7FEB352Du;
+    k ^= k >> 15;
+    return k | 0x01010101u;
+}
+
+static void tail_put(void *p, os_size_t usable, os_size_t n)
+{
+    os_uint8_t *b = p;
+    os_uint32_t k = tail_key(p, n);
+
+    memcpy(b + n, &k, CB);
+    memcpy(b + usable - SB, &n, SB);
+}
+
+/* The caller's size of block p (usable bytes), or BROKEN. */
+static os_size_t tail_get(const void *p, os_size_t usable)
+{
+    const os_uint8_t *b = p;
+    os_size_t n;
+    os_uint32_t k;
+
+    if (usable < TAIL)
+    {
+        return BROKEN;
+    }
+    memcpy(&n, b + usable - SB, SB);
+    if (n > usable - TAIL)
+    {
+        return BROKEN;
+    }
+    memcpy(&k, b + n, CB);
+    return k == tail_key(p, n) ? n : BROKEN;
+}
+
+/* Write the tail of a block just handed out. */
+static void *tail_new(struct heap_mem *r, void *p, os_size_t n)
+{
+    struct os_mem_blk b;
+
+    if (p != OS_NULL && OH_RAW_QUERY(r, p, &b) == OS_EOK)
+    {
+        tail_put(p, b.usable, n);
+    }
+    return p;
+}
+
+/* Report block b, whose canary is gone: region, address, owner task. */
+static void tail_report(const struct heap_mem *r, const struct os_mem_blk *b, const char *who)
+{
+#ifdef OS_USING_MEM_TRACE
+    const char *owner = oh_task_name(b->owner);
+#else
+    const char *owner = "-";
+#endif
+    oh_report_fault(r->heap, b->mem, OS_ERROR,
+                    "region %p: tail canary of the block at %p (task %s) overwritten: a write ran past its end (found by %s)",
+                    (void *)r->start, b->mem, owner, who);
+    (void)owner;    /* the small build's reports are fixed messages */
+    (void)who;
+}
+
+/* Verify the tail of live block p; report it if broken. */
+static void tail_verify(const struct heap_mem *r, const void *p, const char *who)
+{
+    struct os_mem_blk b;
+
+    if (OH_RAW_QUERY(r, p, &b) == OS_EOK && tail_get(p, b.usable) == BROKEN)
+    {
+        tail_report(r, &b, who);
+    }
+}
+
+void *oh_tail_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
+{
+    return tail_new(r, OH_RAW_ALLOC(r, size + TAIL, owner), size);
+}
+
+void *oh_tail_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner)
+{
+    return tail_new(r, OH_RAW_ALIGNED_ALLOC(r, align, size + TAIL, owner), size);
+}
+
+void oh_tail_free(struct heap_mem *r, void *p)
+{
+    tail_verify(r, p, "free");
+    OH_RAW_FREE(r, p);
+}
+
+os_err_t oh_tail_resize(struct heap_mem *r, void *p, os_size_t size)
+{
+    os_err_t err;
+
+    tail_verify(r, p, "realloc");
+    err = OH_RAW_RESIZE(r, p, size + TAIL);
+    if (err == OS_EOK)
+    {
+        (void)tail_new(r, p, size);
+    }
+    return err;
+}
+
+/* A used block as the core sees it: usable = the caller's size. */
+static void tail_describe(struct os_mem_blk *b)
+{
+    os_size_t n = tail_get(b->mem, b->usable);
+
+    if (n == BROKEN)
+    {
+        n = b->usable >= TAIL ? b->usable - TAIL : 0;
+    }
+    b->usable = n;
+}
+
+os_err_t oh_tail_query(const struct heap_mem *r, const void *p, struct os_mem_blk *b)
+{
+    os_err_t err = OH_RAW_QUERY(r, p, b);
+
+    if (err == OS_EOK)
+    {
+        tail_describe(b);
+    }
+    return err;
+}
+
+struct tail_walk
+{
+    os_mem_walk_fn fn;
+    void          *arg;
+    int            bad;
+};
+
+static int walk_one(const struct heap_mem *r, const struct os_mem_blk *b, void *arg)
+{
+    struct tail_walk *w = arg;
+    struct os_mem_blk c = *b;
+
+    if (c.used)
+    {
+        tail_describe(&c);
+    }
+    return w->fn(r, &c, w->arg);
+}
+
+os_err_t oh_tail_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
+{
+    struct tail_walk w = { fn, arg, 0 };
+
+    return OH_RAW_WALK(r, walk_one, &w);
+}
+
+static int check_one(const struct heap_mem *r, const struct os_mem_blk *b, void *arg)
+{
+    if (b->used && tail_get(b->mem, b->usable) == BROKEN)
+    {
+        tail_report(r, b, "check");
+        ((struct tail_walk *)arg)->bad = 1;
+    }
+    return 0;
+}
+
+os_err_t oh_tail_check(const struct heap_mem *r, os_size_t *used)
+{
+    struct tail_walk w = { OS_NULL, OS_NULL, 0 };
+    os_err_t err = OH_RAW_CHECK(r, used);
+
+    if (err == OS_EOK && (OH_RAW_WALK(r, check_one, &w) != OS_EOK || w.bad))
+    {
+        err = OS_ERROR;
+    }
+    return err;
+}
+
+#endif /* OS_MEM_HARDENING >= 2 */

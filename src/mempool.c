@@ -550,9 +550,28 @@ static OH_NOINLINE void *alloc_slow(os_mp_t *mp, os_tick_t timeout, os_ubase_t s
 }
 
 /* Take a block; the pool and the call have been checked. O(1) plus a wait. */
-OH_INLINE void *alloc_take(os_mp_t *mp, os_tick_t timeout, os_err_t *err)
+/*
+ * The pool lock, unless the port is idle (os_port_idle: no lock hooks, so
+ * nothing to take). `lock` is a constant at every call, so the idle fast
+ * paths are compiled without the lock calls. The slow paths always call
+ * os_port_unlock, which does nothing on an idle port.
+ */
+OH_INLINE os_ubase_t mp_lock(os_mp_t *mp, int lock)
 {
-    os_ubase_t st = os_port_lock(&mp->lock);
+    return lock ? os_port_lock(&mp->lock) : 0;
+}
+
+OH_INLINE void mp_unlock(os_mp_t *mp, os_ubase_t st, int lock)
+{
+    if (lock)
+    {
+        os_port_unlock(&mp->lock, st);
+    }
+}
+
+OH_INLINE void *alloc_take(os_mp_t *mp, os_tick_t timeout, os_err_t *err, int lock)
+{
+    os_ubase_t st = mp_lock(mp, lock);
     void *b = mp->free_list;
 
     if (OH_UNLIKELY(b == OS_NULL) || OH_UNLIKELY(!listed_ok(mp, b)))
@@ -564,7 +583,7 @@ OH_INLINE void *alloc_take(os_mp_t *mp, os_tick_t timeout, os_err_t *err)
     tag_set(mp, b, MP_TAG_USED);
 #endif
     mp->blk_used_num++;
-    os_port_unlock(&mp->lock, st);
+    mp_unlock(mp, st, lock);
     if (err != OS_NULL)
     {
         *err = OS_EOK;
@@ -579,7 +598,13 @@ static OH_NOINLINE void *alloc_checked(os_mp_t *mp, os_tick_t timeout, os_err_t 
     {
         return alloc_refused(mp, timeout, err);
     }
-    return alloc_take(mp, timeout, err);
+    return alloc_take(mp, timeout, err, 1);
+}
+
+/* Out of line, so that the idle fast path of os_mp_alloc needs no stack frame. */
+static OH_NOINLINE void *alloc_locked(os_mp_t *mp)
+{
+    return alloc_take(mp, OS_NO_WAIT, OS_NULL, 1);
 }
 
 void *os_mp_alloc(os_mp_t *mp, os_tick_t timeout)
@@ -589,7 +614,11 @@ void *os_mp_alloc(os_mp_t *mp, os_tick_t timeout)
     {
         return alloc_checked(mp, timeout, OS_NULL);
     }
-    return alloc_take(mp, OS_NO_WAIT, OS_NULL);
+    if (os_port_idle())
+    {
+        return alloc_take(mp, OS_NO_WAIT, OS_NULL, 0);
+    }
+    return alloc_locked(mp);
 }
 
 void *os_mp_alloc_ex(os_mp_t *mp, os_tick_t timeout, os_err_t *err)
@@ -636,19 +665,10 @@ static OH_NOINLINE void free_slow(os_mp_t *mp, void *block, os_ubase_t st)
     os_port_unlock(&mp->lock, st);
 }
 
-void os_mp_free(os_mp_t *mp, void *block)
+OH_INLINE void free_put(os_mp_t *mp, void *block, int lock)
 {
-    os_ubase_t st;
+    os_ubase_t st = mp_lock(mp, lock);
 
-    if (OH_UNLIKELY(!mp_ok(mp)))
-    {
-        if (block != OS_NULL)
-        {
-            (void)refuse(mp, "free");
-        }
-        return;
-    }
-    st = os_port_lock(&mp->lock);
     if (OH_UNLIKELY(!mp_handed_out(mp, block)) || OH_UNLIKELY(!used_ok(mp, block)) ||
         OH_UNLIKELY(mp->wait_head != OS_NULL))
     {
@@ -661,7 +681,30 @@ void os_mp_free(os_mp_t *mp, void *block)
     set_link(block, mp->free_list);
     mp->free_list = block;
     mp->blk_used_num--;
-    os_port_unlock(&mp->lock, st);
+    mp_unlock(mp, st, lock);
+}
+
+static OH_NOINLINE void free_locked(os_mp_t *mp, void *block)
+{
+    free_put(mp, block, 1);
+}
+
+void os_mp_free(os_mp_t *mp, void *block)
+{
+    if (OH_UNLIKELY(!mp_ok(mp)))
+    {
+        if (block != OS_NULL)
+        {
+            (void)refuse(mp, "free");
+        }
+        return;
+    }
+    if (os_port_idle())
+    {
+        free_put(mp, block, 0);
+        return;
+    }
+    free_locked(mp, block);
 }
 
 /* ---- diagnostics ----------------------------------------------------------------- */

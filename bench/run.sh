@@ -12,6 +12,7 @@
 #      trace      -DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=ON    (tracing cost)
 #      canary     as baremetal, -DONEHEAP_HARDENING=header (header canary cost)
 #      tail       as baremetal, -DONEHEAP_HARDENING=tail (header and tail canaries)
+#      full       as baremetal, -DONEHEAP_HARDENING=full (canaries, freed blocks filled)
 #      buddy      as baremetal, -DONEHEAP_ALG_BUDDY=ON, --algo buddy (--with-buddy)
 #    all with -DCMAKE_BUILD_TYPE=Release and -O2 (CMAKE_C_FLAGS_RELEASE).
 # 2. Runs every workload under
@@ -66,7 +67,7 @@ COMMON=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -DNDEBUG"
         -DONEHEAP_ALIGN=8 -DONEHEAP_ERROR_ASSERT=OFF -DONEHEAP_SANITIZE= -DONEHEAP_STATS=OFF
         -DONEHEAP_FAULT_INJECT=OFF -DONEHEAP_VALGRIND=OFF -DONEHEAP_ASAN_POISON=OFF -DONEHEAP_SMALL=OFF)
 
-CONFIGS=(baremetal nolock posix trace canary tail)
+CONFIGS=(baremetal nolock posix trace canary tail full)
 [[ $BUDDY -eq 1 ]] && CONFIGS+=(buddy)
 
 config_flags() {
@@ -77,6 +78,7 @@ config_flags() {
         trace)     echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=ON -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_HARDENING=off" ;;
         canary)    echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_HARDENING=header" ;;
         tail)      echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_HARDENING=tail" ;;
+        full)      echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_HARDENING=full" ;;
         buddy)     echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_HARDENING=off" ;;
     esac
 }
@@ -193,6 +195,7 @@ header() {
             trace) h+=" oneheap +trace |" ;;
             canary) h+=" oneheap +header canary |" ;;
             tail) h+=" oneheap +tail canary |" ;;
+            full) h+=" oneheap full hardening |" ;;
             buddy) h+=" oneheap buddy |" ;;
             glibc) h+=" glibc |" ;;
         esac

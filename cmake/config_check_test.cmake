@@ -54,9 +54,9 @@ probe(check_tag_without_pools FALSE "${CC}" ""
 probe(no_mem_heap FALSE "${CC}" ""
       "#define OS_USING_ALG_FIRSTFIT\n#define OS_MEM_PORT_POSIX\n"
       "OS_USING_MEM_HEAP is not set")
-probe(hardening_not_implemented FALSE "${CC}" ""
-      "${_base}#define OS_MEM_PORT_POSIX\n#define OS_MEM_HARDENING 3\n"
-      "is not implemented yet")
+probe(hardening_out_of_range FALSE "${CC}" ""
+      "${_base}#define OS_MEM_PORT_POSIX\n#define OS_MEM_HARDENING 4\n"
+      "OS_MEM_HARDENING must be 0 (off)")
 probe(two_ports FALSE "${CC}" ""
       "${_base}#define OS_MEM_PORT_POSIX\n#define OS_MEM_PORT_BAREMETAL\n"
       "more than one port selected")

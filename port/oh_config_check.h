@@ -19,12 +19,12 @@
 #error "oneheap: OS_USING_MP_CHECK_TAG (pool check tag) needs OS_USING_MEM_POOL; enable memory pools or drop the check tag"
 #endif
 
-/* Hardening levels: 0 off; 1 header canary; 2 tail canary; 3 full is not yet implemented. */
+/* Hardening levels: 0 off; 1 header canary; 2 + tail canary; 3 + freed blocks filled and verified. */
 #ifndef OS_MEM_HARDENING
 #define OS_MEM_HARDENING 0
 #endif
-#if OS_MEM_HARDENING < 0 || OS_MEM_HARDENING > 2
-#error "oneheap: OS_MEM_HARDENING level 3 (full) is not implemented yet; set it to 0 (off), 1 (header canary) or 2 (tail canary)"
+#if OS_MEM_HARDENING < 0 || OS_MEM_HARDENING > 3
+#error "oneheap: OS_MEM_HARDENING must be 0 (off), 1 (header canary), 2 (tail canary) or 3 (full)"
 #endif
 
 /* ---- exactly one port, and one that fits the target ---------------------------- */

@@ -17,6 +17,11 @@
  * that n. The core sees n as the block's usable size (usable_size, walks,
  * the copy of a moving realloc). Cost: a query per alloc and free, and
  * TAIL bytes per block.
+ *
+ * Level 3 (full) adds the freed-block pattern (alg.h, OH_FILL): free fills
+ * what it gave back, alloc verifies that the block it hands out still holds
+ * the pattern and check verifies every free block, so a write into freed
+ * memory is reported, with the first byte found changed.
  */
 #include "oh_string.h"
 
@@ -69,13 +74,60 @@ static os_size_t tail_get(const void *p, os_size_t usable)
     return k == tail_key(p, n) ? n : BROKEN;
 }
 
-/* Write the tail of a block just handed out. */
-static void *tail_new(struct heap_mem *r, void *p, os_size_t n)
+#if OS_MEM_HARDENING >= 3
+/* The first byte of [from, to) that lost the pattern, or OS_NULL. */
+static const os_uint8_t *fill_broken(const os_uint8_t *from, const os_uint8_t *to)
+{
+    for (; from < to; from++)
+    {
+        if (*from != OH_FILL)
+        {
+            return from;
+        }
+    }
+    return OS_NULL;
+}
+
+/* Report a write into freed memory: block b (free, or just handed out) holds byte at. */
+static void fill_report(const struct heap_mem *r, const struct os_mem_blk *b, const os_uint8_t *at,
+                        const char *who)
+{
+    oh_report_fault(r->heap, at, OS_ERROR,
+                    "region %p: freed memory written after free: byte %p of the block at %p changed (found by %s)",
+                    (void *)r->start, (const void *)at, b->mem, who);
+    (void)b;        /* the small build's reports are fixed messages */
+    (void)who;
+}
+#endif
+
+/*
+ * A block just handed out: at level 3 check that its payload (past the
+ * bytes that held the free block's header and links) kept the pattern;
+ * then write its tail.
+ */
+static void *tail_new(struct heap_mem *r, void *p, os_size_t n, int fresh)
 {
     struct os_mem_blk b;
 
     if (p != OS_NULL && OH_RAW_QUERY(r, p, &b) == OS_EOK)
     {
+#if OS_MEM_HARDENING >= 3
+        if (fresh)
+        {
+            const os_uint8_t *from = b.start + OH_FILL_SKIP, *at;
+
+            if (from < (const os_uint8_t *)p)
+            {
+                from = p;
+            }
+            at = fill_broken(from, (const os_uint8_t *)p + b.usable);
+            if (at != OS_NULL)
+            {
+                fill_report(r, &b, at, "alloc");
+            }
+        }
+#endif
+        (void)fresh;
         tail_put(p, b.usable, n);
     }
     return p;
@@ -96,42 +148,60 @@ static void tail_report(const struct heap_mem *r, const struct os_mem_blk *b, co
     (void)who;
 }
 
-/* Verify the tail of live block p; report it if broken. */
-static void tail_verify(const struct heap_mem *r, const void *p, const char *who)
+/* Verify the tail of block p; report it if broken. 0 if p is not a live block. */
+static int tail_verify(const struct heap_mem *r, const void *p, struct os_mem_blk *b, const char *who)
 {
-    struct os_mem_blk b;
-
-    if (OH_RAW_QUERY(r, p, &b) == OS_EOK && tail_get(p, b.usable) == BROKEN)
+    if (OH_RAW_QUERY(r, p, b) != OS_EOK)
     {
-        tail_report(r, &b, who);
+        return 0;
     }
+    if (tail_get(p, b->usable) == BROKEN)
+    {
+        tail_report(r, b, who);
+    }
+    return 1;
 }
 
 void *oh_tail_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
 {
-    return tail_new(r, OH_RAW_ALLOC(r, size + TAIL, owner), size);
+    return tail_new(r, OH_RAW_ALLOC(r, size + TAIL, owner), size, 1);
 }
 
 void *oh_tail_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner)
 {
-    return tail_new(r, OH_RAW_ALIGNED_ALLOC(r, align, size + TAIL, owner), size);
+    return tail_new(r, OH_RAW_ALIGNED_ALLOC(r, align, size + TAIL, owner), size, 1);
 }
 
 void oh_tail_free(struct heap_mem *r, void *p)
 {
-    tail_verify(r, p, "free");
+    struct os_mem_blk b;
+    int live = tail_verify(r, p, &b, "free");
+
     OH_RAW_FREE(r, p);
+#if OS_MEM_HARDENING >= 3
+    {
+        struct os_mem_blk gone;
+
+        /* the pattern, once the block is really free (a refused free keeps it) */
+        if (live && OH_RAW_QUERY(r, p, &gone) != OS_EOK)
+        {
+            OH_SCRUB_FROM(b.start, b.end);
+        }
+    }
+#endif
+    (void)live;
 }
 
 os_err_t oh_tail_resize(struct heap_mem *r, void *p, os_size_t size)
 {
+    struct os_mem_blk b;
     os_err_t err;
 
-    tail_verify(r, p, "realloc");
+    (void)tail_verify(r, p, &b, "realloc");
     err = OH_RAW_RESIZE(r, p, size + TAIL);
     if (err == OS_EOK)
     {
-        (void)tail_new(r, p, size);
+        (void)tail_new(r, p, size, 0);
     }
     return err;
 }
@@ -192,6 +262,18 @@ static int check_one(const struct heap_mem *r, const struct os_mem_blk *b, void 
         tail_report(r, b, "check");
         ((struct tail_walk *)arg)->bad = 1;
     }
+#if OS_MEM_HARDENING >= 3
+    if (!b->used)
+    {
+        const os_uint8_t *at = fill_broken(b->start + OH_FILL_SKIP, b->end);
+
+        if (at != OS_NULL)
+        {
+            fill_report(r, b, at, "check");
+            ((struct tail_walk *)arg)->bad = 1;
+        }
+    }
+#endif
     return 0;
 }
 

@@ -228,6 +228,17 @@ static void header_bytes(const struct test_alg *a)
 }
 
 #if OS_MEM_HARDENING >= 2
+/* Free the two neighbours; the heap is then sound, empty and silent. Closes it. */
+static void close_sound(void *left, void *right)
+{
+    os_memheap_free(&heap, left);
+    os_memheap_free(&heap, right);
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    CHECK_EQ(heap_info(&heap).mem_used, 0);
+    CHECK_REPORTS(0);
+    heap_close(&heap);
+}
+
 /*
  * Tail canary: for many request sizes (plain and aligned), the first byte
  * past the requested bytes changed by several masks is caught by check, by
@@ -294,14 +305,62 @@ static void tail_overflow(const struct test_alg *a)
 #endif
             hook_reset();
         }
-        os_memheap_free(&heap, left);
-        os_memheap_free(&heap, right);
-        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
-        CHECK_EQ(heap_info(&heap).mem_used, 0);
-        CHECK_REPORTS(0);
-        heap_close(&heap);
+        close_sound(left, right);
     }
     printf("%s: %zu one-byte overflows past the block caught\n", a->name, cases);
+    CHECK(cases > 0);
+}
+#endif
+
+#if OS_MEM_HARDENING >= 3
+/*
+ * Full level: a write into a freed block, at every offset past the bytes
+ * that hold the free block's header and links, is reported by check and,
+ * when the memory is handed out again, by the alloc; the heap stays sound.
+ * Without the write nothing is reported through a whole reuse cycle.
+ */
+static void use_after_free(const struct test_alg *a)
+{
+    static const size_t bsizes[] = {64, 200, 1000};
+    size_t cases = 0;
+    for (size_t bs = 0; bs < sizeof bsizes / sizeof bsizes[0]; bs++)
+    for (size_t off = 32; off < bsizes[bs]; off += 13)
+    {
+        size_t bsize = bsizes[bs];
+        check_context("%s: %zu-byte block written at offset %zu after free", a->name, bsize, off);
+        open_fresh(a->alg);
+        unsigned char *left = os_memheap_alloc(&heap, 48);
+        unsigned char *b = os_memheap_alloc(&heap, bsize);
+        unsigned char *right = os_memheap_alloc(&heap, 48);
+        CHECK(left && b && right);
+        if (!left || !b || !right)
+        {
+            heap_close(&heap);
+            continue;
+        }
+        memset(b, 0x11, bsize);
+        os_memheap_free(&heap, b);
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        CHECK_REPORTS(0);
+        cases++;
+        test_unpoison(b + off, 1);
+        b[off] = 0x77;      /* the program still holds b and writes to it */
+        CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+        CHECK(hook_count() >= 1);
+#ifndef OS_MEM_SMALL
+        CHECKF(hook_count() >= 1 && strstr(hook_last_msg(), "after free"), "report: %s",
+               hook_count() ? hook_last_msg() : "(none)");
+#endif
+        hook_reset();
+        /* the same memory handed out again: the alloc reports it */
+        unsigned char *c = os_memheap_alloc(&heap, bsize);
+        CHECK(c == b);
+        CHECKF(hook_count() >= 1, "alloc of the written block was not reported");
+        hook_reset();
+        os_memheap_free(&heap, c);
+        close_sound(left, right);
+    }
+    printf("%s: %zu writes after free caught\n", a->name, cases);
     CHECK(cases > 0);
 }
 #endif
@@ -554,6 +613,9 @@ int main(void)
         header_bytes(a);
 #if OS_MEM_HARDENING >= 2
         tail_overflow(a);
+#endif
+#if OS_MEM_HARDENING >= 3
+        use_after_free(a);
 #endif
         free_link_corruption(a);
     }

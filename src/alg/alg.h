@@ -56,6 +56,8 @@ struct heap_mem
 struct os_mem_blk
 {
     void        *mem;       /* payload address (what the user holds) */
+    os_uint8_t  *start;     /* the block's first byte (its header, if it has one) */
+    os_uint8_t  *end;       /* one past the block's last byte */
     os_size_t    usable;    /* usable bytes of the payload */
     os_size_t    size;      /* bytes the block occupies, header included */
     os_size_t    align;     /* alignment it was allocated with; 0 for a plain block */
@@ -283,6 +285,33 @@ void      oh_ff_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t
 #define OH_RAW_QUERY(r, p, b)           ((r)->ops->query(r, p, b))
 #define OH_RAW_WALK(r, fn, arg)         ((r)->ops->walk(r, fn, arg))
 #define OH_RAW_CHECK(r, u)              ((r)->ops->check(r, u))
+#endif
+
+/*
+ * Freed-block pattern (OS_MEM_HARDENING >= 3). Invariant: every byte of a
+ * free block from OH_FILL_SKIP bytes after its start to its end holds
+ * OH_FILL (the first bytes hold its header and links, at most 24 bytes in
+ * either algorithm). tail.c fills a block as it is freed and verifies the
+ * pattern when the memory is handed out again. An algorithm keeps the
+ * invariant where it makes the inside of a free block out of something
+ * else: OH_SCRUB_HEAD on the start of a block merged into another (its
+ * header and links), OH_SCRUB_FROM on the bytes a shrinking realloc gives
+ * back and on a new region's free blocks.
+ */
+#if OS_MEM_HARDENING >= 3
+#define OH_FILL         0xDBu
+#define OH_FILL_SKIP    32u
+/* The block of `bytes` bytes at `start` now lies inside a free block. */
+#define OH_SCRUB_HEAD(start, bytes) \
+    memset((start), (int)OH_FILL, (bytes) < OH_FILL_SKIP ? (os_size_t)(bytes) : (os_size_t)OH_FILL_SKIP)
+/* The free block [start, end) gets the pattern after its first OH_FILL_SKIP bytes. */
+#define OH_SCRUB_FROM(start, end) \
+    ((os_size_t)((end) - (start)) > OH_FILL_SKIP \
+         ? (void)memset((start) + OH_FILL_SKIP, (int)OH_FILL, (os_size_t)((end) - (start)) - OH_FILL_SKIP) \
+         : (void)0)
+#else
+#define OH_SCRUB_HEAD(start, bytes) ((void)0)
+#define OH_SCRUB_FROM(start, end)   ((void)0)
 #endif
 
 /*

@@ -575,6 +575,7 @@ static OH_NOINLINE void release(const struct heap_mem *r, os_size_t i, unsigned 
         }
         cut(d, b, k);
         bit_clr(d->pf, b);
+        OH_SCRUB_HEAD(unit(d, (ba < a ? a : ba) - d->o), U << k);     /* the upper one */
         if (ba < a)
         {
             a = ba;
@@ -1062,6 +1063,7 @@ static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size)
 
             l--;
             b = i + ((os_size_t)1 << l);
+            OH_SCRUB_FROM(unit(d, b), blk_end(d, b, l));
             put_hdr(d, b, INFO(l, T_FREE));
             bit_set(d->pf, b);
             push(d, b, l);
@@ -1137,6 +1139,8 @@ static inline int is_quick(const struct bd *d, os_size_t i)
 static void describe(const struct bd *d, os_size_t i, unsigned k, unsigned c, struct os_mem_blk *b)
 {
     b->size = U << k;
+    b->start = unit(d, i);
+    b->end = blk_end(d, i, k);
     b->used = (os_uint8_t)(c != C_FREE && !(c == C_USED && is_quick(d, i)));
     b->align = 0;
     b->owner = 0;
@@ -1447,6 +1451,7 @@ static os_size_t bd_init(struct heap_mem *r)
         put_hdr(d, i, INFO(k, T_FREE));
         bit_set(d->pf, i);
         push(d, i, k);
+        OH_SCRUB_FROM(unit(d, i), blk_end(d, i, k));
         i += (os_size_t)1 << k;
     }
     return d->n * U;

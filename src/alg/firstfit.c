@@ -545,11 +545,13 @@ OH_INLINE int release(struct ff *f, os_size_t c, os_size_t size)
         {
             fl_cut(f, r);
         }
+        OH_SCRUB_HEAD(f->base + r * CH, rs * CH);
         size += rs;
     }
     if (ls != 0)
     {
         fl_cut(f, c - ls);
+        OH_SCRUB_HEAD(f->base + c * CH, size * CH);
         c -= ls;
         size += ls;
     }
@@ -977,6 +979,7 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
             free_merge(r, p, c, s);     /* reports the broken top */
             return;
         }
+        OH_SCRUB_HEAD(f->base + t * CH, (end - t) * CH);
         h[0] = (ffw_t)((end - c) << 1);
         h[1] = (ffw_t)(prev << 1);
         hd(f, end)[1] = (ffw_t)((end - c) << 1);
@@ -1036,6 +1039,7 @@ FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
                 oh_fault(r, p, OS_ERROR, "free-list links of a neighbour overwritten");
                 return OS_ERROR;
             }
+            OH_SCRUB_FROM(f->base + (c + n) * CH, f->base + (c + s) * CH);
             set_size(f, c, n, 1);
             seal(f, c);
             old = s;
@@ -1075,6 +1079,8 @@ static void describe(const struct ff *f, os_size_t c, struct os_mem_blk *b)
     os_size_t s = bsize(f, c);
 
     b->mem = payload(f, c);
+    b->start = f->base + c * CH;
+    b->end = f->base + (c + s) * CH;
     b->size = s * CH;
     b->usable = s * CH - HDR;
     b->used = (os_uint8_t)bused(f, c);
@@ -1350,6 +1356,7 @@ FF_OP os_size_t ff_init(struct heap_mem *r)
     memset(f->map, 0, nwords * sizeof(os_uint32_t) + ncls * W);
     set_size(f, 1, f->end - 1, 0);
     set_prev(f, 1, 0);
+    OH_SCRUB_FROM(f->base + CH, f->base + f->end * CH);
     set_size(f, f->end, 0, 1);
     set_prev(f, f->end, f->end - 1);
     return (f->end - 1) * CH;

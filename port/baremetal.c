@@ -34,6 +34,11 @@ os_uint16_t os_port_task_id(void)
     return oh_port_hooks.task_id != OS_NULL ? oh_port_hooks.task_id() : 1u;     /* OS_MEM_TASK_STARTUP */
 }
 
+os_uint16_t os_port_task_peek(void)
+{
+    return os_port_task_id();   /* the hook gives no index away: it only looks */
+}
+
 const char *os_port_task_name(os_uint16_t id)
 {
     const char *name = OS_NULL;

@@ -12,9 +12,13 @@
  *                 port with no hooks installed, or without a lock at all);
  *                 the core then skips them, and its hot paths end in a
  *                 tail call into the algorithm.
- *   task          os_port_task_id: a small index (0 = unknown or before the
- *                 scheduler) for the calling task; os_port_task_name maps it
- *                 back to a name that stays valid after the task ends.
+ *   task          os_port_task_id: a small index for the calling task (see
+ *                 OS_MEM_TASK_UNKNOWN in os_memory.h; a port may give the
+ *                 task its index on this call); os_port_task_peek: the same
+ *                 index if the task has one, never giving one (safe with
+ *                 any lock held: reports use it); os_port_task_name maps
+ *                 an index back to a name that stays valid after the task
+ *                 ends.
  *   log           os_port_puts: write one piece of text (trace, check).
  *   error         os_port_error: the default error hook;
  *                 os_port_assert_fail: called after a report when
@@ -50,6 +54,7 @@
 
 void        os_port_lock_init(os_ubase_t *lock);
 os_uint16_t os_port_task_id(void);
+os_uint16_t os_port_task_peek(void);
 const char *os_port_task_name(os_uint16_t id);
 void        os_port_puts(const char *s);
 void        os_port_error(const char *heap_name, const void *addr, os_err_t code, const char *msg);

@@ -3,6 +3,7 @@
 #include "report.h"
 #include "fmt.h"
 #include "port.h"
+#include "region.h"
 
 static os_mem_error_hook_t error_hook;
 
@@ -43,7 +44,14 @@ void oh_vreport(int fatal, const char *kind, const char *name, const void *addr,
         name = "-";
     }
     n = oh_snprintf(msg, sizeof(msg), "%s '%s': ", kind, name);
-    (void)oh_vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
+    n += oh_vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
+#ifdef OS_USING_MEM_TRACE
+    if (n < sizeof(msg))
+    {
+        /* the task that made the call */
+        (void)oh_snprintf(msg + n, sizeof(msg) - n, " [task %s]", oh_task_name(os_port_task_peek()));
+    }
+#endif
     deliver(fatal, name, addr, code, msg);
 }
 

@@ -288,6 +288,15 @@ int main(void)
     CHECK_EQ(use_of(wid).bytes, 0);
     CHECK(use_of(wid).peak > 0);
     task_reuse(main_id);
+    /* a report names the task that made the call */
+    static unsigned char foreign[64];
+    os_memheap_free(&heap, foreign + 8);
+    CHECK_EQ(hook_count(), 1);
+#if defined(__linux__)
+    CHECKF(hook_count() == 1 && strstr(hook_last_msg(), "[task main_thread]"), "report: %s",
+           hook_count() ? hook_last_msg() : "(none)");
+#endif
+    hook_reset();
     struct os_mem_task_use bad;
     CHECK_EQ(os_memheap_task_use(&heap, OS_MEM_TRACE_TASKS, &bad), OS_EINVAL);
     CHECK_EQ(os_memheap_task_use(&heap, 0, OS_NULL), OS_EINVAL);

@@ -4,10 +4,13 @@
 # target for SECONDS seconds (default 60), seeded with a scratch copy of the
 # committed corpus. Fails if a target finds a crash; the input that did it
 # is left in build/fuzz/artifacts/.
-# Usage: scripts/fuzz.sh [SECONDS]
+# Usage: scripts/fuzz.sh [SECONDS [HARDENING]]
+#   HARDENING: off, header, tail or full (default: the library's default);
+#   a level other than the default builds in build/fuzz-HARDENING.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
+level=${2:-}
 
 # clang and its libFuzzer runtime (Debian packages), if missing
 need=()
@@ -29,9 +32,10 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 mkdir -p build
-dir=build/fuzz
+dir=build/fuzz${level:+-$level}
 cmake -S . -B "$dir" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
   -DONEHEAP_SANITIZE=address,undefined -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_FUZZ=ON \
+  ${level:+-DONEHEAP_HARDENING=$level} \
   -DONEHEAP_BENCH=OFF -DONEHEAP_TOOLS=OFF >"$dir.log" 2>&1 || { tail -n 40 "$dir.log"; exit 1; }
 cmake --build "$dir" -j"$(nproc)" --target fuzz_ops fuzz_regions >>"$dir.log" 2>&1 || { tail -n 40 "$dir.log"; exit 1; }
 

@@ -288,6 +288,7 @@ int main(void)
     CHECK_EQ(use_of(wid).bytes, 0);
     CHECK(use_of(wid).peak > 0);
     task_reuse(main_id);
+#if TEST_BAD_OPS
     /* a report names the task that made the call */
     static unsigned char foreign[64];
     os_memheap_free(&heap, foreign + 8);
@@ -297,6 +298,7 @@ int main(void)
            hook_count() ? hook_last_msg() : "(none)");
 #endif
     hook_reset();
+#endif
     struct os_mem_task_use bad;
     CHECK_EQ(os_memheap_task_use(&heap, OS_MEM_TRACE_TASKS, &bad), OS_EINVAL);
     CHECK_EQ(os_memheap_task_use(&heap, 0, OS_NULL), OS_EINVAL);

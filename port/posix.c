@@ -62,19 +62,26 @@ void os_port_lock_wait(os_ubase_t *lock)
 
 static char            task_names[TASKS_MAX][TASK_NAME];
 static os_uint16_t     task_count = 2;          /* indexes below it were handed out once */
-static os_uint8_t      task_taken[TASKS_MAX];   /* 1 while a live thread holds the index */
 static pthread_mutex_t task_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local os_uint16_t task_self;
+
+#ifdef OS_USING_MEM_TRACE
+/*
+ * Reuse (trace builds: only they keep rows). An index can be taken again
+ * only once its thread has ended (os_memory_task_is_ended, set by the key's
+ * destructor) and no block is charged to it; task_taken makes the claim
+ * atomic between threads that find the same index, and the destructor
+ * clears it. A fresh index is never ended, so it is never claimed twice.
+ */
+static os_uint8_t      task_taken[TASKS_MAX];
 static pthread_once_t  task_once = PTHREAD_ONCE_INIT;
 static pthread_key_t   task_key;
-static _Thread_local os_uint16_t task_self;
 
 static void task_exit(void *arg)
 {
     os_uint16_t id = (os_uint16_t)(os_ubase_t)arg;
 
-#ifdef OS_USING_MEM_TRACE
     os_memory_task_ended(id);
-#endif
     __atomic_store_n(&task_taken[id], (os_uint8_t)0, __ATOMIC_RELEASE);
 }
 
@@ -83,7 +90,24 @@ static void task_key_make(void)
     (void)pthread_key_create(&task_key, task_exit);
 }
 
-/* A fresh index, else the index of an ended thread that no block is charged to. */
+static os_uint16_t task_reuse(void)
+{
+    os_uint16_t id;
+
+    for (id = 2; id < TASKS_MAX; id++)
+    {
+        if (os_memory_task_is_ended(id) && os_memory_task_idle(id) &&
+            __atomic_exchange_n(&task_taken[id], (os_uint8_t)1, __ATOMIC_ACQ_REL) == 0)
+        {
+            os_memory_task_started(id);
+            return id;
+        }
+    }
+    return TASK_NONE;
+}
+#endif
+
+/* A fresh index, else (trace builds) the index of an ended thread that no block is charged to. */
 static os_uint16_t task_index(void)
 {
     os_uint16_t id = __atomic_load_n(&task_count, __ATOMIC_RELAXED);
@@ -93,25 +117,14 @@ static os_uint16_t task_index(void)
         if (__atomic_compare_exchange_n(&task_count, &id, (os_uint16_t)(id + 1u), 0,
                                         __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
         {
-            __atomic_store_n(&task_taken[id], (os_uint8_t)1, __ATOMIC_RELAXED);
             return id;
         }
     }
-    for (id = 2; id < TASKS_MAX; id++)
-    {
-        if (__atomic_load_n(&task_taken[id], __ATOMIC_ACQUIRE) == 0 &&
 #ifdef OS_USING_MEM_TRACE
-            os_memory_task_idle(id) &&
-#endif
-            __atomic_exchange_n(&task_taken[id], (os_uint8_t)1, __ATOMIC_ACQ_REL) == 0)
-        {
-#ifdef OS_USING_MEM_TRACE
-            os_memory_task_started(id);
-#endif
-            return id;
-        }
-    }
+    return task_reuse();
+#else
     return TASK_NONE;
+#endif
 }
 
 os_uint16_t os_port_task_id(void)
@@ -125,7 +138,6 @@ os_uint16_t os_port_task_id(void)
         {
             (void)snprintf(name, sizeof(name), "thread");
         }
-        (void)pthread_once(&task_once, task_key_make);
         id = task_index();
         task_self = id;
         if (id != TASK_NONE)
@@ -134,7 +146,10 @@ os_uint16_t os_port_task_id(void)
             memcpy(task_names[id], name, sizeof(name));
             task_names[id][TASK_NAME - 1] = '\0';
             pthread_mutex_unlock(&task_lock);
+#ifdef OS_USING_MEM_TRACE
+            (void)pthread_once(&task_once, task_key_make);
             (void)pthread_setspecific(task_key, (void *)(os_ubase_t)id);
+#endif
         }
     }
     return task_self;

@@ -66,26 +66,32 @@ int os_memory_task_is_ended(os_uint16_t id)
            __atomic_load_n(&task_ended[id], __ATOMIC_ACQUIRE) != 0;
 }
 
+struct idle_probe
+{
+    os_uint16_t id;
+    int         busy;
+};
+
 static void row_idle(os_memheap_t *heap, void *arg)
 {
-    const struct os_mem_task_use *t = &heap->task[*(os_uint16_t *)arg];
+    struct idle_probe *q = arg;
 
-    if (__atomic_load_n(&t->blocks, __ATOMIC_RELAXED) != 0)
+    if (__atomic_load_n(&heap->task[q->id].blocks, __ATOMIC_RELAXED) != 0)
     {
-        *(os_uint16_t *)arg = OS_MEM_TRACE_TASKS;   /* busy */
+        q->busy = 1;
     }
 }
 
 int os_memory_task_idle(os_uint16_t id)
 {
-    os_uint16_t arg = id;
+    struct idle_probe q = { id, 0 };
 
     if (id >= OS_MEM_TRACE_TASKS)
     {
         return 0;
     }
-    oh_heaps_each(row_idle, &arg);
-    return arg == id;
+    oh_heaps_each(row_idle, &q);
+    return !q.busy;
 }
 
 static void row_restart(os_memheap_t *heap, void *arg)

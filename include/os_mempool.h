@@ -232,6 +232,66 @@ void    *os_mp_alloc_ex(os_mp_t *mp, os_tick_t timeout, os_err_t *err);
  */
 void     os_mp_free(os_mp_t *mp, void *block);
 
+/*
+ * Inline fast paths. Where the port can be idle (the bare-metal port with
+ * no lock, unlock or interrupt hook installed, or built without a lock) and
+ * blocks carry no tag, os_mp_alloc and os_mp_free are also macros that
+ * expand to the inline functions below: a pool that is sound and needs no
+ * lock, OS_NO_WAIT, a listed block to take or a handed-out block to give
+ * back is done in place; anything else calls the function. The functions
+ * themselves are still there: (os_mp_alloc)(mp, t) and &os_mp_alloc call
+ * them. Not part of the API: object_inited is OS_MP_INITED only while the
+ * pool is initialised, nobody waits for a block and the port is idle.
+ */
+#define OS_MP_INITED        0xA5u
+
+#if defined(OS_MEM_PORT_BAREMETAL) && !defined(OS_MEM_PORT_CORTEXM) && \
+    !defined(OS_USING_MP_CHECK_TAG) && !defined(OS_MEM_SMALL)
+#define OH_MP_INLINE
+#if defined(__GNUC__) || defined(__clang__)
+#define OH_MP_LIKELY(x)     __builtin_expect(!!(x), 1)
+#else
+#define OH_MP_LIKELY(x)     (x)
+#endif
+
+static inline void *oh_mp_alloc_inline(os_mp_t *mp, os_tick_t timeout)
+{
+    void *b;
+
+    if (OH_MP_LIKELY(timeout == OS_NO_WAIT && mp != OS_NULL && mp->object_inited == OS_MP_INITED &&
+                     (b = mp->free_list) != OS_NULL))
+    {
+        mp->free_list = *(void **)b;
+        mp->blk_used_num++;
+        return b;
+    }
+    return (os_mp_alloc)(mp, timeout);
+}
+
+static inline void oh_mp_free_inline(os_mp_t *mp, void *block)
+{
+    if (OH_MP_LIKELY(mp != OS_NULL && mp->object_inited == OS_MP_INITED))
+    {
+        /* the block's index, or a number >= the blocks handed out (mempool.c) */
+        os_ubase_t q = ((os_ubase_t)block - (os_ubase_t)mp->start_addr) * mp->grid_inv;
+        unsigned sh = mp->grid_shift;
+
+        q = (q >> sh) | (q << ((sizeof(os_ubase_t) * 8u - sh) & (sizeof(os_ubase_t) * 8u - 1u)));
+        if (OH_MP_LIKELY(q < mp->blk_carved_num))
+        {
+            *(void **)block = mp->free_list;
+            mp->free_list = block;
+            mp->blk_used_num--;
+            return;
+        }
+    }
+    (os_mp_free)(mp, block);
+}
+
+#define os_mp_alloc(mp, timeout)    oh_mp_alloc_inline((mp), (timeout))
+#define os_mp_free(mp, block)       oh_mp_free_inline((mp), (block))
+#endif
+
 /* Copy the pool's figures. OS_EINVAL (info zeroed) for a bad pool. O(1). */
 os_err_t os_mp_info(os_mp_t *mp, os_mpinfo_t *info);
 

@@ -66,6 +66,13 @@ os_err_t    os_port_wait(struct os_port_wait *w, os_tick_t timeout);
 void        os_port_wake(struct os_port_wait *w);
 void        os_port_wait_fini(struct os_port_wait *w);
 
+/*
+ * Called by a port whose os_port_idle() has just changed (the bare-metal
+ * port's os_mem_port_set_hooks): the pools refresh the state their inline
+ * fast paths read. O(P), P = pools.
+ */
+void        oh_port_idle_changed(void);
+
 #if defined(OS_MEM_PORT_POSIX)
 #include "port_posix.h"
 #elif defined(OS_MEM_PORT_CORTEXM)

@@ -25,7 +25,6 @@
 #include "fmt.h"
 #include "port.h"
 
-#define MP_INITED       0xA5u
 #define MP_STATIC       0u
 #define MP_DYNAMIC      1u
 
@@ -88,9 +87,23 @@ static os_list_node_t pools = { &pools, &pools };
 
 #define MP_OF(node) ((os_mp_t *)(void *)((os_uint8_t *)(node) - offsetof(os_mp_t, resource_node)))
 
+/*
+ * object_inited: OS_MP_INITED while initialised, nobody waits and the port
+ * is idle (so the inline paths of os_mempool.h, which compare it with
+ * OS_MP_INITED, need neither a lock nor a look at the wait queue);
+ * MP_SLOW while initialised otherwise; anything else when not initialised.
+ * mp_refresh sets it after a change of the queue or the port.
+ */
+#define MP_SLOW         (OS_MP_INITED ^ 1u)
+
+static inline void mp_refresh(os_mp_t *mp)
+{
+    mp->object_inited = (os_uint8_t)(mp->wait_head == OS_NULL && os_port_idle() ? OS_MP_INITED : MP_SLOW);
+}
+
 static inline int mp_ok(const os_mp_t *mp)
 {
-    return mp != OS_NULL && mp->object_inited == MP_INITED;
+    return mp != OS_NULL && (mp->object_inited | 1u) == (OS_MP_INITED | 1u);
 }
 
 /* ---- reports --------------------------------------------------------------- */
@@ -216,6 +229,7 @@ static void wait_enqueue(os_mp_t *mp, struct os_mp_waiter *w)
     else
     {
         mp->wait_head = w;
+        mp_refresh(mp);
     }
     mp->wait_tail = w;
 }
@@ -229,6 +243,10 @@ static void wait_unlink(os_mp_t *mp, struct os_mp_waiter *w)
     else
     {
         mp->wait_head = w->next;
+        if (w->next == OS_NULL && mp_ok(mp))
+        {
+            mp_refresh(mp);     /* not after deinit cleared it */
+        }
     }
     if (w->next != OS_NULL)
     {
@@ -248,6 +266,24 @@ static void wait_leave(os_mp_t *mp)
         os_port_wake(&mp->deinit_wait->ev);
     }
 }
+
+#ifdef OH_MP_INLINE
+void oh_port_idle_changed(void)
+{
+    os_list_node_t *n;
+    os_ubase_t gst = os_port_lock(&pools_lock), st;
+
+    for (n = pools.next; n != &pools; n = n->next)
+    {
+        os_mp_t *mp = MP_OF(n);
+
+        st = os_port_lock(&mp->lock);
+        mp_refresh(mp);
+        os_port_unlock(&mp->lock, st);
+    }
+    os_port_unlock(&pools_lock, gst);
+}
+#endif
 
 /* ---- init, deinit, create, destroy --------------------------------------------- */
 
@@ -337,7 +373,7 @@ static os_err_t mp_init(os_mp_t *mp, const char *name, void *start, os_size_t si
     mp->resource_node.prev = pools.prev;
     pools.prev->next = &mp->resource_node;
     pools.prev = &mp->resource_node;
-    mp->object_inited = MP_INITED;
+    mp_refresh(mp);
     os_port_unlock(&pools_lock, st);
     return OS_EOK;
 }
@@ -607,7 +643,7 @@ static OH_NOINLINE void *alloc_locked(os_mp_t *mp)
     return alloc_take(mp, OS_NO_WAIT, OS_NULL, 1);
 }
 
-void *os_mp_alloc(os_mp_t *mp, os_tick_t timeout)
+void *(os_mp_alloc)(os_mp_t *mp, os_tick_t timeout)
 {
     /* the fast path: a sound pool, OS_NO_WAIT */
     if (OH_UNLIKELY(timeout != OS_NO_WAIT) || OH_UNLIKELY(!mp_ok(mp)))
@@ -689,7 +725,7 @@ static OH_NOINLINE void free_locked(os_mp_t *mp, void *block)
     free_put(mp, block, 1);
 }
 
-void os_mp_free(os_mp_t *mp, void *block)
+void (os_mp_free)(os_mp_t *mp, void *block)
 {
     if (OH_UNLIKELY(!mp_ok(mp)))
     {
@@ -818,7 +854,7 @@ static os_err_t mp_check_locked(os_mp_t *mp)
         prev = w;
         w = w->next;
     }
-    if (w != OS_NULL || prev != mp->wait_tail)
+    if (w != OS_NULL || prev != mp->wait_tail || (mp->object_inited == OS_MP_INITED) != (prev == OS_NULL && os_port_idle()))
     {
         mp_report(1, mp, OS_NULL, OS_ERROR, "check: the queue of waiting allocations is damaged");
         return OS_ERROR;

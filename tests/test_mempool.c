@@ -856,10 +856,12 @@ static int h_in_isr(void)
 #define LOCK_HELD 1
 #endif
 
+static int lock_held = LOCK_HELD;  /* the pool lock word while a wait hook runs under it */
+
 static int w_init(struct os_mem_wait *w)
 {
     inits++;
-    CHECK(bm_mp.lock == LOCK_HELD);     /* called with the pool lock held */
+    CHECK(bm_mp.lock == (os_ubase_t)lock_held);     /* called with the pool lock held */
     w->task = &bm_mp;
     return 0;
 }
@@ -884,7 +886,7 @@ static os_err_t w_wait(struct os_mem_wait *w, os_tick_t timeout)
 static void w_wake(struct os_mem_wait *w)
 {
     wakes++;
-    CHECK(bm_mp.lock == LOCK_HELD);
+    CHECK(bm_mp.lock == (os_ubase_t)lock_held);
     w->word = 1;
 }
 
@@ -964,6 +966,76 @@ static void baremetal(void)
 }
 #endif
 
+#ifdef OS_MEM_PORT_BAREMETAL
+/*
+ * An idle port (no lock hooks): alloc and free may run inline (os_mempool.h).
+ * Installing lock hooks later makes every call of an existing pool take the
+ * lock; a blocked allocation makes a free hand its block over.
+ */
+static void baremetal_idle(void)
+{
+    static const struct os_mem_port_hooks hooks = {.lock = h_lock, .unlock = h_unlock};
+    static const struct os_mem_wait_hooks whooks = {w_init, w_wait, w_wake, w_fini};
+    unsigned l0;
+    void *held[2];
+    os_err_t err = OS_EOK;
+
+    check_context("bare-metal, idle port");
+    os_mem_port_set_hooks(OS_NULL);
+    CHECK_EQ(os_mp_init(&bm_mp, "bm_idle", arena, 2 * (64 + HDR), 64), OS_EOK);
+    held[0] = os_mp_alloc(&bm_mp, OS_NO_WAIT);
+    held[1] = os_mp_alloc(&bm_mp, OS_NO_WAIT);
+    CHECK(held[0] != OS_NULL && held[1] != OS_NULL && held[0] != held[1]);
+    CHECK(os_mp_alloc(&bm_mp, OS_NO_WAIT) == OS_NULL);
+#if TEST_BAD_OPS
+    os_mp_free(&bm_mp, (unsigned char *)held[0] + 8);  /* not a block start: refused */
+    CHECK_REPORTS(1);
+#endif
+    os_mp_free(&bm_mp, held[0]);
+    CHECK_PTR_EQ(os_mp_alloc(&bm_mp, OS_NO_WAIT), held[0]);
+    CHECK_EQ(mp_info(&bm_mp).blk_free_num, 0);
+
+    /* lock hooks installed after the pool was made: every call locks */
+    os_mem_port_set_hooks(&hooks);
+    l0 = locks;
+    os_mp_free(&bm_mp, held[1]);
+    CHECK_PTR_EQ(os_mp_alloc(&bm_mp, OS_NO_WAIT), held[1]);
+#ifndef OS_MEM_PORT_NO_LOCK
+    CHECK_EQ(locks, l0 + 2);
+#endif
+    CHECK_EQ(locks, unlocks);
+    os_mem_port_set_hooks(OS_NULL);
+    l0 = locks;
+    os_mp_free(&bm_mp, held[1]);
+    CHECK_PTR_EQ(os_mp_alloc(&bm_mp, OS_NO_WAIT), held[1]);
+    CHECK_EQ(locks, l0);
+
+    /* a blocked allocation on the idle port: the free during the wait is handed over */
+    lock_held = 0;
+    inits = waits = wakes = finis = 0;
+    os_mem_port_set_wait_hooks(&whooks);
+    bm_free_during_wait = held[0];
+    CHECK_PTR_EQ(os_mp_alloc_ex(&bm_mp, 5, &err), held[0]);
+    CHECK_EQ(err, OS_EOK);
+    CHECK_EQ(wakes, 1);
+    CHECK_EQ(mp_info(&bm_mp).blk_free_num, 0);
+    CHECK_EQ(os_mp_check(&bm_mp), OS_EOK);
+    os_mp_free(&bm_mp, held[0]);                    /* nobody waits now: to the list */
+    CHECK_EQ(mp_info(&bm_mp).blk_free_num, 1);
+    os_mem_port_set_wait_hooks(OS_NULL);
+    lock_held = LOCK_HELD;
+    os_mp_free(&bm_mp, held[1]);
+    CHECK_EQ(os_mp_check(&bm_mp), OS_EOK);
+    CHECK_EQ(mp_info(&bm_mp).blk_free_num, 2);
+    CHECK_EQ(os_mp_deinit(&bm_mp), OS_EOK);
+    os_mp_free(&bm_mp, held[0]);                    /* a pool no longer initialised: refused */
+    CHECK_REPORTS(1);
+    CHECK(os_mp_alloc(&bm_mp, OS_NO_WAIT) == OS_NULL);
+    CHECK_REPORTS(1);
+    check_context("");
+}
+#endif
+
 int main(void)
 {
     hook_install();
@@ -989,6 +1061,7 @@ int main(void)
 #endif
 #ifdef OS_MEM_PORT_BAREMETAL
     baremetal();
+    baremetal_idle();
 #endif
     hook_uninstall();
     return check_summary("test_mempool");

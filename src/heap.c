@@ -22,8 +22,8 @@
  * lock to take or release right now (os_port_idle) and no memory checker
  * needs telling afterwards.
  */
-#ifdef OH_SHADOW
-#define TAIL_OK() 0
+#if defined(OH_SHADOW) || defined(OS_MEM_FAULT_INJECT)
+#define TAIL_OK() 0     /* fault injection counts calls on the locked paths only */
 #else
 #define TAIL_OK() os_port_idle()
 #endif
@@ -291,11 +291,8 @@ os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, en
     return err;
 }
 
-/*
- * The first region inline; the others only when it cannot serve. Out of
- * line only where os_memheap_alloc() has a tail-call path without it.
- */
-static OH_NOINLINE void *alloc_locked(os_memheap_t *heap, os_size_t size)
+/* The first region inline; the others only when it cannot serve. */
+static inline void *alloc_locked(os_memheap_t *heap, os_size_t size)
 {
     struct heap_mem *r;
     os_uint16_t owner = OWNER();    /* before the lock: a port may register the task */
@@ -321,11 +318,8 @@ static OH_NOINLINE void *alloc_locked(os_memheap_t *heap, os_size_t size)
     return p;
 }
 
-/*
- * With an idle port (no lock to take, see os_port_idle), a heap of one region
- * ends in a tail call into the algorithm.
- */
-void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
+/* Everything but the tail call of os_memheap_alloc(). */
+static OH_NOINLINE void *alloc_slow(os_memheap_t *heap, os_size_t size)
 {
     if (BAD_CALL(heap))
     {
@@ -335,17 +329,25 @@ void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
     {
         return OS_NULL;     /* size 0, or too large for any region */
     }
-    if (TAIL_OK())
-    {
-        struct heap_mem *r = heap->h_mem;
-
-        if (OH_LIKELY(r != OS_NULL && r->next == OS_NULL))
-        {
-            note_request(heap, size);
-            return OH_ALG_ALLOC(r, size, OWNER());
-        }
-    }
     return alloc_locked(heap, size);
+}
+
+/*
+ * With an idle port (no lock to take, see os_port_idle), a sound heap of one
+ * region and a size in range end in a tail call into the algorithm; the
+ * rest is out of line, so this path needs no stack frame.
+ */
+void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
+{
+    struct heap_mem *r;
+
+    if (TAIL_OK() && OH_LIKELY(heap_ok(heap)) && OH_LIKELY(size - 1 < OH_MAX_REQUEST) &&
+        OH_LIKELY((r = heap->h_mem) != OS_NULL && r->next == OS_NULL))
+    {
+        note_request(heap, size);
+        return OH_ALG_ALLOC(r, size, OWNER());
+    }
+    return alloc_slow(heap, size);
 }
 
 void *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t size)
@@ -464,11 +466,8 @@ static OH_NOINLINE void free_foreign(os_memheap_t *heap, void *ptr)
     oh_report_fault(heap, ptr, OS_EINVAL, "free of %p, which is not in this heap", ptr);
 }
 
-/*
- * With an idle port (no lock to take) the common case ends in
- * a tail call into the algorithm.
- */
-void os_memheap_free(os_memheap_t *heap, void *ptr)
+/* Everything but the tail call of os_memheap_free(). */
+static OH_NOINLINE void free_slow(os_memheap_t *heap, void *ptr)
 {
     struct heap_mem *r;
     os_ubase_t st;
@@ -480,17 +479,6 @@ void os_memheap_free(os_memheap_t *heap, void *ptr)
     if (BAD_CALL(heap))
     {
         (void)refuse(heap, "free");
-        return;
-    }
-    if (TAIL_OK() && OH_LIKELY(heap->hosted == OS_NULL))
-    {
-        r = oh_region_of(heap, ptr);
-        if (OH_LIKELY(r != OS_NULL))
-        {
-            OH_ALG_FREE(r, ptr);
-            return;
-        }
-        free_foreign(heap, ptr);
         return;
     }
     st = heap_lock(heap);
@@ -510,6 +498,24 @@ void os_memheap_free(os_memheap_t *heap, void *ptr)
     }
     heap_unlock(heap, st);
     free_foreign(heap, ptr);
+}
+
+/*
+ * With an idle port (no lock to take), a sound heap with no other heap
+ * nested in it, and a pointer inside one of its regions (OS_NULL never is),
+ * this ends in a tail call into the algorithm; the rest is out of line.
+ */
+void os_memheap_free(os_memheap_t *heap, void *ptr)
+{
+    struct heap_mem *r;
+
+    if (TAIL_OK() && OH_LIKELY(heap_ok(heap)) && OH_LIKELY(heap->hosted == OS_NULL) &&
+        OH_LIKELY((r = oh_region_of(heap, ptr)) != OS_NULL))
+    {
+        OH_ALG_FREE(r, ptr);
+        return;
+    }
+    free_slow(heap, ptr);
 }
 
 /* Does the block ptr hold a region of another heap? Reported if so. Locks held as in free_nested. */

@@ -247,15 +247,15 @@ extern const struct os_mem_ops oh_buddy_ops;
 
 /*
  * How the core reaches an algorithm. Normally through r->ops, so that a
- * region of any compiled-in algorithm can sit in any heap. The small build
- * with first-fit alone (OH_ALG_DIRECT) calls first-fit's functions by name
- * instead, and its ops table holds only the name and the region limit: a
- * function that the program never reaches (check, walk, aligned
- * allocation...) is then left out by the linker's --gc-sections.
- * The macros below are the only way the core calls an algorithm, so both
- * forms stay in step.
+ * region of any compiled-in algorithm can sit in any heap. A build with
+ * first-fit alone (OH_ALG_DIRECT) calls first-fit's functions by name
+ * instead (a direct jump on the hot paths, no load of the table), and its
+ * ops table holds only the name and the region limit: a function that the
+ * program never reaches (check, walk, aligned allocation...) is then left
+ * out by the linker's --gc-sections. The macros below are the only way the
+ * core calls an algorithm, so both forms stay in step.
  */
-#if defined(OS_MEM_SMALL) && defined(OS_USING_ALG_FIRSTFIT) && !defined(OS_USING_ALG_BUDDY)
+#if defined(OS_USING_ALG_FIRSTFIT) && !defined(OS_USING_ALG_BUDDY)
 #define OH_ALG_DIRECT 1
 
 os_size_t oh_ff_init(struct heap_mem *r);

@@ -144,6 +144,7 @@ struct os_mempool
     os_ubase_t           grid_inv;          /* block-index arithmetic: see mempool.c */
     unsigned             grid_shift;
     os_uint8_t           object_inited;     /* set while initialised */
+    os_uint8_t           fast;              /* the inline paths may run (see below) */
     os_uint8_t           object_alloc_type; /* 1: made by os_mp_create() */
     os_size_t            blk_used_num;      /* blocks held by callers */
     os_size_t            blk_carved_num;    /* blocks handed out at least once = peak in use */
@@ -240,10 +241,11 @@ void     os_mp_free(os_mp_t *mp, void *block);
  * lock, OS_NO_WAIT, a listed block to take or a handed-out block to give
  * back is done in place; anything else calls the function. The functions
  * themselves are still there: (os_mp_alloc)(mp, t) and &os_mp_alloc call
- * them. Not part of the API: object_inited is OS_MP_INITED only while the
- * pool is initialised, nobody waits for a block and the port is idle.
+ * them. Not part of the API: a pool's fast is OS_MP_FAST only while it is
+ * initialised, nobody waits for a block and the port is idle.
  */
 #define OS_MP_INITED        0xA5u
+#define OS_MP_FAST          0x5Au
 
 #if defined(OS_MEM_PORT_BAREMETAL) && !defined(OS_MEM_PORT_CORTEXM) && \
     !defined(OS_USING_MP_CHECK_TAG) && !defined(OS_MEM_SMALL)
@@ -258,7 +260,7 @@ static inline void *oh_mp_alloc_inline(os_mp_t *mp, os_tick_t timeout)
 {
     void *b;
 
-    if (OH_MP_LIKELY(timeout == OS_NO_WAIT && mp != OS_NULL && mp->object_inited == OS_MP_INITED &&
+    if (OH_MP_LIKELY(timeout == OS_NO_WAIT && mp != OS_NULL && mp->fast == OS_MP_FAST &&
                      (b = mp->free_list) != OS_NULL))
     {
         mp->free_list = *(void **)b;
@@ -270,7 +272,7 @@ static inline void *oh_mp_alloc_inline(os_mp_t *mp, os_tick_t timeout)
 
 static inline void oh_mp_free_inline(os_mp_t *mp, void *block)
 {
-    if (OH_MP_LIKELY(mp != OS_NULL && mp->object_inited == OS_MP_INITED))
+    if (OH_MP_LIKELY(mp != OS_NULL && mp->fast == OS_MP_FAST))
     {
         /* the block's index, or a number >= the blocks handed out (mempool.c) */
         os_ubase_t q = ((os_ubase_t)block - (os_ubase_t)mp->start_addr) * mp->grid_inv;

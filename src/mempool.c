@@ -88,22 +88,19 @@ static os_list_node_t pools = { &pools, &pools };
 #define MP_OF(node) ((os_mp_t *)(void *)((os_uint8_t *)(node) - offsetof(os_mp_t, resource_node)))
 
 /*
- * object_inited: OS_MP_INITED while initialised, nobody waits and the port
- * is idle (so the inline paths of os_mempool.h, which compare it with
- * OS_MP_INITED, need neither a lock nor a look at the wait queue);
- * MP_SLOW while initialised otherwise; anything else when not initialised.
- * mp_refresh sets it after a change of the queue or the port.
+ * fast: OS_MP_FAST while the pool is initialised, nobody waits and the port
+ * is idle, so the inline paths of os_mempool.h, which test it alone, need
+ * neither a lock nor a look at the wait queue; 0 otherwise. mp_refresh
+ * sets it after a change of the queue or the port.
  */
-#define MP_SLOW         (OS_MP_INITED ^ 1u)
+static inline int mp_ok(const os_mp_t *mp)
+{
+    return mp != OS_NULL && mp->object_inited == OS_MP_INITED;
+}
 
 static inline void mp_refresh(os_mp_t *mp)
 {
-    mp->object_inited = (os_uint8_t)(mp->wait_head == OS_NULL && os_port_idle() ? OS_MP_INITED : MP_SLOW);
-}
-
-static inline int mp_ok(const os_mp_t *mp)
-{
-    return mp != OS_NULL && (mp->object_inited | 1u) == (OS_MP_INITED | 1u);
+    mp->fast = (os_uint8_t)(mp_ok(mp) && mp->wait_head == OS_NULL && os_port_idle() ? OS_MP_FAST : 0u);
 }
 
 /* ---- reports --------------------------------------------------------------- */
@@ -243,9 +240,9 @@ static void wait_unlink(os_mp_t *mp, struct os_mp_waiter *w)
     else
     {
         mp->wait_head = w->next;
-        if (w->next == OS_NULL && mp_ok(mp))
+        if (w->next == OS_NULL)
         {
-            mp_refresh(mp);     /* not after deinit cleared it */
+            mp_refresh(mp);
         }
     }
     if (w->next != OS_NULL)
@@ -373,6 +370,7 @@ static os_err_t mp_init(os_mp_t *mp, const char *name, void *start, os_size_t si
     mp->resource_node.prev = pools.prev;
     pools.prev->next = &mp->resource_node;
     pools.prev = &mp->resource_node;
+    mp->object_inited = OS_MP_INITED;
     mp_refresh(mp);
     os_port_unlock(&pools_lock, st);
     return OS_EOK;
@@ -407,6 +405,7 @@ os_err_t os_mp_deinit(os_mp_t *mp)
     mp->resource_node.next = &mp->resource_node;
     mp->resource_node.prev = &mp->resource_node;
     mp->object_inited = 0;
+    mp->fast = 0;
     os_port_unlock(&pools_lock, gst);
 
     while ((w = mp->wait_head) != OS_NULL)
@@ -854,7 +853,7 @@ static os_err_t mp_check_locked(os_mp_t *mp)
         prev = w;
         w = w->next;
     }
-    if (w != OS_NULL || prev != mp->wait_tail || (mp->object_inited == OS_MP_INITED) != (prev == OS_NULL && os_port_idle()))
+    if (w != OS_NULL || prev != mp->wait_tail || (mp->fast == OS_MP_FAST) != (prev == OS_NULL && os_port_idle()))
     {
         mp_report(1, mp, OS_NULL, OS_ERROR, "check: the queue of waiting allocations is damaged");
         return OS_ERROR;

@@ -107,11 +107,11 @@ static int injected(void)
 #define injected() 0
 #endif
 
-/* The largest size ever asked for. Heap lock held (or an idle port). */
+/* The largest size ever asked for (not a refused absurd one). Heap lock held (or an idle port). */
 static inline void note_request(os_memheap_t *heap, os_size_t size)
 {
 #ifdef OS_MEM_STATS
-    if (OH_UNLIKELY(size > heap->peak_request))
+    if (OH_UNLIKELY(size > heap->peak_request) && size < OH_MAX_REQUEST)
     {
         heap->peak_request = size;
     }
@@ -333,16 +333,16 @@ static OH_NOINLINE void *alloc_slow(os_memheap_t *heap, os_size_t size)
 }
 
 /*
- * With an idle port (no lock to take, see os_port_idle), a sound heap of one
- * region and a size in range end in a tail call into the algorithm; the
- * rest is out of line, so this path needs no stack frame.
+ * With an idle port (no lock to take, see os_port_idle) and a sound heap of
+ * one region, this ends in a tail call into the algorithm, which refuses
+ * size 0 and sizes too large itself; the rest is out of line, so this path
+ * needs no stack frame.
  */
 void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
 {
     struct heap_mem *r;
 
-    if (TAIL_OK() && OH_LIKELY(heap_ok(heap)) && OH_LIKELY(size - 1 < OH_MAX_REQUEST) &&
-        OH_LIKELY((r = heap->h_mem) != OS_NULL && r->next == OS_NULL))
+    if (TAIL_OK() && OH_LIKELY(heap_ok(heap)) && OH_LIKELY((r = heap->h_mem) != OS_NULL && r->next == OS_NULL))
     {
         note_request(heap, size);
         return OH_ALG_ALLOC(r, size, OWNER());

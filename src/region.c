@@ -397,6 +397,12 @@ void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
     }
 }
 
+void *oh_refused_size(struct heap_mem *r, os_size_t size)
+{
+    /* as the API's own check: size 0 and sizes near OS_SIZE_MAX are not counted */
+    return size - 1 >= OH_MAX_REQUEST ? OS_NULL : oh_refused(r);
+}
+
 void *oh_refused(struct heap_mem *r)
 {
     OH_STAT(r->fails++);

@@ -164,6 +164,10 @@ static int tail_verify(const struct heap_mem *r, const void *p, struct os_mem_bl
 
 void *oh_tail_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
 {
+    if (size - 1 >= OH_MAX_REQUEST)
+    {
+        return oh_refused_size(r, size);
+    }
     return tail_new(r, OH_RAW_ALLOC(r, size + TAIL, owner), size, 1);
 }
 

@@ -225,6 +225,38 @@ static void refusals(void)
     heap_close(&heap);
 }
 
+/*
+ * A heap of one region (on an idle port its alloc ends in the algorithm,
+ * which checks the size itself): size 0 and sizes no region could ever
+ * hold near SIZE_MAX are refused without counting a failure, as on the
+ * locked path; a sane request too large for the region is one failure.
+ */
+static void one_region_sizes(const struct test_layout *l)
+{
+    os_memheap_stats_t st = fresh();
+
+    heap_open(&heap, "stats1");
+    heap_add_ok(&heap, arena + 64, REG, test_layout_alg(l, 0));
+    CHECK(os_memheap_alloc(&heap, 0) == OS_NULL);
+    CHECK(os_memheap_alloc(&heap, SIZE_MAX) == OS_NULL);
+    CHECK(os_memheap_alloc(&heap, SIZE_MAX / 2) == OS_NULL);
+    CHECK_EQ(os_memheap_get_stats(&heap, &st), OS_EOK);
+    CHECK_EQ(st.failed_count, 0);
+    CHECK_EQ(st.peak_request, 0);
+    CHECK(os_memheap_alloc(&heap, 2 * REG) == OS_NULL);
+    void *p = os_memheap_alloc(&heap, 100);
+    CHECK(p != OS_NULL);
+    st = fresh();
+    CHECK_EQ(os_memheap_get_stats(&heap, &st), OS_EOK);
+    CHECK_EQ(st.failed_count, 1);
+    CHECK_EQ(st.alloc_count, 1);
+    CHECK_EQ(st.peak_request, 2 * REG);
+    os_memheap_free(&heap, p);
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    CHECK_REPORTS(0);
+    heap_close(&heap);
+}
+
 int main(void)
 {
     hook_install();
@@ -234,6 +266,7 @@ int main(void)
 
         check_context("%s", l->name);
         run(l, 0x5747u + i);
+        one_region_sizes(l);
     }
     refusals();
     hook_uninstall();

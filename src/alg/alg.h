@@ -82,7 +82,11 @@ struct os_mem_ops
      */
     os_size_t (*init)(struct heap_mem *r);
 
-    /* size >= 1. Returns the block (counted with oh_took()) or OS_NULL. */
+    /*
+     * Any size: 0, or more than the region can ever hold, gives OS_NULL
+     * through oh_refused_size() (the core's tail call passes sizes
+     * unchecked). Returns the block (counted with oh_took()) or OS_NULL.
+     */
     void *(*alloc)(struct heap_mem *r, os_size_t size, os_uint16_t owner);
 
     /* align is a power of two > OS_MEM_ALIGN_SIZE; size >= 1. */
@@ -222,6 +226,13 @@ OH_INLINE void oh_resized(struct heap_mem *r, os_size_t old_bytes, os_size_t new
  * OS_NULL, for `return oh_refused(r);`.
  */
 void *oh_refused(struct heap_mem *r);
+
+/*
+ * An alloc the region cannot serve by its size: OS_NULL, counted by
+ * oh_refused() unless the size is 0 or beyond OH_MAX_REQUEST (which the
+ * core's locked paths refuse before asking any region).
+ */
+void *oh_refused_size(struct heap_mem *r, os_size_t size);
 
 /* Report a corruption or a bad pointer found in region r (see report.c). */
 #ifdef OS_MEM_SMALL

@@ -167,6 +167,7 @@ struct bd
     os_size_t    n;         /* units */
     os_size_t    o;         /* absolute index of unit 0, mod 2^MAX_ORDER */
     os_size_t    maxblk;    /* bytes in a block of the highest order */
+    os_size_t    maxreq;    /* maxblk - H: the largest plain request */
     os_uint32_t  avail;     /* bit k: list k non-empty */
     os_uint32_t  nord;      /* orders 0 .. nord - 1 */
     os_uint32_t  qn;        /* orders with a quick list: min(QN, nord) */
@@ -863,9 +864,9 @@ static void *bd_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
     unsigned k;
     os_size_t i;
 
-    if (OH_UNLIKELY(last >= d->maxblk))
+    if (OH_UNLIKELY(size - 1 >= d->maxreq))
     {
-        return oh_refused(r);
+        return oh_refused_size(r, size);
     }
     k = oh_msb32((os_uint32_t)(last >> (SHIFT - 1u)) | 1u);      /* order_for(size + H) */
     qh = &d->ord[k].qhead;
@@ -1428,6 +1429,7 @@ static os_size_t bd_init(struct heap_mem *r)
     d->nord = (os_uint32_t)oh_msb32((os_uint32_t)d->n) + 1u;
     d->qn = d->nord < QN ? d->nord : QN;
     d->maxblk = U << (d->nord - 1);
+    d->maxreq = d->maxblk - H;
     d->avail = 0;
     table = &d->ord[nord].head;
     d->px = table;

@@ -782,9 +782,9 @@ FF_OP void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
     struct ff *f = FF(r);
     os_size_t n;
 
-    if (OH_UNLIKELY(size > f->maxreq))
+    if (OH_UNLIKELY(size - 1 >= f->maxreq))
     {
-        return oh_refused(r);
+        return oh_refused_size(r, size);
     }
     n = chunks_for(size);
     if (f->summary != 0)
@@ -804,9 +804,9 @@ FF_OP void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
     struct ff *f = FF(r);
     os_size_t n, c, s;
 
-    if (size > f->maxreq)
+    if (size - 1 >= f->maxreq)
     {
-        return oh_refused(r);
+        return oh_refused_size(r, size);
     }
     n = chunks_for(size);
     c = take_fit(r, f, n, &s);

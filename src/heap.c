@@ -28,6 +28,19 @@
 #define TAIL_OK() os_port_idle()
 #endif
 
+/*
+ * alloc and free: a tail-call entry that tests everything up front, and the
+ * rest out of line. The small build keeps only the rest (one copy of the
+ * code, no separate entry).
+ */
+#ifdef OS_MEM_SMALL
+#define ENTRY_OK()  0
+#define SLOW_PATH   static inline
+#else
+#define ENTRY_OK()  TAIL_OK()
+#define SLOW_PATH   static OH_NOINLINE
+#endif
+
 /* The heap lock; with a memory checker, its reports are off while the library works in the heap. */
 static inline os_ubase_t heap_lock(os_memheap_t *heap)
 {
@@ -319,7 +332,7 @@ static inline void *alloc_locked(os_memheap_t *heap, os_size_t size)
 }
 
 /* Everything but the tail call of os_memheap_alloc(). */
-static OH_NOINLINE void *alloc_slow(os_memheap_t *heap, os_size_t size)
+SLOW_PATH void *alloc_slow(os_memheap_t *heap, os_size_t size)
 {
     if (BAD_CALL(heap))
     {
@@ -342,7 +355,7 @@ void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
 {
     struct heap_mem *r;
 
-    if (TAIL_OK() && OH_LIKELY(heap_ok(heap)) && OH_LIKELY((r = heap->h_mem) != OS_NULL && r->next == OS_NULL))
+    if (ENTRY_OK() && OH_LIKELY(heap_ok(heap)) && OH_LIKELY((r = heap->h_mem) != OS_NULL && r->next == OS_NULL))
     {
         note_request(heap, size);
         return OH_ALG_ALLOC(r, size, OWNER());
@@ -467,7 +480,7 @@ static OH_NOINLINE void free_foreign(os_memheap_t *heap, void *ptr)
 }
 
 /* Everything but the tail call of os_memheap_free(). */
-static OH_NOINLINE void free_slow(os_memheap_t *heap, void *ptr)
+SLOW_PATH void free_slow(os_memheap_t *heap, void *ptr)
 {
     struct heap_mem *r;
     os_ubase_t st;
@@ -509,7 +522,7 @@ void os_memheap_free(os_memheap_t *heap, void *ptr)
 {
     struct heap_mem *r;
 
-    if (TAIL_OK() && OH_LIKELY(heap_ok(heap)) && OH_LIKELY(heap->hosted == OS_NULL) &&
+    if (ENTRY_OK() && OH_LIKELY(heap_ok(heap)) && OH_LIKELY(heap->hosted == OS_NULL) &&
         OH_LIKELY((r = oh_region_of(heap, ptr)) != OS_NULL))
     {
         OH_ALG_FREE(r, ptr);

@@ -393,6 +393,16 @@ void *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t si
     __atomic_store_n(&aligned_alloc_fn, oh_ff_aligned_alloc, __ATOMIC_RELAXED);
 #endif
 #endif
+    if (ENTRY_OK())
+    {
+        struct heap_mem *r = heap->h_mem;
+
+        if (OH_LIKELY(r != OS_NULL && r->next == OS_NULL))
+        {
+            note_request(heap, size);
+            return alloc_aligned(r, align, size, OWNER());    /* as os_memheap_alloc() */
+        }
+    }
     owner = OWNER();
     st = heap_lock(heap);
     note_request(heap, size);

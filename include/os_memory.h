@@ -71,6 +71,7 @@ struct os_memheap
 {
     struct heap_mem *h_mem;             /* the first region, or OS_NULL */
     os_uint8_t       object_inited;     /* set by os_memheap_init() */
+    os_uint8_t       fast;              /* private: the idle tail-call paths may run */
     char             name[OS_NAME_MAX + 1];
     os_list_node_t   resource_node;     /* node in the global list of heaps */
 

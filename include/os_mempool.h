@@ -290,6 +290,9 @@ static inline void oh_mp_free_inline(os_mp_t *mp, void *block)
     (os_mp_free)(mp, block);
 }
 
+/* The port's idleness changed: refresh every pool's fast byte (see port.h). */
+void oh_mp_idle_changed(void);
+
 #define os_mp_alloc(mp, timeout)    oh_mp_alloc_inline((mp), (timeout))
 #define os_mp_free(mp, block)       oh_mp_free_inline((mp), (block))
 #endif

@@ -21,9 +21,7 @@ void os_mem_port_set_hooks(const struct os_mem_port_hooks *hooks)
 #ifndef OS_MEM_PORT_NO_LOCK
     oh_port_idle = oh_port_hooks.lock == OS_NULL && oh_port_hooks.unlock == OS_NULL &&
                    oh_port_hooks.in_isr == OS_NULL;
-#ifdef OH_MP_INLINE
     oh_port_idle_changed();
-#endif
 #endif
 }
 

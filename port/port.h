@@ -68,8 +68,8 @@ void        os_port_wait_fini(struct os_port_wait *w);
 
 /*
  * Called by a port whose os_port_idle() has just changed (the bare-metal
- * port's os_mem_port_set_hooks): the pools refresh the state their inline
- * fast paths read. O(P), P = pools.
+ * port's os_mem_port_set_hooks): the heaps and pools refresh the state
+ * their tail-call and inline fast paths read. O(H + P), H heaps, P pools.
  */
 void        oh_port_idle_changed(void);
 

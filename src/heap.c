@@ -18,26 +18,16 @@
 #endif
 
 /*
- * Hot paths may end in a tail call into the algorithm when the port has no
- * lock to take or release right now (os_port_idle) and no memory checker
- * needs telling afterwards.
- */
-#if defined(OH_SHADOW) || defined(OS_MEM_FAULT_INJECT)
-#define TAIL_OK() 0     /* fault injection counts calls on the locked paths only */
-#else
-#define TAIL_OK() os_port_idle()
-#endif
-
-/*
- * alloc and free: a tail-call entry that tests everything up front, and the
- * rest out of line. The small build keeps only the rest (one copy of the
- * code, no separate entry).
+ * alloc, aligned alloc and free: a tail-call entry for a heap whose fast
+ * byte is set (region.h: initialised, idle port, one region, nothing nested)
+ * and the rest out of line. The small build keeps only the rest (one copy
+ * of the code, no separate entry).
  */
 #ifdef OS_MEM_SMALL
-#define ENTRY_OK()  0
+#define FAST(heap)  0
 #define SLOW_PATH   static inline
 #else
-#define ENTRY_OK()  TAIL_OK()
+#define FAST(heap)  OH_LIKELY((heap) != OS_NULL && (heap)->fast == OH_HEAP_FAST)
 #define SLOW_PATH   static OH_NOINLINE
 #endif
 
@@ -346,19 +336,17 @@ SLOW_PATH void *alloc_slow(os_memheap_t *heap, os_size_t size)
 }
 
 /*
- * With an idle port (no lock to take, see os_port_idle) and a sound heap of
- * one region, this ends in a tail call into the algorithm, which refuses
- * size 0 and sizes too large itself; the rest is out of line, so this path
- * needs no stack frame.
+ * With the heap's fast byte set (an idle port, one region, nothing nested),
+ * this ends in a tail call into the algorithm, which refuses size 0 and
+ * sizes too large itself; the rest is out of line, so this path needs no
+ * stack frame.
  */
 void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
 {
-    struct heap_mem *r;
-
-    if (ENTRY_OK() && OH_LIKELY(heap_ok(heap)) && OH_LIKELY((r = heap->h_mem) != OS_NULL && r->next == OS_NULL))
+    if (FAST(heap))
     {
         note_request(heap, size);
-        return OH_ALG_ALLOC(r, size, OWNER());
+        return OH_ALG_ALLOC(heap->h_mem, size, OWNER());
     }
     return alloc_slow(heap, size);
 }
@@ -393,15 +381,10 @@ void *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t si
     __atomic_store_n(&aligned_alloc_fn, oh_ff_aligned_alloc, __ATOMIC_RELAXED);
 #endif
 #endif
-    if (ENTRY_OK())
+    if (FAST(heap))
     {
-        struct heap_mem *r = heap->h_mem;
-
-        if (OH_LIKELY(r != OS_NULL && r->next == OS_NULL))
-        {
-            note_request(heap, size);
-            return alloc_aligned(r, align, size, OWNER());    /* as os_memheap_alloc() */
-        }
+        note_request(heap, size);
+        return alloc_aligned(heap->h_mem, align, size, OWNER());     /* as os_memheap_alloc() */
     }
     owner = OWNER();
     st = heap_lock(heap);
@@ -524,19 +507,21 @@ SLOW_PATH void free_slow(os_memheap_t *heap, void *ptr)
 }
 
 /*
- * With an idle port (no lock to take), a sound heap with no other heap
- * nested in it, and a pointer inside one of its regions (OS_NULL never is),
- * this ends in a tail call into the algorithm; the rest is out of line.
+ * With the heap's fast byte set (an idle port, one region, no other heap
+ * nested in it) and a pointer inside that region (OS_NULL never is), this
+ * ends in a tail call into the algorithm; the rest is out of line.
  */
 void os_memheap_free(os_memheap_t *heap, void *ptr)
 {
-    struct heap_mem *r;
-
-    if (ENTRY_OK() && OH_LIKELY(heap_ok(heap)) && OH_LIKELY(heap->hosted == OS_NULL) &&
-        OH_LIKELY((r = oh_region_of(heap, ptr)) != OS_NULL))
+    if (FAST(heap))
     {
-        OH_ALG_FREE(r, ptr);
-        return;
+        struct heap_mem *r = heap->h_mem;
+
+        if (OH_LIKELY((const os_uint8_t *)ptr >= r->start && (const os_uint8_t *)ptr < r->end))
+        {
+            OH_ALG_FREE(r, ptr);
+            return;
+        }
     }
     free_slow(heap, ptr);
 }

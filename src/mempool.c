@@ -265,7 +265,7 @@ static void wait_leave(os_mp_t *mp)
 }
 
 #ifdef OH_MP_INLINE
-void oh_port_idle_changed(void)
+void oh_mp_idle_changed(void)
 {
     os_list_node_t *n;
     os_ubase_t gst = os_port_lock(&pools_lock), st;

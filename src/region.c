@@ -66,8 +66,31 @@ os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
     heaps.prev->next = &heap->resource_node;
     heaps.prev = &heap->resource_node;
     heap->object_inited = OH_HEAP_INITED;
+    oh_heap_refresh(heap);
     os_port_unlock(&oh_global_lock, st);
     return OS_EOK;
+}
+
+void oh_heap_refresh(os_memheap_t *heap)
+{
+    const struct heap_mem *r = heap->h_mem;
+
+    heap->fast = (os_uint8_t)(heap->object_inited == OH_HEAP_INITED && OH_TAIL_OK() && heap->hosted == OS_NULL &&
+                              r != OS_NULL && r->next == OS_NULL ? OH_HEAP_FAST : 0u);
+}
+
+static void refresh_one(os_memheap_t *heap, void *arg)
+{
+    (void)arg;
+    oh_heap_refresh(heap);
+}
+
+void oh_port_idle_changed(void)
+{
+    oh_heaps_each(refresh_one, OS_NULL);
+#ifdef OH_MP_INLINE
+    oh_mp_idle_changed();
+#endif
 }
 
 void oh_heaps_each(void (*fn)(os_memheap_t *heap, void *arg), void *arg)
@@ -96,6 +119,7 @@ static void unhost(struct heap_mem *r)
             break;
         }
     }
+    oh_heap_refresh(r->host);
     os_port_unlock(&r->host->lock, st);
     r->host = OS_NULL;
 }
@@ -128,6 +152,7 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
     heap->resource_node.next = heap->resource_node.prev = &heap->resource_node;
     heap->h_mem = OS_NULL;
     heap->object_inited = 0;
+    oh_heap_refresh(heap);
     os_port_unlock(&oh_global_lock, st);
     return OS_EOK;
 }
@@ -263,6 +288,7 @@ static void region_link(os_memheap_t *heap, struct heap_mem *r, os_memheap_t *ho
         r->host = host;
         r->host_next = host->hosted;
         host->hosted = r;
+        oh_heap_refresh(host);
         os_port_unlock(&host->lock, st);
     }
     st = os_port_lock(&heap->lock);
@@ -271,6 +297,7 @@ static void region_link(os_memheap_t *heap, struct heap_mem *r, os_memheap_t *ho
     }
     *pp = r;
     heap->mem_total += r->total;
+    oh_heap_refresh(heap);
     oh_shadow_region_added(r);
     os_port_unlock(&heap->lock, st);
 }
@@ -392,9 +419,11 @@ void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
         (void)OH_ALG_WALK(r, sum_used, &used);
         owner->mem_total -= r->total;
         owner->mem_used -= used < owner->mem_used ? used : owner->mem_used;
+        oh_heap_refresh(owner);
         oh_shadow_released(r->start, r->end);
         os_port_unlock(&owner->lock, st);
     }
+    oh_heap_refresh(heap);
 }
 
 void *oh_refused_size(struct heap_mem *r, os_size_t size)

@@ -12,8 +12,30 @@
 #define ONEHEAP_REGION_H
 
 #include "alg/alg.h"
+#include "shadow.h"
+#include "port.h"
 
 extern os_ubase_t oh_global_lock;
+
+/*
+ * The hot paths may end in a tail call into the algorithm when the port has
+ * no lock to take or release (os_port_idle) and no memory checker or fault
+ * injection needs the locked path. heap->fast caches that and the rest of
+ * the condition: it is OH_HEAP_FAST only while the heap is initialised,
+ * OH_TAIL_OK() holds, no region of another heap is nested in it and it has
+ * exactly one region. oh_heap_refresh() recomputes it after any of these
+ * changes (global lock held, or the heap not shared yet); a port whose
+ * idleness changes calls oh_port_idle_changed(), which refreshes every heap
+ * and pool.
+ */
+#if defined(OH_SHADOW) || defined(OS_MEM_FAULT_INJECT)
+#define OH_TAIL_OK()    0
+#else
+#define OH_TAIL_OK()    os_port_idle()
+#endif
+#define OH_HEAP_FAST    0x5Au
+
+void oh_heap_refresh(os_memheap_t *heap);
 
 /* The ops of an algorithm, or OS_NULL if it is unknown or compiled out. */
 const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg);

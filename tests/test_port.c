@@ -114,6 +114,50 @@ static void locking(void)
     CHECK_REPORTS(0);
 }
 
+/*
+ * A heap made while no hook is installed (an idle port: its calls end in
+ * tail calls without the lock), then lock hooks installed: from then on
+ * every call takes the heap lock; removed again, none does.
+ */
+static void hooks_later(const struct os_mem_port_hooks *hooks)
+{
+    static _Alignas(64) unsigned char later_region[16 * KiB];
+    static os_memheap_t later;
+    unsigned long l0;
+    void *p, *q;
+
+    check_context("hooks installed later");
+    os_mem_port_set_hooks(OS_NULL);
+    heap_open(&later, "later");
+    heap_add_ok(&later, later_region, sizeof later_region, OS_MEM_ALG_DEFAULT);
+    l0 = locks;
+    p = os_memheap_alloc(&later, 64);
+    q = os_memheap_aligned_alloc(&later, 256, 64);
+    CHECK(p != OS_NULL && q != OS_NULL && is_aligned(q, 256));
+    os_memheap_free(&later, p);
+    os_memheap_free(&later, q);
+    CHECK_EQ(locks, l0);
+    os_mem_port_set_hooks(hooks);
+    l0 = locks;
+    p = os_memheap_alloc(&later, 64);
+    CHECK(EXPECT_LOCKS ? locks == l0 + 1 : locks == l0);
+    q = os_memheap_aligned_alloc(&later, 256, 64);
+    CHECK(EXPECT_LOCKS ? locks == l0 + 2 : locks == l0);
+    os_memheap_free(&later, p);
+    os_memheap_free(&later, q);
+    CHECK(EXPECT_LOCKS ? locks == l0 + 4 : locks == l0);
+    CHECK_EQ(locks, unlocks);
+    os_mem_port_set_hooks(OS_NULL);
+    l0 = locks;
+    p = os_memheap_alloc(&later, 64);
+    os_memheap_free(&later, p);
+    CHECK_EQ(locks, l0);
+    CHECK_EQ(heap_info(&later).mem_used, 0);
+    heap_close(&later);
+    os_mem_port_set_hooks(hooks);
+    CHECK_REPORTS(0);
+}
+
 #if TEST_BAD_OPS
 #ifndef OS_MEM_PORT_NO_LOCK
 static void from_isr(void)
@@ -271,6 +315,7 @@ int main(void)
     default_hook();
 #endif
     trace_output();
+    hooks_later(&hooks);
     CHECK_EQ(locks, unlocks);
 #ifdef OS_USING_MEM_TRACE
     os_mem_port_set_hooks(OS_NULL);

@@ -70,7 +70,23 @@ size_t rng_loguniform(struct rng *r, size_t lo, size_t hi)
 const struct bench_ops *bench;
 unsigned long bench_calls;
 
-static _Alignas(64) unsigned char g_arena[BENCH_ARENA_SIZE];
+/*
+ * The arena: BENCH_ARENA_SIZE bytes aligned to their size, so that every run
+ * sees the same region geometry wherever the loader puts the program (buddy
+ * tiles a region by absolute address: with an arena only 64-byte aligned,
+ * the largest block, and so what a workload can build, would depend on
+ * address-space randomisation).
+ */
+static unsigned char g_arena_store[2 * BENCH_ARENA_SIZE];
+static unsigned char *g_arena;
+
+static void arena_place(void)
+{
+    uintptr_t a = ((uintptr_t)g_arena_store + BENCH_ARENA_SIZE - 1) & ~(uintptr_t)(BENCH_ARENA_SIZE - 1);
+
+    g_arena = (unsigned char *)a;
+}
+
 static os_memheap_t g_heap;
 static int g_heap_live;
 static enum os_mem_alg g_alg;
@@ -320,11 +336,13 @@ int bench_select(enum bench_allocator a, enum os_mem_alg alg)
 
 int bench_fresh_heap(void)
 {
+    if (g_arena == NULL)
+        arena_place();
     if (g_allocator == BENCH_GLIBC)
         return 0;
     if (g_allocator == BENCH_BESTFIT)
     {
-        bf_init(g_arena, sizeof g_arena);
+        bf_init(g_arena, BENCH_ARENA_SIZE);
         return 0;
     }
     if (g_heap_live)
@@ -345,7 +363,7 @@ int bench_fresh_heap(void)
         return -1;
     }
     g_heap_live = 1;
-    e = os_memheap_add(&g_heap, g_arena, sizeof g_arena, g_alg);
+    e = os_memheap_add(&g_heap, g_arena, BENCH_ARENA_SIZE, g_alg);
     if (e != OS_EOK)
     {
         fprintf(stderr, "oneheap-bench: os_memheap_add failed (%ld)\n", (long)e);
@@ -444,7 +462,7 @@ int blk_take(void *p, size_t size, size_t align, unsigned tag)
         a = align;
     int rc = 0;
     if (g_allocator != BENCH_GLIBC &&
-        (b < g_arena || size > (size_t)(g_arena + sizeof g_arena - b)))
+        (b < g_arena || size > (size_t)(g_arena + BENCH_ARENA_SIZE - b)))
     {
         /* Writing the tags could hit anything: leave the block alone. */
         bench_fail("block outside the arena", p, size);

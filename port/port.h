@@ -11,7 +11,9 @@
  *                 test are known to do nothing right now (the bare-metal
  *                 port with no hooks installed, or without a lock at all);
  *                 the core then skips them, and its hot paths end in a
- *                 tail call into the algorithm.
+ *                 tail call into the algorithm. OS_PORT_CAN_IDLE (0 or 1,
+ *                 a macro) says whether it can ever be nonzero: with 0 the
+ *                 core leaves the tail-call paths out.
  *   task          os_port_task_id: a small index for the calling task (see
  *                 OS_MEM_TASK_UNKNOWN in os_memory.h; a port may give the
  *                 task its index on this call); os_port_task_peek: the same

@@ -12,6 +12,8 @@ struct os_port_wait
     struct os_mem_wait w;
 };
 
+#define OS_PORT_CAN_IDLE 1
+
 #ifdef OS_MEM_PORT_NO_LOCK
 #include "port_nolock.h"
 #else

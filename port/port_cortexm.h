@@ -96,6 +96,7 @@ static inline int os_port_in_isr(void)
 }
 
 /* PRIMASK (or the user's lock) always has work to do. */
+#define OS_PORT_CAN_IDLE 0
 static inline int os_port_idle(void)
 {
     return 0;

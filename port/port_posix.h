@@ -36,6 +36,7 @@ static inline int os_port_in_isr(void)
 }
 
 /* The lock is always taken. */
+#define OS_PORT_CAN_IDLE 0
 static inline int os_port_idle(void)
 {
     return 0;

@@ -20,10 +20,11 @@
 /*
  * alloc, aligned alloc and free: a tail-call entry for a heap whose fast
  * byte is set (region.h: initialised, idle port, one region, nothing nested)
- * and the rest out of line. The small build keeps only the rest (one copy
- * of the code, no separate entry).
+ * and the rest out of line. The small build, and a port that always takes
+ * a lock (OS_PORT_CAN_IDLE 0), keep only the rest (one copy of the code,
+ * no separate entry).
  */
-#ifdef OS_MEM_SMALL
+#if defined(OS_MEM_SMALL) || !OS_PORT_CAN_IDLE
 #define FAST(heap)  0
 #define SLOW_PATH   static inline
 #else

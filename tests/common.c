@@ -374,6 +374,11 @@ int is_aligned(const void *p, size_t align)
     return align == 0 || ((uintptr_t)p & (uintptr_t)(align - 1)) == 0;
 }
 
+unsigned char *align_up(void *p, size_t align)
+{
+    return (unsigned char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+}
+
 int ranges_overlap(const void *a, size_t an, const void *b, size_t bn)
 {
     uintptr_t a0 = (uintptr_t)a, b0 = (uintptr_t)b;

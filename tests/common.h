@@ -131,6 +131,13 @@ const char *text_line_of(const char *text, const void *p, char *line, size_t siz
 /* ---- memory helpers ------------------------------------------------------------------ */
 
 int is_aligned(const void *p, size_t align);
+/*
+ * p rounded up to a multiple of align (a power of two). Tests whose regions
+ * must have the same geometry in every build (buddy tiles a region by
+ * absolute address) place them in an arena aligned this way at run time: a
+ * static array is only as aligned as the loader happens to place it.
+ */
+unsigned char *align_up(void *p, size_t align);
 int ranges_overlap(const void *a, size_t an, const void *b, size_t bn);
 /* [p, p + n) lies inside [base, base + size). */
 int range_inside(const void *p, size_t n, const void *base, size_t size);

@@ -11,11 +11,21 @@
 
 #define KiB ((size_t)1024)
 
-static _Alignas(64) unsigned char arena[512 * KiB];
+#define ARENA_ALIGN (64 * KiB)     /* see align_up() in common.h */
+static unsigned char arena_store[512 * KiB + ARENA_ALIGN];
 
 #define NREG 3
-static unsigned char *const reg_base[NREG] = {arena + 8, arena + 64 * KiB + 24, arena + 128 * KiB};
+static unsigned char *reg_base[NREG];       /* arena + 8, + 64 KiB + 24, + 128 KiB */
 static const size_t reg_size[NREG] = {8 * KiB, 8 * KiB, 48 * KiB};
+
+static void place_regions(void)
+{
+    unsigned char *arena = align_up(arena_store, ARENA_ALIGN);
+
+    reg_base[0] = arena + 8;
+    reg_base[1] = arena + 64 * KiB + 24;
+    reg_base[2] = arena + 128 * KiB;
+}
 
 static os_memheap_t heap;
 
@@ -241,11 +251,12 @@ static void realloc_across(const struct test_layout *l)
 }
 
 #ifdef OS_USING_SYS_HEAP
-static _Alignas(64) unsigned char sys_arena[256 * KiB];
+static unsigned char sys_arena_store[256 * KiB + ARENA_ALIGN];
 
 static void sys_two_regions(void)
 {
     const struct test_layout *l = test_layout_mixed();
+    unsigned char *sys_arena = align_up(sys_arena_store, ARENA_ALIGN);
     unsigned char *s1 = sys_arena + 16, *s2 = sys_arena + 128 * KiB + 8;
     const size_t n1 = 16 * KiB, n2 = 128 * KiB - 16;
     check_context("sys heap with two regions (%s)", l->name);
@@ -305,6 +316,7 @@ static void sys_two_regions(void)
 int main(void)
 {
     hook_install();
+    place_regions();
     for (unsigned i = 0; i < test_layout_count(); i++)
     {
         const struct test_layout *l = test_layout_get(i);

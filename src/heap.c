@@ -24,12 +24,12 @@
  * a lock (OS_PORT_CAN_IDLE 0), keep only the rest (one copy of the code,
  * no separate entry).
  */
-#if defined(OS_MEM_SMALL) || !OS_PORT_CAN_IDLE
-#define FAST(heap)  0
-#define SLOW_PATH   static inline
-#else
+#ifdef OH_HEAP_ENTRIES
 #define FAST(heap)  OH_LIKELY((heap) != OS_NULL && (heap)->fast == OH_HEAP_FAST)
 #define SLOW_PATH   static OH_NOINLINE
+#else
+#define FAST(heap)  0
+#define SLOW_PATH   static inline
 #endif
 
 /* The heap lock; with a memory checker, its reports are off while the library works in the heap. */

@@ -71,6 +71,7 @@ os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
     return OS_EOK;
 }
 
+#ifdef OH_HEAP_ENTRIES
 void oh_heap_refresh(os_memheap_t *heap)
 {
     const struct heap_mem *r = heap->h_mem;
@@ -84,10 +85,13 @@ static void refresh_one(os_memheap_t *heap, void *arg)
     (void)arg;
     oh_heap_refresh(heap);
 }
+#endif
 
 void oh_port_idle_changed(void)
 {
+#ifdef OH_HEAP_ENTRIES
     oh_heaps_each(refresh_one, OS_NULL);
+#endif
 #ifdef OH_MP_INLINE
     oh_mp_idle_changed();
 #endif

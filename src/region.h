@@ -35,7 +35,13 @@ extern os_ubase_t oh_global_lock;
 #endif
 #define OH_HEAP_FAST    0x5Au
 
+/* The small build and ports that always lock have no tail-call entries (heap.c). */
+#if !defined(OS_MEM_SMALL) && OS_PORT_CAN_IDLE
+#define OH_HEAP_ENTRIES 1
 void oh_heap_refresh(os_memheap_t *heap);
+#else
+#define oh_heap_refresh(heap) ((void)(heap))
+#endif
 
 /* The ops of an algorithm, or OS_NULL if it is unknown or compiled out. */
 const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg);

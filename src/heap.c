@@ -352,16 +352,13 @@ void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
     return alloc_slow(heap, size);
 }
 
-void *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t size)
+/* Everything but the tail call of os_memheap_aligned_alloc(). */
+SLOW_PATH void *aligned_slow(os_memheap_t *heap, os_size_t align, os_size_t size)
 {
     os_uint16_t owner;
     os_ubase_t st;
     void *p;
 
-    if (align <= OS_MEM_ALIGN_SIZE && (align == 0 || is_pow2(align)))
-    {
-        return os_memheap_alloc(heap, size);
-    }
     if (REFUSED(heap, "aligned alloc"))
     {
         return OS_NULL;
@@ -375,18 +372,6 @@ void *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t si
     {
         return OS_NULL;
     }
-#ifdef OH_ALG_DIRECT
-#if OS_MEM_HARDENING >= 2
-    __atomic_store_n(&aligned_alloc_fn, oh_tail_aligned_alloc, __ATOMIC_RELAXED);
-#else
-    __atomic_store_n(&aligned_alloc_fn, oh_ff_aligned_alloc, __ATOMIC_RELAXED);
-#endif
-#endif
-    if (FAST(heap))
-    {
-        note_request(heap, size);
-        return alloc_aligned(heap->h_mem, align, size, OWNER());     /* as os_memheap_alloc() */
-    }
     owner = OWNER();
     st = heap_lock(heap);
     note_request(heap, size);
@@ -397,6 +382,28 @@ void *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t si
     p = shadow_alloc(heap, alloc_scan(heap->h_mem, OS_NULL, align, size, owner));
     heap_unlock(heap, st);
     return p;
+}
+
+/* As os_memheap_alloc(): with the heap's fast byte set, a tail call into the algorithm. */
+void *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t size)
+{
+    if (align <= OS_MEM_ALIGN_SIZE && (align == 0 || is_pow2(align)))
+    {
+        return os_memheap_alloc(heap, size);
+    }
+#ifdef OH_ALG_DIRECT
+#if OS_MEM_HARDENING >= 2
+    __atomic_store_n(&aligned_alloc_fn, oh_tail_aligned_alloc, __ATOMIC_RELAXED);
+#else
+    __atomic_store_n(&aligned_alloc_fn, oh_ff_aligned_alloc, __ATOMIC_RELAXED);
+#endif
+#endif
+    if (FAST(heap) && (align & (align - 1)) == 0 && size - 1 < OH_MAX_REQUEST && align < OH_MAX_REQUEST)
+    {
+        note_request(heap, size);
+        return OH_ALG_ALIGNED_ALLOC(heap->h_mem, align, size, OWNER());
+    }
+    return aligned_slow(heap, align, size);
 }
 
 /*

@@ -844,22 +844,44 @@ FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size
     {
         return oh_refused(r);
     }
-    gap = ((align - ((os_size_t)(os_ubase_t)payload(f, c) & (align - 1))) & (align - 1)) >> CH_SHIFT;
-    if (gap != 0 && gap < MINB)
+    if (c + s != f->end)
     {
-        gap += a;
+        /* A listed block: carve from its end, at the last aligned place.
+         * The front (at least MINB chunks, as the request had room for
+         * the worst gap) goes back to the lists; a tail smaller than a
+         * block stays with the aligned block. */
+        os_size_t e = c + s, t;
+
+        gap = ((os_size_t)(os_ubase_t)payload(f, e - n) & (align - 1)) >> CH_SHIFT;
+        t = c + s - n - gap;            /* the aligned block */
+        set_size(f, c, t - c, 0);
+        fl_insert(f, c, t - c);
+        set_prev(f, t, t - c);
+        set_prev_keep(f, e, e - t);
+        c = t;
+        s = e - t;
+        n = split_tail(f, c, s, n);
     }
-    if (gap != 0)
+    else
     {
-        /* The front gap becomes a free block; its left neighbour is used. */
-        set_size(f, c, gap, 0);
-        set_prev(f, c + gap, gap);
-        fl_insert(f, c, gap);
-        c += gap;
-        s -= gap;
-        set_prev_keep(f, c + s, s);
+        /* Top: carve from its front (the rest stays top). */
+        gap = ((align - ((os_size_t)(os_ubase_t)payload(f, c) & (align - 1))) & (align - 1)) >> CH_SHIFT;
+        if (gap != 0 && gap < MINB)
+        {
+            gap += a;
+        }
+        if (gap != 0)
+        {
+            /* The front gap becomes a free block; its left neighbour is used. */
+            set_size(f, c, gap, 0);
+            set_prev(f, c + gap, gap);
+            fl_insert(f, c, gap);
+            c += gap;
+            s -= gap;
+            set_prev_keep(f, c + s, s);
+        }
+        n = split_tail(f, c, s, n);
     }
-    n = split_tail(f, c, s, n);
     set_used(f, c, n, owner);
     hd(f, c)[1] |= 1u;
     *align_byte(f, c, n) = (os_uint8_t)oh_ctz32((os_uint32_t)align);

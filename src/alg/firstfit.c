@@ -927,6 +927,104 @@ static OH_NOINLINE void free_merge(struct heap_mem *r, void *p, os_size_t c, os_
     oh_gave(r, s * CH, owner);
 }
 
+/*
+ * Free block c of s chunks into its free left neighbour of ls chunks (its
+ * size checked by ff_free) when the right neighbour is a used block (or
+ * the end sentinel: the merged block becomes top).
+ */
+static OH_NOINLINE void merge_left(struct heap_mem *r, void *p, os_size_t c, os_size_t s, os_size_t ls)
+{
+    struct ff *f = FF(r);
+    os_size_t l = c - ls;
+    os_uint16_t owner = owner_of(f, c);
+
+    if (!fl_ok(f, l))
+    {
+        oh_fault(r, p, OS_ERROR, "free-list links of a neighbour overwritten");
+        return;
+    }
+    set_size(f, c, s, 0);       /* a later free of this pointer sees "free" */
+    fl_cut(f, l);
+    OH_SCRUB_HEAD(f->base + c * CH, s * CH);
+    set_size(f, l, ls + s, 0);
+    set_prev_keep(f, c + s, ls + s);
+    attach(f, l, ls + s);
+    oh_gave(r, s * CH, owner);
+}
+
+/*
+ * Free block c of s chunks between its free left neighbour of ls chunks
+ * (its size checked by ff_free) and a free right neighbour, listed or top.
+ */
+static OH_NOINLINE void merge_both(struct heap_mem *r, void *p, os_size_t c, os_size_t s, os_size_t ls)
+{
+    struct ff *f = FF(r);
+    os_size_t l = c - ls, t = c + s, ts, n;
+    os_uint16_t owner = owner_of(f, c);
+
+    if (t == f->top)
+    {
+        ts = f->end - t;
+        if (hd(f, t)[0] != (ffw_t)(ts << 1))
+        {
+            goto bad;
+        }
+    }
+    else if (!free_block_ok(f, t, &ts) || !fl_ok(f, t))
+    {
+        goto bad;
+    }
+    if (!fl_ok(f, l))
+    {
+        goto bad;
+    }
+    set_size(f, c, s, 0);       /* a later free of this pointer sees "free" */
+    if (t == f->top)
+    {
+        f->top = f->end;
+    }
+    else
+    {
+        fl_cut(f, t);
+    }
+    fl_cut(f, l);
+    OH_SCRUB_HEAD(f->base + t * CH, ts * CH);
+    OH_SCRUB_HEAD(f->base + c * CH, (s + ts) * CH);
+    n = ls + s + ts;
+    set_size(f, l, n, 0);
+    set_prev_keep(f, l + n, n);
+    attach(f, l, n);
+    oh_gave(r, s * CH, owner);
+    return;
+bad:
+    oh_fault(r, p, OS_ERROR, "free-list links of a neighbour overwritten");
+}
+
+/*
+ * Free block c of s chunks, whose left neighbour (prev chunks) is used or
+ * absent, into its free right neighbour, which is listed (not top), so the
+ * merged block is not the last one either.
+ */
+static OH_NOINLINE void merge_right(struct heap_mem *r, void *p, os_size_t c, os_size_t s, os_size_t prev)
+{
+    struct ff *f = FF(r);
+    os_size_t t = c + s, ts;
+    os_uint16_t owner = owner_of(f, c);
+
+    if (!free_block_ok(f, t, &ts) || !fl_ok(f, t))
+    {
+        oh_fault(r, p, OS_ERROR, "free-list links of a neighbour overwritten");
+        return;
+    }
+    fl_cut(f, t);
+    OH_SCRUB_HEAD(f->base + t * CH, ts * CH);
+    set_size(f, c, s + ts, 0);
+    set_prev(f, c, prev);       /* free blocks carry no aligned flag */
+    set_prev_keep(f, t + ts, s + ts);
+    fl_insert(f, c, s + ts);
+    oh_gave(r, s * CH, owner);
+}
+
 static OH_NOINLINE void free_insert(struct heap_mem *r, struct ff *f, os_size_t c, os_size_t s)
 {
     os_uint16_t owner = owner_of(f, c);
@@ -984,7 +1082,14 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
         }
         if ((w & 1u) == 0)
         {
-            free_merge(r, p, c, s);
+            if ((rh[0] & 1u) != 0)
+            {
+                merge_left(r, p, c, s, prev);
+            }
+            else
+            {
+                merge_both(r, p, c, s, prev);
+            }
             return;
         }
     }
@@ -1011,7 +1116,7 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
     }
     if ((rh[0] & 1u) == 0)
     {
-        free_merge(r, p, c, s);
+        merge_right(r, p, c, s, prev);
         return;
     }
     h[0] = (ffw_t)(s << 1);

@@ -266,11 +266,23 @@ static inline unsigned is_aligned_blk(const struct ff *f, os_size_t c)
 
 /* ---- size classes and lists ------------------------------------------------ */
 
-OH_INLINE os_size_t ff_class(os_size_t n, unsigned sl)
+OH_INLINE os_size_t ff_class_sl(os_size_t n, unsigned sl)
 {
     unsigned sh = oh_msb32((os_uint32_t)n | ((os_uint32_t)1 << sl)) - sl;   /* max(0, msb(n) - sl) */
 
     return ((os_size_t)sh << sl) + (n >> sh);
+}
+
+/* The class of a block of n chunks in a region with f->sl (the shifts are constants in the common case). */
+OH_INLINE os_size_t ff_class(const struct ff *f, os_size_t n)
+{
+#ifndef OS_MEM_SMALL
+    if (OH_LIKELY(f->sl == OS_MEM_FF_SL_BITS))
+    {
+        return ff_class_sl(n, OS_MEM_FF_SL_BITS);
+    }
+#endif
+    return ff_class_sl(n, f->sl);
 }
 
 /* First non-empty class >= k, or NONE. Two find-first-set at most. */
@@ -334,7 +346,7 @@ OH_INLINE void fl_push(struct ff *f, os_size_t c, os_size_t k)
 /* Push free block c of `size` chunks on the list of its class. */
 OH_INLINE void fl_insert(struct ff *f, os_size_t c, os_size_t size)
 {
-    fl_push(f, c, ff_class(size, f->sl));
+    fl_push(f, c, ff_class(f, size));
 }
 
 /*
@@ -433,7 +445,7 @@ OH_INLINE void attach(struct ff *f, os_size_t c, os_size_t size)
  */
 static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size_t *size)
 {
-    os_size_t k = ff_class(n, f->sl);
+    os_size_t k = ff_class(f, n);
     os_size_t c = f->heads[k];
     os_size_t s = 0;
 
@@ -640,15 +652,13 @@ OH_INLINE void pop_head(struct ff *f, os_size_t k, os_size_t next)
  */
 static inline os_size_t alloc_listed(struct ff *f, os_size_t n, os_size_t *bad)
 {
-    os_size_t k = ff_class(n, f->sl);
+    os_size_t k = ff_class(f, n);
     os_size_t c = f->heads[k];
     os_size_t s = 0, next, rest;
 
-    if (c != 0 && !free_block_ok(f, c, &s))
-    {
-        goto corrupt;
-    }
-    if (c == 0 || s < n)
+    /* Only the size of the own class's head is read before it is chosen
+     * (a head past the end is not read; check reports it). */
+    if (c - 1 >= f->end - 1 || (s = bsize(f, c)) < n)
     {
         k = ff_next_class(f, k + 1);
         if (k == NONE)
@@ -656,10 +666,14 @@ static inline os_size_t alloc_listed(struct ff *f, os_size_t n, os_size_t *bad)
             return 0;
         }
         c = f->heads[k];
-        if (!free_block_ok(f, c, &s) || s < n)
+        if (c - 1 >= f->end - 1 || (s = bsize(f, c)) < n)
         {
             goto corrupt;
         }
+    }
+    if (bused(f, c) || s < MINB || s > f->end - c || bprev(f, c + s) != s)
+    {
+        goto corrupt;
     }
     next = *nxt(f, c);
     if (*prv(f, c) != (ffw_t)(HEAD | k) || next >= f->end || (next != 0 && *prv(f, next) != c))
@@ -669,7 +683,7 @@ static inline os_size_t alloc_listed(struct ff *f, os_size_t n, os_size_t *bad)
     rest = s - n;
     if (rest >= MINB)
     {
-        os_size_t kr = ff_class(rest, f->sl);
+        os_size_t kr = ff_class(f, rest);
 
         if (kr == k)
         {
@@ -1346,7 +1360,7 @@ FF_OP os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
             os_size_t s;
 
             if (x >= f->end || ++steps > nfree || !free_block_ok(f, x, &s) ||
-                ff_class(s, f->sl) != k || *prv(f, x) != p || x == f->top)
+                ff_class(f, s) != k || *prv(f, x) != p || x == f->top)
             {
                 oh_fault(r, x < f->end ? payload(f, x) : OS_NULL, OS_ERROR,
                          "check: free list holds a bad node (links overwritten)");
@@ -1414,7 +1428,7 @@ static unsigned pick_sl(os_size_t nchunks)
 {
     unsigned sl = OS_MEM_FF_SL_BITS;
 
-    while (sl > 0 && (ff_class(nchunks, sl) + 1) * W * 32 > nchunks * CH)
+    while (sl > 0 && (ff_class_sl(nchunks, sl) + 1) * W * 32 > nchunks * CH)
     {
         sl--;
     }
@@ -1440,7 +1454,7 @@ FF_OP os_size_t ff_init(struct heap_mem *r)
         est = MAX_CHUNKS;
     }
     sl = pick_sl(est);
-    ncls = ff_class(est, sl) + 1;
+    ncls = ff_class_sl(est, sl) + 1;
     nwords = (ncls + 31) / 32;
     /* The first block's payload is the first CH-aligned address after the control data. */
     first = data + sizeof(struct ff) + nwords * sizeof(os_uint32_t) + ncls * W + HDR;

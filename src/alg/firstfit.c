@@ -439,9 +439,11 @@ OH_INLINE void attach(struct ff *f, os_size_t c, os_size_t size)
 
 /* ---- carving and merging --------------------------------------------------- */
 
+#ifdef OS_MEM_SMALL
 /*
  * Find a free block of at least n chunks and detach it. Returns its index
- * (and *size) or 0. Reports a corrupt block met on the way.
+ * (and *size) or 0. Reports a corrupt block met on the way. (The small
+ * build's general path; the others use find_listed() and top.)
  */
 static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size_t *size)
 {
@@ -483,6 +485,7 @@ static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size
     *size = s;
     return c;
 }
+#endif
 
 /*
  * Block c of `size` chunks was free and is now detached, and becomes a used
@@ -644,20 +647,21 @@ OH_INLINE void pop_head(struct ff *f, os_size_t k, os_size_t next)
 }
 
 /*
- * Allocate n chunks from the free lists: the head of n's own class if it
- * fits, else the head of the first non-empty class above. Returns the used
- * block, 0 if no listed block fits, NONE (with *bad) for a corrupt block.
- * When the rest of the block stays in the same class, the allocation is
- * cut from the block's end and the block keeps its place in its list.
+ * The listed block an allocation of n chunks takes: the head of n's own
+ * class if it fits, else the head of the first non-empty class above.
+ * Returns it (its class in *pk, size in *ps, checked successor in *pnext),
+ * 0 if no listed block fits, NONE (with *bad) for a corrupt block. Only
+ * the size of the own class's head is read before it is chosen (a head
+ * past the end is not read; check reports it); the chosen block is
+ * checked in full.
  */
-static inline os_size_t alloc_listed(struct ff *f, os_size_t n, os_size_t *bad)
+OH_INLINE os_size_t find_listed(const struct ff *f, os_size_t n, os_size_t *pk, os_size_t *ps,
+                               os_size_t *pnext, os_size_t *bad)
 {
     os_size_t k = ff_class(f, n);
     os_size_t c = f->heads[k];
-    os_size_t s = 0, next, rest;
+    os_size_t s = 0, next;
 
-    /* Only the size of the own class's head is read before it is chosen
-     * (a head past the end is not read; check reports it). */
     if (c - 1 >= f->end - 1 || (s = bsize(f, c)) < n)
     {
         k = ff_next_class(f, k + 1);
@@ -679,6 +683,30 @@ static inline os_size_t alloc_listed(struct ff *f, os_size_t n, os_size_t *bad)
     if (*prv(f, c) != (ffw_t)(HEAD | k) || next >= f->end || (next != 0 && *prv(f, next) != c))
     {
         goto corrupt;
+    }
+    *pk = k;
+    *ps = s;
+    *pnext = next;
+    return c;
+corrupt:
+    *bad = c;
+    return NONE;
+}
+
+/*
+ * Allocate n chunks from the free lists (find_listed()). Returns the used
+ * block, 0 if no listed block fits, NONE (with *bad) for a corrupt block.
+ * When the rest of the block stays in the same class, the allocation is
+ * cut from the block's end and the block keeps its place in its list.
+ */
+static inline os_size_t alloc_listed(struct ff *f, os_size_t n, os_size_t *bad)
+{
+    os_size_t k = 0, s = 0, next = 0, rest;
+    os_size_t c = find_listed(f, n, &k, &s, &next, bad);
+
+    if (c == 0 || c == NONE)
+    {
+        return c;
     }
     rest = s - n;
     if (rest >= MINB)
@@ -706,9 +734,6 @@ static inline os_size_t alloc_listed(struct ff *f, os_size_t n, os_size_t *bad)
     pop_head(f, k, next);
     set_size(f, c, s, 1);
     return c;
-corrupt:
-    *bad = c;
-    return NONE;
 }
 
 static OH_NOINLINE void *alloc_bad(struct heap_mem *r, os_size_t c)
@@ -836,72 +861,120 @@ FF_OP void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
 }
 #endif
 
-FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner)
+/* Make [c, c + s) a used aligned block of at least n chunks (the rest a free block) and hand it out. */
+static void *aligned_finish(struct heap_mem *r, struct ff *f, os_size_t c, os_size_t s, os_size_t n,
+                            os_size_t align, os_uint16_t owner)
 {
-    struct ff *f = FF(r);
-    os_size_t a = align >> CH_SHIFT;
-    os_size_t n, c, s, gap;
-
-    if (size >= f->maxreq || a > f->end)
-    {
-        return oh_refused(r);
-    }
-    n = chunks_for(size + 1);   /* + the alignment byte */
-    if (n + a + MINB - 1 >= f->end)
-    {
-        return oh_refused(r);
-    }
-    /* Room for the worst gap in front (a - 1 chunks, or a + MINB - 1 when a
-     * smaller gap could not hold a free block). */
-    c = take_fit(r, f, n + a + MINB - 1, &s);
-    if (c == 0)
-    {
-        return oh_refused(r);
-    }
-    if (c + s != f->end)
-    {
-        /* A listed block: carve from its end, at the last aligned place.
-         * The front (at least MINB chunks, as the request had room for
-         * the worst gap) goes back to the lists; a tail smaller than a
-         * block stays with the aligned block. */
-        os_size_t e = c + s, t;
-
-        gap = ((os_size_t)(os_ubase_t)payload(f, e - n) & (align - 1)) >> CH_SHIFT;
-        t = c + s - n - gap;            /* the aligned block */
-        set_size(f, c, t - c, 0);
-        fl_insert(f, c, t - c);
-        set_prev(f, t, t - c);
-        set_prev_keep(f, e, e - t);
-        c = t;
-        s = e - t;
-        n = split_tail(f, c, s, n);
-    }
-    else
-    {
-        /* Top: carve from its front (the rest stays top). */
-        gap = ((align - ((os_size_t)(os_ubase_t)payload(f, c) & (align - 1))) & (align - 1)) >> CH_SHIFT;
-        if (gap != 0 && gap < MINB)
-        {
-            gap += a;
-        }
-        if (gap != 0)
-        {
-            /* The front gap becomes a free block; its left neighbour is used. */
-            set_size(f, c, gap, 0);
-            set_prev(f, c + gap, gap);
-            fl_insert(f, c, gap);
-            c += gap;
-            s -= gap;
-            set_prev_keep(f, c + s, s);
-        }
-        n = split_tail(f, c, s, n);
-    }
+    n = split_tail(f, c, s, n);
     set_used(f, c, n, owner);
     hd(f, c)[1] |= 1u;
     *align_byte(f, c, n) = (os_uint8_t)oh_ctz32((os_uint32_t)align);
     seal(f, c);
     oh_took(r, n * CH, owner);
     return payload(f, c);
+}
+
+/* The last place in free block [c, c + s) where a block of n chunks has an aligned payload. */
+static inline os_size_t aligned_end(const struct ff *f, os_size_t c, os_size_t s, os_size_t n, os_size_t align)
+{
+    os_size_t e = c + s;
+
+    return e - n - (((os_size_t)(os_ubase_t)payload(f, e - n) & (align - 1)) >> CH_SHIFT);
+}
+
+/*
+ * A listed free block is cut from its end, at the last aligned place: its
+ * front (at least MINB chunks, as the request has room for the worst gap)
+ * stays a free block, in its list when its class does not change, and a
+ * tail smaller than a block stays with the aligned block. Top is cut from
+ * its front, so that the rest stays top: a gap in front becomes a free
+ * block.
+ */
+FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner)
+{
+    struct ff *f = FF(r);
+    os_size_t a = align >> CH_SHIFT;
+    os_size_t n, c, s, t, gap, need;
+
+    if (size >= f->maxreq || a > f->end)
+    {
+        return oh_refused(r);
+    }
+    n = chunks_for(size + 1);   /* + the alignment byte */
+    /* Room for the worst gap (a - 1 chunks, or a + MINB - 1 when a smaller
+     * gap could not hold a free block). */
+    need = n + a + MINB - 1;
+    if (need >= f->end)
+    {
+        return oh_refused(r);
+    }
+#ifndef OS_MEM_SMALL
+    {
+        os_size_t k = 0, next = 0, bad = 0, kf;
+
+        c = find_listed(f, need, &k, &s, &next, &bad);
+        if (OH_UNLIKELY(c == NONE))
+        {
+            return alloc_bad(r, bad);
+        }
+        if (c != 0)
+        {
+            t = aligned_end(f, c, s, n, align);
+            kf = ff_class(f, t - c);
+            if (kf != k)
+            {
+                pop_head(f, k, next);
+                fl_push(f, c, kf);
+            }
+            set_size(f, c, t - c, 0);
+            set_prev(f, t, t - c);
+            set_prev_keep(f, c + s, c + s - t);
+            return aligned_finish(r, f, t, c + s - t, n, align, owner);
+        }
+        c = f->top;
+        s = f->end - c;
+        if (s < need)
+        {
+            return oh_refused(r);
+        }
+        if (OH_UNLIKELY(hd(f, c)[0] != (ffw_t)(s << 1)))
+        {
+            return alloc_bad(r, c);
+        }
+        f->top = f->end;
+    }
+#else
+    c = take_fit(r, f, need, &s);
+    if (c == 0)
+    {
+        return oh_refused(r);
+    }
+    if (c + s != f->end)
+    {
+        t = aligned_end(f, c, s, n, align);
+        set_size(f, c, t - c, 0);
+        fl_insert(f, c, t - c);
+        set_prev(f, t, t - c);
+        set_prev_keep(f, c + s, c + s - t);
+        return aligned_finish(r, f, t, c + s - t, n, align, owner);
+    }
+#endif
+    gap = ((align - ((os_size_t)(os_ubase_t)payload(f, c) & (align - 1))) & (align - 1)) >> CH_SHIFT;
+    if (gap != 0 && gap < MINB)
+    {
+        gap += a;
+    }
+    if (gap != 0)
+    {
+        /* The front gap becomes a free block; its left neighbour is used. */
+        set_size(f, c, gap, 0);
+        set_prev(f, c + gap, gap);
+        fl_insert(f, c, gap);
+        c += gap;
+        s -= gap;
+        set_prev_keep(f, c + s, s);
+    }
+    return aligned_finish(r, f, c, s, n, align, owner);
 }
 
 #ifdef OS_MEM_SMALL

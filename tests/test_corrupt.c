@@ -451,6 +451,73 @@ static void free_link_corruption(const struct test_alg *a)
     }
 }
 
+/*
+ * First-fit: a free whose merge would unlink a free neighbour with
+ * overwritten list links (the neighbour on the left, on the right, or one of
+ * two) is refused and reported: the block stays in use, its bytes and every
+ * other live block's are untouched, mem_used does not change. Blocks away
+ * from the damage are still freed normally.
+ */
+static void merge_with_corrupt_neighbour(const struct test_alg *a)
+{
+    static const size_t bsizes[] = {24, 64, 500};
+    if (strcmp(a->name, "firstfit") != 0)
+        return;
+    for (size_t bs = 0; bs < sizeof bsizes / sizeof bsizes[0]; bs++)
+    for (int kase = 0; kase < 4; kase++)
+    {
+        /* layout [b0][b1][b2][b3][b4][b5]; b1 (and for case 3 also b3) freed,
+         * b1's links overwritten; then free b2 (case 0: left merge; case 3:
+         * both, the left one bad), b0 (case 1: right merge), or b2 with b1
+         * sound and b3's links bad (case 2: both, the right one bad) */
+        size_t bsize = bsizes[bs];
+        check_context("%s: merge with a corrupt free neighbour, %zu-byte blocks, case %d", a->name,
+                      bsize, kase);
+        open_fresh(a->alg);
+        unsigned char *b[6];
+        for (int i = 0; i < 6; i++)
+        {
+            b[i] = os_memheap_alloc(&heap, bsize);
+            CHECK(b[i] != OS_NULL);
+            if (b[i])
+                pat_fill(b[i], (uint32_t)i, 0, bsize);
+        }
+        if (!b[0] || !b[1] || !b[2] || !b[3] || !b[4] || !b[5])
+        {
+            heap_close(&heap);
+            continue;
+        }
+        os_memheap_free(&heap, b[1]);
+        if (kase >= 2)
+            os_memheap_free(&heap, b[3]);
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        CHECK_REPORTS(0);
+
+        unsigned char *bad = kase == 2 ? b[3] : b[1];
+        unsigned char garbage[8];
+        memset(garbage, 0xA5, sizeof garbage);
+        test_unpoison(bad, sizeof garbage);
+        test_poke_bytes(bad, garbage, sizeof garbage);
+
+        int victim = kase == 1 ? 0 : 2;
+        size_t used = heap_info(&heap).mem_used;
+        hook_reset();
+        os_memheap_free(&heap, b[victim]);
+        CHECKF(hook_count() >= 1, "the free of b%d was not reported", victim);
+        CHECK_EQ(heap_info(&heap).mem_used, used);
+        for (int i = 0; i < 6; i++)
+            if (b[i] != b[1] && !(kase >= 2 && i == 3))
+                CHECKF(pat_ok(b[i], (uint32_t)i, 0, bsize), "b%d changed", i);
+        hook_reset();
+        /* b5 is next to no damage (b4 in use, top or a used block after it) */
+        os_memheap_free(&heap, b[5]);
+        CHECK_REPORTS(0);
+        CHECK(heap_info(&heap).mem_used < used);
+        hook_reset();
+        heap_close(&heap);
+    }
+}
+
 static const size_t many_sizes[] = {1,   2,   7,   8,   9,   15,  16,   17,   24,   31,   32,
                                     33,  48,  63,  64,  65,  100, 127,  128,  129,  255,  256,
                                     257, 500, 511, 512, 513, 1000, 1023, 1024, 1025, 2000, 2047,
@@ -618,6 +685,7 @@ int main(void)
         use_after_free(a);
 #endif
         free_link_corruption(a);
+        merge_with_corrupt_neighbour(a);
     }
     hook_uninstall();
     return check_summary("test_corrupt");

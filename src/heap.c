@@ -313,7 +313,7 @@ static inline void *alloc_locked(os_memheap_t *heap, os_size_t size)
             p = alloc_scan(heap->h_mem->next, OS_NULL, 0, size, owner);
         }
     }
-    else
+    else if (size - 1 < OH_MAX_REQUEST)
     {
         OH_STAT(heap->failed++);    /* a heap without regions */
     }
@@ -329,11 +329,11 @@ SLOW_PATH void *alloc_slow(os_memheap_t *heap, os_size_t size)
     {
         return refuse(heap, "alloc");
     }
-    if (OH_UNLIKELY(size - 1 >= OH_MAX_REQUEST) || injected())
+    if (size - 1 < OH_MAX_REQUEST && injected())
     {
-        return OS_NULL;     /* size 0, or too large for any region */
+        return OS_NULL;     /* an allocation point (size 0 and absurd sizes are none) */
     }
-    return alloc_locked(heap, size);
+    return alloc_locked(heap, size);    /* the algorithms refuse size 0 and absurd sizes themselves */
 }
 
 /*

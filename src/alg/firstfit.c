@@ -46,15 +46,20 @@
  * Allocation of n chunks, O(1): (1) the head of n's own class, if it fits;
  * (2) else the first non-empty class above it, found with two find-first-set
  * operations (every block there fits); (3) else top. The block is carved
- * from its front; the rest goes back to its list (or stays top). A request
- * fails only if no free block of a class above its own exists, the head of
- * its own class is too small and top is too small: the largest free block
- * is then below n * (1 + 2^-sl) chunks.
+ * from its front (from its end when the rest keeps the block's class, so
+ * the block keeps its list place); the rest goes back to its list (or stays
+ * top). A request fails only if no free block of a class above its own
+ * exists, the head of its own class is too small and top is too small: the
+ * largest free block is then below n * (1 + 2^-sl) chunks. An aligned
+ * request of n chunks looks for n + a + MINB - 1 chunks (a: the alignment in
+ * chunks) the same way and is cut from the end of a listed block at its
+ * last aligned place, or from the front of top.
  *
  * Free, O(1): the pointer must be on the chunk grid, in use, and agree with
  * both neighbours' links (w[1] of the right neighbour, w[0] of the left);
  * otherwise it is reported and nothing changes. Then it merges with free
- * neighbours. Lists are only ever relinked through links that were checked
+ * neighbours (one straight-line path each for the left one, the right one
+ * and both). Lists are only ever relinked through links that were checked
  * against their neighbours first.
  */
 #include "oh_string.h"

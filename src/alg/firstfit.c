@@ -442,6 +442,15 @@ OH_INLINE void attach(struct ff *f, os_size_t c, os_size_t size)
     }
 }
 
+/*
+ * Does top's header agree with top (a free block ending at the sentinel)?
+ * Its size is known from its index, so the header only has to match.
+ */
+static inline int top_ok(const struct ff *f, os_size_t t)
+{
+    return hd(f, t)[0] == (ffw_t)((f->end - t) << 1);
+}
+
 /* ---- carving and merging --------------------------------------------------- */
 
 #ifdef OS_MEM_SMALL
@@ -773,7 +782,7 @@ OH_INLINE void *alloc_top(struct heap_mem *r, struct ff *f, os_size_t n, os_uint
     {
         return oh_refused(r);
     }
-    if (OH_UNLIKELY(h[0] != (ffw_t)(ts << 1)))
+    if (OH_UNLIKELY(h[0] != (ffw_t)(ts << 1)))     /* top_ok(), from what is at hand */
     {
         return alloc_bad(r, t);
     }
@@ -888,6 +897,19 @@ static inline os_size_t aligned_end(const struct ff *f, os_size_t c, os_size_t s
 }
 
 /*
+ * Listed free block [c, c + s), already in the list of its front's class,
+ * keeps [c, t) (at least MINB chunks); [t, c + s) becomes the aligned block.
+ */
+static void *aligned_from_end(struct heap_mem *r, struct ff *f, os_size_t c, os_size_t s, os_size_t t,
+                              os_size_t n, os_size_t align, os_uint16_t owner)
+{
+    set_size(f, c, t - c, 0);
+    set_prev(f, t, t - c);
+    set_prev_keep(f, c + s, c + s - t);
+    return aligned_finish(r, f, t, c + s - t, n, align, owner);
+}
+
+/*
  * A listed free block is cut from its end, at the last aligned place: its
  * front (at least MINB chunks, as the request has room for the worst gap)
  * stays a free block, in its list when its class does not change, and a
@@ -931,10 +953,7 @@ FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size
                 pop_head(f, k, next);
                 fl_push(f, c, kf);
             }
-            set_size(f, c, t - c, 0);
-            set_prev(f, t, t - c);
-            set_prev_keep(f, c + s, c + s - t);
-            return aligned_finish(r, f, t, c + s - t, n, align, owner);
+            return aligned_from_end(r, f, c, s, t, n, align, owner);
         }
         c = f->top;
         s = f->end - c;
@@ -942,7 +961,7 @@ FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size
         {
             return oh_refused(r);
         }
-        if (OH_UNLIKELY(hd(f, c)[0] != (ffw_t)(s << 1)))
+        if (OH_UNLIKELY(!top_ok(f, c)))
         {
             return alloc_bad(r, c);
         }
@@ -957,11 +976,8 @@ FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size
     if (c + s != f->end)
     {
         t = aligned_end(f, c, s, n, align);
-        set_size(f, c, t - c, 0);
         fl_insert(f, c, t - c);
-        set_prev(f, t, t - c);
-        set_prev_keep(f, c + s, c + s - t);
-        return aligned_finish(r, f, t, c + s - t, n, align, owner);
+        return aligned_from_end(r, f, c, s, t, n, align, owner);
     }
 #endif
     gap = ((align - ((os_size_t)(os_ubase_t)payload(f, c) & (align - 1))) & (align - 1)) >> CH_SHIFT;
@@ -1057,7 +1073,7 @@ static OH_NOINLINE void merge_both(struct heap_mem *r, void *p, os_size_t c, os_
     if (t == f->top)
     {
         ts = f->end - t;
-        if (hd(f, t)[0] != (ffw_t)(ts << 1))
+        if (!top_ok(f, t))
         {
             goto bad;
         }
@@ -1193,7 +1209,7 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
     t = c + s;
     if (t == f->top)
     {
-        if (OH_UNLIKELY(rh[0] != (ffw_t)((end - t) << 1)))
+        if (OH_UNLIKELY(rh[0] != (ffw_t)((end - t) << 1)))    /* top_ok(), from what is at hand */
         {
             free_merge(r, p, c, s);     /* reports the broken top */
             return;

@@ -398,6 +398,7 @@ void *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t si
     __atomic_store_n(&aligned_alloc_fn, oh_ff_aligned_alloc, __ATOMIC_RELAXED);
 #endif
 #endif
+    /* align is not 0 here (0 went to os_memheap_alloc): a power of two iff align & (align - 1) is 0 */
     if (FAST(heap) && (align & (align - 1)) == 0 && size - 1 < OH_MAX_REQUEST && align < OH_MAX_REQUEST)
     {
         note_request(heap, size);

@@ -62,6 +62,22 @@ static void poke_around(unsigned char **live, size_t nlive, size_t live_size)
     hook_reset();
 }
 
+/* Allocate n blocks of bsize bytes from the heap, each filled with its pattern. All of them? */
+static int alloc_patterned(unsigned char **b, int n, size_t bsize)
+{
+    int all = 1;
+    for (int i = 0; i < n; i++)
+    {
+        b[i] = os_memheap_alloc(&heap, bsize);
+        CHECK(b[i] != OS_NULL);
+        if (b[i])
+            pat_fill(b[i], (uint32_t)i, 0, bsize);
+        else
+            all = 0;
+    }
+    return all;
+}
+
 static void header_corruption(const struct test_alg *a)
 {
     static const int patterns[] = {0xA5, 0x00, 0xFF, 0x41};
@@ -181,16 +197,10 @@ static void header_bytes(const struct test_alg *a)
         size_t bsize = bsizes[bs];
         open_fresh(a->alg);
         unsigned char *blk[3];
-        for (int i = 0; i < 3; i++)
-        {
-            blk[i] = os_memheap_alloc(&heap, bsize);
-            CHECK(blk[i] != OS_NULL);
-            if (blk[i])
-                pat_fill(blk[i], (uint32_t)i, 0, bsize);
-        }
+        int all = alloc_patterned(blk, 3, bsize);
         size_t header = 0;
         (void)os_memheap_walk(&heap, find_header, &header);
-        if (!blk[0] || !blk[1] || !blk[2] || j > header)
+        if (!all || j > header)
         {
             heap_close(&heap);
             continue;
@@ -475,14 +485,7 @@ static void merge_with_corrupt_neighbour(const struct test_alg *a)
                       bsize, kase);
         open_fresh(a->alg);
         unsigned char *b[6];
-        for (int i = 0; i < 6; i++)
-        {
-            b[i] = os_memheap_alloc(&heap, bsize);
-            CHECK(b[i] != OS_NULL);
-            if (b[i])
-                pat_fill(b[i], (uint32_t)i, 0, bsize);
-        }
-        if (!b[0] || !b[1] || !b[2] || !b[3] || !b[4] || !b[5])
+        if (!alloc_patterned(b, 6, bsize))
         {
             heap_close(&heap);
             continue;

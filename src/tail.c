@@ -120,7 +120,7 @@ static void *tail_new(struct heap_mem *r, void *p, os_size_t n, int fresh)
             {
                 from = p;
             }
-            at = fill_broken(from, (const os_uint8_t *)p + b.usable);
+            at = fill_broken(from, b.end - OH_FILL_FOOT);
             if (at != OS_NULL)
             {
                 fill_report(r, &b, at, "alloc");
@@ -269,7 +269,7 @@ static int check_one(const struct heap_mem *r, const struct os_mem_blk *b, void 
 #if OS_MEM_HARDENING >= 3
     if (!b->used)
     {
-        const os_uint8_t *at = fill_broken(b->start + OH_FILL_SKIP, b->end);
+        const os_uint8_t *at = fill_broken(b->start + OH_FILL_SKIP, b->end - OH_FILL_FOOT);
 
         if (at != OS_NULL)
         {

@@ -300,25 +300,29 @@ void      oh_ff_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t
 
 /*
  * Freed-block pattern (OS_MEM_HARDENING >= 3). Invariant: every byte of a
- * free block from OH_FILL_SKIP bytes after its start to its end holds
- * OH_FILL (the first bytes hold its header and links, at most 24 bytes in
- * either algorithm). tail.c fills a block as it is freed and verifies the
- * pattern when the memory is handed out again. An algorithm keeps the
- * invariant where it makes the inside of a free block out of something
- * else: OH_SCRUB_HEAD on the start of a block merged into another (its
- * header and links), OH_SCRUB_FROM on the bytes a shrinking realloc gives
- * back and on a new region's free blocks.
+ * free block from OH_FILL_SKIP bytes after its start to OH_FILL_FOOT bytes
+ * before its end holds OH_FILL (the first bytes hold its header and links,
+ * at most 24 bytes in either algorithm; the last ones first-fit's footer).
+ * tail.c fills a block as it is freed and verifies the pattern when the
+ * memory is handed out again. An algorithm keeps the invariant where it
+ * makes the inside of a free block out of something else: OH_SCRUB_HEAD on
+ * the start of a block merged into the block on its left (its header and
+ * links, and the left block's last bytes), OH_SCRUB_FROM on the bytes a
+ * shrinking realloc gives back and on a new region's free blocks.
  */
 #if OS_MEM_HARDENING >= 3
 #define OH_FILL         0xDBu
 #define OH_FILL_SKIP    32u
-/* The block of `bytes` bytes at `start` now lies inside a free block. */
+#define OH_FILL_FOOT    4u
+/* The block of `bytes` bytes at `start` now lies inside a free block that starts before it. */
 #define OH_SCRUB_HEAD(start, bytes) \
-    memset((start), (int)OH_FILL, (bytes) < OH_FILL_SKIP ? (os_size_t)(bytes) : (os_size_t)OH_FILL_SKIP)
-/* The free block [start, end) gets the pattern after its first OH_FILL_SKIP bytes. */
+    memset((start) - OH_FILL_FOOT, (int)OH_FILL, \
+           OH_FILL_FOOT + ((bytes) < OH_FILL_SKIP ? (os_size_t)(bytes) : (os_size_t)OH_FILL_SKIP))
+/* The free block [start, end) gets the pattern between its first OH_FILL_SKIP and last OH_FILL_FOOT bytes. */
 #define OH_SCRUB_FROM(start, end) \
-    ((os_size_t)((end) - (start)) > OH_FILL_SKIP \
-         ? (void)memset((start) + OH_FILL_SKIP, (int)OH_FILL, (os_size_t)((end) - (start)) - OH_FILL_SKIP) \
+    ((os_size_t)((end) - (start)) > OH_FILL_SKIP + OH_FILL_FOOT \
+         ? (void)memset((start) + OH_FILL_SKIP, (int)OH_FILL, \
+                        (os_size_t)((end) - (start)) - OH_FILL_SKIP - OH_FILL_FOOT) \
          : (void)0)
 #else
 #define OH_SCRUB_HEAD(start, bytes) ((void)0)

@@ -11,28 +11,43 @@
  *
  * Header (ffw_t = 16-bit words when OS_MEM_FF_SMALL_HEADER, else 32-bit),
  * in address order, ending right before the payload:
- *     canary                         only with OS_MEM_HARDENING >= 1 (below)
  *     owner                          only with OS_USING_MEM_TRACE: task index
  *     w[0] = size << 1 | used        size of this block, in chunks
- *     w[1] = prev << 1 | aligned     size of the block on the left (0: none);
- *                                    an aligned block keeps log2 of its
- *                                    alignment in its last byte
- * so a write running backwards off the payload hits the links that free
- * checks first. A free block keeps two links, next and prev chunk index in
- * its size class: in the first two payload words, or, when the header has
- * a word before w[0], in that word and the first payload word. So the
- * smallest block is 4 words with a 2-word header (8 bytes with 16-bit
- * words, 16 with 32-bit words), else the header and one word.
+ *     w[1] = check << 2 | flags      a used block (or the end sentinel)
+ *     w[1] = next                    a free block: its list link
+ * flags: bit 0 aligned (an aligned block keeps log2 of its alignment in its
+ * last byte), bit 1 "the block on the left is free". A free block other
+ * than top keeps its size in its last word, the footer, so the block on
+ * its right can find it; that is the only way to the left: a used block
+ * does not store its left neighbour's size. A free block's other link,
+ * prev, is the owner word when there is one, else the first payload word.
+ * So the smallest block is 4 words: 8 bytes with 16-bit words, 16 with
+ * 32-bit words. The header is 2 words (3 with trace): 8 bytes on 64-bit
+ * targets, 4 with 16-bit words.
+ *
+ * The check is the region's key (derived from its address), mixed with the
+ * block's index, xor w[0], the owner and the flags (shifted to bit FSH):
+ * linear in those fields, so changing any single byte of the header always
+ * shows, and a pointer into a payload meets a header that matches only by
+ * chance (1 in 2^30, or 2^14 with 16-bit words): that is how free tells a
+ * block from an interior or stale pointer in O(1). With 32-bit words w[0]
+ * keeps its top two bits clear (MAX_CHUNKS), so shifting the check left by
+ * two loses nothing; 16-bit words fold the top two bits in first. The
+ * check is written whenever a block is handed out, resized or its left
+ * neighbour changes state (then one xor with PFLIP, which keeps a valid
+ * check valid and a broken one broken), and is verified by free, realloc,
+ * query and check.
  *
  * Invariants (checked by ff_check):
- *  - blocks tile [1, end) exactly; w[1] of every block, and of the end
- *    sentinel at index end, equals the size of the block on its left;
- *  - the sentinel has size 0 and is used, so no merge runs past the end;
+ *  - blocks tile [1, end) exactly; the sentinel at index end has size 0,
+ *    is used and checked, so no merge runs past the end;
+ *  - every used block's (and the sentinel's) check matches, and its F_PFREE
+ *    flag says whether the block on its left is free (block 1: never);
  *  - no two free blocks are adjacent (free merges both ways at once);
- *  - the last block, when free, is "top": it is in no list and is carved
- *    from its front, so a fresh region serves small requests without any
- *    list work; every other free block is in exactly one list, the one of
- *    its size class, and the aligned flag of a free block is 0;
+ *  - the last block, when free, is "top": it is in no list, has no footer
+ *    and is carved from its front, so a fresh region serves small requests
+ *    without any list work; every other free block is in exactly one list,
+ *    the one of its size class, and its footer holds its size;
  *  - bit k of map is set iff list k is non-empty; bit w of summary is set
  *    iff map[w] != 0.
  *
@@ -55,9 +70,10 @@
  * chunks) the same way and is cut from the end of a listed block at its
  * last aligned place, or from the front of top.
  *
- * Free, O(1): the pointer must be on the chunk grid, in use, and agree with
- * both neighbours' links (w[1] of the right neighbour, w[0] of the left);
- * otherwise it is reported and nothing changes. Then it merges with free
+ * Free, O(1): the pointer must be on the chunk grid, in use, with a
+ * matching check and a size that fits the region; a free left neighbour
+ * must agree with its footer; otherwise it is reported and nothing
+ * changes. Then it merges with free
  * neighbours (one straight-line path each for the left one, the right one
  * and both). Lists are only ever relinked through links that were checked
  * against their neighbours first.
@@ -83,20 +99,21 @@ typedef os_uint32_t ffw_t;
 #else
 #define OWNER_W     0u
 #endif
-#if OS_MEM_HARDENING >= 1
-#define CANARY_W    1u          /* words of the header canary */
+#define HDR         ((2u + OWNER_W) * W)
+#define MINB        ((4 * W + CH - 1) / CH)     /* chunks in the smallest block: 4 words */
+#define F_ALIGNED   1u          /* w[1] flags of a used block */
+#define F_PFREE     2u
+#if OS_MEM_FF_SMALL_HEADER
+#define FSH         8u          /* where the flags enter the check */
+#define FOLD(x)     ((x) ^ ((x) >> 14))
+#define MAX_CHUNKS  ((os_size_t)(FFW_MAX >> 1))         /* w[0] holds size << 1 */
 #else
-#define CANARY_W    0u
+#define FSH         16u
+#define FOLD(x)     (x)
+#define MAX_CHUNKS  ((os_size_t)(FFW_MAX >> 3))         /* and its top two bits stay clear */
 #endif
-#define HDR         ((2u + OWNER_W + CANARY_W) * W)
-/* chunks in the smallest block: the header and the free-list links (the
- * first word before w[0], if any, holds one of them) */
-#if OWNER_W + CANARY_W > 0
-#define MINB        ((HDR + W + CH - 1) / CH)
-#else
-#define MINB        ((4 * W + CH - 1) / CH)
-#endif
-#define MAX_CHUNKS  ((os_size_t)(FFW_MAX >> 1)) /* w[0] holds size << 1 */
+/* xor into w[1] of a used block: flips F_PFREE and its share of the check */
+#define PFLIP       ((ffw_t)(((F_PFREE << FSH) << 2) | F_PFREE))
 #define NONE        ((os_size_t)-1)
 #define HEAD        ((os_size_t)1 << (8 * sizeof(ffw_t) - 1))   /* prev link of a list head: HEAD | class */
 
@@ -114,9 +131,7 @@ struct ff
     os_uint16_t nclasses;
     os_uint8_t  sl;         /* log2 of classes per power of two */
     os_uint8_t  nwords;     /* words in map */
-#if CANARY_W
-    ffw_t       key;        /* the region's canary secret, derived from its address */
-#endif
+    ffw_t       key;        /* the region's check secret, derived from its address */
     os_uint32_t map[];      /* bit k: list k non-empty; the list heads follow */
 };
 
@@ -160,60 +175,63 @@ static inline os_uint16_t owner_of(const struct ff *f, os_size_t c)
 #endif
 }
 
-/* The free-list links of a free block. */
+/* The free-list links of a free block: w[1], and the owner word or the first payload word. */
 static inline ffw_t *nxt(const struct ff *f, os_size_t c)
 {
-#if OWNER_W + CANARY_W > 0
-    return hd(f, c) - 1;    /* the owner or canary word */
+    return hd(f, c) + 1;
+}
+
+static inline ffw_t *prv(const struct ff *f, os_size_t c)
+{
+#if OWNER_W
+    return hd(f, c) - 1;
 #else
     return hd(f, c) + 2;
 #endif
 }
 
-static inline ffw_t *prv(const struct ff *f, os_size_t c)
+/* The last word before block e: the footer of a free block that ends there. */
+static inline ffw_t *foot(const struct ff *f, os_size_t e)
 {
-#if OWNER_W + CANARY_W > 0
-    return hd(f, c) + 2;    /* the first payload word */
-#else
-    return hd(f, c) + 3;    /* the second payload word */
-#endif
+    return (ffw_t *)(void *)(f->base + e * CH) - 1;
 }
 
-/*
- * Header canary (OS_MEM_HARDENING >= 1): the first word of a used block is
- * the region's key, mixed with the block's index, xor w[0], the aligned flag
- * and the owner. It is linear in those fields, so changing any single byte
- * of them, or of the canary, always shows; an overwrite of several bytes
- * would have to guess the key. w[1]'s left size is left out (a neighbour's
- * merge or split rewrites it); free checks it against the left neighbour.
- * Written when a block is handed out or resized; checked by free, realloc,
- * query and check.
- */
-#if CANARY_W
-static inline ffw_t canary_of(const struct ff *f, os_size_t c, const ffw_t *h)
+/* w[1] of used block c whose header is h, with the given flags (the header comment says how). */
+static inline ffw_t check_of(const struct ff *f, os_size_t c, const ffw_t *h, unsigned flags)
 {
-    ffw_t v = (ffw_t)(f->key ^ (ffw_t)(c * 0x9E3779B1u) ^ h[0] ^ (h[1] & 1u));
+    os_uint32_t x = (os_uint32_t)(f->key ^ h[0]) ^ (os_uint32_t)(c * 0x9E3779B1u) ^ ((os_uint32_t)flags << FSH);
+
 #ifdef OS_USING_MEM_TRACE
-    v ^= h[-1];
+    x ^= (os_uint32_t)h[-1] ^ ((os_uint32_t)h[-1] >> 16);   /* every bit of the owner word shows */
 #endif
-    return v;
+    x &= FFW_MAX;
+    return (ffw_t)((FOLD(x) << 2) | flags);
 }
 
-static inline void seal(const struct ff *f, os_size_t c)
+/* Write the check of used block c (w[0] and the owner already written). */
+static inline void seal(const struct ff *f, os_size_t c, unsigned flags)
 {
     ffw_t *h = hd(f, c);
 
-    h[-(int)(OWNER_W + 1u)] = canary_of(f, c, h);
+    h[1] = check_of(f, c, h, flags);
 }
 
 static inline int sealed(const struct ff *f, os_size_t c, const ffw_t *h)
 {
-    return h[-(int)(OWNER_W + 1u)] == canary_of(f, c, h);
+    return h[1] == check_of(f, c, h, h[1] & 3u);
 }
-#else
-#define seal(f, c)          ((void)0)
-#define sealed(f, c, h)     1
-#endif
+
+/* The flags of used block c. */
+static inline unsigned bflags(const struct ff *f, os_size_t c)
+{
+    return (unsigned)(hd(f, c)[1] & 3u);
+}
+
+/* The block on the left of used block c (or of the sentinel) became free, or used. */
+static inline void flip_pfree(const struct ff *f, os_size_t c)
+{
+    hd(f, c)[1] ^= PFLIP;
+}
 
 static inline os_size_t bsize(const struct ff *f, os_size_t c)
 {
@@ -225,27 +243,16 @@ static inline unsigned bused(const struct ff *f, os_size_t c)
     return (unsigned)(hd(f, c)[0] & 1u);
 }
 
-static inline os_size_t bprev(const struct ff *f, os_size_t c)
-{
-    return (os_size_t)(hd(f, c)[1] >> 1);
-}
-
 static inline void set_size(const struct ff *f, os_size_t c, os_size_t size, unsigned used)
 {
     hd(f, c)[0] = (ffw_t)((size << 1) | used);
 }
 
-static inline void set_prev(const struct ff *f, os_size_t c, os_size_t prev)
+/* Free block c of `size` chunks, not top: w[0] and the footer (links are written by the list). */
+static inline void set_free(const struct ff *f, os_size_t c, os_size_t size)
 {
-    hd(f, c)[1] = (ffw_t)(prev << 1);
-}
-
-/* Update the left-size of a block, keeping its aligned flag. */
-static inline void set_prev_keep(const struct ff *f, os_size_t c, os_size_t prev)
-{
-    ffw_t *h = hd(f, c);
-
-    h[1] = (ffw_t)((prev << 1) | (h[1] & 1u));
+    hd(f, c)[0] = (ffw_t)(size << 1);
+    *foot(f, c + size) = (ffw_t)size;
 }
 
 static inline void *payload(const struct ff *f, os_size_t c)
@@ -266,7 +273,7 @@ static inline os_uint8_t *align_byte(const struct ff *f, os_size_t c, os_size_t 
 
 static inline unsigned is_aligned_blk(const struct ff *f, os_size_t c)
 {
-    return (unsigned)(hd(f, c)[1] & 1u);
+    return bflags(f, c) & F_ALIGNED;
 }
 
 /* ---- size classes and lists ------------------------------------------------ */
@@ -399,7 +406,7 @@ OH_INLINE void fl_cut(struct ff *f, os_size_t c)
     OH_STAT(f->listed--);
 }
 
-/* Is c a well-formed free block: in range, free, agreeing with its right neighbour? */
+/* Is c a well-formed free block: in range, free, with its footer (or, for top, ending at the end)? */
 OH_INLINE int free_block_ok(const struct ff *f, os_size_t c, os_size_t *size)
 {
     os_size_t s;
@@ -410,7 +417,11 @@ OH_INLINE int free_block_ok(const struct ff *f, os_size_t c, os_size_t *size)
     }
     s = bsize(f, c);
     *size = s;
-    return s >= MINB && s <= f->end - c && bprev(f, c + s) == s;
+    if (s < MINB || s > f->end - c)
+    {
+        return 0;
+    }
+    return c == f->top ? c + s == f->end : *foot(f, c + s) == s;
 }
 
 /* Detach free block c from its list or from top. 0 if its links are corrupt. */
@@ -504,8 +515,9 @@ static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size
 /*
  * Block c of `size` chunks was free and is now detached, and becomes a used
  * block of n chunks: the rest, if it can hold a block, becomes a free block
- * on its right (its own right neighbour is used, so it needs no merge).
- * Returns the chunks the used block keeps. Does not write w[0] of c.
+ * on its right (its own right neighbour is used, so it needs no merge; it
+ * still has F_PFREE, which is cleared if the whole block is used).
+ * Returns the chunks the used block keeps. Does not write the header of c.
  */
 static os_size_t split_tail(struct ff *f, os_size_t c, os_size_t size, os_size_t n)
 {
@@ -513,40 +525,28 @@ static os_size_t split_tail(struct ff *f, os_size_t c, os_size_t size, os_size_t
 
     if (rest < MINB)
     {
+        flip_pfree(f, c + size);    /* its left neighbour is used now */
         return size;
     }
-    set_size(f, c + n, rest, 0);
-    set_prev(f, c + n, n);
-    set_prev_keep(f, c + size, rest);
+    set_free(f, c + n, rest);
     attach(f, c + n, rest);
     return n;
 }
 
-static inline void set_used(const struct ff *f, os_size_t c, os_size_t n, os_uint16_t owner)
-{
-    set_size(f, c, n, 1);
-#ifdef OS_USING_MEM_TRACE
-    hd(f, c)[-1] = (ffw_t)owner;
-#else
-    (void)owner;
-#endif
-}
-
 /*
- * Make [c, c + size) a free block and merge it with its free neighbours.
- * 0 (nothing changed) if a neighbour's list links are corrupt.
+ * Make [c, c + size) a free block and merge it with its free neighbours
+ * (lfree: the block on its left is free). 0 (nothing changed) if a
+ * neighbour's header, footer or list links are corrupt.
  */
-OH_INLINE int release(struct ff *f, os_size_t c, os_size_t size)
+OH_INLINE int release(struct ff *f, os_size_t c, os_size_t size, unsigned lfree)
 {
-    os_size_t p = bprev(f, c);
     os_size_t r = c + size;
     os_size_t rs = 0, ls = 0;
 
     /* Check both neighbours before changing anything. */
     if (!bused(f, r))
     {
-        if (!free_block_ok(f, r, &rs) ||
-            (r == f->top ? r + rs != f->end : !fl_ok(f, r)))
+        if (!free_block_ok(f, r, &rs) || (r != f->top && !fl_ok(f, r)))
         {
             return 0;
         }
@@ -555,10 +555,12 @@ OH_INLINE int release(struct ff *f, os_size_t c, os_size_t size)
     {
         return 0;               /* top's header says "used" */
     }
-    if (p != 0 && !bused(f, c - p))
+    if (lfree)
     {
-        ls = p;
-        if (!fl_ok(f, c - p))
+        os_size_t x;
+
+        ls = *foot(f, c);
+        if (ls < MINB || ls >= c || !free_block_ok(f, c - ls, &x) || x != ls || !fl_ok(f, c - ls))
         {
             return 0;
         }
@@ -577,6 +579,10 @@ OH_INLINE int release(struct ff *f, os_size_t c, os_size_t size)
         OH_SCRUB_HEAD(f->base + r * CH, rs * CH);
         size += rs;
     }
+    else
+    {
+        flip_pfree(f, r);       /* used, or the sentinel */
+    }
     if (ls != 0)
     {
         fl_cut(f, c - ls);
@@ -584,23 +590,19 @@ OH_INLINE int release(struct ff *f, os_size_t c, os_size_t size)
         c -= ls;
         size += ls;
     }
-    else
-    {
-        set_prev(f, c, p);      /* free blocks carry no aligned flag */
-    }
-    set_size(f, c, size, 0);
-    set_prev_keep(f, c + size, size);
+    set_free(f, c, size);
     attach(f, c, size);
     return 1;
 }
 
 /* ---- pointer validation -------------------------------------------------------- */
 
+/* Is p the payload of a used block (on the grid, in use, its check matching, its size in range)? */
 static inline int locate(const struct ff *f, const void *p, os_size_t *pc, os_size_t *ps)
 {
     os_size_t off = (os_size_t)((const os_uint8_t *)p - f->base) - HDR;
     os_size_t c = off >> CH_SHIFT;
-    os_size_t s, prev;
+    os_size_t s;
 
     if ((off & (CH - 1)) != 0 || c - 1 >= f->end - MINB)
     {
@@ -615,13 +617,7 @@ static inline int locate(const struct ff *f, const void *p, os_size_t *pc, os_si
         return BLK_CORRUPT;
     }
     s = bsize(f, c);
-    if (s < MINB || s > f->end - c || bprev(f, c + s) != s)
-    {
-        return BLK_CORRUPT;
-    }
-    /* Only the first block has no left neighbour. */
-    prev = bprev(f, c);
-    if (prev - 1 < c - 1 ? bsize(f, c - prev) != prev : (prev != 0 || c != 1))
+    if (s < MINB || s > f->end - c)
     {
         return BLK_CORRUPT;
     }
@@ -643,6 +639,25 @@ static inline int locate_or_report(const struct heap_mem *r, const void *p, os_s
 }
 
 /* ---- operations ------------------------------------------------------------------ */
+
+static inline void set_owner(const struct ff *f, os_size_t c, os_uint16_t owner)
+{
+#ifdef OS_USING_MEM_TRACE
+    hd(f, c)[-1] = (ffw_t)owner;
+#else
+    (void)f;
+    (void)c;
+    (void)owner;
+#endif
+}
+
+/* Block c becomes a used block of n chunks: w[0], owner, check. */
+static inline void set_used(const struct ff *f, os_size_t c, os_size_t n, os_uint16_t owner, unsigned flags)
+{
+    set_size(f, c, n, 1);
+    set_owner(f, c, owner);
+    seal(f, c, flags);
+}
 
 #ifndef OS_MEM_SMALL
 /* Pop the head c of list k; next is its checked successor. */
@@ -689,7 +704,7 @@ OH_INLINE os_size_t find_listed(const struct ff *f, os_size_t n, os_size_t *pk, 
             goto corrupt;
         }
     }
-    if (bused(f, c) || s < MINB || s > f->end - c || bprev(f, c + s) != s)
+    if (bused(f, c) || s < MINB || s > f->end - c || *foot(f, c + s) != s)
     {
         goto corrupt;
     }
@@ -713,7 +728,7 @@ corrupt:
  * When the rest of the block stays in the same class, the allocation is
  * cut from the block's end and the block keeps its place in its list.
  */
-static inline os_size_t alloc_listed(struct ff *f, os_size_t n, os_size_t *bad)
+static inline os_size_t alloc_listed(struct ff *f, os_size_t n, os_uint16_t owner, os_size_t *bad)
 {
     os_size_t k = 0, s = 0, next = 0, rest;
     os_size_t c = find_listed(f, n, &k, &s, &next, bad);
@@ -731,22 +746,20 @@ static inline os_size_t alloc_listed(struct ff *f, os_size_t n, os_size_t *bad)
         {
             os_size_t a = c + rest;
 
-            set_size(f, c, rest, 0);
-            set_size(f, a, n, 1);
-            set_prev(f, a, rest);
-            set_prev_keep(f, a + n, n);
+            set_free(f, c, rest);
+            set_used(f, a, n, owner, F_PFREE);
+            flip_pfree(f, a + n);
             return a;
         }
         pop_head(f, k, next);
-        set_size(f, c + n, rest, 0);
-        set_prev(f, c + n, n);
-        set_prev_keep(f, c + s, rest);
+        set_free(f, c + n, rest);
         fl_push(f, c + n, kr);
-        set_size(f, c, n, 1);
+        set_used(f, c, n, owner, 0);
         return c;
     }
     pop_head(f, k, next);
-    set_size(f, c, s, 1);
+    flip_pfree(f, c + s);
+    set_used(f, c, s, owner, 0);
     return c;
 }
 
@@ -756,21 +769,10 @@ static OH_NOINLINE void *alloc_bad(struct heap_mem *r, os_size_t c)
     return OS_NULL;
 }
 
-static inline void set_owner(const struct ff *f, os_size_t c, os_uint16_t owner)
-{
-#ifdef OS_USING_MEM_TRACE
-    hd(f, c)[-1] = (ffw_t)owner;
-#else
-    (void)f;
-    (void)c;
-    (void)owner;
-#endif
-}
-
 /*
  * Allocate n chunks from the front of top; OS_NULL if top is too small.
  * Top's size is known from its index (it ends at the sentinel), so its
- * header only has to agree.
+ * header only has to agree. The block on its left is used.
  */
 OH_INLINE void *alloc_top(struct heap_mem *r, struct ff *f, os_size_t n, os_uint16_t owner)
 {
@@ -789,21 +791,18 @@ OH_INLINE void *alloc_top(struct heap_mem *r, struct ff *f, os_size_t n, os_uint
     rest = ts - n;
     if (OH_LIKELY(rest >= MINB))
     {
-        ffw_t *nh = h + n * (CH / W);
-
-        nh[0] = (ffw_t)(rest << 1);
-        nh[1] = (ffw_t)(n << 1);
-        hd(f, f->end)[1] = (ffw_t)(rest << 1);
+        h[n * (CH / W)] = (ffw_t)(rest << 1);
         f->top = t + n;
     }
     else
     {
         n = ts;
         f->top = f->end;
+        flip_pfree(f, f->end);
     }
     h[0] = (ffw_t)((n << 1) | 1u);
     set_owner(f, t, owner);
-    seal(f, t);
+    seal(f, t, 0);
     oh_took(r, n * CH, owner);
     return h + 2;
 }
@@ -812,7 +811,7 @@ static OH_NOINLINE void *alloc_from_lists(struct heap_mem *r, os_size_t n, os_ui
 {
     struct ff *f = FF(r);
     os_size_t bad = 0;
-    os_size_t c = alloc_listed(f, n, &bad);
+    os_size_t c = alloc_listed(f, n, owner, &bad);
 
     if (c == 0)
     {
@@ -822,8 +821,6 @@ static OH_NOINLINE void *alloc_from_lists(struct heap_mem *r, os_size_t n, os_ui
     {
         return alloc_bad(r, bad);
     }
-    set_owner(f, c, owner);
-    seal(f, c);
     oh_took(r, bsize(f, c) * CH, owner);
     return payload(f, c);
 }
@@ -868,22 +865,23 @@ FF_OP void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
         return oh_refused(r);
     }
     n = split_tail(f, c, s, n);
-    set_used(f, c, n, owner);
-    seal(f, c);
+    set_used(f, c, n, owner, 0);
     oh_took(r, n * CH, owner);
     return payload(f, c);
 }
 #endif
 
-/* Make [c, c + s) a used aligned block of at least n chunks (the rest a free block) and hand it out. */
+/*
+ * Make [c, c + s), detached from free memory, a used aligned block of at
+ * least n chunks (the rest a free block) and hand it out; pfree: F_PFREE if
+ * the block on its left is free.
+ */
 static void *aligned_finish(struct heap_mem *r, struct ff *f, os_size_t c, os_size_t s, os_size_t n,
-                            os_size_t align, os_uint16_t owner)
+                            os_size_t align, os_uint16_t owner, unsigned pfree)
 {
     n = split_tail(f, c, s, n);
-    set_used(f, c, n, owner);
-    hd(f, c)[1] |= 1u;
+    set_used(f, c, n, owner, F_ALIGNED | pfree);
     *align_byte(f, c, n) = (os_uint8_t)oh_ctz32((os_uint32_t)align);
-    seal(f, c);
     oh_took(r, n * CH, owner);
     return payload(f, c);
 }
@@ -903,10 +901,8 @@ static inline os_size_t aligned_end(const struct ff *f, os_size_t c, os_size_t s
 static void *aligned_from_end(struct heap_mem *r, struct ff *f, os_size_t c, os_size_t s, os_size_t t,
                               os_size_t n, os_size_t align, os_uint16_t owner)
 {
-    set_size(f, c, t - c, 0);
-    set_prev(f, t, t - c);
-    set_prev_keep(f, c + s, c + s - t);
-    return aligned_finish(r, f, t, c + s - t, n, align, owner);
+    set_free(f, c, t - c);
+    return aligned_finish(r, f, t, c + s - t, n, align, owner, F_PFREE);
 }
 
 /*
@@ -988,14 +984,11 @@ FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size
     if (gap != 0)
     {
         /* The front gap becomes a free block; its left neighbour is used. */
-        set_size(f, c, gap, 0);
-        set_prev(f, c + gap, gap);
+        set_free(f, c, gap);
         fl_insert(f, c, gap);
-        c += gap;
-        s -= gap;
-        set_prev_keep(f, c + s, s);
+        return aligned_finish(r, f, c + gap, s - gap, n, align, owner, F_PFREE);
     }
-    return aligned_finish(r, f, c, s, n, align, owner);
+    return aligned_finish(r, f, c, s, n, align, owner, 0);
 }
 
 #ifdef OS_MEM_SMALL
@@ -1006,9 +999,10 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
 
     if (locate_or_report(r, p, &c, &s))
     {
-        os_uint16_t owner = owner_of(FF(r), c);
+        struct ff *f = FF(r);
+        os_uint16_t owner = owner_of(f, c);
 
-        if (!release(FF(r), c, s))
+        if (!release(f, c, s, bflags(f, c) & F_PFREE))
         {
             oh_fault(r, p, OS_ERROR, "free-list links of a neighbour overwritten");
             return;
@@ -1025,9 +1019,10 @@ static OH_NOINLINE void free_bad(const struct heap_mem *r, const void *p, int wh
 /* Free block c of s chunks, merging with a free neighbour (checked). */
 static OH_NOINLINE void free_merge(struct heap_mem *r, void *p, os_size_t c, os_size_t s)
 {
-    os_uint16_t owner = owner_of(FF(r), c);
+    struct ff *f = FF(r);
+    os_uint16_t owner = owner_of(f, c);
 
-    if (!release(FF(r), c, s))
+    if (!release(f, c, s, bflags(f, c) & F_PFREE))
     {
         oh_fault(r, p, OS_ERROR, "free-list links of a neighbour overwritten");
         return;
@@ -1037,7 +1032,7 @@ static OH_NOINLINE void free_merge(struct heap_mem *r, void *p, os_size_t c, os_
 
 /*
  * Free block c of s chunks into its free left neighbour of ls chunks (its
- * size checked by ff_free) when the right neighbour is a used block (or
+ * header checked by ff_free) when the right neighbour is a used block (or
  * the end sentinel: the merged block becomes top).
  */
 static OH_NOINLINE void merge_left(struct heap_mem *r, void *p, os_size_t c, os_size_t s, os_size_t ls)
@@ -1054,15 +1049,16 @@ static OH_NOINLINE void merge_left(struct heap_mem *r, void *p, os_size_t c, os_
     set_size(f, c, s, 0);       /* a later free of this pointer sees "free" */
     fl_cut(f, l);
     OH_SCRUB_HEAD(f->base + c * CH, s * CH);
-    set_size(f, l, ls + s, 0);
-    set_prev_keep(f, c + s, ls + s);
+    flip_pfree(f, c + s);
+    set_free(f, l, ls + s);
     attach(f, l, ls + s);
     oh_gave(r, s * CH, owner);
 }
 
 /*
  * Free block c of s chunks between its free left neighbour of ls chunks
- * (its size checked by ff_free) and a free right neighbour, listed or top.
+ * (its header checked by ff_free) and a free right neighbour, listed or
+ * top.
  */
 static OH_NOINLINE void merge_both(struct heap_mem *r, void *p, os_size_t c, os_size_t s, os_size_t ls)
 {
@@ -1099,8 +1095,7 @@ static OH_NOINLINE void merge_both(struct heap_mem *r, void *p, os_size_t c, os_
     OH_SCRUB_HEAD(f->base + t * CH, ts * CH);
     OH_SCRUB_HEAD(f->base + c * CH, (s + ts) * CH);
     n = ls + s + ts;
-    set_size(f, l, n, 0);
-    set_prev_keep(f, l + n, n);
+    set_free(f, l, n);
     attach(f, l, n);
     oh_gave(r, s * CH, owner);
     return;
@@ -1109,11 +1104,11 @@ bad:
 }
 
 /*
- * Free block c of s chunks, whose left neighbour (prev chunks) is used or
- * absent, into its free right neighbour, which is listed (not top), so the
- * merged block is not the last one either.
+ * Free block c of s chunks, whose left neighbour is used or absent, into
+ * its free right neighbour, which is listed (not top), so the merged block
+ * is not the last one either.
  */
-static OH_NOINLINE void merge_right(struct heap_mem *r, void *p, os_size_t c, os_size_t s, os_size_t prev)
+static OH_NOINLINE void merge_right(struct heap_mem *r, void *p, os_size_t c, os_size_t s)
 {
     struct ff *f = FF(r);
     os_size_t t = c + s, ts;
@@ -1126,9 +1121,7 @@ static OH_NOINLINE void merge_right(struct heap_mem *r, void *p, os_size_t c, os
     }
     fl_cut(f, t);
     OH_SCRUB_HEAD(f->base + t * CH, ts * CH);
-    set_size(f, c, s + ts, 0);
-    set_prev(f, c, prev);       /* free blocks carry no aligned flag */
-    set_prev_keep(f, t + ts, s + ts);
+    set_free(f, c, s + ts);
     fl_insert(f, c, s + ts);
     oh_gave(r, s * CH, owner);
 }
@@ -1137,6 +1130,7 @@ static OH_NOINLINE void free_insert(struct heap_mem *r, struct ff *f, os_size_t 
 {
     os_uint16_t owner = owner_of(f, c);
 
+    set_free(f, c, s);
     fl_insert(f, c, s);
     oh_gave(r, s * CH, owner);
 }
@@ -1152,7 +1146,8 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
     os_size_t off = (os_size_t)((os_uint8_t *)p - f->base) - HDR;
     os_size_t c = off >> CH_SHIFT, end = f->end;
     ffw_t *h = (ffw_t *)p - 2, *rh;
-    os_size_t w, s, prev, t;
+    os_size_t w, s, t;
+    ffw_t w1;
 
     if (OH_UNLIKELY((off & (CH - 1)) != 0 || c - 1 >= end - MINB))
     {
@@ -1166,44 +1161,32 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
         free_bad(r, p, BLK_FREE);
         return;
     }
-    if (OH_UNLIKELY(!sealed(f, c, h)))
+    w1 = h[1];
+    /* the check matches and s is in [MINB, end - c] */
+    if (OH_UNLIKELY(w1 != check_of(f, c, h, w1 & 3u) || s - MINB > end - c - MINB))
     {
         free_bad(r, p, BLK_CORRUPT);
         return;
     }
     rh = h + s * (CH / W);
-    prev = (os_size_t)(h[1] >> 1);
-    /* s in [MINB, end - c] and the right neighbour agrees */
-    if (OH_UNLIKELY(s - MINB > end - c - MINB || (os_size_t)(rh[1] >> 1) != s))
+    if ((w1 & F_PFREE) != 0)
     {
-        free_bad(r, p, BLK_CORRUPT);
-        return;
-    }
-    /* the left neighbour agrees too, or c is the first block */
-    if (prev - 1 < c - 1)
-    {
-        w = hd(f, c - prev)[0];
-        if (OH_UNLIKELY((w >> 1) != prev))
+        /* the free left neighbour, from its footer, must agree */
+        os_size_t ls = *foot(f, c);
+
+        if (OH_UNLIKELY(ls < MINB || ls >= c || hd(f, c - ls)[0] != (ffw_t)(ls << 1)))
         {
             free_bad(r, p, BLK_CORRUPT);
             return;
         }
-        if ((w & 1u) == 0)
+        if ((rh[0] & 1u) != 0)
         {
-            if ((rh[0] & 1u) != 0)
-            {
-                merge_left(r, p, c, s, prev);
-            }
-            else
-            {
-                merge_both(r, p, c, s, prev);
-            }
-            return;
+            merge_left(r, p, c, s, ls);
         }
-    }
-    else if (OH_UNLIKELY(prev != 0 || c != 1))
-    {
-        free_bad(r, p, BLK_CORRUPT);
+        else
+        {
+            merge_both(r, p, c, s, ls);
+        }
         return;
     }
     t = c + s;
@@ -1216,21 +1199,19 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
         }
         OH_SCRUB_HEAD(f->base + t * CH, (end - t) * CH);
         h[0] = (ffw_t)((end - c) << 1);
-        h[1] = (ffw_t)(prev << 1);
-        hd(f, end)[1] = (ffw_t)((end - c) << 1);
         f->top = c;
         oh_gave(r, s * CH, owner_of(f, c));
         return;
     }
     if ((rh[0] & 1u) == 0)
     {
-        merge_right(r, p, c, s, prev);
+        merge_right(r, p, c, s);
         return;
     }
-    h[0] = (ffw_t)(s << 1);
-    h[1] = (ffw_t)(prev << 1);
+    rh[1] ^= PFLIP;     /* flip_pfree(): used, or the sentinel */
     if (t == end)
     {
+        h[0] = (ffw_t)(s << 1);
         f->top = c;
         oh_gave(r, s * CH, owner_of(f, c));
         return;
@@ -1243,14 +1224,15 @@ FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
 {
     struct ff *f = FF(r);
     os_size_t c, s, n, nx, ns, old;
-    unsigned al;
+    unsigned fl, al;
     os_uint8_t lg = 0;
 
     if (!locate_or_report(r, p, &c, &s))
     {
         return OS_EINVAL;
     }
-    al = is_aligned_blk(f, c);
+    fl = bflags(f, c);
+    al = fl & F_ALIGNED;
     if (size + al > f->maxreq)
     {
         return OS_ENOMEM;
@@ -1264,19 +1246,15 @@ FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
     {
         if (s - n >= MINB)
         {
-            /* Cut the tail off as a used block, then free it (merging right). */
-            set_size(f, c + n, s - n, 1);
-            set_prev(f, c + n, n);
-            set_prev_keep(f, c + s, s - n);
-            if (!release(f, c + n, s - n))
+            /* Cut the tail off and free it (merging right). */
+            if (!release(f, c + n, s - n, 0))
             {
-                set_prev_keep(f, c + s, s);
                 oh_fault(r, p, OS_ERROR, "free-list links of a neighbour overwritten");
                 return OS_ERROR;
             }
             OH_SCRUB_FROM(f->base + (c + n) * CH, f->base + (c + s) * CH);
             set_size(f, c, n, 1);
-            seal(f, c);
+            seal(f, c, fl);
             old = s;
             s = n;
             if (al != 0)
@@ -1297,10 +1275,9 @@ FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
         oh_fault(r, payload(f, nx), OS_ERROR, "free-list links overwritten");
         return OS_ERROR;
     }
-    set_prev_keep(f, nx + ns, s + ns);
     n = split_tail(f, c, s + ns, n);
     set_size(f, c, n, 1);
-    seal(f, c);
+    seal(f, c, fl);
     if (al != 0)
     {
         *align_byte(f, c, n) = lg;
@@ -1375,7 +1352,7 @@ FF_OP os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
 {
     const struct ff *f = FF(r);
     const ffw_t *heads = f->heads;
-    os_size_t c = 1, prev = 0, last = 0, nfree = 0, listed = 0, k;
+    os_size_t c = 1, last = 0, nfree = 0, listed = 0, k;
     os_size_t busy = 0;
     unsigned prev_free = 0;
     int bad = 0;
@@ -1391,11 +1368,6 @@ FF_OP os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
             oh_fault(r, payload(f, c), OS_ERROR, "check: block size out of range");
             return OS_ERROR;
         }
-        if (bprev(f, c) != prev)
-        {
-            oh_fault(r, payload(f, c), OS_ERROR, "check: left-size link does not match the block on the left");
-            bad = 1;
-        }
         if (!u)
         {
             if (prev_free)
@@ -1403,31 +1375,36 @@ FF_OP os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
                 oh_fault(r, payload(f, c), OS_ERROR, "check: two adjacent free blocks");
                 bad = 1;
             }
-            if ((hd(f, c)[1] & 1u) != 0)
-            {
-                oh_fault(r, payload(f, c), OS_ERROR, "check: free block carries the aligned flag");
-                bad = 1;
-            }
             if (c != f->top)
             {
                 nfree++;
+                if (*foot(f, c + s) != s)
+                {
+                    oh_fault(r, payload(f, c), OS_ERROR, "check: free block's footer does not match its size");
+                    bad = 1;
+                }
             }
         }
         else
         {
             if (!sealed(f, c, hd(f, c)))
             {
-                oh_fault(r, payload(f, c), OS_ERROR, "check: header canary does not match");
+                oh_fault(r, payload(f, c), OS_ERROR, "check: header check does not match");
+                bad = 1;
+            }
+            else if (((bflags(f, c) & F_PFREE) != 0) != prev_free)
+            {
+                oh_fault(r, payload(f, c), OS_ERROR, "check: left-free flag does not match the block on the left");
                 bad = 1;
             }
             busy += s * CH;
         }
         prev_free = !u;
-        prev = s;
         last = c;
         c += s;
     }
-    if (hd(f, f->end)[0] != 1u || bprev(f, f->end) != prev)
+    if (hd(f, f->end)[0] != 1u || !sealed(f, f->end, hd(f, f->end)) ||
+        ((bflags(f, f->end) & F_PFREE) != 0) != prev_free)
     {
         oh_fault(r, f->base + f->end * CH, OS_ERROR, "check: end sentinel overwritten");
         bad = 1;
@@ -1576,7 +1553,6 @@ FF_OP os_size_t ff_init(struct heap_mem *r)
     f->nwords = (os_uint8_t)nwords;
     f->summary = 0;
     OH_STAT(f->listed = 0);
-#if CANARY_W
     {
         /* the key: the region's address, mixed (never 0) */
         os_uint32_t k = (os_uint32_t)((os_ubase_t)f >> 3) ^ (os_uint32_t)((os_ubase_t)f >> 17);
@@ -1585,15 +1561,12 @@ FF_OP os_size_t ff_init(struct heap_mem *r)
         k ^= k >> 15;
         f->key = (ffw_t)(k | 0x100u);
     }
-#endif
     f->heads = (ffw_t *)(void *)&f->map[nwords];
     f->maxreq = (f->end - 1) * CH - HDR;
     memset(f->map, 0, nwords * sizeof(os_uint32_t) + ncls * W);
-    set_size(f, 1, f->end - 1, 0);
-    set_prev(f, 1, 0);
+    set_size(f, 1, f->end - 1, 0);     /* top */
     OH_SCRUB_FROM(f->base + CH, f->base + f->end * CH);
-    set_size(f, f->end, 0, 1);
-    set_prev(f, f->end, f->end - 1);
+    set_used(f, f->end, 0, 0, F_PFREE);
     return (f->end - 1) * CH;
 }
 

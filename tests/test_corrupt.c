@@ -515,6 +515,52 @@ static void merge_with_corrupt_neighbour(const struct test_alg *a)
     }
 }
 
+/*
+ * First-fit: a write that ran past a block's end into the next block's
+ * header (its check word). From hardening level 1 the free of the block
+ * that overran is refused and reported, as it would change that header; at
+ * every level check reports the broken header, and no other block's bytes
+ * change.
+ */
+static void overrun_into_next(const struct test_alg *a)
+{
+    static const size_t bsizes[] = {24, 64, 500};
+    if (strcmp(a->name, "firstfit") != 0)
+        return;
+    for (size_t bs = 0; bs < sizeof bsizes / sizeof bsizes[0]; bs++)
+    {
+        size_t bsize = bsizes[bs];
+        check_context("%s: overrun into the next header, %zu-byte blocks", a->name, bsize);
+        open_fresh(a->alg);
+        unsigned char *b[3];
+        if (!alloc_patterned(b, 3, bsize))
+        {
+            heap_close(&heap);
+            continue;
+        }
+        unsigned char *at = b[1] - 1;   /* the last header byte: part of the check */
+        test_unpoison(at, 1);
+        test_poke(at, *at ^ 0x5A, 1);
+        size_t used = heap_info(&heap).mem_used;
+        hook_reset();
+        os_memheap_free(&heap, b[0]);
+#if OS_MEM_HARDENING >= 1
+        CHECKF(hook_count() >= 1, "the free of b0 was not reported");
+        CHECK_EQ(heap_info(&heap).mem_used, used);
+        test_unpoison(b[0], bsize);     /* a memory checker saw it freed */
+        CHECK(pat_ok(b[0], 0, 0, bsize));
+#else
+        (void)used;
+#endif
+        hook_reset();
+        CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+        CHECK_REPORTED();
+        CHECK(pat_ok(b[2], 2, 0, bsize));
+        hook_reset();
+        heap_close(&heap);
+    }
+}
+
 static const size_t many_sizes[] = {1,   2,   7,   8,   9,   15,  16,   17,   24,   31,   32,
                                     33,  48,  63,  64,  65,  100, 127,  128,  129,  255,  256,
                                     257, 500, 511, 512, 513, 1000, 1023, 1024, 1025, 2000, 2047,
@@ -683,6 +729,7 @@ int main(void)
 #endif
         free_link_corruption(a);
         merge_with_corrupt_neighbour(a);
+        overrun_into_next(a);
     }
     hook_uninstall();
     return check_summary("test_corrupt");

@@ -114,6 +114,17 @@ typedef os_uint32_t ffw_t;
 #endif
 /* xor into w[1] of a used block: flips F_PFREE and its share of the check */
 #define PFLIP       ((ffw_t)(((F_PFREE << FSH) << 2) | F_PFREE))
+/*
+ * Hardening level 1 (header) and up: a free verifies the check of the used
+ * block on its right (or the sentinel) before it flips that block's
+ * F_PFREE, so a write that ran past the block's end into the next header
+ * is reported when the block is freed (level 0: when the next block is).
+ */
+#if OS_MEM_HARDENING >= 1
+#define NEXT_OK(f, t, h)    sealed(f, t, h)
+#else
+#define NEXT_OK(f, t, h)    1
+#endif
 #define NONE        ((os_size_t)-1)
 #define HEAD        ((os_size_t)1 << (8 * sizeof(ffw_t) - 1))   /* prev link of a list head: HEAD | class */
 
@@ -551,9 +562,9 @@ OH_INLINE int release(struct ff *f, os_size_t c, os_size_t size, unsigned lfree)
             return 0;
         }
     }
-    else if (r == f->top && r != f->end)
+    else if ((r == f->top && r != f->end) || !NEXT_OK(f, r, hd(f, r)))
     {
-        return 0;               /* top's header says "used" */
+        return 0;               /* top's header says "used", or a broken check */
     }
     if (lfree)
     {
@@ -636,6 +647,12 @@ static inline int locate_or_report(const struct heap_mem *r, const void *p, os_s
     }
     oh_bad_pointer(r, p, why);
     return 0;
+}
+
+/* A free or a shrink met a neighbour it must change with a broken header, footer or list links. */
+static OH_NOINLINE void neighbour_bad(const struct heap_mem *r, const void *p)
+{
+    oh_fault(r, p, OS_ERROR, "header or free-list links of a neighbouring block overwritten");
 }
 
 /* ---- operations ------------------------------------------------------------------ */
@@ -1004,7 +1021,7 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
 
         if (!release(f, c, s, bflags(f, c) & F_PFREE))
         {
-            oh_fault(r, p, OS_ERROR, "free-list links of a neighbour overwritten");
+            neighbour_bad(r, p);
             return;
         }
         oh_gave(r, s * CH, owner);
@@ -1024,7 +1041,7 @@ static OH_NOINLINE void free_merge(struct heap_mem *r, void *p, os_size_t c, os_
 
     if (!release(f, c, s, bflags(f, c) & F_PFREE))
     {
-        oh_fault(r, p, OS_ERROR, "free-list links of a neighbour overwritten");
+        neighbour_bad(r, p);
         return;
     }
     oh_gave(r, s * CH, owner);
@@ -1041,9 +1058,9 @@ static OH_NOINLINE void merge_left(struct heap_mem *r, void *p, os_size_t c, os_
     os_size_t l = c - ls;
     os_uint16_t owner = owner_of(f, c);
 
-    if (!fl_ok(f, l))
+    if (!fl_ok(f, l) || !NEXT_OK(f, c + s, hd(f, c + s)))
     {
-        oh_fault(r, p, OS_ERROR, "free-list links of a neighbour overwritten");
+        neighbour_bad(r, p);
         return;
     }
     set_size(f, c, s, 0);       /* a later free of this pointer sees "free" */
@@ -1100,7 +1117,7 @@ static OH_NOINLINE void merge_both(struct heap_mem *r, void *p, os_size_t c, os_
     oh_gave(r, s * CH, owner);
     return;
 bad:
-    oh_fault(r, p, OS_ERROR, "free-list links of a neighbour overwritten");
+    neighbour_bad(r, p);
 }
 
 /*
@@ -1116,7 +1133,7 @@ static OH_NOINLINE void merge_right(struct heap_mem *r, void *p, os_size_t c, os
 
     if (!free_block_ok(f, t, &ts) || !fl_ok(f, t))
     {
-        oh_fault(r, p, OS_ERROR, "free-list links of a neighbour overwritten");
+        neighbour_bad(r, p);
         return;
     }
     fl_cut(f, t);
@@ -1208,6 +1225,11 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
         merge_right(r, p, c, s);
         return;
     }
+    if (OH_UNLIKELY(!NEXT_OK(f, t, rh)))
+    {
+        neighbour_bad(r, p);
+        return;
+    }
     rh[1] ^= PFLIP;     /* flip_pfree(): used, or the sentinel */
     if (t == end)
     {
@@ -1249,7 +1271,7 @@ FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
             /* Cut the tail off and free it (merging right). */
             if (!release(f, c + n, s - n, 0))
             {
-                oh_fault(r, p, OS_ERROR, "free-list links of a neighbour overwritten");
+                neighbour_bad(r, p);
                 return OS_ERROR;
             }
             OH_SCRUB_FROM(f->base + (c + n) * CH, f->base + (c + s) * CH);

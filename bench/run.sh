@@ -10,7 +10,7 @@
 #      nolock     as baremetal, -DONEHEAP_NO_LOCK=ON (single-threaded: no lock hooks at all)
 #      posix      -DONEHEAP_PORT=posix     -DONEHEAP_TRACE=OFF   (lock cost)
 #      trace      -DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=ON    (tracing cost)
-#      canary     as baremetal, -DONEHEAP_HARDENING=header (header canary cost)
+#      header     as baremetal, -DONEHEAP_HARDENING=header (the default level's cost)
 #      tail       as baremetal, -DONEHEAP_HARDENING=tail (header and tail canaries)
 #      full       as baremetal, -DONEHEAP_HARDENING=full (canaries, freed blocks filled)
 #      buddy      as baremetal, -DONEHEAP_ALG_BUDDY=ON, --algo buddy (--with-buddy)
@@ -67,7 +67,7 @@ COMMON=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -DNDEBUG"
         -DONEHEAP_ALIGN=8 -DONEHEAP_ERROR_ASSERT=OFF -DONEHEAP_SANITIZE= -DONEHEAP_STATS=OFF
         -DONEHEAP_FAULT_INJECT=OFF -DONEHEAP_VALGRIND=OFF -DONEHEAP_ASAN_POISON=OFF -DONEHEAP_SMALL=OFF)
 
-CONFIGS=(baremetal nolock posix trace canary tail full)
+CONFIGS=(baremetal nolock posix trace header tail full)
 [[ $BUDDY -eq 1 ]] && CONFIGS+=(buddy)
 
 config_flags() {
@@ -76,7 +76,7 @@ config_flags() {
         nolock)    echo "-DONEHEAP_PORT=baremetal -DONEHEAP_NO_LOCK=ON -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_HARDENING=off" ;;
         posix)     echo "-DONEHEAP_PORT=posix -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_HARDENING=off" ;;
         trace)     echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=ON -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_HARDENING=off" ;;
-        canary)    echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_HARDENING=header" ;;
+        header)    echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_HARDENING=header" ;;
         tail)      echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_HARDENING=tail" ;;
         full)      echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=OFF -DONEHEAP_HARDENING=full" ;;
         buddy)     echo "-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_HARDENING=off" ;;
@@ -193,7 +193,7 @@ header() {
             nolock) h+=" oneheap baremetal, no lock |" ;;
             posix) h+=" oneheap posix |" ;;
             trace) h+=" oneheap +trace |" ;;
-            canary) h+=" oneheap +header canary |" ;;
+            header) h+=" oneheap hardening header (default) |" ;;
             tail) h+=" oneheap +tail canary |" ;;
             full) h+=" oneheap full hardening |" ;;
             buddy) h+=" oneheap buddy |" ;;

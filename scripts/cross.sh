@@ -66,7 +66,7 @@ done
 
 # What a firmware pays: link the smallest useful program (system heap,
 # malloc, realloc, free) with --gc-sections, minus an empty firmware; with
-# the default build (header canary) and with the small one (ONEHEAP_SMALL,
+# the default build (hardening header) and with the small one (ONEHEAP_SMALL,
 # hardening off).
 echo
 echo "| linked firmware, first-fit only, trace off (text + data added) | default | small (ONEHEAP_SMALL, hardening off) |"

@@ -94,7 +94,8 @@ struct os_mem_ops
 
     /*
      * p lies in [r->start, r->end). Validates p in O(1) (a block start, in
-     * use, consistent neighbour links); on failure reports through
+     * use, its header intact, the neighbours it changes consistent); on
+     * failure reports through
      * oh_bad_pointer() or oh_fault() with the region unchanged. A block
      * taken back is counted with oh_gave().
      */

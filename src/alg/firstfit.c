@@ -1153,6 +1153,43 @@ static OH_NOINLINE void free_insert(struct heap_mem *r, struct ff *f, os_size_t 
 }
 
 /*
+ * Free used block c of s chunks (size checked) whose flags are not 0: the
+ * block on its left is free (merged through the footer, which must agree
+ * with that block's header), or it is an aligned block (the general path).
+ */
+static OH_NOINLINE void free_flagged(struct heap_mem *r, void *p, os_size_t c, os_size_t s)
+{
+    struct ff *f = FF(r);
+    const ffw_t *h = hd(f, c);
+    os_size_t ls;
+
+    if (!sealed(f, c, h))
+    {
+        free_bad(r, p, BLK_CORRUPT);
+        return;
+    }
+    if ((h[1] & F_PFREE) == 0)
+    {
+        free_merge(r, p, c, s);
+        return;
+    }
+    ls = *foot(f, c);
+    if (ls < MINB || ls >= c || hd(f, c - ls)[0] != (ffw_t)(ls << 1))
+    {
+        free_bad(r, p, BLK_CORRUPT);
+        return;
+    }
+    if (bused(f, c + s))
+    {
+        merge_left(r, p, c, s, ls);
+    }
+    else
+    {
+        merge_both(r, p, c, s, ls);
+    }
+}
+
+/*
  * The pointer checks of locate() written out, then the common cases
  * inline: the left neighbour in use (or none) and the right one top or in
  * use. The other cases are tail calls.
@@ -1179,33 +1216,22 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
         return;
     }
     w1 = h[1];
-    /* the check matches and s is in [MINB, end - c] */
-    if (OH_UNLIKELY(w1 != check_of(f, c, h, w1 & 3u) || s - MINB > end - c - MINB))
+    if (OH_UNLIKELY(s - MINB > end - c - MINB))     /* s in [MINB, end - c] */
+    {
+        free_bad(r, p, BLK_CORRUPT);
+        return;
+    }
+    if ((w1 & 3u) != 0)
+    {
+        free_flagged(r, p, c, s);
+        return;
+    }
+    if (OH_UNLIKELY(w1 != check_of(f, c, h, 0)))
     {
         free_bad(r, p, BLK_CORRUPT);
         return;
     }
     rh = h + s * (CH / W);
-    if ((w1 & F_PFREE) != 0)
-    {
-        /* the free left neighbour, from its footer, must agree */
-        os_size_t ls = *foot(f, c);
-
-        if (OH_UNLIKELY(ls < MINB || ls >= c || hd(f, c - ls)[0] != (ffw_t)(ls << 1)))
-        {
-            free_bad(r, p, BLK_CORRUPT);
-            return;
-        }
-        if ((rh[0] & 1u) != 0)
-        {
-            merge_left(r, p, c, s, ls);
-        }
-        else
-        {
-            merge_both(r, p, c, s, ls);
-        }
-        return;
-    }
     t = c + s;
     if (t == f->top)
     {

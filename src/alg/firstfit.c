@@ -1143,12 +1143,33 @@ static OH_NOINLINE void merge_right(struct heap_mem *r, void *p, os_size_t c, os
     oh_gave(r, s * CH, owner);
 }
 
-static OH_NOINLINE void free_insert(struct heap_mem *r, struct ff *f, os_size_t c, os_size_t s)
+/*
+ * Free block c of s chunks between two used blocks (or a used one and the
+ * sentinel: c becomes top); the right one's F_PFREE is set, after its
+ * check (hardening header) when that is verified.
+ */
+static OH_NOINLINE void free_alone(struct heap_mem *r, void *p, os_size_t c, os_size_t s)
 {
+    struct ff *f = FF(r);
+    os_size_t t = c + s;
     os_uint16_t owner = owner_of(f, c);
 
-    set_free(f, c, s);
-    fl_insert(f, c, s);
+    if (OH_UNLIKELY(!NEXT_OK(f, t, hd(f, t))))
+    {
+        neighbour_bad(r, p);
+        return;
+    }
+    flip_pfree(f, t);
+    if (t == f->end)
+    {
+        set_size(f, c, s, 0);
+        f->top = c;
+    }
+    else
+    {
+        set_free(f, c, s);
+        fl_insert(f, c, s);
+    }
     oh_gave(r, s * CH, owner);
 }
 
@@ -1251,20 +1272,7 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
         merge_right(r, p, c, s);
         return;
     }
-    if (OH_UNLIKELY(!NEXT_OK(f, t, rh)))
-    {
-        neighbour_bad(r, p);
-        return;
-    }
-    rh[1] ^= PFLIP;     /* flip_pfree(): used, or the sentinel */
-    if (t == end)
-    {
-        h[0] = (ffw_t)(s << 1);
-        f->top = c;
-        oh_gave(r, s * CH, owner_of(f, c));
-        return;
-    }
-    free_insert(r, f, c, s);
+    free_alone(r, p, c, s);
 }
 #endif
 

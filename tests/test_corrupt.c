@@ -457,7 +457,8 @@ static void free_link_corruption(const struct test_alg *a)
 /*
  * First-fit: a free whose merge would unlink a free neighbour with
  * overwritten list links (the neighbour on the left, on the right, or one of
- * two) is refused and reported: the block stays in use, its bytes and every
+ * two), or would find its free left neighbour through an overwritten
+ * footer, is refused and reported: the block stays in use, its bytes and every
  * other live block's are untouched, mem_used does not change. Blocks away
  * from the damage are still freed normally.
  */
@@ -467,12 +468,13 @@ static void merge_with_corrupt_neighbour(const struct test_alg *a)
     if (strcmp(a->name, "firstfit") != 0)
         return;
     for (size_t bs = 0; bs < sizeof bsizes / sizeof bsizes[0]; bs++)
-    for (int kase = 0; kase < 4; kase++)
+    for (int kase = 0; kase < 5; kase++)
     {
-        /* layout [b0][b1][b2][b3][b4][b5]; b1 (and for case 3 also b3) freed,
-         * b1's links overwritten; then free b2 (case 0: left merge; case 3:
-         * both, the left one bad), b0 (case 1: right merge), or b2 with b1
-         * sound and b3's links bad (case 2: both, the right one bad) */
+        /* layout [b0][b1][b2][b3][b4][b5]; b1 (and for cases 2 and 3 also b3)
+         * freed, b1's links overwritten; then free b2 (case 0: left merge;
+         * case 3: both, the left one bad), b0 (case 1: right merge), or b2
+         * with b1 sound and b3's links bad (case 2: both, the right one bad);
+         * case 4: b1's footer (its last word) overwritten, then free b2 */
         size_t bsize = bsizes[bs];
         check_context("%s: merge with a corrupt free neighbour, %zu-byte blocks, case %d", a->name,
                       bsize, kase);
@@ -484,16 +486,25 @@ static void merge_with_corrupt_neighbour(const struct test_alg *a)
             continue;
         }
         os_memheap_free(&heap, b[1]);
-        if (kase >= 2)
+        if (kase == 2 || kase == 3)
             os_memheap_free(&heap, b[3]);
         CHECK_EQ(os_memheap_check(&heap), OS_EOK);
         CHECK_REPORTS(0);
 
-        unsigned char *bad = (kase == 2 ? b[3] : b[1]) - links_before(a);
+        size_t word = links_before(a);      /* first-fit: one header word */
+        unsigned char *bad = (kase == 2 ? b[3] : b[1]) - word;
         unsigned char garbage[8];
+        size_t nbad = sizeof garbage;
+        if (kase == 4)
+        {
+            size_t header = 0;
+            (void)os_memheap_walk(&heap, find_header, &header);
+            bad = b[2] - header - word;
+            nbad = word;
+        }
         memset(garbage, 0xA5, sizeof garbage);
-        test_unpoison(bad, sizeof garbage);
-        test_poke_bytes(bad, garbage, sizeof garbage);
+        test_unpoison(bad, nbad);
+        test_poke_bytes(bad, garbage, nbad);
 
         int victim = kase == 1 ? 0 : 2;
         size_t used = heap_info(&heap).mem_used;
@@ -503,7 +514,7 @@ static void merge_with_corrupt_neighbour(const struct test_alg *a)
         CHECK_EQ(heap_info(&heap).mem_used, used);
         test_unpoison(b[victim], bsize);    /* a memory checker saw it freed */
         for (int i = 0; i < 6; i++)
-            if (b[i] != b[1] && !(kase >= 2 && i == 3))
+            if (b[i] != b[1] && !((kase == 2 || kase == 3) && i == 3))
                 CHECKF(pat_ok(b[i], (uint32_t)i, 0, bsize), "b%d changed", i);
         hook_reset();
         /* b5 is next to no damage (b4 in use, top or a used block after it) */

@@ -72,11 +72,11 @@
  *
  * Free, O(1): the pointer must be on the chunk grid, in use, with a
  * matching check and a size that fits the region; a free left neighbour
- * must agree with its footer; otherwise it is reported and nothing
- * changes. Then it merges with free
- * neighbours (one straight-line path each for the left one, the right one
- * and both). Lists are only ever relinked through links that were checked
- * against their neighbours first.
+ * must agree with its footer (and, at hardening level 1 and up, a used
+ * right neighbour with its check); otherwise it is reported and nothing
+ * changes. Then it merges with free neighbours (one straight-line path
+ * each for the left one, the right one and both). Lists are only ever
+ * relinked through links that were checked against their neighbours first.
  */
 #include "oh_string.h"
 

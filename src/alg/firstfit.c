@@ -1008,33 +1008,8 @@ FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size
     return aligned_finish(r, f, c, s, n, align, owner, 0);
 }
 
-#ifdef OS_MEM_SMALL
-/* The small build: locate()'s checks, then one general merge (release). */
-FF_OP void ff_free(struct heap_mem *r, void *p)
-{
-    os_size_t c, s;
-
-    if (locate_or_report(r, p, &c, &s))
-    {
-        struct ff *f = FF(r);
-        os_uint16_t owner = owner_of(f, c);
-
-        if (!release(f, c, s, bflags(f, c) & F_PFREE))
-        {
-            neighbour_bad(r, p);
-            return;
-        }
-        oh_gave(r, s * CH, owner);
-    }
-}
-#else
-static OH_NOINLINE void free_bad(const struct heap_mem *r, const void *p, int why)
-{
-    oh_bad_pointer(r, p, why);
-}
-
-/* Free block c of s chunks, merging with a free neighbour (checked). */
-static OH_NOINLINE void free_merge(struct heap_mem *r, void *p, os_size_t c, os_size_t s)
+/* Free used block c of s chunks (header checked) with release(): merged with free neighbours (checked). */
+static void free_merge(struct heap_mem *r, void *p, os_size_t c, os_size_t s)
 {
     struct ff *f = FF(r);
     os_uint16_t owner = owner_of(f, c);
@@ -1045,6 +1020,23 @@ static OH_NOINLINE void free_merge(struct heap_mem *r, void *p, os_size_t c, os_
         return;
     }
     oh_gave(r, s * CH, owner);
+}
+
+#ifdef OS_MEM_SMALL
+/* The small build: locate()'s checks, then one general merge (release). */
+FF_OP void ff_free(struct heap_mem *r, void *p)
+{
+    os_size_t c, s;
+
+    if (locate_or_report(r, p, &c, &s))
+    {
+        free_merge(r, p, c, s);
+    }
+}
+#else
+static OH_NOINLINE void free_bad(const struct heap_mem *r, const void *p, int why)
+{
+    oh_bad_pointer(r, p, why);
 }
 
 /*

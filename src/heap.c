@@ -476,11 +476,6 @@ static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
     os_port_unlock(&oh_global_lock, gst);
 }
 
-static OH_NOINLINE void free_foreign(os_memheap_t *heap, void *ptr)
-{
-    oh_report_fault(heap, ptr, OS_EINVAL, "free of %p, which is not in this heap", ptr);
-}
-
 /* Everything but the tail call of os_memheap_free(). */
 SLOW_PATH void free_slow(os_memheap_t *heap, void *ptr)
 {
@@ -512,25 +507,22 @@ SLOW_PATH void free_slow(os_memheap_t *heap, void *ptr)
         return;
     }
     heap_unlock(heap, st);
-    free_foreign(heap, ptr);
+    oh_foreign_pointer(heap, ptr);
 }
 
 /*
  * With the heap's fast byte set (an idle port, one region, no other heap
- * nested in it) and a pointer inside that region (OS_NULL never is), this
- * ends in a tail call into the algorithm; the rest is out of line.
+ * nested in it) this is a tail call into the algorithm of that region,
+ * whatever the pointer: the algorithm's own O(1) checks refuse a pointer
+ * outside its region, and oh_bad_pointer() then reports it as not in the
+ * heap (OS_NULL: nothing). The rest is out of line.
  */
 void os_memheap_free(os_memheap_t *heap, void *ptr)
 {
     if (FAST(heap))
     {
-        struct heap_mem *r = heap->h_mem;
-
-        if (OH_LIKELY((const os_uint8_t *)ptr >= r->start && (const os_uint8_t *)ptr < r->end))
-        {
-            OH_ALG_FREE(r, ptr);
-            return;
-        }
+        OH_ALG_FREE(heap->h_mem, ptr);
+        return;
     }
     free_slow(heap, ptr);
 }

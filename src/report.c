@@ -55,6 +55,29 @@ void oh_vreport(int fatal, const char *kind, const char *name, const void *addr,
     deliver(fatal, name, addr, code, msg);
 }
 
+/*
+ * A pointer outside region r can only come from a heap's fast free, which
+ * hands any pointer to its one region's algorithm: OS_NULL is nothing to
+ * free, anything else is not in the heap. Reported here; 1 if so. (Without
+ * the fast entries every pointer reaches the algorithm of its own region.)
+ */
+#ifdef OH_HEAP_ENTRIES
+static int outside(const struct heap_mem *r, const void *p)
+{
+    if ((const os_uint8_t *)p >= r->start && (const os_uint8_t *)p < r->end)
+    {
+        return 0;
+    }
+    if (p != OS_NULL)
+    {
+        oh_foreign_pointer(r->heap, p);
+    }
+    return 1;
+}
+#else
+#define outside(r, p)   ((void)(r), (void)(p), 0)
+#endif
+
 #ifdef OS_MEM_SMALL
 /* The fixed messages of the small build, by error code. */
 static const char *const messages[] = {
@@ -95,8 +118,17 @@ void oh_report_fixed(int fatal, const os_memheap_t *heap, const void *addr, os_e
                fatal && code == OS_EINVAL ? "pointer not in this heap" : text != OS_NULL ? text : "error");
 }
 
+void oh_foreign_pointer(const os_memheap_t *heap, const void *p)
+{
+    oh_report_fixed(1, heap, p, OS_EINVAL);
+}
+
 void oh_bad_pointer(const struct heap_mem *r, const void *p, int why)
 {
+    if (outside(r, p))
+    {
+        return;
+    }
     report_msg(1, r->heap, p, OS_EINVAL,
                why == BLK_NOT_BLOCK ? "not a block (interior or foreign)"
                : why == BLK_FREE    ? "double free"
@@ -126,8 +158,17 @@ void oh_fault(const struct heap_mem *r, const void *addr, os_err_t code, const c
     oh_report_fault(r->heap, addr, code, "region %p: %s at %p", (void *)r->start, what, addr);
 }
 
+void oh_foreign_pointer(const os_memheap_t *heap, const void *p)
+{
+    oh_report_fault(heap, p, OS_EINVAL, "free of %p, which is not in this heap", p);
+}
+
 void oh_bad_pointer(const struct heap_mem *r, const void *p, int why)
 {
+    if (outside(r, p))
+    {
+        return;
+    }
     oh_fault(r, p, OS_EINVAL,
              why == BLK_NOT_BLOCK ? "free of a pointer that is not a block (interior or foreign)"
              : why == BLK_FREE    ? "double free (block is not in use)"

@@ -93,9 +93,10 @@ struct os_mem_ops
     void *(*aligned_alloc)(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner);
 
     /*
-     * p lies in [r->start, r->end). Validates p in O(1) (a block start, in
-     * use, its header intact, the neighbours it changes consistent); on
-     * failure reports through
+     * Validates p in O(1) (a block start, in use, its header intact, the
+     * neighbours it changes consistent), reading nothing at p before it
+     * knows p lies in the region: a heap's fast free passes any pointer,
+     * OS_NULL included. On failure reports through
      * oh_bad_pointer() or oh_fault() with the region unchanged. A block
      * taken back is counted with oh_gave().
      */
@@ -247,8 +248,15 @@ void oh_fault(const struct heap_mem *r, const void *addr, os_err_t code, const c
 /* What an algorithm's O(1) pointer validation found. */
 enum { BLK_OK, BLK_NOT_BLOCK, BLK_FREE, BLK_CORRUPT };
 
-/* Report a pointer that failed validation (why != BLK_OK), with one wording for every algorithm. */
+/*
+ * Report a pointer that failed validation (why != BLK_OK), with one wording
+ * for every algorithm. A pointer outside the region (a heap's fast free
+ * passes any pointer) is reported as not in the heap, and OS_NULL not at all.
+ */
 void oh_bad_pointer(const struct heap_mem *r, const void *p, int why);
+
+/* Report the free of a pointer that lies in no region of the heap. */
+void oh_foreign_pointer(const os_memheap_t *heap, const void *p);
 
 #ifdef OS_USING_ALG_FIRSTFIT
 extern const struct os_mem_ops oh_firstfit_ops;

@@ -1248,13 +1248,15 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
     t = c + s;
     if (t == f->top)
     {
-        if (OH_UNLIKELY(rh[0] != (ffw_t)((end - t) << 1)))    /* top_ok(), from what is at hand */
+        ffw_t tw = rh[0];
+
+        if (OH_UNLIKELY(tw != (ffw_t)((end - t) << 1)))    /* top_ok(), from what is at hand */
         {
             free_merge(r, p, c, s);     /* reports the broken top */
             return;
         }
         OH_SCRUB_HEAD(f->base + t * CH, (end - t) * CH);
-        h[0] = (ffw_t)((end - c) << 1);
+        h[0] = (ffw_t)(tw + (s << 1));  /* (end - c) << 1 */
         f->top = c;
         oh_gave(r, s * CH, owner_of(f, c));
         return;

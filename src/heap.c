@@ -482,16 +482,29 @@ SLOW_PATH void free_slow(os_memheap_t *heap, void *ptr)
     struct heap_mem *r;
     os_ubase_t st;
 
-    if (ptr == OS_NULL)
-    {
-        return;
-    }
     if (BAD_CALL(heap))
     {
-        (void)refuse(heap, "free");
+        if (ptr != OS_NULL)
+        {
+            (void)refuse(heap, "free");
+        }
         return;
     }
     st = heap_lock(heap);
+#ifdef OH_FREE_UNCHECKED
+    r = heap->h_mem;
+    if (OH_LIKELY(heap->hosted == OS_NULL && r != OS_NULL && r->next == OS_NULL))
+    {
+        OH_ALG_FREE(r, ptr);    /* refuses, and reports as foreign, a pointer outside r (OS_NULL: nothing) */
+        heap_unlock(heap, st);
+        return;
+    }
+#endif
+    if (ptr == OS_NULL)
+    {
+        heap_unlock(heap, st);
+        return;
+    }
     if (OH_UNLIKELY(heap->hosted != OS_NULL))
     {
         heap_unlock(heap, st);
@@ -513,9 +526,8 @@ SLOW_PATH void free_slow(os_memheap_t *heap, void *ptr)
 /*
  * With the heap's fast byte set (an idle port, one region, no other heap
  * nested in it) this is a tail call into the algorithm of that region,
- * whatever the pointer: the algorithm's own O(1) checks refuse a pointer
- * outside its region, and oh_bad_pointer() then reports it as not in the
- * heap (OS_NULL: nothing). The rest is out of line.
+ * whatever the pointer (region.h, OH_FREE_UNCHECKED). The rest is out of
+ * line.
  */
 void os_memheap_free(os_memheap_t *heap, void *ptr)
 {

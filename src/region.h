@@ -35,6 +35,18 @@ extern os_ubase_t oh_global_lock;
 #endif
 #define OH_HEAP_FAST    0x5Au
 
+/*
+ * The free of a one-region heap (the fast entry, or the locked path) hands
+ * the pointer to that region's algorithm without checking its bounds: the
+ * algorithm's own O(1) check refuses a pointer outside its region, and
+ * oh_bad_pointer() reports it as foreign (OS_NULL: nothing). Not in the
+ * small build (every free looks its region up) nor with a memory checker
+ * (which is told of a free before the algorithm sees it).
+ */
+#if !defined(OS_MEM_SMALL) && !defined(OS_MEM_ASAN) && !defined(OS_MEM_VALGRIND)
+#define OH_FREE_UNCHECKED 1
+#endif
+
 /* The small build and ports that always lock have no tail-call entries (heap.c). */
 #if !defined(OS_MEM_SMALL) && OS_PORT_CAN_IDLE
 #define OH_HEAP_ENTRIES 1

@@ -56,15 +56,15 @@ void oh_vreport(int fatal, const char *kind, const char *name, const void *addr,
 }
 
 /*
- * A pointer outside region r can only come from a heap's fast free, which
- * hands any pointer to its one region's algorithm: OS_NULL is nothing to
- * free, anything else is not in the heap. Reported here; 1 if so. (Without
- * the fast entries every pointer reaches the algorithm of its own region.)
+ * A pointer outside region r can only come from the free of a one-region
+ * heap, which hands any pointer to that region's algorithm (region.h,
+ * OH_FREE_UNCHECKED): OS_NULL is nothing to free, anything else is not in
+ * the heap. Reported here; 1 if so.
  */
-#ifdef OH_HEAP_ENTRIES
+#ifdef OH_FREE_UNCHECKED
 static int outside(const struct heap_mem *r, const void *p)
 {
-    if ((const os_uint8_t *)p >= r->start && (const os_uint8_t *)p < r->end)
+    if ((os_ubase_t)p >= (os_ubase_t)r->start && (os_ubase_t)p < (os_ubase_t)r->end)
     {
         return 0;
     }

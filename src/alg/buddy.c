@@ -746,7 +746,7 @@ static inline os_size_t trl_align(const struct bd *d, os_size_t i, unsigned k)
  */
 static int locate(const struct bd *d, const void *p, os_size_t *pi, unsigned *pk, unsigned *pc)
 {
-    os_size_t off = (os_size_t)((const os_uint8_t *)p - d->first);
+    os_size_t off = (os_size_t)((os_ubase_t)p - (os_ubase_t)d->first);   /* p may lie anywhere */
     os_size_t i = off >> SHIFT;
     os_size_t rem = off & (U - 1);
     unsigned c, k;
@@ -963,13 +963,14 @@ static OH_NOINLINE void free_slow(struct heap_mem *r, void *p)
 static void bd_free(struct heap_mem *r, void *p)
 {
     struct bd *d = BD(r);
-    os_size_t i = unit_of((os_size_t)((os_uint8_t *)p - d->first) - H);
-    os_uint32_t *h = (os_uint32_t *)p - 2;
+    os_size_t i = unit_of((os_size_t)((os_ubase_t)p - (os_ubase_t)d->first) - H);   /* p may lie anywhere */
+    os_uint32_t *h;
     os_uint32_t info, hs;
     unsigned k;
 
     if (OH_LIKELY(i < d->n && bit(d->px, i)))
     {
+        h = (os_uint32_t *)p - 2;
         info = h[0];
         hs = hash(i);
         k = (unsigned)(info >> 8) & (NQ - 1u);     /* a sealed header names an order < nord <= NQ */

@@ -611,7 +611,7 @@ OH_INLINE int release(struct ff *f, os_size_t c, os_size_t size, unsigned lfree)
 /* Is p the payload of a used block (on the grid, in use, its check matching, its size in range)? */
 static inline int locate(const struct ff *f, const void *p, os_size_t *pc, os_size_t *ps)
 {
-    os_size_t off = (os_size_t)((const os_uint8_t *)p - f->base) - HDR;
+    os_size_t off = (os_size_t)((os_ubase_t)p - (os_ubase_t)f->base) - HDR;   /* p may lie anywhere */
     os_size_t c = off >> CH_SHIFT;
     os_size_t s;
 
@@ -1210,9 +1210,9 @@ static OH_NOINLINE void free_flagged(struct heap_mem *r, void *p, os_size_t c, o
 FF_OP void ff_free(struct heap_mem *r, void *p)
 {
     struct ff *f = FF(r);
-    os_size_t off = (os_size_t)((os_uint8_t *)p - f->base) - HDR;
+    os_size_t off = (os_size_t)((os_ubase_t)p - (os_ubase_t)f->base) - HDR;   /* p may lie anywhere */
     os_size_t c = off >> CH_SHIFT, end = f->end;
-    ffw_t *h = (ffw_t *)p - 2, *rh;
+    ffw_t *h, *rh;
     os_size_t w, s, t;
     ffw_t w1;
 
@@ -1221,6 +1221,7 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
         free_bad(r, p, BLK_NOT_BLOCK);
         return;
     }
+    h = (ffw_t *)p - 2;
     w = h[0];
     s = w >> 1;
     if (OH_UNLIKELY((w & 1u) == 0))

@@ -435,6 +435,18 @@ OH_INLINE int free_block_ok(const struct ff *f, os_size_t c, os_size_t *size)
     return c == f->top ? c + s == f->end : *foot(f, c + s) == s;
 }
 
+/*
+ * The size of the free block on the left of block c (whose F_PFREE is set),
+ * from its footer, if that block's header agrees; else 0. Exact: a footer
+ * naming any other size cannot match a free header ending at c.
+ */
+static inline os_size_t left_size(const struct ff *f, os_size_t c)
+{
+    os_size_t ls = *foot(f, c);
+
+    return ls >= MINB && ls < c && hd(f, c - ls)[0] == (ffw_t)(ls << 1) ? ls : 0;
+}
+
 /* Detach free block c from its list or from top. 0 if its links are corrupt. */
 OH_INLINE int detach(struct ff *f, os_size_t c)
 {
@@ -568,10 +580,8 @@ OH_INLINE int release(struct ff *f, os_size_t c, os_size_t size, unsigned lfree)
     }
     if (lfree)
     {
-        os_size_t x;
-
-        ls = *foot(f, c);
-        if (ls < MINB || ls >= c || !free_block_ok(f, c - ls, &x) || x != ls || !fl_ok(f, c - ls))
+        ls = left_size(f, c);
+        if (ls == 0 || !fl_ok(f, c - ls))
         {
             return 0;
         }
@@ -1186,8 +1196,8 @@ static OH_NOINLINE void free_flagged(struct heap_mem *r, void *p, os_size_t c, o
         free_merge(r, p, c, s);
         return;
     }
-    ls = *foot(f, c);
-    if (ls < MINB || ls >= c || hd(f, c - ls)[0] != (ffw_t)(ls << 1))
+    ls = left_size(f, c);
+    if (ls == 0)
     {
         free_bad(r, p, BLK_CORRUPT);
         return;

@@ -27,6 +27,7 @@
 #include <os_memory.h>
 #include <shell.h>
 
+#include "demo.h"
 #include "heap_map.h"
 
 #define MAX_HEAPS   8
@@ -75,8 +76,7 @@ static void *parse_addr(const char *s)
     return (end != s && *end == '\0') ? (void *)(uintptr_t)v : NULL;
 }
 
-/* Returns 0 and sets *alg, or -1 for an unknown name. */
-static int parse_alg(const char *s, enum os_mem_alg *alg)
+int demo_parse_alg(const char *s, enum os_mem_alg *alg)
 {
     if (s == NULL || strcmp(s, "default") == 0)
     {
@@ -97,6 +97,15 @@ static int parse_alg(const char *s, enum os_mem_alg *alg)
         return 0;
     }
 #endif
+    if (strcmp(s, "firstfit") == 0 || strcmp(s, "buddy") == 0)
+    {
+        printf("algorithm '%s' is not in this build (CMake: -DONEHEAP_ALG_%s=ON)\n", s,
+               s[0] == 'f' ? "FIRSTFIT" : "BUDDY");
+    }
+    else
+    {
+        printf("unknown algorithm '%s' (firstfit, buddy or default)\n", s);
+    }
     return -1;
 }
 
@@ -168,7 +177,7 @@ static os_err_t heap_create(os_int32_t argc, char **argv)
     size_t size;
     int i;
 
-    if (argc < 3 || argc > 4 || (size = parse_size(argv[2])) == 0 || parse_alg(argc == 4 ? argv[3] : NULL, &alg) != 0)
+    if (argc < 3 || argc > 4 || (size = parse_size(argv[2])) == 0 || demo_parse_alg(argc == 4 ? argv[3] : NULL, &alg) != 0)
     {
         printf("usage: heap_create NAME SIZE [firstfit|buddy|default]\n");
         return OS_EINVAL;
@@ -203,7 +212,7 @@ static os_err_t heap_add(os_int32_t argc, char **argv)
     enum os_mem_alg alg;
     size_t size;
 
-    if (argc < 3 || argc > 4 || (size = parse_size(argv[2])) == 0 || parse_alg(argc == 4 ? argv[3] : NULL, &alg) != 0)
+    if (argc < 3 || argc > 4 || (size = parse_size(argv[2])) == 0 || demo_parse_alg(argc == 4 ? argv[3] : NULL, &alg) != 0)
     {
         printf("usage: heap_add NAME SIZE [firstfit|buddy|default]\n");
         return OS_EINVAL;

@@ -21,6 +21,8 @@
 #include <dlog.h>
 #include <shell.h>
 
+#include "demo.h"
+
 #define SYS_HEAP_SIZE (128u * 1024u)
 #define MAX_ARGS      16
 
@@ -163,28 +165,9 @@ static int add_sys_region(const char *spec)
     {
         return -1;
     }
-    if (*end == ':')
+    if (*end == ':' && demo_parse_alg(end + 1, &alg) != 0)
     {
-        end++;
-        if (0)
-        {
-        }
-#ifdef OS_USING_ALG_FIRSTFIT
-        else if (strcmp(end, "firstfit") == 0)
-        {
-            alg = OS_MEM_ALG_FIRSTFIT;
-        }
-#endif
-#ifdef OS_USING_ALG_BUDDY
-        else if (strcmp(end, "buddy") == 0)
-        {
-            alg = OS_MEM_ALG_BUDDY;
-        }
-#endif
-        else if (strcmp(end, "default") != 0)
-        {
-            return -1;
-        }
+        return -1;
     }
     mem = aligned_alloc(64, (size_t)((size + 63u) & ~63ull));
     return (mem != OS_NULL && os_sys_heap_add(mem, (os_size_t)size, alg) == OS_EOK) ? 0 : -1;

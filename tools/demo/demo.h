@@ -1,0 +1,14 @@
+/* demo.h - what the shell's files share. */
+#ifndef ONEHEAP_DEMO_H
+#define ONEHEAP_DEMO_H
+
+#include <os_memory.h>
+
+/*
+ * The algorithm called name (firstfit, buddy or default; OS_NULL means
+ * default) in *alg: 0, or -1 after printing why not (an unknown name, or an
+ * algorithm this build leaves out).
+ */
+int demo_parse_alg(const char *name, enum os_mem_alg *alg);
+
+#endif

@@ -32,7 +32,7 @@
 
 #define CB      4u                          /* canary bytes */
 #define SB      ((os_size_t)sizeof(os_size_t))
-#define TAIL    (CB + SB)
+#define TAIL    OH_TAIL_BYTES               /* CB + SB */
 #define BROKEN  ((os_size_t)-1)
 
 static os_uint32_t tail_key(const void *p, os_size_t n)

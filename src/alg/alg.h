@@ -77,8 +77,9 @@ struct os_mem_ops
     /*
      * Set up the control data for the region [r, r->end). Returns the bytes
      * available for blocks (the region's share of mem_total), or 0 if the
-     * region cannot hold the control data and one minimal block; then it
-     * must not have written anything in the region.
+     * region cannot hold the control data and one minimal block (it could
+     * not serve a request of OH_MIN_REQUEST bytes); then it must not have
+     * written anything in the region.
      */
     os_size_t (*init)(struct heap_mem *r);
 
@@ -345,6 +346,14 @@ void      oh_ff_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t
  * usable size the core sees is the requested size. Otherwise the core calls
  * the algorithm directly.
  */
+#if OS_MEM_HARDENING >= 2
+#define OH_TAIL_BYTES   (4u + (os_size_t)sizeof(os_size_t))     /* canary, requested size */
+#else
+#define OH_TAIL_BYTES   0u
+#endif
+/* The request an algorithm's init must be able to serve: "one minimal block" (a 1-byte alloc). */
+#define OH_MIN_REQUEST  (1u + OH_TAIL_BYTES)
+
 #if OS_MEM_HARDENING >= 2
 void    *oh_tail_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner);
 void    *oh_tail_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner);

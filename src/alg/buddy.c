@@ -1397,7 +1397,7 @@ static os_size_t bd_init(struct heap_mem *r)
     struct bd *d = BD(r);
     os_uint8_t *data = (os_uint8_t *)d;
     os_size_t room = (os_size_t)(r->end - data);
-    os_size_t est, e, nord, words, off, cap, i;
+    os_size_t est, e, nord, words, off, cap, n, i;
     os_uint32_t *table;
 
     off = first_off(data, 1);
@@ -1419,13 +1419,18 @@ static os_size_t bd_init(struct heap_mem *r)
     nord = (os_size_t)oh_msb32((os_uint32_t)e) + 1u;
     words = (e + 31u) / 32u;
     off = first_off(data, e);
-    d->first = data + off;
-    d->n = (room - off) / U;
+    n = (room - off) / U;
     cap = words * 32u < ((os_size_t)2 << (nord - 1)) - 1u ? words * 32u : ((os_size_t)2 << (nord - 1)) - 1u;
-    if (d->n > cap)
+    if (n > cap)
     {
-        d->n = cap;     /* the heads and planes were sized for these */
+        n = cap;        /* the heads and planes were sized for these */
     }
+    if (n == 0 || (U << oh_msb32((os_uint32_t)n)) - H < OH_MIN_REQUEST)
+    {
+        return 0;       /* the largest block cannot serve a minimal request; nothing written */
+    }
+    d->first = data + off;
+    d->n = n;
     d->o = ((os_size_t)(os_ubase_t)d->first >> SHIFT) & (MAX_UNITS - 1);
     d->nord = (os_uint32_t)oh_msb32((os_uint32_t)d->n) + 1u;
     d->qn = d->nord < QN ? d->nord : QN;

@@ -1601,7 +1601,7 @@ FF_OP os_size_t ff_init(struct heap_mem *r)
     {
         end = MAX_CHUNKS;
     }
-    if (end < 1 + MINB)
+    if (end < 1 + MINB || (end - 1) * CH - HDR < OH_MIN_REQUEST)
     {
         return 0;
     }

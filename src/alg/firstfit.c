@@ -63,12 +63,19 @@
  * operations (every block there fits); (3) else top. The block is carved
  * from its front (from its end when the rest keeps the block's class, so
  * the block keeps its list place); the rest goes back to its list (or stays
- * top). A request fails only if no free block of a class above its own
- * exists, the head of its own class is too small and top is too small: the
- * largest free block is then below n * (1 + 2^-sl) chunks. An aligned
- * request of n chunks looks for n + a + MINB - 1 chunks (a: the alignment in
- * chunks) the same way and is cut from the end of a listed block at its
- * last aligned place, or from the front of top.
+ * top). An aligned request of n chunks looks for n + a + MINB - 1 chunks
+ * (a: the alignment in chunks) the same way and is cut from the end of a
+ * listed block at its last aligned place, or from the front of top at its
+ * first fitting place.
+ *
+ * Never refused while a free block fits: when all of that fails, the only
+ * free blocks that could still serve the request are listed ones the O(1)
+ * search passes over (the rest of its own class below the head; for an
+ * aligned request also blocks of n to n + a + MINB - 2 chunks whose address
+ * gives a fitting aligned place), and take_missed() walks those lists before
+ * the request is refused. That walk costs O(free blocks in those classes),
+ * and only a request that the lists can barely serve or not serve at all
+ * pays it: every request the O(1) search serves costs O(1).
  *
  * Free, O(1): the pointer must be on the chunk grid, in use, with a
  * matching check and a size that fits the region; a free left neighbour
@@ -490,8 +497,9 @@ static inline int top_ok(const struct ff *f, os_size_t t)
 #ifdef OS_MEM_SMALL
 /*
  * Find a free block of at least n chunks and detach it. Returns its index
- * (and *size) or 0. Reports a corrupt block met on the way. (The small
- * build's general path; the others use find_listed() and top.)
+ * (and *size), 0 if none was found, NONE for a corrupt block met on the
+ * way (reported). (The small build's general path; the others use
+ * find_listed() and top.)
  */
 static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size_t *size)
 {
@@ -502,7 +510,7 @@ static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size
     if (c != 0 && !free_block_ok(f, c, &s))
     {
         oh_fault(r, payload(f, c), OS_ERROR, "free block header overwritten");
-        return 0;
+        return NONE;
     }
     if (c == 0 || s < n)
     {
@@ -522,13 +530,13 @@ static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size
         if (!free_block_ok(f, c, &s) || s < n)
         {
             oh_fault(r, payload(f, c), OS_ERROR, "free block header overwritten");
-            return 0;
+            return NONE;
         }
     }
     if (!detach(f, c))
     {
         oh_fault(r, payload(f, c), OS_ERROR, "free-list links overwritten");
-        return 0;
+        return NONE;
     }
     *size = s;
     return c;
@@ -554,6 +562,86 @@ static os_size_t split_tail(struct ff *f, os_size_t c, os_size_t size, os_size_t
     set_free(f, c + n, rest);
     attach(f, c + n, rest);
     return n;
+}
+
+/* The last place in free block [c, c + s) where a block of n chunks has an aligned payload. */
+static inline os_size_t aligned_end(const struct ff *f, os_size_t c, os_size_t s, os_size_t n, os_size_t align)
+{
+    os_size_t e = c + s;
+
+    return e - n - (((os_size_t)(os_ubase_t)payload(f, e - n) & (align - 1)) >> CH_SHIFT);
+}
+
+/*
+ * Where in free block [c, c + s) a block of n chunks goes: c for a plain
+ * request (align 0); for an aligned one its last aligned place, if the
+ * front it leaves is empty or can hold a free block. NONE if it does not
+ * fit. (With align > OS_MEM_ALIGN_SIZE the place before the last is at
+ * least 2 chunks earlier, so the last one is the only candidate.)
+ */
+static os_size_t place_in(const struct ff *f, os_size_t c, os_size_t s, os_size_t n, os_size_t align)
+{
+    os_size_t t;
+
+    if (s < n)
+    {
+        return NONE;
+    }
+    if (align == 0)
+    {
+        return c;
+    }
+    t = c + s - n;
+    if ((((os_size_t)(os_ubase_t)payload(f, t) & (align - 1)) >> CH_SHIFT) > t - c)
+    {
+        return NONE;
+    }
+    t = aligned_end(f, c, s, n, align);
+    return (t == c || t - c >= MINB) ? t : NONE;
+}
+
+/*
+ * The listed blocks that the O(1) searches pass over, looked at only when
+ * a request is about to be refused, so that a request never fails while a
+ * free block can serve it: the blocks of the request's own class below
+ * its head (every block of a higher class fits a plain request, and the
+ * search found those empty), and for an aligned request the blocks of
+ * classes lo..hi that are too small for the worst-case gap but whose
+ * address gives them a fitting aligned place. Each block is checked
+ * (header, footer, both list neighbours) before its links are followed,
+ * and the walk is bounded by the number of blocks the region can hold.
+ * O(free blocks in those classes), on the way to a failure only.
+ * Returns the block, unlinked from its list (*ps its size, *pt where the
+ * used block goes), 0 if none fits, NONE (with *bad) for a corrupt block.
+ */
+static OH_NOINLINE os_size_t take_missed(struct ff *f, os_size_t lo, os_size_t hi, os_size_t n, os_size_t align,
+                                         os_size_t *ps, os_size_t *pt, os_size_t *bad)
+{
+    os_size_t steps = f->end / MINB;
+    os_size_t k;
+
+    for (k = ff_next_class(f, lo); k != NONE && k <= hi; k = ff_next_class(f, k + 1))
+    {
+        os_size_t c, s, t;
+
+        for (c = f->heads[k]; c != 0; c = *nxt(f, c))
+        {
+            if (steps-- == 0 || !free_block_ok(f, c, &s) || c == f->top || !fl_ok(f, c))
+            {
+                *bad = c < f->end ? c : 0;
+                return NONE;
+            }
+            t = place_in(f, c, s, n, align);
+            if (t != NONE)
+            {
+                fl_cut(f, c);
+                *ps = s;
+                *pt = t;
+                return c;
+            }
+        }
+    }
+    return 0;
 }
 
 /*
@@ -686,6 +774,40 @@ static inline void set_used(const struct ff *f, os_size_t c, os_size_t n, os_uin
     seal(f, c, flags);
 }
 
+static OH_NOINLINE void *alloc_bad(struct heap_mem *r, os_size_t c)
+{
+    oh_fault(r, payload(FF(r), c), OS_ERROR, "free block header or list links overwritten");
+    return OS_NULL;
+}
+
+/* Detached free block c of s chunks serves n chunks from its front. */
+static void *carve(struct heap_mem *r, struct ff *f, os_size_t c, os_size_t s, os_size_t n, os_uint16_t owner)
+{
+    n = split_tail(f, c, s, n);
+    set_used(f, c, n, owner, 0);
+    oh_took(r, n * CH, owner);
+    return payload(f, c);
+}
+
+/* A request of n chunks that the O(1) search could not serve: take_missed() on its own class, else refused. */
+static OH_NOINLINE void *alloc_missed(struct heap_mem *r, os_size_t n, os_uint16_t owner)
+{
+    struct ff *f = FF(r);
+    os_size_t k = ff_class(f, n);
+    os_size_t s = 0, t = 0, bad = 0;
+    os_size_t c = take_missed(f, k, k, n, 0, &s, &t, &bad);
+
+    if (c == 0)
+    {
+        return oh_refused(r);
+    }
+    if (OH_UNLIKELY(c == NONE))
+    {
+        return alloc_bad(r, bad);
+    }
+    return carve(r, f, c, s, n, owner);
+}
+
 #ifndef OS_MEM_SMALL
 /* Pop the head c of list k; next is its checked successor. */
 OH_INLINE void pop_head(struct ff *f, os_size_t k, os_size_t next)
@@ -790,12 +912,6 @@ static inline os_size_t alloc_listed(struct ff *f, os_size_t n, os_uint16_t owne
     return c;
 }
 
-static OH_NOINLINE void *alloc_bad(struct heap_mem *r, os_size_t c)
-{
-    oh_fault(r, payload(FF(r), c), OS_ERROR, "free block header or list links overwritten");
-    return OS_NULL;
-}
-
 /*
  * Allocate n chunks from the front of top; OS_NULL if top is too small.
  * Top's size is known from its index (it ends at the sentinel), so its
@@ -809,7 +925,7 @@ OH_INLINE void *alloc_top(struct heap_mem *r, struct ff *f, os_size_t n, os_uint
 
     if (ts < n)
     {
-        return oh_refused(r);
+        return alloc_missed(r, n, owner);
     }
     if (OH_UNLIKELY(h[0] != (ffw_t)(ts << 1)))     /* top_ok(), from what is at hand */
     {
@@ -889,12 +1005,13 @@ FF_OP void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
     c = take_fit(r, f, n, &s);
     if (c == 0)
     {
+        return alloc_missed(r, n, owner);
+    }
+    if (c == NONE)
+    {
         return oh_refused(r);
     }
-    n = split_tail(f, c, s, n);
-    set_used(f, c, n, owner, 0);
-    oh_took(r, n * CH, owner);
-    return payload(f, c);
+    return carve(r, f, c, s, n, owner);
 }
 #endif
 
@@ -913,14 +1030,6 @@ static void *aligned_finish(struct heap_mem *r, struct ff *f, os_size_t c, os_si
     return payload(f, c);
 }
 
-/* The last place in free block [c, c + s) where a block of n chunks has an aligned payload. */
-static inline os_size_t aligned_end(const struct ff *f, os_size_t c, os_size_t s, os_size_t n, os_size_t align)
-{
-    os_size_t e = c + s;
-
-    return e - n - (((os_size_t)(os_ubase_t)payload(f, e - n) & (align - 1)) >> CH_SHIFT);
-}
-
 /*
  * Listed free block [c, c + s), already in the list of its front's class,
  * keeps [c, t) (at least MINB chunks); [t, c + s) becomes the aligned block.
@@ -933,18 +1042,63 @@ static void *aligned_from_end(struct heap_mem *r, struct ff *f, os_size_t c, os_
 }
 
 /*
+ * Detached free block [c, c + s) serves an aligned block at t: c, or a
+ * place at least MINB chunks in, the front becoming a free block (its
+ * left neighbour is used).
+ */
+static void *aligned_at(struct heap_mem *r, struct ff *f, os_size_t c, os_size_t s, os_size_t t,
+                        os_size_t n, os_size_t align, os_uint16_t owner)
+{
+    if (t == c)
+    {
+        return aligned_finish(r, f, c, s, n, align, owner, 0);
+    }
+    set_free(f, c, t - c);
+    fl_insert(f, c, t - c);
+    return aligned_finish(r, f, t, c + s - t, n, align, owner, F_PFREE);
+}
+
+/* The first place in top (at c) with an aligned payload whose gap is empty or can hold a free block. */
+static os_size_t top_place(const struct ff *f, os_size_t c, os_size_t align)
+{
+    os_size_t gap = ((align - ((os_size_t)(os_ubase_t)payload(f, c) & (align - 1))) & (align - 1)) >> CH_SHIFT;
+
+    return c + (gap != 0 && gap < MINB ? gap + (align >> CH_SHIFT) : gap);
+}
+
+/* An aligned request of n chunks the O(1) search (for need chunks) could not serve: take_missed(), else refused. */
+static OH_NOINLINE void *aligned_missed(struct heap_mem *r, os_size_t n, os_size_t align, os_size_t need,
+                                        os_uint16_t owner)
+{
+    struct ff *f = FF(r);
+    os_size_t s = 0, t = 0, bad = 0;
+    os_size_t c = take_missed(f, ff_class(f, n), ff_class(f, need), n, align, &s, &t, &bad);
+
+    if (c == 0)
+    {
+        return oh_refused(r);
+    }
+    if (OH_UNLIKELY(c == NONE))
+    {
+        return alloc_bad(r, bad);
+    }
+    return aligned_at(r, f, c, s, t, n, align, owner);
+}
+
+/*
  * A listed free block is cut from its end, at the last aligned place: its
  * front (at least MINB chunks, as the request has room for the worst gap)
  * stays a free block, in its list when its class does not change, and a
  * tail smaller than a block stays with the aligned block. Top is cut from
- * its front, so that the rest stays top: a gap in front becomes a free
- * block.
+ * its front, at its first fitting place, so that the rest stays top: a gap
+ * in front becomes a free block. A request that neither serves (it has no
+ * room for the worst gap anywhere) goes to aligned_missed().
  */
 FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner)
 {
     struct ff *f = FF(r);
     os_size_t a = align >> CH_SHIFT;
-    os_size_t n, c, s, t, gap, need;
+    os_size_t n, c, s, t, need;
 
     if (size >= f->maxreq || a > f->end)
     {
@@ -954,12 +1108,9 @@ FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size
     /* Room for the worst gap (a - 1 chunks, or a + MINB - 1 when a smaller
      * gap could not hold a free block). */
     need = n + a + MINB - 1;
-    if (need >= f->end)
+    if (need < f->end)
     {
-        return oh_refused(r);
-    }
 #ifndef OS_MEM_SMALL
-    {
         os_size_t k = 0, next = 0, bad = 0, kf;
 
         c = find_listed(f, need, &k, &s, &next, &bad);
@@ -978,44 +1129,37 @@ FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size
             }
             return aligned_from_end(r, f, c, s, t, n, align, owner);
         }
-        c = f->top;
-        s = f->end - c;
-        if (s < need)
+#else
+        c = take_fit(r, f, need, &s);
+        if (c == NONE)
         {
             return oh_refused(r);
         }
-        if (OH_UNLIKELY(!top_ok(f, c)))
+        if (c != 0)
         {
-            return alloc_bad(r, c);
+            if (c + s == f->end)    /* top, detached */
+            {
+                return aligned_at(r, f, c, s, top_place(f, c, align), n, align, owner);
+            }
+            t = aligned_end(f, c, s, n, align);
+            fl_insert(f, c, t - c);
+            return aligned_from_end(r, f, c, s, t, n, align, owner);
         }
-        f->top = f->end;
-    }
-#else
-    c = take_fit(r, f, need, &s);
-    if (c == 0)
-    {
-        return oh_refused(r);
-    }
-    if (c + s != f->end)
-    {
-        t = aligned_end(f, c, s, n, align);
-        fl_insert(f, c, t - c);
-        return aligned_from_end(r, f, c, s, t, n, align, owner);
-    }
 #endif
-    gap = ((align - ((os_size_t)(os_ubase_t)payload(f, c) & (align - 1))) & (align - 1)) >> CH_SHIFT;
-    if (gap != 0 && gap < MINB)
-    {
-        gap += a;
     }
-    if (gap != 0)
+    c = f->top;
+    s = f->end - c;
+    t = top_place(f, c, align);
+    if (s < n || t - c > s - n)
     {
-        /* The front gap becomes a free block; its left neighbour is used. */
-        set_free(f, c, gap);
-        fl_insert(f, c, gap);
-        return aligned_finish(r, f, c + gap, s - gap, n, align, owner, F_PFREE);
+        return aligned_missed(r, n, align, need, owner);
     }
-    return aligned_finish(r, f, c, s, n, align, owner, 0);
+    if (OH_UNLIKELY(!top_ok(f, c)))
+    {
+        return alloc_bad(r, c);
+    }
+    f->top = f->end;
+    return aligned_at(r, f, c, s, t, n, align, owner);
 }
 
 /* Free used block c of s chunks (header checked) with release(): merged with free neighbours (checked). */

@@ -82,6 +82,8 @@ struct os_memheap
     os_size_t        failed;            /* requests refused for lack of memory */
     os_size_t        peak_request;      /* largest size ever asked for */
     struct heap_mem *hosted;            /* regions of other heaps inside our blocks */
+    os_uint8_t      *span_lo;           /* lowest start and highest end of any region added */
+    os_uint8_t      *span_hi;           /* (check bounds the regions' links with them) */
     os_ubase_t       lock;              /* port lock word */
 #ifdef OS_USING_MEM_TRACE
     struct os_mem_task_use task[OS_MEM_TRACE_TASKS];    /* by task index */

@@ -769,6 +769,13 @@ os_err_t os_memheap_check(os_memheap_t *heap)
     {
         os_size_t u = 0;
 
+        if (!oh_region_sound(heap, r))
+        {
+            oh_report_fault(heap, r, OS_ERROR, "check: the control block of the region at %p was overwritten",
+                            (void *)r);
+            err = OS_ERROR;
+            break;
+        }
         if (OH_ALG_CHECK(r, &u) != OS_EOK || !REGION_COUNTS_OK(heap, r, u))
         {
             err = OS_ERROR;

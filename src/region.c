@@ -57,6 +57,8 @@ os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
     heap->failed = 0;
     heap->peak_request = 0;
     heap->hosted = OS_NULL;
+    heap->span_lo = OS_NULL;
+    heap->span_hi = OS_NULL;
 #ifdef OS_USING_MEM_TRACE
     memset(heap->task, 0, sizeof(heap->task));
 #endif
@@ -301,6 +303,14 @@ static void region_link(os_memheap_t *heap, struct heap_mem *r, os_memheap_t *ho
     }
     *pp = r;
     heap->mem_total += r->total;
+    if (heap->span_lo == OS_NULL || r->start < heap->span_lo)
+    {
+        heap->span_lo = r->start;
+    }
+    if (r->end > heap->span_hi)
+    {
+        heap->span_hi = r->end;
+    }
     oh_heap_refresh(heap);
     oh_shadow_region_added(r);
     os_port_unlock(&heap->lock, st);
@@ -428,6 +438,22 @@ void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
         os_port_unlock(&owner->lock, st);
     }
     oh_heap_refresh(heap);
+}
+
+int oh_region_sound(const os_memheap_t *heap, const struct heap_mem *r)
+{
+    const os_uint8_t *at = (const os_uint8_t *)r;
+    const os_uint8_t *nx = (const os_uint8_t *)r->next;
+    unsigned a;
+
+    for (a = 0; a < REGISTRY_SIZE && registry[a] != r->ops; a++)
+    {
+    }
+    return a < REGISTRY_SIZE && r->heap == heap && r->start <= at && (os_size_t)(at - r->start) < sizeof(void *) &&
+           r->end > at && (os_size_t)(r->end - r->start) <= r->ops->max_region &&
+           r->total <= (os_size_t)(r->end - r->start) &&
+           (nx == OS_NULL || ((os_size_t)(os_ubase_t)nx % sizeof(void *) == 0 && nx >= heap->span_lo &&
+                              nx < heap->span_hi && (nx < r->start || nx >= r->end)));
 }
 
 void *oh_refused_size(struct heap_mem *r, os_size_t size)

@@ -120,6 +120,16 @@ os_size_t   oh_task_bytes(const os_memheap_t *heap);
 void        oh_trace_tasks(const os_memheap_t *heap);
 #endif
 os_err_t oh_heap_unregister(os_memheap_t *heap);
+
+/*
+ * Is region r's control block (it lies in the region's own memory) still
+ * what region add wrote, as far as can be told without following a link:
+ * a registered algorithm, owned by heap, its bounds around it, and its
+ * next link null or a pointer-aligned address inside the span of heap's
+ * regions and outside r. Check tests it before it calls r's algorithm or
+ * follows r->next. O(algorithms).
+ */
+int oh_region_sound(const os_memheap_t *heap, const struct heap_mem *r);
 os_err_t oh_region_add(os_memheap_t *heap, void *start, os_size_t size, enum os_mem_alg alg);
 
 #endif

@@ -62,6 +62,47 @@ static void poke_around(unsigned char **live, size_t nlive, size_t live_size)
     hook_reset();
 }
 
+/*
+ * Every byte of a region's control data (the region's control block and the
+ * algorithm's, up to the first block's header) flipped in turn: check never
+ * crashes, reports a change of the control block's first five words (next,
+ * ops, start, end, heap) every time, and the heap checks sound again once
+ * the byte is back.
+ */
+static void control_data_corruption(const struct test_alg *a)
+{
+    unsigned char *b[6];
+
+    open_fresh(a->alg);
+    for (int i = 0; i < 6; i++)
+    {
+        b[i] = os_memheap_alloc(&heap, 40 + 100 * (size_t)i);
+        CHECK(b[i] != OS_NULL);
+    }
+    os_memheap_free(&heap, b[1]);
+    os_memheap_free(&heap, b[4]);
+    size_t ctrl = (size_t)(b[0] - REG) - 16;     /* the first block's header is covered above */
+    for (size_t off = 0; off < ctrl; off++)
+    {
+        check_context("%s: control data byte %zu of %zu flipped", a->name, off, ctrl);
+        unsigned char saved = REG[off];
+        unsigned char flipped = saved ^ 0x80u;
+        test_poke_bytes(REG + off, &flipped, 1);
+        os_err_t err = os_memheap_check(&heap);
+        if (off < 5 * sizeof(void *))
+            CHECK_EQ(err, OS_ERROR);
+        test_poke_bytes(REG + off, &saved, 1);
+        hook_reset();
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        CHECK_REPORTS(0);
+    }
+    for (int i = 0; i < 6; i++)
+        if (i != 1 && i != 4)
+            os_memheap_free(&heap, b[i]);
+    CHECK_EQ(heap_info(&heap).mem_used, 0);
+    heap_close(&heap);
+}
+
 /* Allocate n blocks of bsize bytes from the heap, each filled with its pattern. All of them? */
 static int alloc_patterned(unsigned char **b, int n, size_t bsize)
 {
@@ -745,6 +786,7 @@ int main(void)
         free_link_corruption(a);
         merge_with_corrupt_neighbour(a);
         overrun_into_next(a);
+        control_data_corruption(a);
     }
     hook_uninstall();
     return check_summary("test_corrupt");

@@ -1202,6 +1202,8 @@ static os_err_t bd_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
     return OS_EOK;
 }
 
+static int bd_ctrl_ok(const struct heap_mem *r);
+
 static os_err_t bd_check(const struct heap_mem *r, os_size_t *used)
 {
     const struct bd *d = BD(r);
@@ -1213,9 +1215,9 @@ static os_err_t bd_check(const struct heap_mem *r, os_size_t *used)
 
     memset(nfree, 0, sizeof(nfree));
     memset(nquick, 0, sizeof(nquick));
-    if (d->nord == 0 || d->nord > MAX_ORDER + 1 || d->qn != (d->nord < QN ? d->nord : QN))
+    if (!bd_ctrl_ok(r))
     {
-        oh_fault(r, OS_NULL, OS_ERROR, "check: region control data overwritten");
+        oh_fault(r, d, OS_ERROR, "check: the region's control data was overwritten");
         *used = 0;
         return OS_ERROR;
     }
@@ -1392,14 +1394,26 @@ static os_size_t first_off(const os_uint8_t *data, os_size_t e)
  * accepted iff one unit fits after control data for one unit, so every
  * larger region is accepted too.
  */
-static os_size_t bd_init(struct heap_mem *r)
+/* What init derives from the region's bounds alone (check compares the control data with it). */
+struct bd_layout
 {
-    struct bd *d = BD(r);
-    os_uint8_t *data = (os_uint8_t *)d;
-    os_size_t room = (os_size_t)(r->end - data);
-    os_size_t est, e, nord, words, off, cap, n, i;
-    os_uint32_t *table;
+    os_uint8_t *first;
+    os_size_t   n;          /* units */
+    os_size_t   nsz;        /* orders the heads were sized for */
+    os_size_t   words;      /* words per table plane */
+};
 
+/* The layout of region r, or 0 if it cannot hold the control data and one minimal block. */
+static int bd_layout(const struct heap_mem *r, struct bd_layout *l)
+{
+    os_uint8_t *data = (os_uint8_t *)BD(r);
+    os_size_t room = (os_size_t)(r->end - data);
+    os_size_t est, e, off, cap;
+
+    if (r->end <= data)
+    {
+        return 0;
+    }
     off = first_off(data, 1);
     if (off >= room || (room - off) / U < 1)
     {
@@ -1416,21 +1430,69 @@ static os_size_t bd_init(struct heap_mem *r)
     {
         e = 1;
     }
-    nord = (os_size_t)oh_msb32((os_uint32_t)e) + 1u;
-    words = (e + 31u) / 32u;
+    l->nsz = (os_size_t)oh_msb32((os_uint32_t)e) + 1u;
+    l->words = (e + 31u) / 32u;
     off = first_off(data, e);
-    n = (room - off) / U;
-    cap = words * 32u < ((os_size_t)2 << (nord - 1)) - 1u ? words * 32u : ((os_size_t)2 << (nord - 1)) - 1u;
-    if (n > cap)
+    l->first = data + off;
+    l->n = (room - off) / U;
+    cap = l->words * 32u < ((os_size_t)2 << (l->nsz - 1)) - 1u ? l->words * 32u : ((os_size_t)2 << (l->nsz - 1)) - 1u;
+    if (l->n > cap)
     {
-        n = cap;        /* the heads and planes were sized for these */
+        l->n = cap;     /* the heads and planes were sized for these */
     }
-    if (n == 0 || (U << oh_msb32((os_uint32_t)n)) - H < OH_MIN_REQUEST)
+    /* the largest block must serve a minimal request */
+    return l->n != 0 && (U << oh_msb32((os_uint32_t)l->n)) - H >= OH_MIN_REQUEST;
+}
+
+/*
+ * Does the control data still say what init wrote? Checked before check
+ * follows any of it, so that a region whose control data was overwritten
+ * is reported instead of walked.
+ */
+static int bd_ctrl_ok(const struct heap_mem *r)
+{
+    const struct bd *d = BD(r);
+    struct bd_layout l;
+    const os_uint32_t *table = &d->ord[0].head;
+    unsigned k;
+
+    if (!bd_layout(r, &l) || d->first != l.first || d->n != l.n ||
+        d->o != (((os_size_t)(os_ubase_t)l.first >> SHIFT) & (MAX_UNITS - 1)) ||
+        d->nord != oh_msb32((os_uint32_t)l.n) + 1u || d->qn != (d->nord < QN ? d->nord : QN) ||
+        d->maxblk != U << (d->nord - 1) || d->maxreq != d->maxblk - H)
     {
-        return 0;       /* the largest block cannot serve a minimal request; nothing written */
+        return 0;
     }
-    d->first = data + off;
-    d->n = n;
+    table += 2u * l.nsz;    /* after ord[nsz] */
+    if (d->px != table || d->pf != table + l.words || d->pa != table + 2u * l.words)
+    {
+        return 0;
+    }
+    for (k = 0; k < NQ; k++)
+    {
+        if (d->qroom[k] > (k < d->qn ? QDEPTH : 0u))
+        {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static os_size_t bd_init(struct heap_mem *r)
+{
+    struct bd *d = BD(r);
+    struct bd_layout l;
+    os_size_t nord, words, i;
+    os_uint32_t *table;
+
+    if (!bd_layout(r, &l))
+    {
+        return 0;   /* nothing written */
+    }
+    nord = l.nsz;
+    words = l.words;
+    d->first = l.first;
+    d->n = l.n;
     d->o = ((os_size_t)(os_ubase_t)d->first >> SHIFT) & (MAX_UNITS - 1);
     d->nord = (os_uint32_t)oh_msb32((os_uint32_t)d->n) + 1u;
     d->qn = d->nord < QN ? d->nord : QN;

@@ -1553,6 +1553,8 @@ FF_OP os_err_t ff_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
     return OS_EOK;
 }
 
+static int ff_ctrl_ok(const struct heap_mem *r);
+
 FF_OP os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
 {
     const struct ff *f = FF(r);
@@ -1561,6 +1563,12 @@ FF_OP os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
     os_size_t busy = 0;
     unsigned prev_free = 0;
     int bad = 0;
+
+    if (!ff_ctrl_ok(r))
+    {
+        oh_fault(r, f, OS_ERROR, "check: the region's control data was overwritten");
+        return OS_ERROR;
+    }
 
     /* Every block, in address order. */
     while (c < f->end)
@@ -1711,16 +1719,25 @@ static unsigned pick_sl(os_size_t nchunks)
     return sl;
 }
 
-FF_OP os_size_t ff_init(struct heap_mem *r)
+/* What init derives from the region's bounds alone (check compares the control data with it). */
+struct ff_layout
 {
-    struct ff *f = FF(r);
-    os_uint8_t *data = (os_uint8_t *)f;
-    os_size_t room = (os_size_t)(r->end - data);
-    os_size_t est, ncls, nwords, end;
-    os_uint8_t *first, *base;
-    unsigned sl;
+    os_uint8_t *base;
+    os_size_t   end;
+    os_size_t   ncls;
+    os_size_t   nwords;
+    unsigned    sl;
+};
 
-    if (room < sizeof(struct ff) + 4 * W + 4 * CH)
+/* The layout of region r, or 0 if it cannot hold the control data and one minimal block. */
+static int ff_layout(const struct heap_mem *r, struct ff_layout *l)
+{
+    os_uint8_t *data = (os_uint8_t *)FF(r);
+    os_size_t room = (os_size_t)(r->end - data);
+    os_size_t est, end;
+    os_uint8_t *first;
+
+    if (r->end <= data || room < sizeof(struct ff) + 4 * W + 4 * CH)
     {
         return 0;
     }
@@ -1729,46 +1746,73 @@ FF_OP os_size_t ff_init(struct heap_mem *r)
     {
         est = MAX_CHUNKS;
     }
-    sl = pick_sl(est);
-    ncls = ff_class_sl(est, sl) + 1;
-    nwords = (ncls + 31) / 32;
+    l->sl = pick_sl(est);
+    l->ncls = ff_class_sl(est, l->sl) + 1;
+    l->nwords = (l->ncls + 31) / 32;
     /* The first block's payload is the first CH-aligned address after the control data. */
-    first = data + sizeof(struct ff) + nwords * sizeof(os_uint32_t) + ncls * W + HDR;
+    first = data + sizeof(struct ff) + l->nwords * sizeof(os_uint32_t) + l->ncls * W + HDR;
     first += (CH - ((os_size_t)(os_ubase_t)first & (CH - 1))) & (CH - 1);
     if (first >= r->end || (os_size_t)(r->end - first) < 2 * W + MINB * CH)
     {
         return 0;
     }
-    base = first - HDR - CH;
-    end = ((os_size_t)(r->end - base) - HDR) / CH;    /* room for the sentinel's header */
+    l->base = first - HDR - CH;
+    end = ((os_size_t)(r->end - l->base) - HDR) / CH;   /* room for the sentinel's header */
     if (end > MAX_CHUNKS)
     {
         end = MAX_CHUNKS;
     }
-    if (end < 1 + MINB || (end - 1) * CH - HDR < OH_MIN_REQUEST)
+    l->end = end;
+    return end >= 1 + MINB && (end - 1) * CH - HDR >= OH_MIN_REQUEST;
+}
+
+/* The region's check secret: its address, mixed (never 0). */
+static ffw_t ff_key(const struct ff *f)
+{
+    os_uint32_t k = (os_uint32_t)((os_ubase_t)f >> 3) ^ (os_uint32_t)((os_ubase_t)f >> 17);
+
+    k *= 0x2C1B3C6Du;
+    k ^= k >> 15;
+    return (ffw_t)(k | 0x100u);
+}
+
+/*
+ * Does the control data still say what init wrote (or keeps within range:
+ * top)? Checked before check follows any of it, so that a region whose
+ * control data was overwritten is reported instead of walked.
+ */
+static int ff_ctrl_ok(const struct heap_mem *r)
+{
+    const struct ff *f = FF(r);
+    struct ff_layout l;
+
+    return ff_layout(r, &l) && f->base == l.base && f->end == l.end && f->sl == l.sl &&
+           f->nclasses == l.ncls && f->nwords == l.nwords && f->heads == (const ffw_t *)&f->map[l.nwords] &&
+           f->maxreq == (l.end - 1) * CH - HDR && f->key == ff_key(f) && f->top >= 1 && f->top <= l.end;
+}
+
+FF_OP os_size_t ff_init(struct heap_mem *r)
+{
+    struct ff *f = FF(r);
+    struct ff_layout l;
+
+    if (!ff_layout(r, &l))
     {
         return 0;
     }
     /* Nothing is written before this point: a refused region is left untouched. */
-    f->base = base;
-    f->end = end;
+    f->base = l.base;
+    f->end = l.end;
     f->top = 1;
-    f->sl = (os_uint8_t)sl;
-    f->nclasses = (os_uint16_t)ncls;
-    f->nwords = (os_uint8_t)nwords;
+    f->sl = (os_uint8_t)l.sl;
+    f->nclasses = (os_uint16_t)l.ncls;
+    f->nwords = (os_uint8_t)l.nwords;
     f->summary = 0;
     OH_STAT(f->listed = 0);
-    {
-        /* the key: the region's address, mixed (never 0) */
-        os_uint32_t k = (os_uint32_t)((os_ubase_t)f >> 3) ^ (os_uint32_t)((os_ubase_t)f >> 17);
-
-        k *= 0x2C1B3C6Du;
-        k ^= k >> 15;
-        f->key = (ffw_t)(k | 0x100u);
-    }
-    f->heads = (ffw_t *)(void *)&f->map[nwords];
+    f->key = ff_key(f);
+    f->heads = (ffw_t *)(void *)&f->map[l.nwords];
     f->maxreq = (f->end - 1) * CH - HDR;
-    memset(f->map, 0, nwords * sizeof(os_uint32_t) + ncls * W);
+    memset(f->map, 0, l.nwords * sizeof(os_uint32_t) + l.ncls * W);
     set_size(f, 1, f->end - 1, 0);     /* top */
     OH_SCRUB_FROM(f->base + CH, f->base + f->end * CH);
     set_used(f, f->end, 0, 0, F_PFREE);

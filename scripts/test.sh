@@ -4,7 +4,8 @@
 #   region poisoned outside live blocks (asanpoison), TSan, Valgrind client
 #   requests compiled in (valgrind: its ctests run memcheck), first-fit
 #   with buddy (every test over buddy and mixed heaps), buddy only, 32-bit
-#   (gcc -m32: 16-bit first-fit headers), bare-metal port
+#   (gcc -m32: 16-bit first-fit headers; m32full: the same with hardening
+#   full and trace off), bare-metal port
 #   with trace off, bare-metal without a lock, assert-on-corruption, the smallest first-fit class setting with 16-byte
 #   alignment, and the portable find-first-set; the POSIX port with trace
 #   off; without the system heap; a Kconfig build of configs/host_defconfig;
@@ -27,6 +28,7 @@ declare -A configs=(
   [buddy]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_STATS=ON -DONEHEAP_HARDENING=off"
   [buddyonly]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_FIRSTFIT=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [m32]="-DCMAKE_C_COMPILER=gcc -DCMAKE_C_FLAGS=-m32 -DCMAKE_EXE_LINKER_FLAGS=-m32 -DCMAKE_SHARED_LINKER_FLAGS=-m32 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_STATS=ON"
+  [m32full]="-DCMAKE_C_COMPILER=gcc -DCMAKE_C_FLAGS=-m32 -DCMAKE_EXE_LINKER_FLAGS=-m32 -DCMAKE_SHARED_LINKER_FLAGS=-m32 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_HARDENING=full -DONEHEAP_TRACE=OFF -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [nolock]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=baremetal -DONEHEAP_NO_LOCK=ON -DONEHEAP_TRACE=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_HARDENING=off -DONEHEAP_STATS=ON"
   [assert]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ERROR_ASSERT=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [small]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_FF_SL_BITS=0 -DONEHEAP_ALIGN=16 -DONEHEAP_NO_INTRINSICS=ON -DONEHEAP_SYS_HEAP=OFF -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_HARDENING=full -DONEHEAP_ALG_BUDDY=ON"
@@ -38,7 +40,7 @@ declare -A configs=(
   [tail]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug -DONEHEAP_HARDENING=tail -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [footprint]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_HARDENING=off -DONEHEAP_SMALL=ON -DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
 )
-order=(gcc clang asan asanpoison tsan valgrind buddy buddyonly m32 baremetal nolock assert small traceoff nosysheap kconfig tail footprint)
+order=(gcc clang asan asanpoison tsan valgrind buddy buddyonly m32 m32full baremetal nolock assert small traceoff nosysheap kconfig tail footprint)
 [ $# -gt 0 ] && order=("$@")
 
 mkdir -p build

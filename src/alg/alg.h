@@ -321,7 +321,10 @@ void      oh_ff_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t
  * shrinking realloc gives back and on a new region's free blocks.
  */
 #if OS_MEM_HARDENING >= 3
-#define OH_FILL         0xDBu
+/* Even: a header overwritten with it says "free" (first-fit's used bit is bit 0
+ * of its first word; no buddy tag matches it), never a live block whose check
+ * might match by chance. */
+#define OH_FILL         0xDAu
 #define OH_FILL_SKIP    32u
 #define OH_FILL_FOOT    4u
 /* The block of `bytes` bytes at `start` now lies inside a free block that starts before it. */

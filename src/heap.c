@@ -753,6 +753,17 @@ static int region_counts_ok(os_memheap_t *heap, const struct heap_mem *r, os_siz
 #define REGION_COUNTS_OK(heap, r, u) 1
 #endif
 
+/* A region whose control block was overwritten ends a walk over the regions of heap (reported). */
+static int region_bad(os_memheap_t *heap, const struct heap_mem *r)
+{
+    if (oh_region_sound(heap, r))
+    {
+        return 0;
+    }
+    oh_report_fault(heap, r, OS_ERROR, "the control block of the region at %p was overwritten", (const void *)r);
+    return 1;
+}
+
 os_err_t os_memheap_check(os_memheap_t *heap)
 {
     struct heap_mem *r;
@@ -769,10 +780,8 @@ os_err_t os_memheap_check(os_memheap_t *heap)
     {
         os_size_t u = 0;
 
-        if (!oh_region_sound(heap, r))
+        if (region_bad(heap, r))
         {
-            oh_report_fault(heap, r, OS_ERROR, "check: the control block of the region at %p was overwritten",
-                            (void *)r);
             err = OS_ERROR;
             break;
         }
@@ -969,7 +978,7 @@ os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg)
     st = heap_lock(heap);
     for (r = heap->h_mem; r != OS_NULL && !w.stopped; r = r->next)
     {
-        if (OH_ALG_WALK(r, walk_block, &w) != OS_EOK)
+        if (region_bad(heap, r) || OH_ALG_WALK(r, walk_block, &w) != OS_EOK)
         {
             err = OS_ERROR;
             break;
@@ -1013,6 +1022,11 @@ os_err_t os_memheap_trace(os_memheap_t *heap)
              heap->name, heap->mem_total, heap->mem_used, heap->mem_maxused);
     for (r = heap->h_mem; r != OS_NULL; r = r->next)
     {
+        if (region_bad(heap, r))
+        {
+            err = OS_ERROR;
+            break;
+        }
         oh_print(" region %p..%p (%s, %zu bytes for blocks)\n  state address    usable bytes  task\n",
                  (void *)r->start, (void *)r->end, r->ops->name, r->total);
         if (OH_ALG_WALK(r, trace_block, OS_NULL) != OS_EOK)

@@ -62,12 +62,20 @@ static void poke_around(unsigned char **live, size_t nlive, size_t live_size)
     hook_reset();
 }
 
+static int count_blocks(const struct os_memheap_block *b, void *arg)
+{
+    (void)b;
+    ++*(size_t *)arg;
+    return 0;
+}
+
 /*
  * Every byte of a region's control data (the region's control block and the
- * algorithm's, up to the first block's header) flipped in turn: check never
- * crashes, reports a change of the control block's first five words (next,
- * ops, start, end, heap) every time, and the heap checks sound again once
- * the byte is back.
+ * algorithm's, up to the first block's header) flipped in turn: check and
+ * walk never crash, check reports a change of the control block's first
+ * five words (next, ops, start, end, heap) every time, so do walk and trace
+ * (for a byte of next and of ops), and the heap checks sound again once the
+ * byte is back.
  */
 static void control_data_corruption(const struct test_alg *a)
 {
@@ -89,8 +97,15 @@ static void control_data_corruption(const struct test_alg *a)
         unsigned char flipped = saved ^ 0x80u;
         test_poke_bytes(REG + off, &flipped, 1);
         os_err_t err = os_memheap_check(&heap);
+        size_t nblocks = 0;
+        os_err_t werr = os_memheap_walk(&heap, count_blocks, &nblocks);
         if (off < 5 * sizeof(void *))
+        {
             CHECK_EQ(err, OS_ERROR);
+            CHECK_EQ(werr, OS_ERROR);
+        }
+        if (off == 0 || off == sizeof(void *))
+            CHECK_EQ(os_memheap_trace(&heap), OS_ERROR);
         test_poke_bytes(REG + off, &saved, 1);
         hook_reset();
         CHECK_EQ(os_memheap_check(&heap), OS_EOK);

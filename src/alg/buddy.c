@@ -1176,12 +1176,29 @@ static os_err_t bd_query(const struct heap_mem *r, const void *p, struct os_mem_
     return OS_EOK;
 }
 
+static int bd_ctrl_ok(const struct heap_mem *r);
+
+/* Walk and check start here: a region whose control data was overwritten is reported, not walked. */
+static int bd_ctrl_bad(const struct heap_mem *r)
+{
+    if (bd_ctrl_ok(r))
+    {
+        return 0;
+    }
+    oh_fault(r, BD(r), OS_ERROR, "the region's control data was overwritten");
+    return 1;
+}
+
 static os_err_t bd_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
 {
     const struct bd *d = BD(r);
     os_size_t i = 0;
     struct os_mem_blk b;
 
+    if (bd_ctrl_bad(r))
+    {
+        return OS_ERROR;
+    }
     while (i < d->n)
     {
         unsigned c = code(d, i);
@@ -1202,8 +1219,6 @@ static os_err_t bd_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
     return OS_EOK;
 }
 
-static int bd_ctrl_ok(const struct heap_mem *r);
-
 static os_err_t bd_check(const struct heap_mem *r, os_size_t *used)
 {
     const struct bd *d = BD(r);
@@ -1215,9 +1230,8 @@ static os_err_t bd_check(const struct heap_mem *r, os_size_t *used)
 
     memset(nfree, 0, sizeof(nfree));
     memset(nquick, 0, sizeof(nquick));
-    if (!bd_ctrl_ok(r))
+    if (bd_ctrl_bad(r))
     {
-        oh_fault(r, d, OS_ERROR, "check: the region's control data was overwritten");
         *used = 0;
         return OS_ERROR;
     }

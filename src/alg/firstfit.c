@@ -1528,12 +1528,29 @@ FF_OP os_err_t ff_query(const struct heap_mem *r, const void *p, struct os_mem_b
     return OS_EOK;
 }
 
+static int ff_ctrl_ok(const struct heap_mem *r);
+
+/* Walk and check start here: a region whose control data was overwritten is reported, not walked. */
+static int ff_ctrl_bad(const struct heap_mem *r)
+{
+    if (ff_ctrl_ok(r))
+    {
+        return 0;
+    }
+    oh_fault(r, FF(r), OS_ERROR, "the region's control data was overwritten");
+    return 1;
+}
+
 FF_OP os_err_t ff_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
 {
     const struct ff *f = FF(r);
     os_size_t c = 1;
     struct os_mem_blk b;
 
+    if (ff_ctrl_bad(r))
+    {
+        return OS_ERROR;
+    }
     while (c < f->end)
     {
         os_size_t s = bsize(f, c);
@@ -1553,8 +1570,6 @@ FF_OP os_err_t ff_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
     return OS_EOK;
 }
 
-static int ff_ctrl_ok(const struct heap_mem *r);
-
 FF_OP os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
 {
     const struct ff *f = FF(r);
@@ -1564,9 +1579,8 @@ FF_OP os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
     unsigned prev_free = 0;
     int bad = 0;
 
-    if (!ff_ctrl_ok(r))
+    if (ff_ctrl_bad(r))
     {
-        oh_fault(r, f, OS_ERROR, "check: the region's control data was overwritten");
         return OS_ERROR;
     }
 

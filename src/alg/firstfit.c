@@ -789,6 +789,7 @@ static void *carve(struct heap_mem *r, struct ff *f, os_size_t c, os_size_t s, o
     return payload(f, c);
 }
 
+#ifndef OS_MEM_SMALL
 /* A request of n chunks that the O(1) search could not serve: take_missed() on its own class, else refused. */
 static OH_NOINLINE void *alloc_missed(struct heap_mem *r, os_size_t n, os_uint16_t owner)
 {
@@ -808,7 +809,6 @@ static OH_NOINLINE void *alloc_missed(struct heap_mem *r, os_size_t n, os_uint16
     return carve(r, f, c, s, n, owner);
 }
 
-#ifndef OS_MEM_SMALL
 /* Pop the head c of list k; next is its checked successor. */
 OH_INLINE void pop_head(struct ff *f, os_size_t k, os_size_t next)
 {
@@ -1005,9 +1005,15 @@ FF_OP void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
     c = take_fit(r, f, n, &s);
     if (c == 0)
     {
-        return alloc_missed(r, n, owner);
+        os_size_t k = ff_class(f, n), t = 0, bad = 0;
+
+        c = take_missed(f, k, k, n, 0, &s, &t, &bad);
+        if (OH_UNLIKELY(c == NONE))
+        {
+            return alloc_bad(r, bad);
+        }
     }
-    if (c == NONE)
+    if (c == 0 || c == NONE)
     {
         return oh_refused(r);
     }

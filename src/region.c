@@ -442,18 +442,18 @@ void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
 
 int oh_region_sound(const os_memheap_t *heap, const struct heap_mem *r)
 {
-    const os_uint8_t *at = (const os_uint8_t *)r;
-    const os_uint8_t *nx = (const os_uint8_t *)r->next;
+    /* as integers: a field that was overwritten may point anywhere */
+    os_ubase_t at = (os_ubase_t)r, nx = (os_ubase_t)r->next;
+    os_ubase_t lo = (os_ubase_t)r->start, hi = (os_ubase_t)r->end;
     unsigned a;
 
     for (a = 0; a < REGISTRY_SIZE && registry[a] != r->ops; a++)
     {
     }
-    return a < REGISTRY_SIZE && r->heap == heap && r->start <= at && (os_size_t)(at - r->start) < sizeof(void *) &&
-           r->end > at && (os_size_t)(r->end - r->start) <= r->ops->max_region &&
-           r->total <= (os_size_t)(r->end - r->start) &&
-           (nx == OS_NULL || ((os_size_t)(os_ubase_t)nx % sizeof(void *) == 0 && nx >= heap->span_lo &&
-                              nx < heap->span_hi && (nx < r->start || nx >= r->end)));
+    return a < REGISTRY_SIZE && r->heap == heap && lo <= at && at - lo < sizeof(void *) && hi > at &&
+           hi - lo <= r->ops->max_region && r->total <= hi - lo &&
+           (nx == 0 || (nx % sizeof(void *) == 0 && nx >= (os_ubase_t)heap->span_lo &&
+                        nx < (os_ubase_t)heap->span_hi && (nx < lo || nx >= hi)));
 }
 
 void *oh_refused_size(struct heap_mem *r, os_size_t size)

@@ -429,115 +429,6 @@ static void spec_nested(const struct test_alg *a)
 #endif
 }
 
-/* ---- no request refused while a free block can serve it ------------------------------------------- */
-
-#define FILL_MAX 4096
-#define FIT_REGION (32 * KiB)
-static void *fill_blk[FILL_MAX];
-
-/* Take everything h has left in 8-byte blocks (fill_blk[]); how many. */
-static size_t fill_up(os_memheap_t *h)
-{
-    size_t n = 0;
-    while (n < FILL_MAX && (fill_blk[n] = os_memheap_alloc(h, 8)) != OS_NULL)
-        n++;
-    CHECK(n < FILL_MAX);
-    return n;
-}
-
-static void fill_free(os_memheap_t *h, size_t n)
-{
-    while (n > 0)
-        os_memheap_free(h, fill_blk[--n]);
-}
-
-/*
- * The original first-fit gave up after probing a few blocks of a bucket
- * even when a later one fitted. Here the only free blocks that can serve a
- * request are ones a quick search passes over: two free blocks of
- * neighbouring sizes (one size class of first-fit at every class setting)
- * in a full heap, the smaller one freed last, and a request for the larger
- * one's usable size; and an aligned block freed into a full heap, asked
- * for again (no room for a worst-case alignment gap anywhere).
- */
-static void spec_no_false_failure(const struct test_alg *a)
-{
-    for (size_t big = 512; big <= 4096; big *= 2)
-        for (size_t d = 8; d <= 32; d += 8)
-            for (int larger_last = 0; larger_last < 2; larger_last++)
-            {
-                check_context("%s: free blocks of %zu and %zu bytes, the %s freed last", a->name, big + d, big,
-                              larger_last ? "larger" : "smaller");
-                os_memheap_t h;
-                heap_open(&h, "fit");
-                heap_add_ok(&h, arena + WORK_OFF, FIT_REGION, a->alg);
-                void *p1 = os_memheap_alloc(&h, big + d), *s1 = os_memheap_alloc(&h, 8);
-                void *p2 = os_memheap_alloc(&h, big), *s2 = os_memheap_alloc(&h, 8);
-                CHECK(p1 && s1 && p2 && s2);
-                size_t want = os_memheap_usable_size(&h, p1);
-                size_t n = fill_up(&h);
-                os_memheap_free(&h, larger_last ? p2 : p1);
-                os_memheap_free(&h, larger_last ? p1 : p2);
-                void *q = os_memheap_alloc(&h, want);
-                CHECKF(q != OS_NULL, "a free block of %zu usable bytes exists", want);
-                CHECK(q == OS_NULL || range_inside(q, want, arena + WORK_OFF, FIT_REGION));
-                CHECK_EQ(os_memheap_check(&h), OS_EOK);
-                os_memheap_free(&h, q);
-                os_memheap_free(&h, s1);
-                os_memheap_free(&h, s2);
-                fill_free(&h, n);
-                CHECK_EQ(heap_info(&h).mem_used, 0);
-                heap_close(&h);
-            }
-
-    for (size_t al = 16; al <= 4096; al *= 4)
-        for (size_t size = 24; size <= 600; size += 288)
-        {
-            check_context("%s: %zu bytes aligned to %zu, freed into a full heap", a->name, size, al);
-            os_memheap_t h;
-            heap_open(&h, "fit-aligned");
-            heap_add_ok(&h, arena + WORK_OFF, FIT_REGION, a->alg);
-            void *p = os_memheap_aligned_alloc(&h, al, size);
-            CHECK(p != OS_NULL && ((uintptr_t)p & (al - 1)) == 0);
-            size_t n = fill_up(&h);
-            os_memheap_free(&h, p);
-            void *q = os_memheap_aligned_alloc(&h, al, size);
-            CHECKF(q != OS_NULL, "the block just freed can serve the request");
-            CHECK(((uintptr_t)q & (al - 1)) == 0);
-            CHECK_EQ(os_memheap_check(&h), OS_EOK);
-            os_memheap_free(&h, q);
-            fill_free(&h, n);
-            CHECK_EQ(heap_info(&h).mem_used, 0);
-            heap_close(&h);
-        }
-
-    /* A region whose only block is the one free block, its payload 4096-aligned: an aligned request
-     * for nearly all of it fits there exactly (the algorithm may place a plain block elsewhere). */
-    check_context("%s: a whole region at an aligned place", a->name);
-    os_memheap_t h;
-    heap_open(&h, "fit-region");
-    heap_add_ok(&h, arena + WORK_OFF, FIT_REGION, a->alg);
-    void *p = os_memheap_alloc(&h, 8);
-    size_t shift = (4096 - ((uintptr_t)p & 4095)) & 4095;
-    os_memheap_free(&h, p);
-    heap_close(&h);
-    heap_open(&h, "fit-region");
-    heap_add_ok(&h, arena + WORK_OFF + shift, FIT_REGION, a->alg);
-    size_t x = heap_largest_alloc(&h);
-    p = os_memheap_alloc(&h, x);
-    CHECK(p != OS_NULL);
-    os_memheap_free(&h, p);
-    if (((uintptr_t)p & 4095) == 0 && x > 16)
-    {
-        void *q = os_memheap_aligned_alloc(&h, 4096, x - 16);
-        CHECKF(q != OS_NULL, "%zu bytes fit at the aligned start of the free region", x - 16);
-        CHECK(((uintptr_t)q & 4095) == 0);
-        os_memheap_free(&h, q);
-    }
-    CHECK_EQ(os_memheap_check(&h), OS_EOK);
-    heap_close(&h);
-}
-
 /* ---- regions too small ------------------------------------------------------------------------------ */
 
 static void spec_too_small(const struct test_alg *a)
@@ -650,6 +541,115 @@ static void spec_unknown_alg(void)
 }
 
 #endif /* TEST_BAD_OPS */
+
+/* ---- no request refused while a free block can serve it ------------------------------------------- */
+
+#define FILL_MAX 4096
+#define FIT_REGION (32 * KiB)
+static void *fill_blk[FILL_MAX];
+
+/* Take everything h has left in 8-byte blocks (fill_blk[]); how many. */
+static size_t fill_up(os_memheap_t *h)
+{
+    size_t n = 0;
+    while (n < FILL_MAX && (fill_blk[n] = os_memheap_alloc(h, 8)) != OS_NULL)
+        n++;
+    CHECK(n < FILL_MAX);
+    return n;
+}
+
+static void fill_free(os_memheap_t *h, size_t n)
+{
+    while (n > 0)
+        os_memheap_free(h, fill_blk[--n]);
+}
+
+/*
+ * The original first-fit gave up after probing a few blocks of a bucket
+ * even when a later one fitted. Here the only free blocks that can serve a
+ * request are ones a quick search passes over: two free blocks of
+ * neighbouring sizes (one size class of first-fit at every class setting)
+ * in a full heap, the smaller one freed last, and a request for the larger
+ * one's usable size; and an aligned block freed into a full heap, asked
+ * for again (no room for a worst-case alignment gap anywhere).
+ */
+static void spec_no_false_failure(const struct test_alg *a)
+{
+    for (size_t big = 512; big <= 4096; big *= 2)
+        for (size_t d = 8; d <= 32; d += 8)
+            for (int larger_last = 0; larger_last < 2; larger_last++)
+            {
+                check_context("%s: free blocks of %zu and %zu bytes, the %s freed last", a->name, big + d, big,
+                              larger_last ? "larger" : "smaller");
+                os_memheap_t h;
+                heap_open(&h, "fit");
+                heap_add_ok(&h, arena + WORK_OFF, FIT_REGION, a->alg);
+                void *p1 = os_memheap_alloc(&h, big + d), *s1 = os_memheap_alloc(&h, 8);
+                void *p2 = os_memheap_alloc(&h, big), *s2 = os_memheap_alloc(&h, 8);
+                CHECK(p1 && s1 && p2 && s2);
+                size_t want = os_memheap_usable_size(&h, p1);
+                size_t n = fill_up(&h);
+                os_memheap_free(&h, larger_last ? p2 : p1);
+                os_memheap_free(&h, larger_last ? p1 : p2);
+                void *q = os_memheap_alloc(&h, want);
+                CHECKF(q != OS_NULL, "a free block of %zu usable bytes exists", want);
+                CHECK(q == OS_NULL || range_inside(q, want, arena + WORK_OFF, FIT_REGION));
+                CHECK_EQ(os_memheap_check(&h), OS_EOK);
+                os_memheap_free(&h, q);
+                os_memheap_free(&h, s1);
+                os_memheap_free(&h, s2);
+                fill_free(&h, n);
+                CHECK_EQ(heap_info(&h).mem_used, 0);
+                heap_close(&h);
+            }
+
+    for (size_t al = 16; al <= 4096; al *= 4)
+        for (size_t size = 24; size <= 600; size += 288)
+        {
+            check_context("%s: %zu bytes aligned to %zu, freed into a full heap", a->name, size, al);
+            os_memheap_t h;
+            heap_open(&h, "fit-aligned");
+            heap_add_ok(&h, arena + WORK_OFF, FIT_REGION, a->alg);
+            void *p = os_memheap_aligned_alloc(&h, al, size);
+            CHECK(p != OS_NULL && ((uintptr_t)p & (al - 1)) == 0);
+            size_t n = fill_up(&h);
+            os_memheap_free(&h, p);
+            void *q = os_memheap_aligned_alloc(&h, al, size);
+            CHECKF(q != OS_NULL, "the block just freed can serve the request");
+            CHECK(((uintptr_t)q & (al - 1)) == 0);
+            CHECK_EQ(os_memheap_check(&h), OS_EOK);
+            os_memheap_free(&h, q);
+            fill_free(&h, n);
+            CHECK_EQ(heap_info(&h).mem_used, 0);
+            heap_close(&h);
+        }
+
+    /* A region whose only block is the one free block, its payload 4096-aligned: an aligned request
+     * for nearly all of it fits there exactly (the algorithm may place a plain block elsewhere). */
+    check_context("%s: a whole region at an aligned place", a->name);
+    os_memheap_t h;
+    heap_open(&h, "fit-region");
+    heap_add_ok(&h, arena + WORK_OFF, FIT_REGION, a->alg);
+    void *p = os_memheap_alloc(&h, 8);
+    size_t shift = (4096 - ((uintptr_t)p & 4095)) & 4095;
+    os_memheap_free(&h, p);
+    heap_close(&h);
+    heap_open(&h, "fit-region");
+    heap_add_ok(&h, arena + WORK_OFF + shift, FIT_REGION, a->alg);
+    size_t x = heap_largest_alloc(&h);
+    p = os_memheap_alloc(&h, x);
+    CHECK(p != OS_NULL);
+    os_memheap_free(&h, p);
+    if (((uintptr_t)p & 4095) == 0 && x > 16)
+    {
+        void *q = os_memheap_aligned_alloc(&h, 4096, x - 16);
+        CHECKF(q != OS_NULL, "%zu bytes fit at the aligned start of the free region", x - 16);
+        CHECK(((uintptr_t)q & 4095) == 0);
+        os_memheap_free(&h, q);
+    }
+    CHECK_EQ(os_memheap_check(&h), OS_EOK);
+    heap_close(&h);
+}
 
 /* ---- zero sizes, NULL pointers, realloc ---------------------------------------------------------------- */
 

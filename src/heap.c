@@ -753,14 +753,17 @@ static int region_counts_ok(os_memheap_t *heap, const struct heap_mem *r, os_siz
 #define REGION_COUNTS_OK(heap, r, u) 1
 #endif
 
-/* A region whose control block was overwritten ends a walk over the regions of heap (reported). */
-static int region_bad(os_memheap_t *heap, const struct heap_mem *r)
+/* Check, walk and trace test heap's list of regions first: a broken one is reported, nothing is walked. */
+static int regions_bad(os_memheap_t *heap)
 {
-    if (oh_region_sound(heap, r))
+    const struct heap_mem *bad = OS_NULL;
+
+    if (oh_regions_sound(heap, &bad))
     {
         return 0;
     }
-    oh_report_fault(heap, r, OS_ERROR, "the control block of the region at %p was overwritten", (const void *)r);
+    oh_report_fault(heap, bad, OS_ERROR, "the control block of the region at %p was overwritten (or its link loops)",
+                    (const void *)bad);
     return 1;
 }
 
@@ -776,15 +779,15 @@ os_err_t os_memheap_check(os_memheap_t *heap)
         return OS_EINVAL;
     }
     st = heap_lock(heap);
+    if (regions_bad(heap))
+    {
+        heap_unlock(heap, st);
+        return OS_ERROR;
+    }
     for (r = heap->h_mem; r != OS_NULL; r = r->next)
     {
         os_size_t u = 0;
 
-        if (region_bad(heap, r))
-        {
-            err = OS_ERROR;
-            break;
-        }
         if (OH_ALG_CHECK(r, &u) != OS_EOK || !REGION_COUNTS_OK(heap, r, u))
         {
             err = OS_ERROR;
@@ -976,9 +979,14 @@ os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg)
         return OS_EINVAL;
     }
     st = heap_lock(heap);
+    if (regions_bad(heap))
+    {
+        heap_unlock(heap, st);
+        return OS_ERROR;
+    }
     for (r = heap->h_mem; r != OS_NULL && !w.stopped; r = r->next)
     {
-        if (region_bad(heap, r) || OH_ALG_WALK(r, walk_block, &w) != OS_EOK)
+        if (OH_ALG_WALK(r, walk_block, &w) != OS_EOK)
         {
             err = OS_ERROR;
             break;
@@ -1020,13 +1028,12 @@ os_err_t os_memheap_trace(os_memheap_t *heap)
     st = heap_lock(heap);
     oh_print("heap '%s': total %zu, used %zu, max used %zu\n",
              heap->name, heap->mem_total, heap->mem_used, heap->mem_maxused);
-    for (r = heap->h_mem; r != OS_NULL; r = r->next)
+    if (regions_bad(heap))
     {
-        if (region_bad(heap, r))
-        {
-            err = OS_ERROR;
-            break;
-        }
+        err = OS_ERROR;
+    }
+    for (r = err == OS_EOK ? heap->h_mem : OS_NULL; r != OS_NULL; r = r->next)
+    {
         oh_print(" region %p..%p (%s, %zu bytes for blocks)\n  state address    usable bytes  task\n",
                  (void *)r->start, (void *)r->end, r->ops->name, r->total);
         if (OH_ALG_WALK(r, trace_block, OS_NULL) != OS_EOK)

@@ -456,6 +456,40 @@ int oh_region_sound(const os_memheap_t *heap, const struct heap_mem *r)
                         nx < (os_ubase_t)heap->span_hi && (nx < lo || nx >= hi)));
 }
 
+int oh_regions_sound(const os_memheap_t *heap, const struct heap_mem **bad)
+{
+    const struct heap_mem *slow = heap->h_mem, *fast = heap->h_mem;
+
+    /* Every control block is tested before its link is followed; the second
+     * pointer runs twice as fast, and meets the first only if the links loop. */
+    while (fast != OS_NULL)
+    {
+        if (!oh_region_sound(heap, fast))
+        {
+            *bad = fast;
+            return 0;
+        }
+        fast = fast->next;
+        if (fast == OS_NULL)
+        {
+            break;
+        }
+        if (!oh_region_sound(heap, fast))
+        {
+            *bad = fast;
+            return 0;
+        }
+        fast = fast->next;
+        slow = slow->next;
+        if (fast == slow)
+        {
+            *bad = fast;
+            return 0;
+        }
+    }
+    return 1;
+}
+
 void *oh_refused_size(struct heap_mem *r, os_size_t size)
 {
     /* as the API's own check: size 0 and sizes near OS_SIZE_MAX are not counted */

@@ -119,6 +119,32 @@ static void control_data_corruption(const struct test_alg *a)
     heap_close(&heap);
 }
 
+/*
+ * A region's link overwritten to point back at an earlier region (an
+ * overrun of the region before it can write just that): check, walk and
+ * trace report it instead of going round for ever.
+ */
+static void region_link_loop(const struct test_alg *a)
+{
+    check_context("%s: the second region's link points back at the first", a->name);
+    heap_open(&heap, "loop");
+    heap_add_ok(&heap, REG, REG_SIZE, a->alg);
+    heap_add_ok(&heap, REG + REG_SIZE, REG_SIZE, a->alg);
+    hook_reset();
+    void *first = REG, *saved;
+    memcpy(&saved, REG + REG_SIZE, sizeof saved);
+    test_poke_bytes(REG + REG_SIZE, &first, sizeof first);
+    size_t nblocks = 0;
+    CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+    CHECK_EQ(os_memheap_walk(&heap, count_blocks, &nblocks), OS_ERROR);
+    CHECK_EQ(nblocks, 0);
+    CHECK_EQ(os_memheap_trace(&heap), OS_ERROR);
+    CHECK_REPORTS(3);
+    test_poke_bytes(REG + REG_SIZE, &saved, sizeof saved);
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    heap_close(&heap);
+}
+
 /* Allocate n blocks of bsize bytes from the heap, each filled with its pattern. All of them? */
 static int alloc_patterned(unsigned char **b, int n, size_t bsize)
 {
@@ -803,6 +829,7 @@ int main(void)
         merge_with_corrupt_neighbour(a);
         overrun_into_next(a);
         control_data_corruption(a);
+        region_link_loop(a);
     }
     hook_uninstall();
     return check_summary("test_corrupt");

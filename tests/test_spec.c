@@ -649,6 +649,19 @@ static void spec_no_false_failure(const struct test_alg *a)
     }
     CHECK_EQ(os_memheap_check(&h), OS_EOK);
     heap_close(&h);
+
+    /* First-fit: an alignment larger than the whole region, with an aligned place inside it. */
+    if (a->alg == OS_MEM_ALG_FIRSTFIT)
+    {
+        check_context("%s: align 4096 in a 2048-byte region that holds a 4096-aligned place", a->name);
+        heap_open(&h, "fit-bigalign");
+        heap_add_ok(&h, arena + WORK_OFF + 4096 - 1024, 2048, a->alg);
+        p = os_memheap_aligned_alloc(&h, 4096, 16);
+        CHECKF(p == arena + WORK_OFF + 4096, "got %p", p);
+        os_memheap_free(&h, p);
+        CHECK_EQ(os_memheap_check(&h), OS_EOK);
+        heap_close(&h);
+    }
 }
 
 /* ---- zero sizes, NULL pointers, realloc ---------------------------------------------------------------- */
@@ -991,7 +1004,23 @@ static void spec_overflow(const struct test_layout *l)
     }
     check_context("%s: huge alignment", l->name);
     CHECK(os_memheap_aligned_alloc(&heap_a, SIZE_MAX / 2 + 1, 16) == OS_NULL);
-    CHECK(os_memheap_aligned_alloc(&heap_a, (size_t)1 << 20, 16) == OS_NULL);
+    /* 1 MiB alignment, above the size of either region: refused unless a region holds such an address,
+     * served (first-fit) where a first-fit region holds one well past its control data */
+    size_t mib = (size_t)1 << 20;
+    int held = 0, fits = 0;
+    for (unsigned k = 0; k < 2; k++)
+    {
+        uintptr_t lo = (uintptr_t)(WORK + k * 128 * KiB), hi = lo + 64 * KiB;
+        uintptr_t at = (lo + mib - 1) & ~(uintptr_t)(mib - 1);
+        held |= at < hi;
+        fits |= test_layout_alg(l, k) == OS_MEM_ALG_FIRSTFIT && at >= lo + 4 * KiB && at + 64 <= hi;
+    }
+    void *q = os_memheap_aligned_alloc(&heap_a, mib, 16);
+    CHECK(q == OS_NULL || ((uintptr_t)q % mib == 0 && (range_inside(q, 16, WORK, 64 * KiB) ||
+                                                     range_inside(q, 16, WORK + 128 * KiB, 64 * KiB))));
+    CHECK(held || q == OS_NULL);
+    CHECK(!fits || q != OS_NULL);
+    os_memheap_free(&heap_a, q);
     CHECK(info_unchanged(&heap_a, &before));
     CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
     hook_reset();   /* sizes nobody can serve may be reported */

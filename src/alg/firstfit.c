@@ -1078,7 +1078,8 @@ static OH_NOINLINE void *aligned_missed(struct heap_mem *r, os_size_t n, os_size
 {
     struct ff *f = FF(r);
     os_size_t s = 0, t = 0, bad = 0;
-    os_size_t c = take_missed(f, ff_class(f, n), ff_class(f, need), n, align, &s, &t, &bad);
+    os_size_t hi = need < f->end ? ff_class(f, need) : f->nclasses;     /* (an alignment above the region: all) */
+    os_size_t c = take_missed(f, ff_class(f, n), hi, n, align, &s, &t, &bad);
 
     if (c == 0)
     {
@@ -1106,7 +1107,7 @@ FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size
     os_size_t a = align >> CH_SHIFT;
     os_size_t n, c, s, t, need;
 
-    if (size >= f->maxreq || a > f->end)
+    if (size >= f->maxreq)
     {
         return oh_refused(r);
     }

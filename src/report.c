@@ -176,6 +176,15 @@ void oh_bad_pointer(const struct heap_mem *r, const void *p, int why)
 }
 #endif
 
+int oh_ctrl_bad(const struct heap_mem *r, int ok)
+{
+    if (!ok)
+    {
+        oh_fault(r, OH_REGION_DATA(r), OS_ERROR, "the region's control data was overwritten");
+    }
+    return !ok;
+}
+
 void oh_print(const char *fmt, ...)
 {
     char line[160];

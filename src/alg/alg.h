@@ -245,6 +245,12 @@ void oh_report_fixed(int fatal, const os_memheap_t *heap, const void *addr, os_e
 #else
 void oh_fault(const struct heap_mem *r, const void *addr, os_err_t code, const char *what);
 #endif
+/*
+ * An algorithm's walk and check begin with it, ok saying whether its
+ * control data still says what init wrote: if not, it is reported (and
+ * nothing is walked). Returns !ok.
+ */
+int oh_ctrl_bad(const struct heap_mem *r, int ok);
 
 /* What an algorithm's O(1) pointer validation found. */
 enum { BLK_OK, BLK_NOT_BLOCK, BLK_FREE, BLK_CORRUPT };

@@ -1178,24 +1178,13 @@ static os_err_t bd_query(const struct heap_mem *r, const void *p, struct os_mem_
 
 static int bd_ctrl_ok(const struct heap_mem *r);
 
-/* Walk and check start here: a region whose control data was overwritten is reported, not walked. */
-static int bd_ctrl_bad(const struct heap_mem *r)
-{
-    if (bd_ctrl_ok(r))
-    {
-        return 0;
-    }
-    oh_fault(r, BD(r), OS_ERROR, "the region's control data was overwritten");
-    return 1;
-}
-
 static os_err_t bd_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
 {
     const struct bd *d = BD(r);
     os_size_t i = 0;
     struct os_mem_blk b;
 
-    if (bd_ctrl_bad(r))
+    if (oh_ctrl_bad(r, bd_ctrl_ok(r)))
     {
         return OS_ERROR;
     }
@@ -1230,7 +1219,7 @@ static os_err_t bd_check(const struct heap_mem *r, os_size_t *used)
 
     memset(nfree, 0, sizeof(nfree));
     memset(nquick, 0, sizeof(nquick));
-    if (bd_ctrl_bad(r))
+    if (oh_ctrl_bad(r, bd_ctrl_ok(r)))
     {
         *used = 0;
         return OS_ERROR;
@@ -1401,13 +1390,6 @@ static os_size_t first_off(const os_uint8_t *data, os_size_t e)
     return c + ((U - (((os_size_t)(os_ubase_t)data + c) & (U - 1))) & (U - 1));
 }
 
-/*
- * The control data is sized for e units, where e is chosen so that they
- * surely fit; unit 0 follows it, and n is then every whole unit up to the
- * end that the sizing covers (a few more than e at most). A region is
- * accepted iff one unit fits after control data for one unit, so every
- * larger region is accepted too.
- */
 /* What init derives from the region's bounds alone (check compares the control data with it). */
 struct bd_layout
 {
@@ -1417,7 +1399,14 @@ struct bd_layout
     os_size_t   words;      /* words per table plane */
 };
 
-/* The layout of region r, or 0 if it cannot hold the control data and one minimal block. */
+/*
+ * The control data is sized for e units, where e is chosen so that they
+ * surely fit; unit 0 follows it, and n is then every whole unit up to the
+ * end that the sizing covers (a few more than e at most). A region is
+ * accepted iff one unit fits after control data for one unit (and the
+ * largest block serves a minimal request), so every larger region is
+ * accepted too. The layout of region r, or 0 if it is not accepted.
+ */
 static int bd_layout(const struct heap_mem *r, struct bd_layout *l)
 {
     os_uint8_t *data = (os_uint8_t *)BD(r);

@@ -1537,24 +1537,13 @@ FF_OP os_err_t ff_query(const struct heap_mem *r, const void *p, struct os_mem_b
 
 static int ff_ctrl_ok(const struct heap_mem *r);
 
-/* Walk and check start here: a region whose control data was overwritten is reported, not walked. */
-static int ff_ctrl_bad(const struct heap_mem *r)
-{
-    if (ff_ctrl_ok(r))
-    {
-        return 0;
-    }
-    oh_fault(r, FF(r), OS_ERROR, "the region's control data was overwritten");
-    return 1;
-}
-
 FF_OP os_err_t ff_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
 {
     const struct ff *f = FF(r);
     os_size_t c = 1;
     struct os_mem_blk b;
 
-    if (ff_ctrl_bad(r))
+    if (oh_ctrl_bad(r, ff_ctrl_ok(r)))
     {
         return OS_ERROR;
     }
@@ -1586,7 +1575,7 @@ FF_OP os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
     unsigned prev_free = 0;
     int bad = 0;
 
-    if (ff_ctrl_bad(r))
+    if (oh_ctrl_bad(r, ff_ctrl_ok(r)))
     {
         return OS_ERROR;
     }

@@ -23,12 +23,12 @@
 
 const struct test_alg test_algs[] = {
 #ifdef OS_USING_ALG_FIRSTFIT
-    {OS_MEM_ALG_FIRSTFIT, "firstfit", 1, 1024, 256},
+    {OS_MEM_ALG_FIRSTFIT, "firstfit", 1, 1024, 256, 1},
 #endif
 #ifdef OS_USING_ALG_BUDDY
     /* blocks are powers of two, header included: 1024 bytes need a
      * 2048-byte block, which a 2048-byte region cannot hold */
-    {OS_MEM_ALG_BUDDY, "buddy", 0, 512, 512},
+    {OS_MEM_ALG_BUDDY, "buddy", 0, 512, 512, 0},
 #endif
 };
 const unsigned test_nalgs = (unsigned)(sizeof test_algs / sizeof test_algs[0]);

@@ -42,6 +42,9 @@ struct test_alg
     os_size_t       serve_from_2048;
     /* the smallest region accepted must not be larger than this */
     os_size_t       max_min_region;
+    /* serves an aligned request at any aligned address of a free block that
+     * holds it (first-fit; buddy uses whole blocks of the alignment's size) */
+    int             aligned_anywhere;
 };
 
 extern const struct test_alg test_algs[];

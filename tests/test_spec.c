@@ -650,8 +650,8 @@ static void spec_no_false_failure(const struct test_alg *a)
     CHECK_EQ(os_memheap_check(&h), OS_EOK);
     heap_close(&h);
 
-    /* First-fit: an alignment larger than the whole region, with an aligned place inside it. */
-    if (a->alg == OS_MEM_ALG_FIRSTFIT)
+    /* An alignment larger than the whole region, with an aligned place inside it (first-fit). */
+    if (a->aligned_anywhere)
     {
         check_context("%s: align 4096 in a 2048-byte region that holds a 4096-aligned place", a->name);
         heap_open(&h, "fit-bigalign");
@@ -1013,7 +1013,7 @@ static void spec_overflow(const struct test_layout *l)
         uintptr_t lo = (uintptr_t)(WORK + k * 128 * KiB), hi = lo + 64 * KiB;
         uintptr_t at = (lo + mib - 1) & ~(uintptr_t)(mib - 1);
         held |= at < hi;
-        fits |= test_layout_alg(l, k) == OS_MEM_ALG_FIRSTFIT && at >= lo + 4 * KiB && at + 64 <= hi;
+        fits |= test_alg_info(test_layout_alg(l, k))->aligned_anywhere && at >= lo + 4 * KiB && at + 64 <= hi;
     }
     void *q = os_memheap_aligned_alloc(&heap_a, mib, 16);
     CHECK(q == OS_NULL || ((uintptr_t)q % mib == 0 && (range_inside(q, 16, WORK, 64 * KiB) ||

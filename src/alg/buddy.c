@@ -1395,6 +1395,8 @@ struct bd_layout
 {
     os_uint8_t *first;
     os_size_t   n;          /* units */
+    os_size_t   o;          /* absolute index of unit 0 */
+    os_uint32_t nord;       /* orders of blocks */
     os_size_t   nsz;        /* orders the heads were sized for */
     os_size_t   words;      /* words per table plane */
 };
@@ -1443,8 +1445,13 @@ static int bd_layout(const struct heap_mem *r, struct bd_layout *l)
     {
         l->n = cap;     /* the heads and planes were sized for these */
     }
-    /* the largest block must serve a minimal request */
-    return l->n != 0 && (U << oh_msb32((os_uint32_t)l->n)) - H >= OH_MIN_REQUEST;
+    if (l->n == 0)
+    {
+        return 0;
+    }
+    l->o = ((os_size_t)(os_ubase_t)l->first >> SHIFT) & (MAX_UNITS - 1);
+    l->nord = (os_uint32_t)oh_msb32((os_uint32_t)l->n) + 1u;
+    return (U << (l->nord - 1)) - H >= OH_MIN_REQUEST;     /* the largest block serves a minimal request */
 }
 
 /*
@@ -1459,9 +1466,8 @@ static int bd_ctrl_ok(const struct heap_mem *r)
     const os_uint32_t *table = &d->ord[0].head;
     unsigned k;
 
-    if (!bd_layout(r, &l) || d->first != l.first || d->n != l.n ||
-        d->o != (((os_size_t)(os_ubase_t)l.first >> SHIFT) & (MAX_UNITS - 1)) ||
-        d->nord != oh_msb32((os_uint32_t)l.n) + 1u || d->qn != (d->nord < QN ? d->nord : QN) ||
+    if (!bd_layout(r, &l) || d->first != l.first || d->n != l.n || d->o != l.o || d->nord != l.nord ||
+        d->qn != (d->nord < QN ? d->nord : QN) ||
         d->maxblk != U << (d->nord - 1) || d->maxreq != d->maxblk - H)
     {
         return 0;
@@ -1496,8 +1502,8 @@ static os_size_t bd_init(struct heap_mem *r)
     words = l.words;
     d->first = l.first;
     d->n = l.n;
-    d->o = ((os_size_t)(os_ubase_t)d->first >> SHIFT) & (MAX_UNITS - 1);
-    d->nord = (os_uint32_t)oh_msb32((os_uint32_t)d->n) + 1u;
+    d->o = l.o;
+    d->nord = l.nord;
     d->qn = d->nord < QN ? d->nord : QN;
     d->maxblk = U << (d->nord - 1);
     d->maxreq = d->maxblk - H;

@@ -591,13 +591,8 @@ static os_size_t place_in(const struct ff *f, os_size_t c, os_size_t s, os_size_
     {
         return c;
     }
-    t = c + s - n;
-    if ((((os_size_t)(os_ubase_t)payload(f, t) & (align - 1)) >> CH_SHIFT) > t - c)
-    {
-        return NONE;
-    }
     t = aligned_end(f, c, s, n, align);
-    return (t == c || t - c >= MINB) ? t : NONE;
+    return t - c <= s - n && (t == c || t - c >= MINB) ? t : NONE;   /* (t - c wraps if t < c) */
 }
 
 /*
@@ -1036,6 +1031,7 @@ static void *aligned_finish(struct heap_mem *r, struct ff *f, os_size_t c, os_si
     return payload(f, c);
 }
 
+#ifndef OS_MEM_SMALL
 /*
  * Listed free block [c, c + s), already in the list of its front's class,
  * keeps [c, t) (at least MINB chunks); [t, c + s) becomes the aligned block.
@@ -1046,6 +1042,7 @@ static void *aligned_from_end(struct heap_mem *r, struct ff *f, os_size_t c, os_
     set_free(f, c, t - c);
     return aligned_finish(r, f, t, c + s - t, n, align, owner, F_PFREE);
 }
+#endif
 
 /*
  * Detached free block [c, c + s) serves an aligned block at t: c, or a
@@ -1144,13 +1141,9 @@ FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size
         }
         if (c != 0)
         {
-            if (c + s == f->end)    /* top, detached */
-            {
-                return aligned_at(r, f, c, s, top_place(f, c, align), n, align, owner);
-            }
-            t = aligned_end(f, c, s, n, align);
-            fl_insert(f, c, t - c);
-            return aligned_from_end(r, f, c, s, t, n, align, owner);
+            /* top (detached) from its front, a listed block from its end */
+            t = c + s == f->end ? top_place(f, c, align) : aligned_end(f, c, s, n, align);
+            return aligned_at(r, f, c, s, t, n, align, owner);
         }
 #endif
     }
@@ -1736,6 +1729,7 @@ struct ff_layout
     os_size_t   end;
     os_size_t   ncls;
     os_size_t   nwords;
+    os_size_t   maxreq;
     unsigned    sl;
 };
 
@@ -1773,7 +1767,8 @@ static int ff_layout(const struct heap_mem *r, struct ff_layout *l)
         end = MAX_CHUNKS;
     }
     l->end = end;
-    return end >= 1 + MINB && (end - 1) * CH - HDR >= OH_MIN_REQUEST;
+    l->maxreq = end >= 1 + MINB ? (end - 1) * CH - HDR : 0;
+    return l->maxreq >= OH_MIN_REQUEST;
 }
 
 /* The region's check secret: its address, mixed (never 0). */
@@ -1798,7 +1793,7 @@ static int ff_ctrl_ok(const struct heap_mem *r)
 
     return ff_layout(r, &l) && f->base == l.base && f->end == l.end && f->sl == l.sl &&
            f->nclasses == l.ncls && f->nwords == l.nwords && f->heads == (const ffw_t *)&f->map[l.nwords] &&
-           f->maxreq == (l.end - 1) * CH - HDR && f->key == ff_key(f) && f->top >= 1 && f->top <= l.end;
+           f->maxreq == l.maxreq && f->key == ff_key(f) && f->top >= 1 && f->top <= l.end;
 }
 
 FF_OP os_size_t ff_init(struct heap_mem *r)
@@ -1821,7 +1816,7 @@ FF_OP os_size_t ff_init(struct heap_mem *r)
     OH_STAT(f->listed = 0);
     f->key = ff_key(f);
     f->heads = (ffw_t *)(void *)&f->map[l.nwords];
-    f->maxreq = (f->end - 1) * CH - HDR;
+    f->maxreq = l.maxreq;
     memset(f->map, 0, l.nwords * sizeof(os_uint32_t) + l.ncls * W);
     set_size(f, 1, f->end - 1, 0);     /* top */
     OH_SCRUB_FROM(f->base + CH, f->base + f->end * CH);

@@ -7,9 +7,14 @@
  *
  * Notation for costs: R = regions in the heap, H = regions of all heaps,
  * B = blocks in a region. "O(1)" is a worst-case bound independent of the
- * heap's contents. Every call except *_init, *_add and the diagnostics
- * takes the heap's lock and must not be called from an interrupt handler:
- * doing so is reported through the error hook and refused.
+ * heap's contents. Every call that takes a lock (a heap's or the global
+ * one: all of them but os_memory_task_ended/_is_ended, os_sys_heap and the
+ * hook setters, which are for start-up code) must not be called from an
+ * interrupt handler: such a call is
+ * reported through the error hook (OS_EPERM) and refused before it takes
+ * any lock. It then returns what it returns for a heap object that is
+ * not initialised (OS_NULL, 0 or OS_EINVAL; info fills in zeros),
+ * except os_memheap_init and os_memheap_task_use, which return OS_EPERM.
  */
 #ifndef OS_MEMORY_H
 #define OS_MEMORY_H
@@ -101,7 +106,7 @@ typedef struct os_meminfo os_meminfo_t;
 
 /* ---- System heap (OS_USING_SYS_HEAP) ------------------------------------ */
 #ifdef OS_USING_SYS_HEAP
-/* Initialise the system heap object. Idempotent. O(1). */
+/* Initialise the system heap object. Idempotent. O(1). From an interrupt: reported, nothing done. */
 void     os_sys_heap_init(void);
 /* Add a region to the system heap: see os_memheap_add(). */
 os_err_t os_sys_heap_add(void *start_addr, os_size_t size, enum os_mem_alg alg);
@@ -125,8 +130,9 @@ os_memheap_t *os_sys_heap(void);
 
 /*
  * Initialise a heap object and link it into the global list of heaps.
- * OS_EINVAL if heap or name is OS_NULL or the heap is already initialised.
- * The name is truncated to OS_NAME_MAX characters. O(1).
+ * OS_EINVAL if heap or name is OS_NULL or the heap is already initialised,
+ * OS_EPERM from an interrupt handler (reported). The name is truncated to
+ * OS_NAME_MAX characters. O(1).
  */
 os_err_t os_memheap_init(os_memheap_t *heap, const char *name);
 
@@ -208,13 +214,16 @@ os_err_t os_memheap_trace(os_memheap_t *heap);
  * an RTOS integrating the bare-metal port calls the last three from its task
  * hooks.
  */
-/* Copy one task's figures in this heap. OS_EINVAL: bad heap, null use or id >= OS_MEM_TRACE_TASKS. O(1). */
+/*
+ * Copy one task's figures in this heap. OS_EINVAL: bad heap, null use or id
+ * >= OS_MEM_TRACE_TASKS; OS_EPERM from an interrupt handler. O(1).
+ */
 os_err_t os_memheap_task_use(os_memheap_t *heap, os_uint16_t id, struct os_mem_task_use *use);
 /* The task with this index has ended. O(1). */
 void     os_memory_task_ended(os_uint16_t id);
 /* Nonzero if the task has ended (never for 0 and 1, nor for an index out of range). O(1). */
 int      os_memory_task_is_ended(os_uint16_t id);
-/* Nonzero if no heap holds a block charged to this index. O(number of heaps). */
+/* Nonzero if no heap holds a block charged to this index (0 from an interrupt handler). O(number of heaps). */
 int      os_memory_task_idle(os_uint16_t id);
 /* The index is given to a new task: clear its ended mark and its peaks in every heap. O(number of heaps). */
 void     os_memory_task_started(os_uint16_t id);

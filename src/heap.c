@@ -139,7 +139,7 @@ static OH_NOINLINE void *refuse(const os_memheap_t *heap, const char *what)
     }
     else
     {
-        oh_report(heap, OS_NULL, OS_EPERM, "%s called from an interrupt handler", what);
+        (void)oh_isr_refused(heap, OS_NULL, what);
     }
     (void)what;     /* the small build's reports do not name the call */
     return OS_NULL;
@@ -254,6 +254,10 @@ os_err_t os_memheap_init(os_memheap_t *heap, const char *name)
     {
         oh_report(OS_NULL, heap, OS_EINVAL, "init with a null heap or name");
         return OS_EINVAL;
+    }
+    if (oh_isr_refused(OS_NULL, heap, "init"))
+    {
+        return OS_EPERM;
     }
     if (oh_heap_register(heap, name) != OS_EOK)
     {

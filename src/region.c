@@ -39,6 +39,17 @@ const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg)
 
 #define HEAP_OF(node) ((os_memheap_t *)(void *)((char *)(node) - offsetof(os_memheap_t, resource_node)))
 
+int oh_isr_refused(const os_memheap_t *heap, const void *addr, const char *what)
+{
+    if (os_port_idle() || !os_port_in_isr())
+    {
+        return 0;
+    }
+    oh_report(heap, addr, OS_EPERM, "%s called from an interrupt handler", what);
+    (void)what;     /* the small build's reports do not name the call */
+    return 1;
+}
+
 os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
 {
     os_ubase_t st;

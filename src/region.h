@@ -107,6 +107,15 @@ struct oh_nest_ops
 extern const struct oh_nest_ops *oh_nest;
 #endif
 
+/*
+ * Is the caller in an interrupt handler? Then the call `what` is reported
+ * (OS_EPERM; heap names the heap if it is initialised, addr the object) and
+ * the caller refuses it. Every call that takes a lock tests this first, so
+ * none can wait on a lock from an interrupt. An idle port has no interrupt
+ * test. O(1).
+ */
+int oh_isr_refused(const os_memheap_t *heap, const void *addr, const char *what);
+
 os_err_t oh_heap_register(os_memheap_t *heap, const char *name);
 /* Call fn for every registered heap, global lock held (fn takes no lock). O(heaps). */
 void     oh_heaps_each(void (*fn)(os_memheap_t *heap, void *arg), void *arg);

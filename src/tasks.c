@@ -46,6 +46,10 @@ os_err_t os_memheap_task_use(os_memheap_t *heap, os_uint16_t id, struct os_mem_t
     {
         return OS_EINVAL;
     }
+    if (oh_isr_refused(heap, OS_NULL, "task use"))
+    {
+        return OS_EPERM;
+    }
     st = os_port_lock(&heap->lock);
     *use = heap->task[id];
     os_port_unlock(&heap->lock, st);
@@ -86,7 +90,7 @@ int os_memory_task_idle(os_uint16_t id)
 {
     struct idle_probe q = { id, 0 };
 
-    if (id >= OS_MEM_TRACE_TASKS)
+    if (id >= OS_MEM_TRACE_TASKS || oh_isr_refused(OS_NULL, OS_NULL, "task idle"))
     {
         return 0;
     }
@@ -103,7 +107,7 @@ static void row_restart(os_memheap_t *heap, void *arg)
 
 void os_memory_task_started(os_uint16_t id)
 {
-    if (id > OS_MEM_TASK_STARTUP && id < OS_MEM_TRACE_TASKS)
+    if (id > OS_MEM_TASK_STARTUP && id < OS_MEM_TRACE_TASKS && !oh_isr_refused(OS_NULL, OS_NULL, "task started"))
     {
         oh_heaps_each(row_restart, &id);
         __atomic_store_n(&task_ended[id], (os_uint8_t)0, __ATOMIC_RELEASE);

@@ -188,6 +188,31 @@ static void from_isr(void)
     CHECK(os_calloc(2, 10) == OS_NULL);
     CHECK_REPORTS(1);
 #endif
+    /* the calls that take the global lock, and init, are refused the same way */
+    static os_memheap_t other;
+    CHECK_EQ(os_memheap_init(&other, "other"), OS_EPERM);
+    CHECK_REPORTS(1);
+    CHECK_EQ(hook_last_code(), OS_EPERM);
+    CHECK(other.object_inited != heap.object_inited);
+    CHECK_EQ(os_memheap_add(&heap, region, sizeof region, OS_MEM_ALG_DEFAULT), OS_EINVAL);
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_memheap_deinit(&heap), OS_EINVAL);
+    CHECK_REPORTS(1);
+#ifdef OS_USING_SYS_HEAP
+    int sys_ready = os_sys_heap()->object_inited == heap.object_inited;
+    os_sys_heap_init();     /* idempotent: only a heap not yet set up is refused */
+    CHECK_REPORTS(sys_ready ? 0 : 1);
+    CHECK_EQ(os_sys_heap()->object_inited == heap.object_inited, sys_ready);
+#endif
+#ifdef OS_USING_MEM_TRACE
+    struct os_mem_task_use use;
+    CHECK_EQ(os_memheap_task_use(&heap, 2, &use), OS_EPERM);
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_memory_task_idle(5), 0);
+    CHECK_REPORTS(1);
+    os_memory_task_started(5);
+    CHECK_REPORTS(1);
+#endif
     CHECK_EQ(locks, l0);   /* refused before taking any lock */
     in_isr = 0;
 

@@ -130,9 +130,10 @@ os_memheap_t *os_sys_heap(void);
 
 /*
  * Initialise a heap object and link it into the global list of heaps.
- * OS_EINVAL if heap or name is OS_NULL or the heap is already initialised,
- * OS_EPERM from an interrupt handler (reported). The name is truncated to
- * OS_NAME_MAX characters. O(1).
+ * OS_EINVAL if heap or name is OS_NULL or the heap is already initialised
+ * (also an initialised object wiped without os_memheap_deinit: it is still
+ * in the list), OS_EPERM from an interrupt handler (reported). The name is
+ * truncated to OS_NAME_MAX characters. O(number of heaps).
  */
 os_err_t os_memheap_init(os_memheap_t *heap, const char *name);
 

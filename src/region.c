@@ -53,9 +53,16 @@ int oh_isr_refused(const os_memheap_t *heap, const void *addr, const char *what)
 os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
 {
     os_ubase_t st;
+    const os_list_node_t *n;
 
     st = os_port_lock(&oh_global_lock);
-    if (heap->object_inited == OH_HEAP_INITED)
+    /* Also an object still in the list whose fields were wiped without
+     * deinit: linking it again would close the list into a loop. The node
+     * is compared before it is followed. */
+    for (n = heaps.next; n != &heaps && n != &heap->resource_node; n = n->next)
+    {
+    }
+    if (heap->object_inited == OH_HEAP_INITED || n != &heaps)
     {
         os_port_unlock(&oh_global_lock, st);
         return OS_EINVAL;

@@ -73,6 +73,13 @@ static void spec_init(void)
     hook_reset();
     CHECK_EQ(os_memheap_init(&h, "twice"), OS_EINVAL);
     CHECK_REPORTS(1);
+    /* wiped without deinit, it is still in the list of heaps: refused too
+     * (linking it again would loop the list); then put back as it was */
+    os_memheap_t saved = h;
+    memset(&h, 0, sizeof h);
+    CHECK_EQ(os_memheap_init(&h, "twice"), OS_EINVAL);
+    CHECK_REPORTS(1);
+    h = saved;
     /* still one working heap */
     heap_add_ok(&h, WORK, 8 * KiB, test_algs[0].alg);
     heap_still_works(&h, WORK, 8 * KiB);

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define KiB ((size_t)1024)
@@ -569,6 +570,55 @@ static void fill_free(os_memheap_t *h, size_t n)
 {
     while (n > 0)
         os_memheap_free(h, fill_blk[--n]);
+}
+
+static int by_address(const void *x, const void *y)
+{
+    uintptr_t a = (uintptr_t)*(void *const *)x, b = (uintptr_t)*(void *const *)y;
+    return a < b ? -1 : a > b;
+}
+
+/*
+ * Realloc grows in place when the blocks right after it were just freed,
+ * also in a heap so full that a move could not be served (buddy: the freed
+ * blocks wait unmerged in its quick lists; a block grows in place only as
+ * the lower buddy, so the test picks one whose start is aligned to the
+ * size it grows to).
+ */
+static void spec_grow_into_freed(const struct test_alg *a)
+{
+    check_context("%s: realloc into blocks just freed, in a full heap", a->name);
+    os_memheap_t h;
+    heap_open(&h, "grow");
+    heap_add_ok(&h, WORK, 16 * KiB, a->alg);
+    size_t n = 0, j;
+    while (n < FILL_MAX && (fill_blk[n] = os_memheap_alloc(&h, 20)) != OS_NULL)
+        pat_fill(fill_blk[n++], 7, 0, 20);
+    CHECK(n < FILL_MAX);
+    qsort(fill_blk, n, sizeof fill_blk[0], by_address);
+    for (j = 0; j + 3 < n; j++)
+    {
+        uintptr_t p = (uintptr_t)fill_blk[j], d = (uintptr_t)fill_blk[j + 1] - p;
+        if ((uintptr_t)fill_blk[j + 2] - p == 2 * d && (uintptr_t)fill_blk[j + 3] - p == 3 * d &&
+            (a->grows_in_place || (p - p % d) % (4 * d) == 0))
+            break;
+    }
+    CHECKF(j + 3 < n, "four blocks in a row among %zu", n);
+    if (j + 3 < n)
+    {
+        unsigned char *p = fill_blk[j];
+        for (size_t k = 1; k <= 3; k++)
+            os_memheap_free(&h, fill_blk[j + k]);
+        CHECK(os_memheap_realloc(&h, p, 80) == p);
+        CHECK(pat_ok(p, 7, 0, 20));
+        CHECK_EQ(os_memheap_check(&h), OS_EOK);
+        for (size_t k = 1; k <= 3; k++)
+            fill_blk[j + k] = OS_NULL;
+    }
+    for (size_t k = 0; k < n; k++)
+        os_memheap_free(&h, fill_blk[k]);
+    CHECK_EQ(heap_info(&h).mem_used, 0);
+    heap_close(&h);
 }
 
 /*
@@ -1397,6 +1447,7 @@ int main(void)
         spec_too_small(a);
 #endif
         spec_no_false_failure(a);
+        spec_grow_into_freed(a);
         spec_deinit(a);
     }
     for (unsigned i = 0; i < test_layout_count(); i++)

@@ -3,7 +3,8 @@
  * exactly once, as used, with at least its requested size; blocks come in
  * address order inside their region; the blocks of a region add up to its
  * share of mem_total and the used ones to mem_used; a callback can stop the
- * walk; bad arguments are refused.
+ * walk; bad arguments are refused. And the blocks of a fresh region reach
+ * to within a few bytes of its end, whatever its size and start.
  */
 #include <string.h>
 
@@ -15,6 +16,7 @@
 
 static _Alignas(64) unsigned char region_a[48 * KiB];
 static _Alignas(64) unsigned char region_b[24 * KiB];
+static _Alignas(64) unsigned char region_big[8192 * KiB + 64];
 
 struct seen
 {
@@ -129,6 +131,47 @@ static void walk_layout(const struct test_layout *l)
     heap_close(&heap);
 }
 
+static int last_end(const struct os_memheap_block *b, void *arg)
+{
+    const char **end = arg;
+
+    if ((const char *)b->addr + b->size > *end)
+    {
+        *end = (const char *)b->addr + b->size;
+    }
+    return 0;
+}
+
+/*
+ * A fresh region's blocks cover it up to its last few bytes (alignment of
+ * the end, an end marker): the control data is sized for what follows it,
+ * and nothing past it is left out, at any size and start.
+ */
+static void fresh_region_covered(const struct test_alg *a)
+{
+    static const size_t sizes[] = { 316, 1000, 4109, 65535, 102405, 524288, 1048576 + 16896, 3000017, 8192 * KiB };
+    unsigned s, off;
+
+    for (s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+    {
+        for (off = 0; off < 64; off += 7)
+        {
+            unsigned char *start = region_big + off;
+            size_t size = sizes[s] + off <= sizeof region_big ? sizes[s] : sizeof region_big - off;
+            const char *end = OS_NULL;
+            os_memheap_t heap;
+
+            check_context("%s: fresh region of %zu bytes at offset %u", a->name, size, off);
+            heap_open(&heap, "fresh");
+            heap_add_ok(&heap, start, size, a->alg);
+            CHECK_EQ(os_memheap_walk(&heap, last_end, &end), OS_EOK);
+            CHECKF(end != OS_NULL && (const char *)start + size - end < 64, "%td bytes after the last block",
+                   end != OS_NULL ? (const char *)start + size - end : (ptrdiff_t)-1);
+            heap_close(&heap);
+        }
+    }
+}
+
 int main(void)
 {
     unsigned i;
@@ -137,6 +180,10 @@ int main(void)
     for (i = 0; i < test_layout_count(); i++)
     {
         walk_layout(test_layout_get(i));
+    }
+    for (i = 0; i < test_nalgs; i++)
+    {
+        fresh_region_covered(&test_algs[i]);
     }
     hook_uninstall();
     return check_summary("test_walk");

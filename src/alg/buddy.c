@@ -622,6 +622,52 @@ static OH_NOINLINE unsigned flush(const struct heap_mem *r, struct bd *d, unsign
 }
 
 /*
+ * Release the quick blocks that lie in units [lo, hi), so that the free
+ * blocks there merge (a block that grows in place needs its buddies whole).
+ * At most QN * QDEPTH releases, O(log n) each; a corrupt quick list is
+ * reported and dropped. Returns how many were released.
+ */
+static OH_NOINLINE unsigned release_quick_in(const struct heap_mem *r, struct bd *d, os_size_t lo, os_size_t hi)
+{
+    unsigned q, done = 0;
+
+    for (q = 0; q < d->qn; q++)
+    {
+        os_uint32_t *link = &d->ord[q].qhead;     /* the word that links to x, encoded with enc */
+        os_uint32_t enc = 0;
+        os_size_t x = *link;
+        unsigned steps = 0;
+
+        while (x != NIL)
+        {
+            os_uint32_t nx;
+
+            if (x >= d->n || ++steps > QDEPTH || !quick_ok(d, x, q) || !bit(d->px, x))
+            {
+                quick_bad(r, d, q);
+                break;
+            }
+            nx = lk(d, x)[0] ^ hash(x);
+            if (x >= lo && x < hi)
+            {
+                *link = nx ^ enc;
+                d->qroom[q]++;
+                retag(hd(d, x), T_QUICK, T_USED);     /* no stale quick header stays behind */
+                release(r, x, q);
+                done++;
+            }
+            else
+            {
+                link = lk(d, x);
+                enc = hash(x);
+            }
+            x = nx;
+        }
+    }
+    return done;
+}
+
+/*
  * No listed block serves order k: split the smallest quick block of a
  * higher order, else merge the quick blocks and try the lists again.
  */
@@ -1031,10 +1077,37 @@ static int free_buddy(struct bd *d, os_size_t b, unsigned l)
     return 0;
 }
 
+/*
+ * Is every upper buddy of block i from order k up to order nk a whole free
+ * block (free_buddy)? 1 if so, 0 if not, -1 with *bad set if one is corrupt.
+ */
+static int buddies_free(struct bd *d, os_size_t i, unsigned k, unsigned nk, os_size_t *bad)
+{
+    unsigned l;
+
+    for (l = k; l < nk; l++)
+    {
+        int fb = free_buddy(d, i + ((os_size_t)1 << l), l);
+
+        if (fb <= 0)
+        {
+            *bad = i + ((os_size_t)1 << l);
+            return fb;
+        }
+    }
+    return 1;
+}
+
+/*
+ * Resize in place: a shrink gives the upper halves back; a grow takes the
+ * upper buddies, which must all be free and whole (quick blocks inside
+ * them are released first if that is what is missing: at most QN * QDEPTH
+ * releases). O(log n), plus those releases. OS_ENOMEM: not in place.
+ */
 static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size)
 {
     struct bd *d = BD(r);
-    os_size_t i, a;
+    os_size_t i, a, bad = 0;
     unsigned k, c, nk, l, lg = 0;
     os_uint16_t owner = 0;
     os_size_t extra;
@@ -1073,31 +1146,31 @@ static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size)
     }
     else
     {
-        /* Grow while this block is the lower buddy and the upper one is free and whole. */
+        /*
+         * Grow when this block is the lower buddy at every order up to nk
+         * and each upper buddy is free and whole; free blocks there still
+         * in the quick lists are merged first if that is what is missing.
+         */
+        int fb;
+
         a = i + d->o;
-        if (nk >= d->nord)
+        if (nk >= d->nord || (a & (((os_size_t)1 << nk) - 1)) != 0)
         {
             return OS_ENOMEM;
         }
-        for (l = k; l < nk; l++)
+        fb = buddies_free(d, i, k, nk, &bad);
+        if (fb == 0 && release_quick_in(r, d, i + ((os_size_t)1 << k), i + ((os_size_t)1 << nk)) != 0)
         {
-            int fb;
-
-            if ((a & (((os_size_t)2 << l) - 1)) != 0)
-            {
-                return OS_ENOMEM;
-            }
-            fb = free_buddy(d, i + ((os_size_t)1 << l), l);
-            if (fb <= 0)
-            {
-                if (fb < 0)
-                {
-                    oh_fault(r, unit(d, i + ((os_size_t)1 << l)) + H, OS_ERROR,
-                             "free block header or list links overwritten");
-                    return OS_ERROR;
-                }
-                return OS_ENOMEM;
-            }
+            fb = buddies_free(d, i, k, nk, &bad);
+        }
+        if (fb < 0)
+        {
+            oh_fault(r, unit(d, bad) + H, OS_ERROR, "free block header or list links overwritten");
+            return OS_ERROR;
+        }
+        if (fb == 0)
+        {
+            return OS_ENOMEM;
         }
         for (l = k; l < nk; l++)
         {
@@ -1390,68 +1463,87 @@ static os_size_t first_off(const os_uint8_t *data, os_size_t e)
     return c + ((U - (((os_size_t)(os_ubase_t)data + c) & (U - 1))) & (U - 1));
 }
 
+/* Do e units fit in the room bytes after data, behind control data for e units? */
+static int units_fit(const os_uint8_t *data, os_size_t room, os_size_t e)
+{
+    os_size_t off = first_off(data, e);
+
+    return off < room && (room - off) / U >= e;
+}
+
+/*
+ * The order of the largest naturally aligned block inside units [a, a + n)
+ * (absolute indices; n >= 1): the largest block of the tiling. O(log n).
+ */
+static unsigned largest_order(os_size_t a, os_size_t n, unsigned nord)
+{
+    unsigned k = nord - 1u;
+
+    while (k > 0)
+    {
+        os_size_t s = (os_size_t)1 << k;
+
+        if (((s - (a & (s - 1))) & (s - 1)) + s <= n)     /* the first aligned place, and the block after it */
+        {
+            break;
+        }
+        k--;
+    }
+    return k;
+}
+
 /* What init derives from the region's bounds alone (check compares the control data with it). */
 struct bd_layout
 {
     os_uint8_t *first;
     os_size_t   n;          /* units */
     os_size_t   o;          /* absolute index of unit 0 */
-    os_uint32_t nord;       /* orders of blocks */
-    os_size_t   nsz;        /* orders the heads were sized for */
+    os_uint32_t nord;       /* orders of blocks (heads in the control data) */
     os_size_t   words;      /* words per table plane */
 };
 
 /*
- * The control data is sized for e units, where e is chosen so that they
- * surely fit; unit 0 follows it, and n is then every whole unit up to the
- * end that the sizing covers (a few more than e at most). A region is
- * accepted iff one unit fits after control data for one unit (and the
- * largest block serves a minimal request), so every larger region is
- * accepted too. The layout of region r, or 0 if it is not accepted.
+ * n is the most units that fit behind control data sized for n units
+ * (found by bisection: the control data grows with n), so less than a unit
+ * is lost at the region's end. A region is accepted iff one unit fits
+ * (and the largest block serves a minimal request), so every larger region
+ * is accepted too. The layout of region r, or 0 if it is not accepted.
+ * O(log n).
  */
 static int bd_layout(const struct heap_mem *r, struct bd_layout *l)
 {
     os_uint8_t *data = (os_uint8_t *)BD(r);
-    os_size_t room = (os_size_t)(r->end - data);
-    os_size_t est, e, off, cap;
+    os_size_t room, lo = 1, hi;
 
     if (r->end <= data)
     {
         return 0;
     }
-    off = first_off(data, 1);
-    if (off >= room || (room - off) / U < 1)
+    room = (os_size_t)(r->end - data);
+    if (!units_fit(data, room, 1))
     {
         return 0;
     }
-    est = room / U;
-    if (est > MAX_UNITS)
+    hi = room / U < MAX_UNITS ? room / U : MAX_UNITS;
+    while (lo < hi)     /* lo fits; nothing above hi does */
     {
-        est = MAX_UNITS;
+        os_size_t mid = hi - (hi - lo) / 2;
+
+        if (units_fit(data, room, mid))
+        {
+            lo = mid;
+        }
+        else
+        {
+            hi = mid - 1;
+        }
     }
-    off = ctrl_bytes(est) + U - 1;
-    e = room > off ? (room - off) / U : 0;     /* fits: control for e <= control for est */
-    if (e == 0)
-    {
-        e = 1;
-    }
-    l->nsz = (os_size_t)oh_msb32((os_uint32_t)e) + 1u;
-    l->words = (e + 31u) / 32u;
-    off = first_off(data, e);
-    l->first = data + off;
-    l->n = (room - off) / U;
-    cap = l->words * 32u < ((os_size_t)2 << (l->nsz - 1)) - 1u ? l->words * 32u : ((os_size_t)2 << (l->nsz - 1)) - 1u;
-    if (l->n > cap)
-    {
-        l->n = cap;     /* the heads and planes were sized for these */
-    }
-    if (l->n == 0)
-    {
-        return 0;
-    }
+    l->n = lo;
+    l->words = (lo + 31u) / 32u;
+    l->first = data + first_off(data, lo);
     l->o = ((os_size_t)(os_ubase_t)l->first >> SHIFT) & (MAX_UNITS - 1);
     l->nord = (os_uint32_t)oh_msb32((os_uint32_t)l->n) + 1u;
-    return (U << (l->nord - 1)) - H >= OH_MIN_REQUEST;     /* the largest block serves a minimal request */
+    return (U << largest_order(l->o, l->n, l->nord)) - H >= OH_MIN_REQUEST;    /* it serves a minimal request */
 }
 
 /*
@@ -1472,7 +1564,7 @@ static int bd_ctrl_ok(const struct heap_mem *r)
     {
         return 0;
     }
-    table += 2u * l.nsz;    /* after ord[nsz] */
+    table += 2u * l.nord;   /* after ord[nord] */
     if (d->px != table || d->pf != table + l.words || d->pa != table + 2u * l.words)
     {
         return 0;
@@ -1498,7 +1590,7 @@ static os_size_t bd_init(struct heap_mem *r)
     {
         return 0;   /* nothing written */
     }
-    nord = l.nsz;
+    nord = l.nord;
     words = l.words;
     d->first = l.first;
     d->n = l.n;

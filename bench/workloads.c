@@ -474,9 +474,9 @@ static int wl_worst_free(const struct bench_params *p, struct bench_result *res)
  *   5: one hole in every size class 16..128, request above;
  *   6: as 2, request 8 bytes above the largest hole: its own class is not
  *      empty but its head is too small;
- *   7: as 6, and the fitting block is a 256 KiB free block followed by a
- *      used block (not the end of the heap), so it is split and the rest
- *      goes back to a free list.
+ *   7: as 6, and the fitting block is a 128 KiB free block (laid out
+ *      first, below the holes) followed by a used block (not the end of
+ *      the heap), so it is split and the rest goes back to a free list.
  */
 static size_t fall_sizes[HOLES_MAX];
 
@@ -522,7 +522,13 @@ static int wl_worst_fall(const struct bench_params *p, struct bench_result *res)
         n = dense_series(16, 4096);
         req = fall_sizes[n - 1] + 8;
         if (variant == 7)
-            fall_sizes[n++] = 262144;
+        {
+            /* the large block first, so that the small holes cannot take its place (a 32-bit
+             * buddy region has less room below its top block) */
+            memmove(fall_sizes + 1, fall_sizes, n * sizeof fall_sizes[0]);
+            fall_sizes[0] = 131072;
+            n++;
+        }
         break;
     default:
         return -1;
@@ -633,7 +639,7 @@ const struct workload bench_workloads[] = {
     { "worst_fall_4", wl_worst_fall,   4, "fresh heap, alloc(512 KiB)" },
     { "worst_fall_5", wl_worst_fall,   5, "holes in every class 16..128, request above" },
     { "worst_fall_6", wl_worst_fall,   6, "holes in every class 16..4096, request largest + 8" },
-    { "worst_fall_7", wl_worst_fall,   7, "as 6, fit is a listed 256 KiB block that is split" },
+    { "worst_fall_7", wl_worst_fall,   7, "as 6, fit is a listed 128 KiB block that is split" },
 #ifdef OS_USING_MEM_POOL
     { "pool_pairs",   wl_pool_pairs,   0, "100000 os_mp_alloc(OS_NO_WAIT)/os_mp_free pairs, 64-byte blocks" },
 #endif

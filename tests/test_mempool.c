@@ -189,8 +189,11 @@ static void arguments(void)
     CHECK_EQ(os_mp_init(&mp, "x", arena + 1, 32 + HDR, 32), OS_ENOMEM);
     CHECK_REPORTS(1);
     /* exactly one block */
-    CHECK_EQ(os_mp_init(&mp, "exactly_one_block_long_name", arena, 32 + HDR, 32), OS_EOK);
-    CHECK_EQ(strlen(mp.name), OS_NAME_MAX);
+    char longname[OS_NAME_MAX + 16];
+    memset(longname, 'n', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    CHECK_EQ(os_mp_init(&mp, longname, arena, 32 + HDR, 32), OS_EOK);
+    CHECK_EQ(strlen(mp.name), OS_NAME_MAX);     /* truncated */
     info = mp_info(&mp);
     CHECK_EQ(info.blk_total_num, 1);
     /* twice */
@@ -514,8 +517,9 @@ static void trace(void)
     CHECK_EQ(os_mp_init(&b, "trace_b", arena + 8192, 4096, 100), OS_EOK);
     void *p = os_mp_alloc(&b, OS_NO_WAIT);
     const char *s = trace_output();
-    CHECKF(strstr(s, "mempool") != OS_NULL && strstr(s, "trace_a") != OS_NULL &&
-           strstr(s, "trace_b") != OS_NULL, "trace output: '%s'", s);
+    CHECKF(strstr(s, "mempool") != OS_NULL, "trace output: '%s'", s);
+#if OS_NAME_MAX >= 7     /* the rows are found by the pools' names */
+    CHECKF(strstr(s, "trace_a") != OS_NULL && strstr(s, "trace_b") != OS_NULL, "trace output: '%s'", s);
     /* trace_b's line: name, block size, total, free, peak */
     const char *l = strstr(s, "trace_b");
     size_t blk = 0, total = 0, nfree = 0, peak = 0;
@@ -525,6 +529,7 @@ static void trace(void)
     CHECK_EQ(total, want);
     CHECK_EQ(nfree, want - 1);
     CHECK_EQ(peak, 1);
+#endif
     os_mp_free(&b, p);
     CHECK_EQ(os_mp_deinit(&a), OS_EOK);
     CHECK_EQ(os_mp_deinit(&b), OS_EOK);

@@ -295,7 +295,7 @@ int main(void)
     static unsigned char foreign[64];
     os_memheap_free(&heap, foreign + 8);
     CHECK_EQ(hook_count(), 1);
-#if defined(__linux__)
+#if defined(__linux__) && !defined(OS_MEM_SMALL)     /* (the small build's messages are fixed) */
     CHECKF(hook_count() == 1 && strstr(hook_last_msg(), "[task main_thread]"), "report: %s",
            hook_count() ? hook_last_msg() : "(none)");
 #endif

@@ -172,7 +172,7 @@ static int draw_heap(FILE *f, os_memheap_t *heap, int y, struct owners *own)
     y += 22;
     for (i = 0; i < c.n;)
     {
-        uintptr_t rs = c.v[i].rstart, re = c.v[i].rend, prev_end;
+        uintptr_t rs = c.v[i].rstart, re = c.v[i].rend, first = c.v[i].start, prev_end;
         size_t j = i, rows;
         double per;
 
@@ -205,6 +205,12 @@ static int draw_heap(FILE *f, os_memheap_t *heap, int y, struct owners *own)
         if (re > prev_end)
         {
             span(f, rs, per, y, prev_end, re, heap_map_control_color);
+        }
+        if (first > rs && WIDTH * ((double)(first - rs) / per) < 4.0)
+        {
+            /* control data narrower than 4 pixels is still shown, over the first block's start */
+            fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"4\" height=\"%d\" fill=\"%s\"/>\n", LEFT, y, ROW_H,
+                    heap_map_control_color);
         }
         y += (int)rows * (ROW_H + ROW_GAP) + 8;
     }

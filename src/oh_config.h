@@ -18,8 +18,8 @@
 #ifndef OS_MEM_ALIGN_SIZE
 #define OS_MEM_ALIGN_SIZE 8
 #endif
-#if OS_MEM_ALIGN_SIZE < 8 || (OS_MEM_ALIGN_SIZE & (OS_MEM_ALIGN_SIZE - 1)) != 0 || OS_MEM_ALIGN_SIZE > 256
-#error "oneheap: OS_MEM_ALIGN_SIZE must be a power of two from 8 to 256"
+#if OS_MEM_ALIGN_SIZE < 8 || (OS_MEM_ALIGN_SIZE & (OS_MEM_ALIGN_SIZE - 1)) != 0 || OS_MEM_ALIGN_SIZE > 64
+#error "oneheap: OS_MEM_ALIGN_SIZE must be 8, 16, 32 or 64"
 #endif
 
 #ifndef OS_MEM_FF_SL_BITS

@@ -23,12 +23,13 @@
 
 const struct test_alg test_algs[] = {
 #ifdef OS_USING_ALG_FIRSTFIT
-    {OS_MEM_ALG_FIRSTFIT, "firstfit", 1, 1024, 256, 1},
+    /* (the control data and the smallest block grow with the alignment) */
+    {OS_MEM_ALG_FIRSTFIT, "firstfit", 1, 1024, 224 + 4 * OS_MEM_ALIGN_SIZE, 1},
 #endif
 #ifdef OS_USING_ALG_BUDDY
     /* blocks are powers of two, header included: 1024 bytes need a
      * 2048-byte block, which a 2048-byte region cannot hold */
-    {OS_MEM_ALG_BUDDY, "buddy", 0, 512, 512, 0},
+    {OS_MEM_ALG_BUDDY, "buddy", 0, 512, 448 + 8 * OS_MEM_ALIGN_SIZE, 0},
 #endif
 };
 const unsigned test_nalgs = (unsigned)(sizeof test_algs / sizeof test_algs[0]);

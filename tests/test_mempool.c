@@ -192,7 +192,7 @@ static void arguments(void)
     char longname[OS_NAME_MAX + 16];
     memset(longname, 'n', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
-    CHECK_EQ(os_mp_init(&mp, longname, arena, 32 + HDR, 32), OS_EOK);
+    CHECK_EQ(os_mp_init(&mp, longname, arena, round_up(32, OS_MEM_ALIGN_SIZE) + HDR, 32), OS_EOK);
     CHECK_EQ(strlen(mp.name), OS_NAME_MAX);     /* truncated */
     info = mp_info(&mp);
     CHECK_EQ(info.blk_total_num, 1);
@@ -200,9 +200,9 @@ static void arguments(void)
     CHECK_EQ(os_mp_init(&mp, "again", arena + 4096, 1024, 32), OS_EINVAL);
     CHECK_REPORTS(1);
     /* overlap with mp's block */
-    CHECK_EQ(os_mp_init(&other, "overlap", arena + 8, 1024, 32), OS_EINVAL);
+    CHECK_EQ(os_mp_init(&other, "overlap", arena, 1024, 32), OS_EINVAL);
     CHECK_REPORTS(1);
-    CHECK_EQ(os_mp_init(&other, "after", arena + 32 + HDR, 1024, 32), OS_EOK);
+    CHECK_EQ(os_mp_init(&other, "after", arena + round_up(32, OS_MEM_ALIGN_SIZE) + HDR, 1024, 32), OS_EOK);
     CHECK_EQ(os_mp_deinit(&other), OS_EOK);
     CHECK_REPORTS(0);
     /* bad timeouts, bad objects */
@@ -448,7 +448,8 @@ static void model(void)
             size_t blk = sizes[si];
             unsigned char *mem = arena + (seed * 7) % 64;
             /* from a handful of blocks to more than the model holds */
-            size_t size = 1 + (seed % 3 == 0 ? 5 : seed % 3 == 1 ? 300 : 800) * (blk + HDR + 8);
+            size_t size = 1 + (seed % 3 == 0 ? 5 : seed % 3 == 1 ? 300 : 800) *
+                                  (round_up(blk, OS_MEM_ALIGN_SIZE) + HDR + OS_MEM_ALIGN_SIZE);
             if (size > sizeof arena - 64)
                 size = sizeof arena - 64;
             check_context("model seed=%u blk=%zu size=%zu", seed, blk, size);
@@ -462,7 +463,9 @@ static void model(void)
         if (mp)
         {
             check_context("model created seed=%u", seed);
-            model_run(mp, (unsigned char *)mp, sizeof(os_mp_t) + (40 + seed * 50) * (HDR + 48) + 64,
+            model_run(mp, (unsigned char *)mp,
+                      round_up(sizeof(os_mp_t), OS_MEM_ALIGN_SIZE) +
+                          (40 + seed * 50) * (HDR + round_up(24 + seed, OS_MEM_ALIGN_SIZE)),
                       24 + seed, seed);
             CHECK_EQ(os_mp_destroy(mp), OS_EOK);
         }

@@ -206,7 +206,7 @@ static void from_isr(void)
 #endif
 #ifdef OS_USING_MEM_TRACE
     struct os_mem_task_use use;
-    CHECK_EQ(os_memheap_task_use(&heap, 2, &use), OS_EPERM);
+    CHECK_EQ(os_memheap_task_use(&heap, 1, &use), OS_EPERM);
     CHECK_REPORTS(1);
     CHECK_EQ(os_memory_task_idle(5), 0);
     CHECK_REPORTS(1);

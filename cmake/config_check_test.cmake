@@ -54,6 +54,9 @@ probe(check_tag_without_pools FALSE "${CC}" ""
 probe(no_mem_heap FALSE "${CC}" ""
       "#define OS_USING_ALG_FIRSTFIT\n#define OS_MEM_PORT_POSIX\n"
       "OS_USING_MEM_HEAP is not set")
+probe(name_max_negative FALSE "${CC}" ""
+      "${_base}#define OS_MEM_PORT_POSIX\n#define OS_NAME_MAX -5\n"
+      "OS_NAME_MAX (characters kept of a heap's or pool's name) must be 0 or more")
 probe(hardening_out_of_range FALSE "${CC}" ""
       "${_base}#define OS_MEM_PORT_POSIX\n#define OS_MEM_HARDENING 4\n"
       "OS_MEM_HARDENING must be 0 (off)")

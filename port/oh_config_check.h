@@ -19,6 +19,10 @@
 #error "oneheap: OS_USING_MP_CHECK_TAG (pool check tag) needs OS_USING_MEM_POOL; enable memory pools or drop the check tag"
 #endif
 
+#if OS_NAME_MAX < 0
+#error "oneheap: OS_NAME_MAX (characters kept of a heap's or pool's name) must be 0 or more"
+#endif
+
 /* Hardening levels: 0 off; 1 header canary; 2 + tail canary; 3 + freed blocks filled and verified. */
 #ifndef OS_MEM_HARDENING
 #define OS_MEM_HARDENING 0

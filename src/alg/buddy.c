@@ -1077,6 +1077,20 @@ static int free_buddy(struct bd *d, os_size_t b, unsigned l)
     return 0;
 }
 
+/* Is block i (code C_USED) a quick block, i.e. free? */
+static inline int is_quick(const struct bd *d, os_size_t i)
+{
+    return (hd(d, i)[0] & 0xFFu) == T_QUICK;
+}
+
+/* Does a block in use (plain, not quick, or aligned) start at unit i (below n)? */
+static inline int in_use(const struct bd *d, os_size_t i)
+{
+    unsigned c = code(d, i);
+
+    return c == C_ALGN || (c == C_USED && !is_quick(d, i));
+}
+
 /*
  * Is every upper buddy of block i from order k up to order nk a whole free
  * block (free_buddy)? 1 if so, 0 if not, -1 with *bad set if one is corrupt.
@@ -1159,7 +1173,9 @@ static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size)
             return OS_ENOMEM;
         }
         fb = buddies_free(d, i, k, nk, &bad);
-        if (fb == 0 && release_quick_in(r, d, i + ((os_size_t)1 << k), i + ((os_size_t)1 << nk)) != 0)
+        /* Releasing quick blocks cannot help when the first buddy that is
+         * not whole starts a block in use (or lies past the end). */
+        if (fb == 0 && bad < d->n && !in_use(d, bad) && release_quick_in(r, d, i + ((os_size_t)1 << k), i + ((os_size_t)1 << nk)) != 0)
         {
             fb = buddies_free(d, i, k, nk, &bad);
         }
@@ -1203,12 +1219,6 @@ static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size)
     }
     oh_resized(r, U << k, U << nk, owner);
     return OS_EOK;
-}
-
-/* Is block i (code C_USED) a quick block, i.e. free? */
-static inline int is_quick(const struct bd *d, os_size_t i)
-{
-    return (hd(d, i)[0] & 0xFFu) == T_QUICK;
 }
 
 static void describe(const struct bd *d, os_size_t i, unsigned k, unsigned c, struct os_mem_blk *b)

@@ -44,4 +44,12 @@ static inline unsigned oh_msb32(os_uint32_t x)
 #endif
 }
 
+/* log2 of x, a power of two of up to 64 bits. */
+static inline unsigned oh_log2_pow2(os_size_t x)
+{
+    os_uint32_t lo = (os_uint32_t)x;
+
+    return lo != 0u ? oh_ctz32(lo) : 32u + oh_ctz32((os_uint32_t)((x >> 16) >> 16));
+}
+
 #endif

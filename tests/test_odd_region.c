@@ -3,8 +3,16 @@
  * (mod 64), on every algorithm: random alloc, aligned alloc, realloc and
  * free with contents, alignment and bounds checked and `check` after every
  * batch; everything freed gives back the largest block of the fresh heap.
+ * On 64-bit Linux also a region around a 4 GiB boundary, for alignments
+ * that do not fit 32 bits.
  */
+#define _DEFAULT_SOURCE     /* MAP_ANONYMOUS, MAP_NORESERVE */
+#include <stdint.h>
 #include <string.h>
+#if defined(__linux__) && UINTPTR_MAX > 0xFFFFFFFFu
+#include <sys/mman.h>
+#define HUGE_ALIGN_TEST 1
+#endif
 
 #include "check.h"
 #include "common.h"
@@ -93,6 +101,63 @@ static void run(enum os_mem_alg alg)
     heap_close(&heap);
 }
 
+#ifdef HUGE_ALIGN_TEST
+/*
+ * A 128 KiB region whose middle is a multiple of 4 GiB (address space
+ * reserved, only the region mapped): aligned_alloc(4 GiB) gets exactly that
+ * address where the algorithm can place it (first-fit), else OS_NULL (a
+ * buddy block of 64 KiB at most), and realloc keeps the alignment.
+ */
+static void huge_align(enum os_mem_alg alg)
+{
+    const size_t four_g = (size_t)1 << 32, half = 64 * KiB;
+    size_t span = 2 * four_g;
+    unsigned char *res = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    unsigned char *mid, *p, *q;
+    os_memheap_t heap;
+
+    check_context("4 GiB alignment, %s", test_alg_name(alg));
+    if (res == MAP_FAILED)
+    {
+        printf("test_odd_region: no 8 GiB of address space, 4 GiB alignment not tested\n");
+        return;
+    }
+    mid = res + ((four_g - (uintptr_t)res % four_g) % four_g);
+    if (mid - res < (ptrdiff_t)half)
+    {
+        mid += four_g;
+    }
+    CHECK(mprotect(mid - half, 2 * half, PROT_READ | PROT_WRITE) == 0);
+    heap_open(&heap, "4g");
+    heap_add_ok(&heap, mid - half, 2 * half, alg);
+    p = os_memheap_aligned_alloc(&heap, four_g, 100);
+    if (alg == OS_MEM_ALG_FIRSTFIT)
+    {
+        CHECK_PTR_EQ(p, mid);
+    }
+    else
+    {
+        CHECK_PTR_EQ(p, NULL);
+    }
+    if (p != NULL)
+    {
+        memset(p, 0x5A, 100);
+        q = os_memheap_realloc(&heap, p, 5000);
+        CHECK_PTR_EQ(q, mid);
+        CHECK(q != NULL && q[0] == 0x5A && q[99] == 0x5A);
+        q = os_memheap_realloc(&heap, q, 40);
+        CHECK_PTR_EQ(q, mid);
+        os_memheap_free(&heap, q);
+    }
+    CHECK_PTR_EQ(os_memheap_aligned_alloc(&heap, four_g << 20, 100), NULL);
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    CHECK_EQ(heap_info(&heap).mem_used, 0);
+    CHECK_REPORTS(0);
+    heap_close(&heap);
+    CHECK(munmap(res, span) == 0);
+}
+#endif
+
 int main(void)
 {
     unsigned i;
@@ -101,6 +166,9 @@ int main(void)
     for (i = 0; i < test_nalgs; i++)
     {
         run(test_algs[i].alg);
+#ifdef HUGE_ALIGN_TEST
+        huge_align(test_algs[i].alg);
+#endif
     }
     hook_uninstall();
     return check_summary("test_odd_region");

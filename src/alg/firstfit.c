@@ -1026,7 +1026,7 @@ static void *aligned_finish(struct heap_mem *r, struct ff *f, os_size_t c, os_si
 {
     n = split_tail(f, c, s, n);
     set_used(f, c, n, owner, F_ALIGNED | pfree);
-    *align_byte(f, c, n) = (os_uint8_t)oh_ctz32((os_uint32_t)align);
+    *align_byte(f, c, n) = (os_uint8_t)oh_log2_pow2(align);
     oh_took(r, n * CH, owner);
     return payload(f, c);
 }

@@ -155,10 +155,15 @@ os_size_t oh_vsnprintf(char *buf, os_size_t len, const char *fmt, va_list ap)
             continue;
         }
     }
-    if (len > 0)
+    if (len == 0)
     {
-        buf[o.pos < len ? o.pos : len - 1] = '\0';
+        return 0;
     }
+    if (o.pos >= len)
+    {
+        o.pos = len - 1;    /* truncated */
+    }
+    buf[o.pos] = '\0';
     return o.pos;
 }
 

@@ -103,6 +103,11 @@ static void spec_init(void)
     heap_open(&h, longname);
     CHECK(strlen(h.name) <= OS_NAME_MAX);
     CHECK(strncmp(h.name, longname, strlen(h.name)) == 0);
+    /* a report names the heap, however long its name (the message is cut to fit) */
+    int foreign = 0;
+    os_memheap_free(&h, &foreign);
+    CHECK(strstr(hook_last_msg(), "nnnn") != NULL);
+    CHECK_REPORTS(1);
     heap_close(&h);
 }
 

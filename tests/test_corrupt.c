@@ -615,7 +615,7 @@ static void merge_with_corrupt_neighbour(const struct test_alg *a)
 
 /*
  * First-fit: a write that ran past a block's end into the next block's
- * header (its check word). From hardening level 1 the free of the block
+ * header (any bit of its size or check word). From hardening level 1 the free of the block
  * that overran is refused and reported, as it would change that header; at
  * every level check reports the broken header, and no other block's bytes
  * change.
@@ -623,12 +623,18 @@ static void merge_with_corrupt_neighbour(const struct test_alg *a)
 static void overrun_into_next(const struct test_alg *a)
 {
     static const size_t bsizes[] = {24, 64, 500};
+    /* the size word and the check word end the header: 16-bit words on 32-bit targets */
+    const size_t hw = UINTPTR_MAX <= 0xFFFFFFFFu ? 4 : 8;
+    static const unsigned char masks[] = {0x5A, 0x01, 0x40, 0x80};
     if (strcmp(a->name, "firstfit") != 0)
         return;
     for (size_t bs = 0; bs < sizeof bsizes / sizeof bsizes[0]; bs++)
+    for (size_t pos = 1; pos <= hw; pos++)
+    for (size_t m = 0; m < sizeof masks; m++)
     {
         size_t bsize = bsizes[bs];
-        check_context("%s: overrun into the next header, %zu-byte blocks", a->name, bsize);
+        check_context("%s: overrun into the next header, %zu-byte blocks, byte -%zu ^ 0x%02x", a->name, bsize,
+                      pos, masks[m]);
         open_fresh(a->alg);
         unsigned char *b[3];
         if (!alloc_patterned(b, 3, bsize))
@@ -636,9 +642,9 @@ static void overrun_into_next(const struct test_alg *a)
             heap_close(&heap);
             continue;
         }
-        unsigned char *at = b[1] - 1;   /* the last header byte: part of the check */
+        unsigned char *at = b[1] - pos;     /* a byte of the size or check word */
         test_unpoison(at, 1);
-        test_poke(at, *at ^ 0x5A, 1);
+        test_poke(at, *at ^ masks[m], 1);
         size_t used = heap_info(&heap).mem_used;
         hook_reset();
         os_memheap_free(&heap, b[0]);

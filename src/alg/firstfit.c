@@ -31,8 +31,10 @@
  * shows, and a pointer into a payload meets a header that matches only by
  * chance (1 in 2^30, or 2^14 with 16-bit words): that is how free tells a
  * block from an interior or stale pointer in O(1). With 32-bit words w[0]
- * keeps its top two bits clear (MAX_CHUNKS), so shifting the check left by
- * two loses nothing; 16-bit words fold the top two bits in first. The
+ * keeps its top two bits clear (MAX_CHUNKS) and the check, shifted left by
+ * two, does not cover them: a header with either set fails the size test
+ * that free, query and check make, and the neighbour test of hardening
+ * level 1 tests them itself. 16-bit words fold the top two bits in first. The
  * check is written whenever a block is handed out, resized or its left
  * neighbour changes state (then one xor with PFLIP, which keeps a valid
  * check valid and a broken one broken), and is verified by free, realloc,
@@ -114,10 +116,12 @@ typedef os_uint32_t ffw_t;
 #define FSH         8u          /* where the flags enter the check */
 #define FOLD(x)     ((x) ^ ((x) >> 14))
 #define MAX_CHUNKS  ((os_size_t)(FFW_MAX >> 1))         /* w[0] holds size << 1 */
+#define TOP_CLEAR(w) 1                                  /* the check covers every bit */
 #else
 #define FSH         16u
 #define FOLD(x)     (x)
 #define MAX_CHUNKS  ((os_size_t)(FFW_MAX >> 3))         /* and its top two bits stay clear */
+#define TOP_CLEAR(w) (((w) >> 30) == 0u)                /* which the check does not see */
 #endif
 /* xor into w[1] of a used block: flips F_PFREE and its share of the check */
 #define PFLIP       ((ffw_t)(((F_PFREE << FSH) << 2) | F_PFREE))
@@ -126,9 +130,11 @@ typedef os_uint32_t ffw_t;
  * block on its right (or the sentinel) before it flips that block's
  * F_PFREE, so a write that ran past the block's end into the next header
  * is reported when the block is freed (level 0: when the next block is).
+ * With 32-bit words it also tests the two top bits of w[0], which the
+ * check does not cover (its own free, query and check test the size).
  */
 #if OS_MEM_HARDENING >= 1
-#define NEXT_OK(f, t, h)    sealed(f, t, h)
+#define NEXT_OK(f, t, h)    (sealed(f, t, h) && TOP_CLEAR((h)[0]))
 #else
 #define NEXT_OK(f, t, h)    1
 #endif

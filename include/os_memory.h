@@ -151,21 +151,27 @@ os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, en
 /*
  * Detach the heap from the global list; its memory is no longer managed.
  * OS_EBUSY (and nothing changed) while regions of other heaps live inside
- * its blocks. O(H).
+ * its blocks. A call in progress on the heap in another task finishes first
+ * (deinit takes the heap's lock); calls made afterwards are refused. The
+ * object must not be initialised again while other tasks may still call
+ * it. O(H).
  */
 os_err_t os_memheap_deinit(os_memheap_t *heap);
 
 /*
  * Allocate size bytes, aligned to at least OS_MEM_ALIGN_SIZE (8 or more).
  * Returns OS_NULL iff size is 0, or no region has a fitting free block.
- * Regions are tried in the order they were added. O(R).
+ * Regions are tried in the order they were added. O(R) when the O(1)
+ * search of a region serves the request; before a first-fit region refuses
+ * it, the region walks the lists that search passes over (README, "Never
+ * refused while a block fits"): O(free blocks of those size classes).
  */
 void    *os_memheap_alloc(os_memheap_t *heap, os_size_t size);
 
 /*
  * Allocate size bytes aligned to align. align 0 or <= OS_MEM_ALIGN_SIZE is
  * a plain allocation; an align that is not a power of two is refused
- * (OS_NULL, reported). O(R).
+ * (OS_NULL, reported). Cost as os_memheap_alloc().
  */
 void    *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t size);
 
@@ -174,14 +180,18 @@ void    *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t
  * size 0: free, returns OS_NULL. Shrinks always and grows where the next
  * block is free in place; otherwise allocates (own region first), copies and
  * frees. On failure returns OS_NULL and the old block is untouched.
- * O(R) plus the copy.
+ * O(R) plus the copy, plus the allocation's cost when the block moves.
  */
 void    *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size);
 
 /*
  * Free a block. OS_NULL is a no-op. A pointer that is foreign, interior or
  * already free is reported through the error hook and the heap is left
- * unchanged. O(R); O(H) while other heaps' regions live inside this heap.
+ * unchanged. O(R). While other heaps' regions live inside this heap, also
+ * O(H); freeing the block that holds such a region takes the region away
+ * from its heap (O(B) of that region and of the regions nested in it) after
+ * checking this block's region (O(B) of it), so that a free refused for a
+ * corruption found there leaves the other heap untouched.
  */
 void     os_memheap_free(os_memheap_t *heap, void *ptr);
 

@@ -469,13 +469,27 @@ static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
 
     if (r != OS_NULL)
     {
-        if (OH_ALG_QUERY(r, ptr, &b) == OS_EOK)
+        if (OH_ALG_QUERY(r, ptr, &b) == OS_EOK && oh_hosted_in(heap, b.mem, b.usable) != OS_NULL)
         {
+            os_size_t u = 0;
+
+            /*
+             * Taking the nested regions away cannot be undone, so the free
+             * must not be refused after it: the region's check tests all
+             * that free would (the block, its neighbours, the lists).
+             */
+            if (OH_ALG_CHECK(r, &u) != OS_EOK)
+            {
+                oh_report_fault(heap, ptr, OS_ERROR,
+                                "free of %p, which holds another heap's region, refused: its region is corrupt", ptr);
+                goto out;
+            }
             oh_detach_hosted(heap, b.mem, b.usable);
         }
         shadow_free(heap, ptr);
         OH_ALG_FREE(r, ptr);
     }
+out:
     heap_unlock(heap, st);
     os_port_unlock(&oh_global_lock, gst);
 }
@@ -549,20 +563,12 @@ static OH_NOINLINE int realloc_busy(os_memheap_t *heap, const struct heap_mem *r
     struct os_mem_blk b;
     struct heap_mem *n;
 
-    if (OH_ALG_QUERY(r, ptr, &b) != OS_EOK)
+    if (OH_ALG_QUERY(r, ptr, &b) != OS_EOK || (n = oh_hosted_in(heap, b.mem, b.usable)) == OS_NULL)
     {
         return 0;
     }
-    for (n = heap->hosted; n != OS_NULL; n = n->host_next)
-    {
-        if (n->start >= (os_uint8_t *)b.mem && n->end <= (os_uint8_t *)b.mem + b.usable)
-        {
-            oh_report(heap, ptr, OS_EBUSY, "realloc of %p, which holds a region of heap '%s'",
-                      ptr, n->heap->name);
-            return 1;
-        }
-    }
-    return 0;
+    oh_report(heap, ptr, OS_EBUSY, "realloc of %p, which holds a region of heap '%s'", ptr, n->heap->name);
+    return 1;
 }
 
 void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)

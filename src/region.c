@@ -150,7 +150,7 @@ static void unhost(struct heap_mem *r)
 
 os_err_t oh_heap_unregister(os_memheap_t *heap)
 {
-    os_ubase_t st = os_port_lock(&oh_global_lock);
+    os_ubase_t st = os_port_lock(&oh_global_lock), hst;
     struct heap_mem *r;
 
     if (heap->object_inited != OH_HEAP_INITED)
@@ -174,9 +174,13 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
     heap->resource_node.prev->next = heap->resource_node.next;
     heap->resource_node.next->prev = heap->resource_node.prev;
     heap->resource_node.next = heap->resource_node.prev = &heap->resource_node;
+    /* Under the heap's lock: a call in progress on this heap finishes
+     * first, and one waiting for the lock then finds no region. */
+    hst = os_port_lock(&heap->lock);
     heap->h_mem = OS_NULL;
     heap->object_inited = 0;
     oh_heap_refresh(heap);
+    os_port_unlock(&heap->lock, hst);
     os_port_unlock(&oh_global_lock, st);
     return OS_EOK;
 }
@@ -387,6 +391,21 @@ os_err_t oh_region_add(os_memheap_t *heap, void *start, os_size_t size, enum os_
 }
 
 /* ---- nested heaps ------------------------------------------------------------ */
+
+struct heap_mem *oh_hosted_in(const os_memheap_t *heap, const void *mem, os_size_t len)
+{
+    const os_uint8_t *lo = mem;
+    struct heap_mem *r;
+
+    for (r = heap->hosted; r != OS_NULL; r = r->host_next)
+    {
+        if (r->start >= lo && r->end <= lo + len)
+        {
+            return r;
+        }
+    }
+    return OS_NULL;
+}
 
 struct heap_mem *oh_hosted_at(const os_memheap_t *heap, const void *p)
 {

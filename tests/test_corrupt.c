@@ -665,6 +665,56 @@ static void overrun_into_next(const struct test_alg *a)
     }
 }
 
+/*
+ * A block that holds another heap's region, in a region that is corrupt
+ * elsewhere (the header of the block after it): its free is refused and
+ * reported before the nested heap loses anything, on every algorithm and
+ * level; once the header is repaired the free goes through.
+ */
+static void nested_host_in_corrupt_region(const struct test_alg *a)
+{
+    check_context("%s: free of a host block, region corrupt", a->name);
+    open_fresh(a->alg);
+    unsigned char *hb = os_memheap_alloc(&heap, 4096);
+    unsigned char *y = os_memheap_alloc(&heap, 64);
+    os_memheap_t g;
+    CHECK(hb && y);
+    if (!hb || !y)
+    {
+        heap_close(&heap);
+        return;
+    }
+    heap_open(&g, "G");
+    CHECK_EQ(os_memheap_add(&g, hb, 4096, a->alg), OS_EOK);
+    void *x = os_memheap_alloc(&g, 100);
+    CHECK(x != NULL);
+    os_meminfo_t ig = heap_info(&g);
+    size_t used = heap_info(&heap).mem_used;
+    unsigned char old = y[-1];      /* the last header byte: part of the check or seal */
+    test_unpoison(y - 1, 1);
+    test_poke(y - 1, old ^ 0x5A, 1);
+    hook_reset();
+    os_memheap_free(&heap, hb);
+    CHECK_REPORTED();
+    CHECK_EQ(heap_info(&heap).mem_used, used);
+    CHECK(info_unchanged(&g, &ig));
+    void *x2 = os_memheap_alloc(&g, 100);
+    CHECK(x2 != NULL);
+    os_memheap_free(&g, x2);
+    CHECK_EQ(os_memheap_check(&g), OS_EOK);
+    CHECK_REPORTS(0);
+    test_poke(y - 1, old, 1);
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    os_memheap_free(&heap, hb);
+    CHECK_REPORTS(0);
+    CHECK_EQ(heap_info(&g).mem_total, 0);
+    os_memheap_free(&heap, y);
+    CHECK_EQ(heap_info(&heap).mem_used, 0);
+    CHECK_REPORTS(0);
+    heap_close(&g);
+    heap_close(&heap);
+}
+
 static const size_t many_sizes[] = {1,   2,   7,   8,   9,   15,  16,   17,   24,   31,   32,
                                     33,  48,  63,  64,  65,  100, 127,  128,  129,  255,  256,
                                     257, 500, 511, 512, 513, 1000, 1023, 1024, 1025, 2000, 2047,
@@ -834,6 +884,7 @@ int main(void)
         free_link_corruption(a);
         merge_with_corrupt_neighbour(a);
         overrun_into_next(a);
+        nested_host_in_corrupt_region(a);
         control_data_corruption(a);
         region_link_loop(a);
     }

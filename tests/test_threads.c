@@ -4,13 +4,17 @@
  * realloc / free with content verification; blocks are also handed between
  * threads through a mailbox so that a block is often freed by another thread
  * than the one that allocated it. Afterwards the heap checks sound and
- * mem_used is 0.
+ * mem_used is 0. Also: os_memheap_deinit waits for a call in progress on
+ * the heap.
  */
+#define _POSIX_C_SOURCE 200809L     /* clock_gettime, sem_timedwait */
 #include "common.h"
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #ifndef OS_MEM_PORT_POSIX
 int main(void)
@@ -229,6 +233,70 @@ static void run(os_memheap_t *heap, const char *what)
     CHECK(fails < allocs / 2);
 }
 
+/*
+ * A call paused inside the heap (in the error hook, which the free of an
+ * interior pointer reaches with the heap's lock held, as a preemption would
+ * pause it): a
+ * deinit made meanwhile must not return before the call has left the heap.
+ * The hook waits 100 ms for the deinit to return and expects it not to:
+ * a correct library never passes that wait, whatever the machine's speed.
+ */
+static os_memheap_t d_heap;
+static sem_t d_inside, d_done;
+static atomic_int d_hold;
+
+static void holding_hook(const char *heap_name, const void *addr, os_err_t code, const char *msg)
+{
+    (void)heap_name, (void)addr, (void)code, (void)msg;
+    if (atomic_exchange(&d_hold, 0))
+    {
+        struct timespec t;
+        CHECK(clock_gettime(CLOCK_REALTIME, &t) == 0);
+        t.tv_nsec += 100 * 1000 * 1000;
+        if (t.tv_nsec >= 1000 * 1000 * 1000)
+        {
+            t.tv_sec++;
+            t.tv_nsec -= 1000 * 1000 * 1000;
+        }
+        CHECK(sem_post(&d_inside) == 0);
+        CHECKF(sem_timedwait(&d_done, &t) != 0, "deinit returned while a call was inside the heap");
+    }
+}
+
+static void *deinit_thread(void *arg)
+{
+    (void)arg;
+    CHECK(sem_wait(&d_inside) == 0);
+    CHECK_EQ(os_memheap_deinit(&d_heap), OS_EOK);
+    CHECK(sem_post(&d_done) == 0);
+    return OS_NULL;
+}
+
+static void deinit_waits(const struct test_layout *l)
+{
+    static _Alignas(64) unsigned char r1[16 * KiB], r2[16 * KiB];
+    pthread_t t;
+
+    check_context("deinit during a call");
+    heap_open(&d_heap, "D");
+    heap_add_ok(&d_heap, r1, sizeof r1, test_layout_alg(l, 0));
+    heap_add_ok(&d_heap, r2, sizeof r2, test_layout_alg(l, 1));
+    unsigned char *p = os_memheap_alloc(&d_heap, 100);
+    CHECK(p != OS_NULL);
+    CHECK(sem_init(&d_inside, 0, 0) == 0 && sem_init(&d_done, 0, 0) == 0);
+    atomic_store(&d_hold, 1);
+    os_mem_set_error_hook(holding_hook);
+    CHECK(pthread_create(&t, OS_NULL, deinit_thread, OS_NULL) == 0);
+    os_memheap_free(&d_heap, p + 8);    /* an interior pointer: the algorithm reports it, heap lock held */
+    CHECK(pthread_join(t, OS_NULL) == 0);
+    hook_install();
+    CHECK(atomic_load(&d_hold) == 0);
+    CHECK(os_memheap_alloc(&d_heap, 16) == OS_NULL);    /* no longer a heap: refused */
+    CHECK_REPORTED();
+    sem_destroy(&d_inside);
+    sem_destroy(&d_done);
+}
+
 int main(void)
 {
     hook_install();
@@ -246,6 +314,7 @@ int main(void)
     CHECK(info.mem_maxused > 0 && info.mem_maxused <= info.mem_total);
     CHECK_REPORTS(0);
     heap_close(&user_heap);
+    deinit_waits(l);
 
 #ifdef OS_USING_SYS_HEAP
     os_sys_heap_init();

@@ -329,18 +329,27 @@ static void start(void)
         }
         narenas = n >= 1 ? (unsigned)(n < MAX_ARENAS ? n : MAX_ARENAS)
                          : (cpus >= 1 && cpus < MAX_ARENAS / 2 ? (unsigned)(2 * cpus + 1) : MAX_ARENAS);
-#ifdef OS_USING_ALG_FIRSTFIT
-        if (alg != NULL && strcmp(alg, "firstfit") == 0)
+        if (alg != NULL)
         {
-            region_alg = OS_MEM_ALG_FIRSTFIT;
-        }
+#ifdef OS_USING_ALG_FIRSTFIT
+            if (strcmp(alg, "firstfit") == 0)
+            {
+                region_alg = OS_MEM_ALG_FIRSTFIT;
+            }
+            else
 #endif
 #ifdef OS_USING_ALG_BUDDY
-        if (alg != NULL && strcmp(alg, "buddy") == 0)
-        {
-            region_alg = OS_MEM_ALG_BUDDY;
-        }
+            if (strcmp(alg, "buddy") == 0)
+            {
+                region_alg = OS_MEM_ALG_BUDDY;
+            }
+            else
 #endif
+            {
+                say("oneheap: ONEHEAP_ALG names an algorithm this library was not built with "
+                    "(firstfit: ONEHEAP_ALG_FIRSTFIT, buddy: ONEHEAP_ALG_BUDDY); using the default\n");
+            }
+        }
         for (i = 0; i < MAX_ARENAS; i++)
         {
             pthread_mutex_init(&arenas[i].grow, NULL);

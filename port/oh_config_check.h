@@ -24,9 +24,6 @@
 #endif
 
 /* Hardening levels: 0 off; 1 header canary; 2 + tail canary; 3 + freed blocks filled and verified. */
-#ifndef OS_MEM_HARDENING
-#define OS_MEM_HARDENING 0
-#endif
 #if OS_MEM_HARDENING < 0 || OS_MEM_HARDENING > 3
 #error "oneheap: OS_MEM_HARDENING must be 0 (off), 1 (header canary), 2 (tail canary) or 3 (full)"
 #endif

@@ -46,7 +46,10 @@
  * 1 ms) and baremetal.c (user hooks, no-ops by default; no wait hooks: no
  * waiting). The Cortex-M port is baremetal.c with PRIMASK and IPSR as the
  * default lock and interrupt test. The hot primitives are inline, in
- * port_posix.h, port_baremetal.h and port_cortexm.h.
+ * port_posix.h, port_baremetal.h and port_cortexm.h. A port of your own is
+ * <name>.c plus port_<name>.h (the inline primitives, OS_PORT_CAN_IDLE and
+ * struct os_port_wait), included through OS_MEM_PORT_HEADER;
+ * examples/port_template is one to start from.
  */
 #ifndef ONEHEAP_PORT_H
 #define ONEHEAP_PORT_H
@@ -79,6 +82,8 @@ void        oh_port_idle_changed(void);
 #include "port_posix.h"
 #elif defined(OS_MEM_PORT_CORTEXM)
 #include "port_cortexm.h"
+#elif defined(OS_MEM_PORT_HEADER)
+#include OS_MEM_PORT_HEADER     /* a port of your own (ONEHEAP_PORT, ONEHEAP_PORT_DIR) */
 #else
 #include "port_baremetal.h"
 #endif

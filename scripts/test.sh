@@ -6,11 +6,12 @@
 #   with buddy (every test over buddy and mixed heaps), buddy only, 32-bit
 #   (gcc -m32: 16-bit first-fit headers; m32full: the same with hardening
 #   full and trace off), bare-metal port
-#   with trace off, bare-metal without a lock, assert-on-corruption, the smallest first-fit class setting with 16-byte
+#   with trace, bare-metal without a lock, assert-on-corruption, the smallest first-fit class setting with 16-byte
 #   alignment, and the portable find-first-set; the POSIX port with trace
 #   off; without the system heap; a Kconfig build of configs/host_defconfig;
-#   and the small-footprint build (footprint: ONEHEAP_SMALL, bare metal,
-#   trace off).
+#   the small-footprint build (footprint: ONEHEAP_SMALL, bare metal, trace
+#   off); and the port template of examples/port_template (customport). The
+#   tail configuration also builds with OS_NAME_MAX 200.
 #   The gcc configuration also builds the Cortex-M test firmware and runs it
 #   under QEMU (ctest qemu_cortex_m; it does not depend on the host flags).
 # Usage: scripts/test.sh [config ...]   (default: all)
@@ -39,8 +40,9 @@ declare -A configs=(
   [kconfig]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_KCONFIG=configs/host_defconfig -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [tail]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug -DONEHEAP_HARDENING=tail -DONEHEAP_NAME_MAX=200 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [footprint]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_HARDENING=off -DONEHEAP_SMALL=ON -DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
+  [customport]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=template -DONEHEAP_PORT_DIR=examples/port_template -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
 )
-order=(gcc clang asan asanpoison tsan valgrind buddy buddyonly m32 m32full baremetal nolock assert small traceoff nosysheap kconfig tail footprint)
+order=(gcc clang asan asanpoison tsan valgrind buddy buddyonly m32 m32full baremetal nolock assert small traceoff nosysheap kconfig tail footprint customport)
 [ $# -gt 0 ] && order=("$@")
 
 mkdir -p build

@@ -47,7 +47,12 @@
 #define OS_MEM_ERROR_ASSERT 0
 #endif
 
-#if !defined(OS_MEM_PORT_POSIX) && !defined(OS_MEM_PORT_BAREMETAL)
+/* A hand-written oneos_config.h without it gets the default level, header (1). */
+#ifndef OS_MEM_HARDENING
+#define OS_MEM_HARDENING 1
+#endif
+
+#if !defined(OS_MEM_PORT_POSIX) && !defined(OS_MEM_PORT_BAREMETAL) && !defined(OS_MEM_PORT_HEADER)
 #define OS_MEM_PORT_BAREMETAL
 #endif
 

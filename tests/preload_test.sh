@@ -111,5 +111,16 @@ else
     echo "bad frees: each of the 4 reported"
 fi
 
+# An algorithm the library was not built with: said once on stderr, the default used.
+LD_PRELOAD=$lib ONEHEAP_ALG=no-such-algorithm "$stress" >/dev/null 2>"$tmp/alg.err"
+got=$?
+if [ "$got" != 0 ] || [ "$(grep -c 'ONEHEAP_ALG names an algorithm' "$tmp/alg.err")" != 1 ]; then
+    echo "unknown ONEHEAP_ALG: FAILED (exit $got)"
+    cat "$tmp/alg.err"
+    status=1
+else
+    echo "unknown ONEHEAP_ALG: reported, default used"
+fi
+
 echo "$ran programs run with the preload"
 exit $status

@@ -39,7 +39,9 @@ int main(void)
 #ifdef OS_MEM_PORT_POSIX
 #include <pthread.h>
 #include <time.h>
-#include <unistd.h>
+#endif
+#ifndef OS_MEM_PORT_BAREMETAL
+#include <unistd.h>     /* dup: the trace is captured from standard output */
 #endif
 
 #define KiB ((size_t)1024)

@@ -540,6 +540,54 @@ static int wl_worst_fall(const struct bench_params *p, struct bench_result *res)
     return 0;
 }
 
+/*
+ * worst_refused: a request refused in a full heap whose own size class
+ * holds 900 free blocks, each one 8-byte chunk too small and fenced by
+ * used blocks: the O(1) search finds nothing, so the cost is first-fit's
+ * walk of that class before it refuses (at most OS_MEM_FF_SEARCH_MAX
+ * blocks; 0: all of them). Buddy serves the request from a hole; glibc
+ * fills 1 MiB and serves it too.
+ */
+#define REF_N     900
+#define REF_HOLE  984       /* 124 chunks with an 8-byte header, the request 125: one class */
+
+static int wl_worst_refused(const struct bench_params *p, struct bench_result *res)
+{
+    (void)p;
+    static void *hole[REF_N], *sep[REF_N], *rest[4096];
+    size_t nrest = 0, total = 0;
+
+    for (size_t i = 0; i < REF_N; i++)
+    {
+        hole[i] = build_alloc(REF_HOLE);
+        sep[i] = build_alloc(16);
+        total += REF_HOLE + 16;
+    }
+    /* use up the rest (glibc, which has no fixed region: up to 1 MiB requested) */
+    for (size_t sz = 65536; sz >= 8 && nrest < sizeof rest / sizeof rest[0];)
+    {
+        void *b = total + sz <= BENCH_ARENA_SIZE ? bench->u_alloc(sz) : NULL;
+        if (!b)
+        {
+            sz /= 2;
+            continue;
+        }
+        rest[nrest++] = b;
+        total += sz;
+    }
+    for (size_t i = 0; i < REF_N; i++)
+        bench->u_free(hole[i]);
+    void *b = bench->m_alloc(REF_HOLE + 8);
+    res->calls = bench_calls;
+    res->failed = b == NULL;
+    bench->u_free(b);
+    for (size_t i = 0; i < REF_N; i++)
+        bench->u_free(sep[i]);
+    for (size_t i = 0; i < nrest; i++)
+        bench->u_free(rest[i]);
+    return 0;
+}
+
 /* ---- pool_pairs: fixed-size pool, os_mp_alloc(OS_NO_WAIT) / os_mp_free pairs ------------------ */
 
 /*
@@ -640,6 +688,7 @@ const struct workload bench_workloads[] = {
     { "worst_fall_5", wl_worst_fall,   5, "holes in every class 16..128, request above" },
     { "worst_fall_6", wl_worst_fall,   6, "holes in every class 16..4096, request largest + 8" },
     { "worst_fall_7", wl_worst_fall,   7, "as 6, fit is a listed 128 KiB block that is split" },
+    { "worst_refused", wl_worst_refused, 0, "alloc refused: 900 blocks one chunk too small in its class" },
 #ifdef OS_USING_MEM_POOL
     { "pool_pairs",   wl_pool_pairs,   0, "100000 os_mp_alloc(OS_NO_WAIT)/os_mp_free pairs, 64-byte blocks" },
 #endif

@@ -60,6 +60,9 @@ probe(name_max_negative FALSE "${CC}" ""
 probe(hardening_out_of_range FALSE "${CC}" ""
       "${_base}#define OS_MEM_PORT_POSIX\n#define OS_MEM_HARDENING 4\n"
       "OS_MEM_HARDENING must be 0 (off)")
+probe(search_max_out_of_range FALSE "${CC}" ""
+      "${_base}#define OS_MEM_PORT_POSIX\n#define OS_MEM_FF_SEARCH_MAX 70000\n"
+      "OS_MEM_FF_SEARCH_MAX must be 0 (no bound) .. 65535")
 probe(two_ports FALSE "${CC}" ""
       "${_base}#define OS_MEM_PORT_POSIX\n#define OS_MEM_PORT_BAREMETAL\n"
       "more than one port selected")

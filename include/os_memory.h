@@ -160,11 +160,12 @@ os_err_t os_memheap_deinit(os_memheap_t *heap);
 
 /*
  * Allocate size bytes, aligned to at least OS_MEM_ALIGN_SIZE (8 or more).
- * Returns OS_NULL iff size is 0, or no region has a fitting free block.
- * Regions are tried in the order they were added. O(R) when the O(1)
- * search of a region serves the request; before a first-fit region refuses
- * it, the region walks the lists that search passes over (README, "Never
- * refused while a block fits"): O(free blocks of those size classes).
+ * Returns OS_NULL if size is 0 or no region has a fitting free block that
+ * it finds within the bound below.
+ * Regions are tried in the order they were added. O(R): before a
+ * first-fit region refuses a request, it looks at up to
+ * OS_MEM_FF_SEARCH_MAX more of its free blocks (with 0, at all of the
+ * blocks its O(1) search passed over: O(free blocks of those classes)).
  */
 void    *os_memheap_alloc(os_memheap_t *heap, os_size_t size);
 

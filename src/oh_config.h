@@ -29,6 +29,14 @@
 #error "oneheap: OS_MEM_FF_SL_BITS must be 0..5"
 #endif
 
+/* First-fit: free blocks examined past the O(1) search before a request is refused (0: all of them). */
+#ifndef OS_MEM_FF_SEARCH_MAX
+#define OS_MEM_FF_SEARCH_MAX 8
+#endif
+#if OS_MEM_FF_SEARCH_MAX < 0 || OS_MEM_FF_SEARCH_MAX > 65535
+#error "oneheap: OS_MEM_FF_SEARCH_MAX must be 0 (no bound) .. 65535"
+#endif
+
 #if defined(OS_USING_MEM_TRACE) && defined(OS_MEM_TRACE_TASKS) && \
     (OS_MEM_TRACE_TASKS < 2 || OS_MEM_TRACE_TASKS > 4096)
 #error "oneheap: OS_MEM_TRACE_TASKS must be 2..4096"

@@ -626,6 +626,86 @@ static void spec_grow_into_freed(const struct test_alg *a)
     heap_close(&h);
 }
 
+#ifdef OS_USING_ALG_FIRSTFIT
+/* The block size (distance between two blocks allocated in a row) of a request of r bytes. */
+static size_t ff_block_of(size_t r)
+{
+    os_memheap_t h;
+    heap_open(&h, "probe");
+    heap_add_ok(&h, arena + WORK_OFF, 4 * r + 1024, OS_MEM_ALG_FIRSTFIT);
+    unsigned char *x = os_memheap_alloc(&h, r), *y = os_memheap_alloc(&h, r);
+    CHECK(x && y);
+    size_t b = x && y ? (size_t)(y - x) : 0;
+    heap_close(&h);
+    return b;
+}
+
+/*
+ * First-fit's bounded search (OS_MEM_FF_SEARCH_MAX): when the O(1) search
+ * finds nothing, at most that many blocks of the request's class are
+ * examined (0: all of them) before the request is refused. In a full heap,
+ * k blocks of 64 chunks lie in front of (were freed after) one of 65
+ * chunks, all in one class at every class setting: a request for 65
+ * chunks is served iff the fitting block is within the bound; refused, it
+ * changes nothing and reports nothing.
+ */
+static void spec_search_bound(const struct test_alg *a)
+{
+    const size_t ch = OS_MEM_ALIGN_SIZE, blk = 64 * ch, region = 20 * blk;
+    size_t r = blk;
+    static void *small[12], *fence[13];
+    if (a->alg != OS_MEM_ALG_FIRSTFIT)
+        return;
+    while (r > 0 && ff_block_of(r) > blk)
+        r--;
+    CHECK_EQ(ff_block_of(r), blk);          /* r bytes: 64 chunks; r + 1: 65 */
+    CHECK_EQ(ff_block_of(r + 1), blk + ch);
+    for (size_t k = 2; k <= 12; k += 10)
+    {
+        check_context("%s: bounded search, the fit behind %zu smaller blocks", a->name, k);
+        os_memheap_t h;
+        heap_open(&h, "bound");
+        heap_add_ok(&h, arena + WORK_OFF, region, a->alg);
+        void *fit = os_memheap_alloc(&h, r + 1);
+        fence[0] = os_memheap_alloc(&h, 8);
+        for (size_t i = 0; i < k; i++)
+        {
+            small[i] = os_memheap_alloc(&h, r);
+            fence[i + 1] = os_memheap_alloc(&h, 8);
+            CHECK(small[i] && fence[i + 1]);
+        }
+        size_t n = fill_up(&h);
+        os_memheap_free(&h, fit);
+        for (size_t i = 0; i < k; i++)
+            os_memheap_free(&h, small[i]);
+        os_meminfo_t before = heap_info(&h);
+        void *q = os_memheap_alloc(&h, r + 1);
+        if (OS_MEM_FF_SEARCH_MAX == 0 || k + 1 <= OS_MEM_FF_SEARCH_MAX)
+        {
+            CHECK_PTR_EQ(q, fit);
+        }
+        else
+        {
+            CHECK_PTR_EQ(q, OS_NULL);
+            CHECK(info_unchanged(&h, &before));
+        }
+        CHECK_REPORTS(0);
+        CHECK_EQ(os_memheap_check(&h), OS_EOK);
+        os_memheap_free(&h, q);
+        fill_free(&h, n);
+        for (size_t i = 0; i <= k; i++)
+            os_memheap_free(&h, fence[i]);
+        CHECK_EQ(heap_info(&h).mem_used, 0);
+        heap_close(&h);
+    }
+}
+#else
+static void spec_search_bound(const struct test_alg *a)
+{
+    (void)a;
+}
+#endif
+
 /*
  * The original first-fit gave up after probing a few blocks of a bucket
  * even when a later one fitted. Here the only free blocks that can serve a
@@ -633,7 +713,9 @@ static void spec_grow_into_freed(const struct test_alg *a)
  * neighbouring sizes (one size class of first-fit at every class setting)
  * in a full heap, the smaller one freed last, and a request for the larger
  * one's usable size; and an aligned block freed into a full heap, asked
- * for again (no room for a worst-case alignment gap anywhere).
+ * for again (no room for a worst-case alignment gap anywhere). First-fit
+ * finds them by examining blocks past its O(1) search (within
+ * OS_MEM_FF_SEARCH_MAX: see spec_search_bound).
  */
 static void spec_no_false_failure(const struct test_alg *a)
 {
@@ -654,7 +736,9 @@ static void spec_no_false_failure(const struct test_alg *a)
                 os_memheap_free(&h, larger_last ? p2 : p1);
                 os_memheap_free(&h, larger_last ? p1 : p2);
                 void *q = os_memheap_alloc(&h, want);
-                CHECKF(q != OS_NULL, "a free block of %zu usable bytes exists", want);
+                /* first-fit's walk past the head reaches the second block unless bounded to 1 */
+                CHECKF(q != OS_NULL || (OS_MEM_FF_SEARCH_MAX == 1 && !larger_last),
+                       "a free block of %zu usable bytes exists", want);
                 CHECK(q == OS_NULL || range_inside(q, want, arena + WORK_OFF, FIT_REGION));
                 CHECK_EQ(os_memheap_check(&h), OS_EOK);
                 os_memheap_free(&h, q);
@@ -1452,6 +1536,7 @@ int main(void)
         spec_too_small(a);
 #endif
         spec_no_false_failure(a);
+        spec_search_bound(a);
         spec_grow_into_freed(a);
         spec_deinit(a);
     }

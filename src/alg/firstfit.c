@@ -70,14 +70,15 @@
  * listed block at its last aligned place, or from the front of top at its
  * first fitting place.
  *
- * Never refused while a free block fits: when all of that fails, the only
- * free blocks that could still serve the request are listed ones the O(1)
- * search passes over (the rest of its own class below the head; for an
- * aligned request also blocks of n to n + a + MINB - 2 chunks whose address
- * gives a fitting aligned place), and take_missed() walks those lists before
- * the request is refused. That walk costs O(free blocks in those classes),
- * and only a request that the lists can barely serve or not serve at all
- * pays it: every request the O(1) search serves costs O(1).
+ * A bounded last look: when all of that fails, the only free blocks that
+ * could still serve the request are listed ones the O(1) search passes over
+ * (the rest of its own class below the head; for an aligned request also
+ * blocks of n to n + a + MINB - 2 chunks whose address gives a fitting
+ * aligned place), and take_missed() looks at up to OS_MEM_FF_SEARCH_MAX of
+ * them (8 by default) before the request is refused, so a refusal costs
+ * O(1) too. With OS_MEM_FF_SEARCH_MAX 0 it looks at all of them: a request
+ * is then never refused while a free block fits, and a refusal costs
+ * O(free blocks in those classes).
  *
  * Free, O(1): the pointer must be on the chunk grid, in use, with a
  * matching check and a size that fits the region; a free left neighbour
@@ -611,7 +612,8 @@ static os_size_t place_in(const struct ff *f, os_size_t c, os_size_t s, os_size_
  * address gives them a fitting aligned place. Each block is checked
  * (header, footer, both list neighbours) before its links are followed,
  * and the walk is bounded by the number of blocks the region can hold.
- * O(free blocks in those classes), on the way to a failure only.
+ * At most OS_MEM_FF_SEARCH_MAX blocks (0: no bound, O(free blocks in
+ * those classes)), on the way to a failure only.
  * Returns the block, unlinked from its list (*ps its size, *pt where the
  * used block goes), 0 if none fits, NONE (with *bad) for a corrupt block.
  */
@@ -619,6 +621,9 @@ static OH_NOINLINE os_size_t take_missed(struct ff *f, os_size_t lo, os_size_t h
                                          os_size_t *ps, os_size_t *pt, os_size_t *bad)
 {
     os_size_t steps = f->end / MINB;
+#if OS_MEM_FF_SEARCH_MAX > 0
+    os_size_t budget = OS_MEM_FF_SEARCH_MAX;
+#endif
     os_size_t k;
 
     for (k = ff_next_class(f, lo); k != NONE && k <= hi; k = ff_next_class(f, k + 1))
@@ -627,6 +632,12 @@ static OH_NOINLINE os_size_t take_missed(struct ff *f, os_size_t lo, os_size_t h
 
         for (c = f->heads[k]; c != 0; c = *nxt(f, c))
         {
+#if OS_MEM_FF_SEARCH_MAX > 0
+            if (budget-- == 0)
+            {
+                return 0;   /* examined OS_MEM_FF_SEARCH_MAX blocks: refused, in bounded time */
+            }
+#endif
             if (steps-- == 0 || !free_block_ok(f, c, &s) || c == f->top || !fl_ok(f, c))
             {
                 *bad = c < f->end ? c : 0;

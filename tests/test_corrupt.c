@@ -690,8 +690,8 @@ static void nested_host_in_corrupt_region(const struct test_alg *a)
     CHECK(x != NULL);
     os_meminfo_t ig = heap_info(&g);
     size_t used = heap_info(&heap).mem_used;
-    unsigned char old = y[-1];      /* the last header byte: part of the check or seal */
     test_unpoison(y - 1, 1);
+    unsigned char old = y[-1];      /* the last header byte: part of the check or seal */
     test_poke(y - 1, old ^ 0x5A, 1);
     hook_reset();
     os_memheap_free(&heap, hb);

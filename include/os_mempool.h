@@ -184,7 +184,9 @@ os_err_t os_mp_init(os_mp_t *mp, const char *name, void *start, os_size_t size, 
 /*
  * Unlink the pool. Blocked allocations return OS_NULL with OS_EINTR; deinit
  * returns after the last of them has left, so the pool's memory may be
- * reused at once. Blocks still held by callers are simply forgotten.
+ * reused at once. Blocks still held by callers are simply forgotten. An
+ * alloc or free that another task starts while deinit runs returns
+ * OS_EINVAL (reported) instead of waiting on, or writing to, the pool.
  * OS_EINVAL if mp is not an initialised pool. O(P + W), W = waiters, plus
  * the time the woken waiters take to leave.
  */
@@ -219,8 +221,14 @@ void    *os_mp_alloc(os_mp_t *mp, os_tick_t timeout);
  * OS_NULL) is OS_EOK with a block; OS_ENOMEM if the pool is empty and the
  * call did not wait (OS_NO_WAIT, or no wait primitive); OS_ETIMEOUT after
  * waiting timeout ticks; OS_EINTR if the pool was deinitialised while
- * waiting; OS_EINVAL for a bad pool or timeout; OS_EPERM for a blocking
- * call from an interrupt handler (both reported). O(1) plus the wait.
+ * waiting; OS_EINVAL for a bad pool or timeout (also a pool deinitialised
+ * by another task during the call); OS_EPERM for a blocking call from an
+ * interrupt handler; OS_ERROR (with OS_USING_MP_CHECK_TAG) when the next
+ * free block's tag or link was overwritten and no block that was never
+ * handed out is left (the damaged block stays listed, never followed: each
+ * alloc reports it, and serves from the blocks never handed out while
+ * there are some). All but OS_ENOMEM, OS_ETIMEOUT and OS_EINTR are
+ * reported. O(1) plus the wait.
  */
 void    *os_mp_alloc_ex(os_mp_t *mp, os_tick_t timeout, os_err_t *err);
 

@@ -95,7 +95,8 @@ static os_list_node_t pools = { &pools, &pools };
  */
 static inline int mp_ok(const os_mp_t *mp)
 {
-    return mp != OS_NULL && mp->object_inited == OS_MP_INITED;
+    /* read before the lock is taken, and again under it (a deinit may come between) */
+    return mp != OS_NULL && __atomic_load_n(&mp->object_inited, __ATOMIC_RELAXED) == OS_MP_INITED;
 }
 
 static inline void mp_refresh(os_mp_t *mp)
@@ -370,7 +371,7 @@ static os_err_t mp_init(os_mp_t *mp, const char *name, void *start, os_size_t si
     mp->resource_node.prev = pools.prev;
     pools.prev->next = &mp->resource_node;
     pools.prev = &mp->resource_node;
-    mp->object_inited = OS_MP_INITED;
+    __atomic_store_n(&mp->object_inited, (os_uint8_t)OS_MP_INITED, __ATOMIC_RELAXED);
     mp_refresh(mp);
     os_port_unlock(&pools_lock, st);
     return OS_EOK;
@@ -404,8 +405,13 @@ os_err_t os_mp_deinit(os_mp_t *mp)
     mp->resource_node.next->prev = mp->resource_node.prev;
     mp->resource_node.next = &mp->resource_node;
     mp->resource_node.prev = &mp->resource_node;
-    mp->object_inited = 0;
+    __atomic_store_n(&mp->object_inited, (os_uint8_t)0, __ATOMIC_RELAXED);
     mp->fast = 0;
+    /* A call that passed its check before this deinit and takes the lock
+     * after it finds no listed and no handed-out block: both go to their
+     * slow paths, which test the pool again under the lock. */
+    mp->free_list = OS_NULL;
+    mp->blk_carved_num = 0;
     os_port_unlock(&pools_lock, gst);
 
     while ((w = mp->wait_head) != OS_NULL)
@@ -533,20 +539,25 @@ static OH_NOINLINE void *alloc_slow(os_mp_t *mp, os_tick_t timeout, os_ubase_t s
     void *b = OS_NULL;
     os_err_t e = OS_ENOMEM;
 
+    if (OH_UNLIKELY(!mp_ok(mp)))
+    {
+        /* deinitialised (by another task) after the caller's check */
+        os_port_unlock(&mp->lock, st);
+        return alloc_refused(mp, timeout, err);
+    }
     if (mp->free_list != OS_NULL)
     {
-        /* only a tag build gets here with a listed block: it is damaged */
-        b = mp->free_list;
-        mp_report(1, mp, b, OS_ERROR, "alloc: free block %p has a smashed tag or link", b);
-        b = OS_NULL;
+        /* only a tag build gets here with a listed block: it is damaged and
+         * stays listed (never followed); a block never handed out may serve */
+        mp_report(1, mp, mp->free_list, OS_ERROR, "alloc: free block %p has a smashed tag or link", mp->free_list);
         e = OS_ERROR;
     }
-    else if (mp->blk_carved_num < mp->blk_total_num)
+    if (mp->blk_carved_num < mp->blk_total_num)
     {
         b = carve(mp);
         e = OS_EOK;
     }
-    else if (timeout != OS_NO_WAIT && os_port_wait_init(&w.ev) == 0)
+    else if (e != OS_ERROR && timeout != OS_NO_WAIT && os_port_wait_init(&w.ev) == 0)
     {
         w.block = OS_NULL;
         w.result = MP_WAITING;
@@ -671,10 +682,17 @@ static OH_NOINLINE void free_slow(os_mp_t *mp, void *block, os_ubase_t st)
 
     if (!mp_handed_out(mp, block))
     {
+        int dead = !mp_ok(mp);      /* deinitialised after the caller's check: no block is handed out */
+
         os_port_unlock(&mp->lock, st);
         if (block == OS_NULL)
         {
             return;     /* free(OS_NULL) is a no-op */
+        }
+        if (dead)
+        {
+            mp_report(0, OS_NULL, mp, OS_EINVAL, "free on a pool object that is not initialised");
+            return;
         }
         mp_report(1, mp, block, OS_EINVAL, "free of %p, which is not a block of this pool in use", block);
         return;

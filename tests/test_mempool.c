@@ -38,6 +38,8 @@ int main(void)
 
 #ifdef OS_MEM_PORT_POSIX
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <time.h>
 #endif
 #ifndef OS_MEM_PORT_BAREMETAL
@@ -331,12 +333,14 @@ static void bad_frees(void)
     test_poke_bytes(b - sizeof(os_ubase_t), &saved, sizeof saved);
     CHECK_EQ(os_mp_check(&mp), OS_EOK);
 
-    /* a's tag and link smashed while a is free: alloc does not follow the link */
+    /* a's tag and link smashed while a is free: alloc does not follow the link; it reports
+     * and serves a block never handed out */
     memcpy(&saved, a - sizeof(os_ubase_t), sizeof saved);
     test_poke(a - sizeof(os_ubase_t), 0x42, sizeof(os_ubase_t));
-    os_err_t err = OS_EOK;
-    CHECK(os_mp_alloc_ex(&mp, OS_NO_WAIT, &err) == OS_NULL);
-    CHECK_EQ(err, OS_ERROR);
+    os_err_t err = OS_ERROR;
+    unsigned char *c1 = os_mp_alloc_ex(&mp, OS_NO_WAIT, &err);
+    CHECK(c1 != OS_NULL && c1 != a);
+    CHECK_EQ(err, OS_EOK);
     CHECK_REPORTS(1);
     CHECK_EQ(os_mp_check(&mp), OS_ERROR);
     CHECK_REPORTS(1);
@@ -344,13 +348,40 @@ static void bad_frees(void)
     void *link;
     memcpy(&link, a, sizeof link);
     test_poke(a, 0x43, sizeof(void *));                 /* tag intact, link out of the pool */
-    CHECK(os_mp_alloc(&mp, OS_NO_WAIT) == OS_NULL);
+    unsigned char *c2 = os_mp_alloc(&mp, OS_NO_WAIT);
+    CHECK(c2 != OS_NULL && c2 != a && c2 != c1);
     CHECK_REPORTS(1);
     test_poke_bytes(a, &link, sizeof link);
     CHECK_EQ(os_mp_check(&mp), OS_EOK);
     CHECK_PTR_EQ(os_mp_alloc(&mp, OS_NO_WAIT), a);
     os_mp_free(&mp, a);
+    os_mp_free(&mp, c1);
+    os_mp_free(&mp, c2);
     CHECK_REPORTS(0);
+
+    /* the same with every block handed out once: nothing to serve, OS_ERROR, and no wait */
+    {
+        os_mp_t small;
+        static _Alignas(16) unsigned char smem[128];
+        CHECK_EQ(os_mp_init(&small, "two", smem, sizeof smem, 40), OS_EOK);
+        unsigned char *x = os_mp_alloc(&small, OS_NO_WAIT), *y = os_mp_alloc(&small, OS_NO_WAIT);
+        CHECK(x && y && os_mp_alloc(&small, OS_NO_WAIT) == OS_NULL);
+        os_mp_free(&small, x);
+        memcpy(&saved, x - sizeof(os_ubase_t), sizeof saved);
+        test_poke(x - sizeof(os_ubase_t), 0x44, sizeof(os_ubase_t));
+        CHECK(os_mp_alloc_ex(&small, OS_NO_WAIT, &err) == OS_NULL);
+        CHECK_EQ(err, OS_ERROR);
+        CHECK(os_mp_alloc_ex(&small, OS_WAIT_FOREVER, &err) == OS_NULL);
+        CHECK_EQ(err, OS_ERROR);
+        CHECK_REPORTS(2);
+        test_poke_bytes(x - sizeof(os_ubase_t), &saved, sizeof saved);
+        CHECK_PTR_EQ(os_mp_alloc(&small, OS_NO_WAIT), x);
+        os_mp_free(&small, x);
+        os_mp_free(&small, y);
+        CHECK_EQ(os_mp_check(&small), OS_EOK);
+        CHECK_EQ(os_mp_deinit(&small), OS_EOK);
+        CHECK_REPORTS(0);
+    }
 #else
     /* no tag: free cannot see a double free, but check finds the broken list */
     os_mp_free(&mp, a);
@@ -757,6 +788,89 @@ static void deinit_while_waiting(void)
     check_context("");
 }
 
+/*
+ * An alloc that waits forever on an empty pool races a deinit (a third
+ * thread keeps the pool's lock busy, so the alloc often passes its check
+ * before the deinit and takes the lock after it). Whichever comes first,
+ * the alloc must return: OS_EINTR if it was waiting when deinit came,
+ * OS_EINVAL (reported) if it came after. Before the fix it could queue on
+ * the dead pool and never return.
+ */
+#define RACE_ROUNDS 2000
+
+static os_mp_t race_mp;
+static atomic_int race_phase;   /* 0 stop, 1 paused (the pool is being set up), 2 run */
+static atomic_int race_in_call;
+static sem_t race_done;
+
+static void *race_alloc(void *arg)
+{
+    struct waiter_arg *w = arg;
+    w->got = os_mp_alloc_ex(&race_mp, OS_WAIT_FOREVER, &w->err);
+    sem_post(&race_done);
+    return NULL;
+}
+
+static void *race_busy(void *arg)
+{
+    (void)arg;
+    while (atomic_load(&race_phase) != 0)
+    {
+        atomic_store(&race_in_call, 1);
+        if (atomic_load(&race_phase) == 2)
+        {
+            os_mpinfo_t i;
+            (void)os_mp_info(&race_mp, &i);     /* takes the pool lock (refused once deinit is done) */
+        }
+        atomic_store(&race_in_call, 0);
+    }
+    return NULL;
+}
+
+static void deinit_racing_alloc(void)
+{
+    static _Alignas(16) unsigned char mem[256];
+    pthread_t busy, t;
+    struct waiter_arg w;
+    unsigned stuck = 0;
+
+    check_context("deinit racing an alloc");
+    atomic_store(&race_phase, 1);
+    CHECK(sem_init(&race_done, 0, 0) == 0);
+    CHECK(pthread_create(&busy, NULL, race_busy, NULL) == 0);
+    for (unsigned round = 0; round < RACE_ROUNDS && stuck == 0; round++)
+    {
+        atomic_store(&race_phase, 1);       /* no call on the pool while it is set up again */
+        while (atomic_load(&race_in_call))
+            ;
+        CHECK_EQ(os_mp_init(&race_mp, "race", mem, sizeof mem, 200), OS_EOK);
+        void *held = os_mp_alloc(&race_mp, OS_NO_WAIT);     /* the only block: the pool is empty */
+        CHECK(held != NULL);
+        atomic_store(&race_phase, 2);
+        memset(&w, 0, sizeof w);
+        CHECK(pthread_create(&t, NULL, race_alloc, &w) == 0);
+        CHECK_EQ(os_mp_deinit(&race_mp), OS_EOK);
+        struct timespec end;
+        clock_gettime(CLOCK_REALTIME, &end);
+        end.tv_sec += 10;
+        if (sem_timedwait(&race_done, &end) != 0)
+        {
+            stuck++;
+            CHECKF(0, "round %u: the alloc is still blocked 10 s after deinit returned", round);
+            pthread_detach(t);
+            continue;
+        }
+        pthread_join(t, NULL);
+        CHECK(w.got == NULL);
+        CHECKF(w.err == OS_EINTR || w.err == OS_EINVAL, "round %u: err %d", round, (int)w.err);
+    }
+    atomic_store(&race_phase, 0);
+    pthread_join(busy, NULL);
+    sem_destroy(&race_done);
+    hook_reset();
+    check_context("");
+}
+
 /* 4 threads on a pool of 6 blocks: every mode of alloc, contents checked. */
 #define STRESS_THREADS 4
 #define STRESS_OPS     3000
@@ -1067,6 +1181,7 @@ int main(void)
     timeouts();
     fifo();
     deinit_while_waiting();
+    deinit_racing_alloc();
     stress();
 #endif
 #ifdef OS_MEM_PORT_BAREMETAL

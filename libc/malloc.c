@@ -228,18 +228,19 @@ static int grow(struct arena *a, size_t need)
 }
 
 /*
- * Lock order, as everywhere else: arena_lock, every arena's grow lock, the
- * global heap lock, every heap lock.
+ * Lock order, as everywhere else: every arena's grow lock (an allocation
+ * that grows its heap holds it while grow() takes arena_lock), arena_lock,
+ * the global heap lock, every heap lock.
  */
 static void fork_prepare(void)
 {
     unsigned i;
 
-    pthread_mutex_lock(&arena_lock);
     for (i = 0; i < narenas; i++)
     {
         pthread_mutex_lock(&arenas[i].grow);
     }
+    pthread_mutex_lock(&arena_lock);
     (void)os_port_lock(&oh_global_lock);
     for (i = 0; i < narenas; i++)
     {
@@ -262,11 +263,11 @@ static void fork_release(void)
         }
     }
     os_port_unlock(&oh_global_lock, 0);
+    pthread_mutex_unlock(&arena_lock);
     for (i = narenas; i-- > 0;)
     {
         pthread_mutex_unlock(&arenas[i].grow);
     }
-    pthread_mutex_unlock(&arena_lock);
 }
 
 static void at_exit(void)
@@ -487,12 +488,17 @@ static inline uintptr_t tc_mark(void)
     return (uintptr_t)&tc ^ tc_secret;
 }
 
-/* Give every cached block of this thread back to its heap. */
+/*
+ * Give every cached block of this thread back to its heap (the key's
+ * destructor at thread exit). A free made after it, by a later destructor,
+ * registers the cache again, so the C library runs this once more.
+ */
 static void tc_flush(void *unused)
 {
     unsigned c;
 
     (void)unused;
+    tc_registered = 0;
     for (c = 0; c < TC_CLASSES; c++)
     {
         while (tc.head[c] != NULL)

@@ -2,6 +2,12 @@
  * malloc_stress.c - 4 threads allocate, reallocate and free through the C
  * library interface, handing blocks to each other (cross-thread frees), and
  * check every block's contents. Run under LD_PRELOAD=liboneheap-malloc.so.
+ *   malloc_stress fork   forks 100 times while another thread keeps adding
+ *                        regions (a lock-order deadlock hangs here; alarm)
+ *   malloc_stress tsd    1000 threads whose thread-specific-data destructors
+ *                        free blocks after the thread cache was flushed
+ *                        (with OS_MEMHEAP_STATS_ON_EXIT=1, "used" at exit
+ *                        must stay small: nothing is left in dead caches)
  */
 #define _GNU_SOURCE
 #include <malloc.h>
@@ -10,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define THREADS 4
 #define OPS     100000
@@ -107,10 +115,110 @@ static void *worker(void *arg)
     return NULL;
 }
 
-int main(void)
+static volatile int growing = 1;
+
+/* Each call a region of its own: the heap grows (grow lock, then the arena lock). */
+static void *grower(void *arg)
+{
+    void *keep[64];
+    int n = 0;
+
+    (void)arg;
+    while (growing)
+    {
+        if (n == 64)
+        {
+            while (n > 0)
+                free(keep[--n]);
+        }
+        keep[n] = malloc((size_t)100 << 20);
+        if (keep[n] != NULL)
+            n++;
+    }
+    while (n > 0)
+        free(keep[--n]);
+    return NULL;
+}
+
+static int fork_while_growing(void)
+{
+    pthread_t g;
+    int i, bad = 0;
+
+    alarm(120);     /* a deadlock ends the run with SIGALRM */
+    pthread_create(&g, NULL, grower, NULL);
+    for (i = 0; i < 100; i++)
+    {
+        pid_t pid = fork();
+        if (pid == 0)
+        {
+            char *p = malloc(1000);     /* the child's heap works */
+            _exit(p == NULL);
+        }
+        int st = 0;
+        if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            bad++;
+    }
+    growing = 0;
+    pthread_join(g, NULL);
+    printf("fork while growing: %d of 100 children failed\n", bad);
+    return bad != 0;
+}
+
+static pthread_key_t tsd_key;
+
+static void tsd_free(void *v)
+{
+    void **b = v;
+    int i;
+
+    for (i = 0; i < 8; i++)
+        free(b[i]);
+    free(b);
+}
+
+/* Created after the library's own key: its destructor runs after the cache was flushed. */
+static void *tsd_thread(void *arg)
+{
+    void **b = malloc(8 * sizeof *b);
+    int i;
+
+    (void)arg;
+    for (i = 0; i < 8 && b != NULL; i++)
+        b[i] = malloc(500);
+    void *volatile q = malloc(64);
+    free(q);                /* into this thread's cache: the cache is registered */
+    pthread_setspecific(tsd_key, b);
+    return NULL;
+}
+
+static int tsd_after_flush(void)
+{
+    int i;
+
+    void *volatile q = malloc(16);
+    free(q);                /* the library is set up (its key first) */
+    pthread_key_create(&tsd_key, tsd_free);
+    for (i = 0; i < 1000; i++)
+    {
+        pthread_t t;
+        if (pthread_create(&t, NULL, tsd_thread, NULL) != 0)
+            return 1;
+        pthread_join(t, NULL);
+    }
+    printf("tsd: 1000 threads freed blocks after their cache was flushed\n");
+    return 0;
+}
+
+int main(int argc, char **argv)
 {
     pthread_t t[THREADS];
     uintptr_t i;
+
+    if (argc > 1 && strcmp(argv[1], "fork") == 0)
+        return fork_while_growing();
+    if (argc > 1 && strcmp(argv[1], "tsd") == 0)
+        return tsd_after_flush();
 
     for (i = 0; i < SLOTS; i++)
     {

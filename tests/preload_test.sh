@@ -111,6 +111,28 @@ else
     echo "bad frees: each of the 4 reported"
 fi
 
+# fork while another thread adds regions: no deadlock (alarm), every child's heap works.
+if LD_PRELOAD=$lib "$stress" fork >"$tmp/fork.out" 2>&1; then
+    cat "$tmp/fork.out"
+else
+    echo "fork while growing: FAILED (exit $?)"
+    cat "$tmp/fork.out"
+    status=1
+fi
+
+# Frees from thread-specific-data destructors after the thread cache was flushed
+# reach the heap: "used" at exit stays small (a leak would be about 4 MB).
+LD_PRELOAD=$lib OS_MEMHEAP_STATS_ON_EXIT=1 "$stress" tsd >"$tmp/tsd.out" 2>"$tmp/tsd.err"
+got=$?
+used=$(sed -n 's/.* used \([0-9]*\),.*/\1/p' "$tmp/tsd.err" "$tmp/tsd.out" | head -n 1)
+if [ "$got" != 0 ] || [ -z "$used" ] || [ "$used" -gt 262144 ]; then
+    echo "tsd destructors: FAILED (exit $got, used at exit '${used}')"
+    cat "$tmp/tsd.out" "$tmp/tsd.err"
+    status=1
+else
+    echo "tsd destructors: nothing left in dead threads' caches (used at exit $used)"
+fi
+
 # An algorithm the library was not built with: said once on stderr, the default used.
 LD_PRELOAD=$lib ONEHEAP_ALG=no-such-algorithm "$stress" >/dev/null 2>"$tmp/alg.err"
 got=$?

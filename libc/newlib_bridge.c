@@ -30,9 +30,11 @@
  *    through the heap's error hook and ignored.
  *
  * newlib's own wrappers then reach the system heap too: valloc and pvalloc
- * (through _memalign_r), reallocf, cfree, strdup, and mallinfo,
- * malloc_stats and mallopt (through _mallinfo_r, _malloc_stats_r and
- * _mallopt_r below).
+ * (through _memalign_r), cfree, strdup, and mallinfo, malloc_stats,
+ * mallopt and malloc_trim (through _mallinfo_r, _malloc_stats_r,
+ * _mallopt_r and _malloc_trim_r below: newlib keeps its _malloc_trim_r
+ * with its _free_r, which would clash). reallocf is defined here too:
+ * newlib's frees the block again when realloc(p, 0) has freed it.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -173,6 +175,26 @@ int _mallopt_r(struct _reent *r, int param, int value)
     return 0;
 }
 
+/* malloc_trim(): the heap keeps its regions; nothing goes back to the system (0). */
+int _malloc_trim_r(struct _reent *r, size_t pad)
+{
+    (void)r;
+    (void)pad;
+    return 0;
+}
+
+/* realloc that frees the block when it fails; reallocf(p, 0) frees p once. */
+void *_reallocf_r(struct _reent *r, void *ptr, size_t size)
+{
+    void *p = _realloc_r(r, ptr, size);
+
+    if (p == NULL && size != 0)
+    {
+        os_free(ptr);   /* the failed realloc left it (os_free(NULL) does nothing) */
+    }
+    return p;
+}
+
 /* ---- the standard names ------------------------------------------------------------ */
 
 void *malloc(size_t size)
@@ -225,4 +247,9 @@ int posix_memalign(void **memptr, size_t align, size_t size)
 size_t malloc_usable_size(void *ptr)
 {
     return _malloc_usable_size_r(_REENT, ptr);
+}
+
+void *reallocf(void *ptr, size_t size)
+{
+    return _reallocf_r(_REENT, ptr, size);
 }

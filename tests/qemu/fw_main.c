@@ -13,7 +13,7 @@
  * Each part prints its checks and a [PASS]/[FAIL] line; the last line is
  * PASS or FAIL and the exit status (through semihosting) is 0 or 1.
  */
-#define _POSIX_C_SOURCE 200809L     /* posix_memalign, strdup */
+#define _DEFAULT_SOURCE             /* posix_memalign, strdup, reallocf */
 #include "common.h"
 
 #include <errno.h>
@@ -221,6 +221,19 @@ static int test_newlib_bridge(void)
     }
     CHECK(realloc(r, 0) == NULL);           /* frees */
     CHECK_EQ(sys_used(), 0);
+
+    /* reallocf: frees the block when it fails, and realloc(p, 0)'s block only once */
+    void *(*volatile reallocf_fn)(void *, size_t) = reallocf;
+    unsigned char *rf = malloc(24);
+    CHECK(in_fw_heap(rf, 24));
+    rf = reallocf_fn(rf, 240);
+    CHECK(in_fw_heap(rf, 240));
+    CHECK(reallocf_fn(rf, 2 * sizeof fw_heap) == NULL);     /* freed */
+    CHECK_EQ(sys_used(), 0);
+    rf = malloc(24);
+    CHECK(reallocf_fn(rf, 0) == NULL);      /* freed once: no double free reported */
+    CHECK_EQ(sys_used(), 0);
+    CHECK_EQ(malloc_trim(0), 0);            /* links: newlib's trim (with its free) stays out */
 
     /* the reentrant entry points set errno in the struct they are given */
     errno = 0;

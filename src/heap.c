@@ -233,23 +233,16 @@ static OH_NOINLINE void *alloc_scan(struct heap_mem *r, const struct heap_mem *s
     return OS_NULL;
 }
 
-#ifdef OS_MEM_SMALL
 static void free_nested(os_memheap_t *heap, void *ptr);
 static int realloc_busy(os_memheap_t *heap, const struct heap_mem *r, const void *ptr);
 
 static const struct oh_nest_ops nest_ops = { oh_region_holds, free_nested, realloc_busy };
 #define NEST_FREE(heap, ptr)        oh_nest->free(heap, ptr)
 #define NEST_BUSY(heap, r, ptr)     oh_nest->busy(heap, r, ptr)
-#else
-#define NEST_FREE(heap, ptr)        free_nested(heap, ptr)
-#define NEST_BUSY(heap, r, ptr)     realloc_busy(heap, r, ptr)
-#endif
 
 os_err_t os_memheap_init(os_memheap_t *heap, const char *name)
 {
-#ifdef OS_MEM_SMALL
     oh_nest = &nest_ops;    /* a user heap: regions may nest from now on (region.h) */
-#endif
     if (heap == OS_NULL || name == OS_NULL)
     {
         oh_report(OS_NULL, heap, OS_EINVAL, "init with a null heap or name");

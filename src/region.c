@@ -21,9 +21,7 @@ static const struct os_mem_ops *const registry[] = {
 #define REGISTRY_SIZE (sizeof(registry) / sizeof(registry[0]))
 
 os_ubase_t oh_global_lock;
-#ifdef OS_MEM_SMALL
 const struct oh_nest_ops *oh_nest;
-#endif
 static os_list_node_t heaps = { &heaps, &heaps };
 
 const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg)
@@ -244,11 +242,7 @@ static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, co
             {
                 return OS_EINVAL;
             }
-#ifdef OS_MEM_SMALL
             if (!oh_nest->holds(h, r, lo, hi))     /* set: two heaps exist */
-#else
-            if (!oh_region_holds(h, r, lo, hi))
-#endif
             {
                 return OS_EINVAL;
             }

@@ -92,14 +92,13 @@ void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len);
  */
 int oh_region_holds(os_memheap_t *h, const struct heap_mem *r, const os_uint8_t *lo, const os_uint8_t *hi);
 
-#ifdef OS_MEM_SMALL
 /*
- * The small build reaches what only nested regions need through this
- * table. A region nested in another heap's block needs two heaps, and
- * every heap but the system heap is made by os_memheap_init(), which
- * installs the table: so it is always set when it is needed, and a program
- * that only uses the system heap does not link the walk, the nested free
- * and the detaching of nested regions.
+ * What only nested regions need is reached through this table. A region
+ * nested in another heap's block needs two heaps, and every heap but the
+ * system heap is made by os_memheap_init(), which installs the table: so it
+ * is always set when it is needed, and a program that only uses the system
+ * heap does not link the walk, the check, the nested free and the
+ * detaching of nested regions.
  */
 struct oh_nest_ops
 {
@@ -108,7 +107,6 @@ struct oh_nest_ops
     int  (*busy)(os_memheap_t *heap, const struct heap_mem *r, const void *ptr);
 };
 extern const struct oh_nest_ops *oh_nest;
-#endif
 
 /*
  * Is the caller in an interrupt handler? Then the call `what` is reported

@@ -19,12 +19,8 @@ void os_sys_heap_init(void)
 {
     if (sys_heap.object_inited != OH_HEAP_INITED && !oh_isr_refused(OS_NULL, &sys_heap, "system heap init"))
     {
-#ifdef OS_MEM_SMALL
         /* Not os_memheap_init(): the system heap alone lets no region nest (region.h). */
         (void)oh_heap_register(&sys_heap, "sys_heap");
-#else
-        (void)os_memheap_init(&sys_heap, "sys_heap");
-#endif
     }
 }
 

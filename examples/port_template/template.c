@@ -44,14 +44,16 @@ void os_port_puts(const char *s)
     (void)fputs(s, stdout);
 }
 
-/* The default error hook (os_mem_set_error_hook replaces it). */
+/*
+ * The default error hook (os_mem_set_error_hook replaces it): one line per
+ * refusal or corruption. msg names the heap and the address already; an
+ * RTOS port might log code and addr to its own trace buffer instead.
+ */
 void os_port_error(const char *heap_name, const void *addr, os_err_t code, const char *msg)
 {
     (void)heap_name;
     (void)addr;
-    (void)code;
-    os_port_puts(msg);
-    os_port_puts("\n");
+    (void)fprintf(stdout, "oneheap error %d: %s\n", (int)code, msg);
 }
 
 /* After a report when OS_MEM_ERROR_ASSERT is 1: stop the system; must not return. */

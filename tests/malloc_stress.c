@@ -3,7 +3,8 @@
  * library interface, handing blocks to each other (cross-thread frees), and
  * check every block's contents. Run under LD_PRELOAD=liboneheap-malloc.so.
  *   malloc_stress fork   forks 100 times while another thread keeps adding
- *                        regions (a lock-order deadlock hangs here; alarm)
+ *                        regions (a lock-order deadlock hangs here; alarm);
+ *                        run it with ONEHEAP_REGION_SIZE=64K
  *   malloc_stress tsd    1000 threads whose thread-specific-data destructors
  *                        free blocks after the thread cache was flushed
  *                        (with OS_MEMHEAP_STATS_ON_EXIT=1, "used" at exit
@@ -117,24 +118,24 @@ static void *worker(void *arg)
 
 static volatile int growing = 1;
 
-/* Each call a region of its own: the heap grows (grow lock, then the arena lock). */
+/*
+ * Run with ONEHEAP_REGION_SIZE=64K: each 128 KiB block is a region of its
+ * own, so every call grows the heap (grow lock, then the arena lock).
+ */
 static void *grower(void *arg)
 {
-    void *keep[64];
+    static void *keep[4096];
     int n = 0;
 
     (void)arg;
-    while (growing)
+    while (growing && n < 4096)
     {
-        if (n == 64)
-        {
-            while (n > 0)
-                free(keep[--n]);
-        }
-        keep[n] = malloc((size_t)100 << 20);
+        keep[n] = malloc((size_t)128 << 10);
         if (keep[n] != NULL)
             n++;
     }
+    while (growing)
+        ;
     while (n > 0)
         free(keep[--n]);
     return NULL;

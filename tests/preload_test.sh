@@ -112,7 +112,7 @@ else
 fi
 
 # fork while another thread adds regions: no deadlock (alarm), every child's heap works.
-if LD_PRELOAD=$lib "$stress" fork >"$tmp/fork.out" 2>&1; then
+if LD_PRELOAD=$lib ONEHEAP_REGION_SIZE=64K "$stress" fork >"$tmp/fork.out" 2>&1; then
     cat "$tmp/fork.out"
 else
     echo "fork while growing: FAILED (exit $?)"

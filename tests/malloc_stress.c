@@ -242,5 +242,16 @@ int main(int argc, char **argv)
         free(slots[i].p);
     }
     printf("malloc stress: %d failures\n", failures);
+
+    /* C and POSIX corner cases, printed: preload_test.sh compares with glibc's output */
+    void *pm = NULL;
+    printf("posix_memalign align 4: %d, align 24: %d, align 64: %d\n", posix_memalign(&pm, 4, 16),
+           posix_memalign(&pm, 24, 16), posix_memalign(&pm, 64, 16));
+    printf("posix_memalign align 64: aligned %d\n", pm != NULL && ((uintptr_t)pm & 63) == 0);
+    free(pm);
+    void *volatile ma = memalign(24, 100);      /* rounded up to 32, as glibc does */
+    printf("memalign(24, 100): %s, 32-aligned %d\n", ma != NULL ? "a block" : "NULL",
+           ma != NULL && ((uintptr_t)ma & 31) == 0);
+    free(ma);
     return failures != 0;
 }

@@ -206,6 +206,10 @@ static void arguments(void)
     /* overlap with mp's block */
     CHECK_EQ(os_mp_init(&other, "overlap", arena, 1024, 32), OS_EINVAL);
     CHECK_REPORTS(1);
+    /* starting on mp's last aligned place: overlap (one byte later it starts after mp); right after it: fine */
+    CHECK_EQ(os_mp_init(&other, "overlap", arena + round_up(32, OS_MEM_ALIGN_SIZE) + HDR - OS_MEM_ALIGN_SIZE, 1024, 32),
+             OS_EINVAL);
+    CHECK_REPORTS(1);
     CHECK_EQ(os_mp_init(&other, "after", arena + round_up(32, OS_MEM_ALIGN_SIZE) + HDR, 1024, 32), OS_EOK);
     CHECK_EQ(os_mp_deinit(&other), OS_EOK);
     CHECK_REPORTS(0);

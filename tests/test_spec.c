@@ -893,7 +893,54 @@ static void spec_realloc(const struct test_layout *l)
         CHECK_EQ(heap_info(&heap_a).mem_used, 0);
         CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
         heap_close(&heap_a);
+
+#if OS_MEM_HARDENING < 2    /* usable sizes are whole blocks (a tail canary level reports the size asked) */
+        /* a shrink by the smallest block gives it back; a grow that needs exactly the free
+         * successor takes it in place */
+        check_context("%s: realloc by exactly one block", l->name);
+        heap_open(&heap_a, "A");
+        heap_add_ok(&heap_a, WORK, 4096, alg);
+        unsigned char *x = os_memheap_alloc(&heap_a, 200), *y = os_memheap_alloc(&heap_a, 64),
+                      *z = os_memheap_alloc(&heap_a, 64);
+        CHECK(x && y && z);
+        if (x && y && z)
+        {
+            size_t ux = os_memheap_usable_size(&heap_a, x), used = heap_info(&heap_a).mem_used;
+            const size_t minb = OS_MEM_ALIGN_SIZE > 16 ? OS_MEM_ALIGN_SIZE : 16;    /* at least the smallest block */
+            CHECK_PTR_EQ(os_memheap_realloc(&heap_a, x, ux - minb), x);
+            CHECK_EQ(os_memheap_usable_size(&heap_a, x), ux - minb);
+            CHECK_EQ(heap_info(&heap_a).mem_used, used - minb);
+            CHECK_PTR_EQ(os_memheap_realloc(&heap_a, x, ux), x);    /* back into the 16 bytes freed */
+            size_t yblock = (size_t)(z - y);
+            os_memheap_free(&heap_a, y);
+            CHECK_PTR_EQ(os_memheap_realloc(&heap_a, x, ux + yblock), x);
+            CHECK_EQ(os_memheap_usable_size(&heap_a, x), ux + yblock);
+            os_memheap_free(&heap_a, x);
+            os_memheap_free(&heap_a, z);
+        }
+        CHECK_EQ(heap_info(&heap_a).mem_used, 0);
+        CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+        CHECK_REPORTS(0);
+        heap_close(&heap_a);
+#endif
     }
+
+    /* a shrink gives memory back on every algorithm (buddy: the upper halves) */
+    check_context("%s: realloc shrink gives back", l->name);
+    heap_open(&heap_a, "A");
+    heap_add_ok(&heap_a, WORK, 32 * KiB, alg);
+    {
+        void *big = os_memheap_alloc(&heap_a, 1000);
+        CHECK(big != OS_NULL);
+        size_t used = heap_info(&heap_a).mem_used;
+        CHECK_PTR_EQ(os_memheap_realloc(&heap_a, big, 10), big);
+        CHECK(heap_info(&heap_a).mem_used <= used - 512);
+        CHECK(os_memheap_usable_size(&heap_a, big) < 512);
+        os_memheap_free(&heap_a, big);
+        CHECK_EQ(heap_info(&heap_a).mem_used, 0);
+        CHECK_REPORTS(0);
+    }
+    heap_close(&heap_a);
 
     check_context("%s: realloc", l->name);
     heap_open(&heap_a, "A");
@@ -1250,6 +1297,7 @@ static void spec_bad_free(const struct test_layout *l)
         check_context("%s: free(%s)", l->name, bads[i].name);
         os_meminfo_t ia = heap_info(&heap_a), ib = heap_info(&heap_b);
         os_memheap_free(&heap_a, bads[i].ptr);
+        CHECK_EQ(hook_last_code(), OS_EINVAL);
         CHECK_REPORTS(1);
         CHECK(info_unchanged(&heap_a, &ia));
         CHECK(info_unchanged(&heap_b, &ib));

@@ -715,6 +715,46 @@ static void nested_host_in_corrupt_region(const struct test_alg *a)
     heap_close(&heap);
 }
 
+/*
+ * Buddy: a listed free buddy whose seal (the header word after the info)
+ * was overwritten is not merged: the free of its buddy reports it and
+ * lists the freed block unmerged; check reports the broken header.
+ * Blocks of 6000 bytes (8 KiB with the header) are above the quick lists'
+ * orders, so free lists them; two buddies are found among the first few.
+ */
+static void buddy_seal_before_merge(const struct test_alg *a)
+{
+    static _Alignas(64) unsigned char region[64 * KiB];
+    const size_t bs = 8192, h = OS_MEM_ALIGN_SIZE;    /* block size; header bytes before a payload */
+    unsigned char *blk[6] = {0}, *lo = NULL, *hi = NULL;
+    os_memheap_t bh;
+
+    if (strcmp(a->name, "buddy") != 0)
+        return;
+    check_context("%s: merge with a buddy whose seal is broken", a->name);
+    heap_open(&bh, "seal");
+    heap_add_ok(&bh, region, sizeof region, a->alg);
+    for (size_t i = 0; i < 6; i++)
+        blk[i] = os_memheap_alloc(&bh, 6000);
+    for (size_t i = 0; i < 6 && !lo; i++)
+        for (size_t j = 0; j < 6 && !lo; j++)
+            if (blk[i] && blk[j] && blk[j] == blk[i] + bs && ((uintptr_t)(blk[i] - h) & (2 * bs - 1)) == 0)
+                lo = blk[i], hi = blk[j];
+    CHECK(lo != NULL);
+    if (lo)
+    {
+        os_memheap_free(&bh, hi);
+        CHECK_REPORTS(0);
+        test_unpoison(hi - 1, 1);
+        test_poke(hi - 1, hi[-1] ^ 0x21, 1);    /* the seal's top byte; the info word is intact */
+        os_memheap_free(&bh, lo);
+        CHECK_REPORTED();
+        CHECK_EQ(os_memheap_check(&bh), OS_ERROR);
+        hook_reset();
+    }
+    heap_close(&bh);
+}
+
 static const size_t many_sizes[] = {1,   2,   7,   8,   9,   15,  16,   17,   24,   31,   32,
                                     33,  48,  63,  64,  65,  100, 127,  128,  129,  255,  256,
                                     257, 500, 511, 512, 513, 1000, 1023, 1024, 1025, 2000, 2047,
@@ -885,6 +925,7 @@ int main(void)
         merge_with_corrupt_neighbour(a);
         overrun_into_next(a);
         nested_host_in_corrupt_region(a);
+        buddy_seal_before_merge(a);
         control_data_corruption(a);
         region_link_loop(a);
     }

@@ -716,6 +716,52 @@ static void nested_host_in_corrupt_region(const struct test_alg *a)
 }
 
 /*
+ * First-fit: only the back link of a free block's list successor is
+ * overwritten. A merge unlinks the block and checks both list neighbours
+ * first, so the free that would merge is refused and reported (without
+ * that check the unlink would quietly write over the damage).
+ */
+static void successor_back_link(const struct test_alg *a)
+{
+    /* header words: 16-bit on 32-bit targets; the back link is the owner word
+     * with trace, else the first payload word */
+    const size_t w = UINTPTR_MAX <= 0xFFFFFFFFu ? 2 : 4;
+#ifdef OS_USING_MEM_TRACE
+    const size_t back = 3 * w;
+#else
+    const size_t back = 0;
+    (void)w;
+#endif
+    unsigned char *blk[6];
+    int ok = 1;
+
+    if (strcmp(a->name, "firstfit") != 0)
+        return;
+    check_context("%s: back link of a list successor overwritten", a->name);
+    open_fresh(a->alg);
+    for (int i = 0; i < 6; i++)
+        ok &= (blk[i] = os_memheap_alloc(&heap, 64)) != OS_NULL;
+    CHECK(ok);
+    if (ok)
+    {
+        os_memheap_free(&heap, blk[1]);
+        os_memheap_free(&heap, blk[3]);     /* one class: the list is blk[3], then blk[1] */
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        unsigned char *link = blk[1] - back;
+        test_unpoison(link, 1);
+        test_poke(link, *link ^ 0x01, 1);   /* blk[1]'s back link no longer names blk[3] */
+        size_t used = heap_info(&heap).mem_used;
+        hook_reset();
+        os_memheap_free(&heap, blk[4]);     /* would merge with blk[3] and unlink it */
+        CHECK_REPORTED();
+        CHECK_EQ(heap_info(&heap).mem_used, used);
+        CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+        hook_reset();
+    }
+    heap_close(&heap);
+}
+
+/*
  * Buddy: a listed free buddy whose seal (the header word after the info)
  * was overwritten is not merged: the free of its buddy reports it and
  * lists the freed block unmerged; check reports the broken header.
@@ -926,6 +972,7 @@ int main(void)
         overrun_into_next(a);
         nested_host_in_corrupt_region(a);
         buddy_seal_before_merge(a);
+        successor_back_link(a);
         control_data_corruption(a);
         region_link_loop(a);
     }

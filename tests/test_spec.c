@@ -1166,6 +1166,45 @@ static void spec_aligned(const struct test_layout *l)
         CHECK_EQ(heap_info(&heap_a).mem_used, 0);
         CHECK_REPORTS(0);
     }
+
+    /* an aligned block grown in place (its free successor taken in), filled to its last usable
+     * byte, then moved: the move still knows the alignment */
+    for (size_t al = 64; al <= 1024; al <<= 4)
+    {
+        check_context("%s: aligned(%zu) grown in place, then moved", l->name, al);
+        unsigned char *a = os_memheap_aligned_alloc(&heap_a, al, 100);
+        unsigned char *succ = os_memheap_alloc(&heap_a, 300);
+        CHECK(a && succ && is_aligned(a, al));
+        if (!a || !succ)
+            continue;
+        os_memheap_free(&heap_a, succ);
+        unsigned char *g = os_memheap_realloc(&heap_a, a, 250);
+        CHECK(g != OS_NULL && is_aligned(g, al));
+        if (!g)
+            continue;
+        size_t ug = os_memheap_usable_size(&heap_a, g);
+        pat_fill(g, 9, 0, ug);
+        void *fill[400];
+        size_t nfill = 0;
+        unsigned char *f;
+        while (nfill < 400 && (f = os_memheap_alloc(&heap_a, 24)) != OS_NULL)
+            fill[nfill++] = f;
+        for (size_t k = 0; k < nfill; k += 2)     /* room elsewhere, none after g */
+            os_memheap_free(&heap_a, fill[k]);
+        unsigned char *m = os_memheap_realloc(&heap_a, g, 2 * ug);
+        if (m != OS_NULL)
+        {
+            CHECKF(is_aligned(m, al), "moved to %p", (void *)m);
+            CHECK(pat_ok(m, 9, 0, ug));
+            g = m;
+        }
+        CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+        os_memheap_free(&heap_a, g);
+        for (size_t k = 1; k < nfill; k += 2)
+            os_memheap_free(&heap_a, fill[k]);
+        CHECK_EQ(heap_info(&heap_a).mem_used, 0);
+        CHECK_REPORTS(0);
+    }
     heap_close(&heap_a);
 }
 

@@ -245,8 +245,10 @@ int main(int argc, char **argv)
 
     /* C and POSIX corner cases, printed: preload_test.sh compares with glibc's output */
     void *pm = NULL;
-    printf("posix_memalign align 4: %d, align 24: %d, align 64: %d\n", posix_memalign(&pm, 4, 16),
-           posix_memalign(&pm, 24, 16), posix_memalign(&pm, 64, 16));
+    int e2 = posix_memalign(&pm, 2, 16);        /* not a multiple of sizeof(void *) */
+    int e24 = posix_memalign(&pm, 24, 16);      /* not a power of two */
+    int e64 = posix_memalign(&pm, 64, 16);
+    printf("posix_memalign align 2: %d, align 24: %d, align 64: %d\n", e2, e24, e64);
     printf("posix_memalign align 64: aligned %d\n", pm != NULL && ((uintptr_t)pm & 63) == 0);
     free(pm);
     volatile size_t odd = 24;                  /* hidden from the compiler's check of the alignment */

@@ -544,9 +544,9 @@ static int wl_worst_fall(const struct bench_params *p, struct bench_result *res)
  * worst_refused: a request refused in a full heap whose own size class
  * holds 900 free blocks, each one 8-byte chunk too small and fenced by
  * used blocks: the O(1) search finds nothing, so the cost is first-fit's
- * walk of that class before it refuses (at most OS_MEM_FF_SEARCH_MAX
- * blocks; 0: all of them). Buddy serves the request from a hole; glibc
- * fills 1 MiB and serves it too.
+ * walk of that class before it refuses (all of them by default; at most
+ * OS_MEM_FF_SEARCH_MAX blocks when that is set). Buddy serves the request
+ * from a hole; glibc fills 1 MiB and serves it too.
  */
 #define REF_N     900
 #define REF_HOLE  984       /* 124 chunks with an 8-byte header, the request 125: one class */

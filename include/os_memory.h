@@ -160,12 +160,13 @@ os_err_t os_memheap_deinit(os_memheap_t *heap);
 
 /*
  * Allocate size bytes, aligned to at least OS_MEM_ALIGN_SIZE (8 or more).
- * Returns OS_NULL if size is 0 or no region has a fitting free block that
- * it finds within the bound below.
- * Regions are tried in the order they were added. O(R): before a
- * first-fit region refuses a request, it looks at up to
- * OS_MEM_FF_SEARCH_MAX more of its free blocks (with 0, at all of the
- * blocks its O(1) search passed over: O(free blocks of those classes)).
+ * Returns OS_NULL if size is 0 or no region has a fitting free block.
+ * Regions are tried in the order they were added. O(R) when each region's
+ * O(1) search serves or refuses the request. Before a first-fit region
+ * refuses a request, it looks at the free blocks its O(1) search passed
+ * over (the rest of the request's size class): O(free blocks of that
+ * class). With OS_MEM_FF_SEARCH_MAX N > 0 it looks at N of them at most
+ * (O(1), but a request may then be refused while a free block fits).
  */
 void    *os_memheap_alloc(os_memheap_t *heap, os_size_t size);
 

@@ -11,8 +11,8 @@
 #   off; without the system heap; a Kconfig build of configs/host_defconfig;
 #   the small-footprint build (footprint: ONEHEAP_SMALL, bare metal, trace
 #   off); and the port template of examples/port_template (customport). The
-#   tail configuration also builds with OS_NAME_MAX 200, traceoff with an
-#   unbounded first-fit search (ONEHEAP_FF_SEARCH_MAX=0).
+#   tail configuration also builds with OS_NAME_MAX 200, traceoff with first-fit's
+#   search bounded to 8 blocks (ONEHEAP_FF_SEARCH_MAX=8).
 #   The gcc configuration also builds the Cortex-M test firmware and runs it
 #   under QEMU (ctest qemu_cortex_m; it does not depend on the host flags).
 # Usage: scripts/test.sh [config ...]   (default: all)
@@ -34,7 +34,7 @@ declare -A configs=(
   [nolock]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=baremetal -DONEHEAP_NO_LOCK=ON -DONEHEAP_TRACE=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_HARDENING=off -DONEHEAP_STATS=ON"
   [assert]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ERROR_ASSERT=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [small]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_FF_SL_BITS=0 -DONEHEAP_ALIGN=16 -DONEHEAP_NO_INTRINSICS=ON -DONEHEAP_SYS_HEAP=OFF -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_HARDENING=full -DONEHEAP_ALG_BUDDY=ON"
-  [traceoff]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_TRACE=OFF -DONEHEAP_FF_SEARCH_MAX=0 -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
+  [traceoff]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_TRACE=OFF -DONEHEAP_FF_SEARCH_MAX=8 -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [nosysheap]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_SYS_HEAP=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [asanpoison]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=address,undefined -DONEHEAP_ASAN_POISON=ON -DCMAKE_BUILD_TYPE=Debug -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [valgrind]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_VALGRIND=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"

@@ -29,9 +29,13 @@
 #error "oneheap: OS_MEM_FF_SL_BITS must be 0..5"
 #endif
 
-/* First-fit: free blocks examined past the O(1) search before a request is refused (0: all of them). */
+/*
+ * First-fit: free blocks examined past the O(1) search before a request is
+ * refused. 0 (the default): all of them, so a request is never refused
+ * while a free block fits; N > 0 bounds the time of a refusal instead.
+ */
 #ifndef OS_MEM_FF_SEARCH_MAX
-#define OS_MEM_FF_SEARCH_MAX 8
+#define OS_MEM_FF_SEARCH_MAX 0
 #endif
 #if OS_MEM_FF_SEARCH_MAX < 0 || OS_MEM_FF_SEARCH_MAX > 65535
 #error "oneheap: OS_MEM_FF_SEARCH_MAX must be 0 (no bound) .. 65535"

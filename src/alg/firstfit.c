@@ -70,15 +70,18 @@
  * listed block at its last aligned place, or from the front of top at its
  * first fitting place.
  *
- * A bounded last look: when all of that fails, the only free blocks that
- * could still serve the request are listed ones the O(1) search passes over
- * (the rest of its own class below the head; for an aligned request also
- * blocks of n to n + a + MINB - 2 chunks whose address gives a fitting
- * aligned place), and take_missed() looks at up to OS_MEM_FF_SEARCH_MAX of
- * them (8 by default) before the request is refused, so a refusal costs
- * O(1) too. With OS_MEM_FF_SEARCH_MAX 0 it looks at all of them: a request
- * is then never refused while a free block fits, and a refusal costs
- * O(free blocks in those classes).
+ * A last look: when all of that fails, the only free blocks that could
+ * still serve the request are listed ones the O(1) search passes over (the
+ * rest of its own class below the head; for an aligned request also blocks
+ * of n to n + a + MINB - 2 chunks whose address gives a fitting aligned
+ * place), and take_missed() looks at them before the request is refused.
+ * With OS_MEM_FF_SEARCH_MAX 0 (the default) it looks at all of them: a
+ * request is never refused while a free block fits, and this path costs
+ * O(free blocks in those classes). No O(1) search can promise both: the
+ * head of a class may be too small while a block behind it fits. With
+ * OS_MEM_FF_SEARCH_MAX N > 0 it looks at N of them at most, so every
+ * request costs O(1), but may be refused while a block deeper in its
+ * class would fit.
  *
  * Free, O(1): the pointer must be on the chunk grid, in use, with a
  * matching check and a size that fits the region; a free left neighbour

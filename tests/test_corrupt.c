@@ -453,6 +453,57 @@ static void use_after_free(const struct test_alg *a)
     printf("%s: %zu writes after free caught\n", a->name, cases);
     CHECK(cases > 0);
 }
+
+/*
+ * Full level: the pattern of a freed block starts 32 bytes after the
+ * block's start (the header and the free-list links come first). A write
+ * into any of the first 8 bytes it covers is reported by check and, when
+ * the memory is handed out again, by the alloc.
+ */
+static void use_after_free_first_bytes(const struct test_alg *a)
+{
+    static const size_t bsizes[] = {64, 200};
+    for (size_t bs = 0; bs < sizeof bsizes / sizeof bsizes[0]; bs++)
+    for (size_t k = 0; k < 8; k++)
+    {
+        size_t bsize = bsizes[bs];
+        open_fresh(a->alg);
+        unsigned char *left = os_memheap_alloc(&heap, 48);
+        unsigned char *b = os_memheap_alloc(&heap, bsize);
+        unsigned char *right = os_memheap_alloc(&heap, 48);
+        CHECK(left && b && right);
+        if (!left || !b || !right)
+        {
+            heap_close(&heap);
+            continue;
+        }
+        memset(b, 0x11, bsize);
+        os_memheap_free(&heap, b);
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        CHECK_REPORTS(0);
+        size_t header = 0;      /* the bytes from the block's start to its payload */
+        (void)os_memheap_walk(&heap, find_header, &header);
+        CHECK(header > 0 && header <= 32);
+        size_t off = 32 - header + k;
+        check_context("%s: %zu-byte block written at payload offset %zu (block byte %zu) after free", a->name,
+                      bsize, off, 32 + k);
+        test_unpoison(b + off, 1);
+        CHECK_EQ(b[off], 0xDA);     /* the pattern covers it */
+        b[off] = 0x77;
+        CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+        CHECK_REPORTED();
+        unsigned char *c = os_memheap_alloc(&heap, bsize);
+        CHECK(c == b);
+        CHECKF(hook_count() >= 1, "alloc of the block written at offset %zu was not reported", off);
+#ifndef OS_MEM_SMALL
+        CHECKF(hook_count() >= 1 && strstr(hook_last_msg(), "after free") && strstr(hook_last_msg(), "alloc"),
+               "report: %s", hook_count() ? hook_last_msg() : "(none)");
+#endif
+        hook_reset();
+        os_memheap_free(&heap, c);
+        close_sound(left, right);
+    }
+}
 #endif
 
 static void free_link_corruption(const struct test_alg *a)
@@ -761,6 +812,298 @@ static void successor_back_link(const struct test_alg *a)
     heap_close(&heap);
 }
 
+/* Write a first-fit header word (w bytes: 2 or 4) holding value at p. */
+static void poke_word(unsigned char *p, size_t w, size_t value)
+{
+    if (w == 2)
+    {
+        uint16_t v = (uint16_t)value;
+        test_poke_bytes(p, &v, sizeof v);
+    }
+    else
+    {
+        uint32_t v = (uint32_t)value;
+        test_poke_bytes(p, &v, sizeof v);
+    }
+}
+
+/*
+ * First-fit: the footer of a free block (its last word, the size the used
+ * block on its right finds it by) overwritten with a plausible size that
+ * leads to an earlier free block instead, across a live block. The header
+ * found there does not describe a free block ending at the freed one, so
+ * the free is refused and reported: mem_used and every block's bytes stay
+ * as they were, check reports the footer, and once the footer is put back
+ * the heap checks sound and every block frees normally.
+ */
+static void footer_names_other_block(const struct test_alg *a)
+{
+    static const size_t bsizes[] = {24, 64, 500};
+    if (strcmp(a->name, "firstfit") != 0)
+        return;
+    for (size_t bs = 0; bs < sizeof bsizes / sizeof bsizes[0]; bs++)
+    {
+        size_t bsize = bsizes[bs];
+        check_context("%s: footer names an earlier free block, %zu-byte blocks", a->name, bsize);
+        open_fresh(a->alg);
+        unsigned char *b[6];
+        if (!alloc_patterned(b, 6, bsize))
+        {
+            heap_close(&heap);
+            continue;
+        }
+        /* [b0][b1 free][b2][b3 free][b4][b5] */
+        os_memheap_free(&heap, b[1]);
+        os_memheap_free(&heap, b[3]);
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        CHECK_REPORTS(0);
+        size_t header = 0;
+        (void)os_memheap_walk(&heap, find_header, &header);
+        size_t word = links_before(a) == 2 ? 2 : 4;        /* 16- or 32-bit header words */
+        unsigned char *footer = b[4] - header - word;      /* b3's last word */
+        unsigned char saved[4];
+        test_unpoison(footer, word);
+        memcpy(saved, footer, word);
+        /* the distance in chunks from b1's start to b4's */
+        poke_word(footer, word, (size_t)(b[4] - b[1]) / OS_MEM_ALIGN_SIZE);
+        size_t used = heap_info(&heap).mem_used;
+        hook_reset();
+        os_memheap_free(&heap, b[4]);
+        CHECKF(hook_count() >= 1, "the free of b4 was not reported");
+        CHECK_EQ(heap_info(&heap).mem_used, used);
+        hook_reset();
+        test_unpoison(b[4], bsize);     /* a memory checker saw it freed */
+        for (int i = 0; i < 6; i++)
+            if (i != 1 && i != 3)
+                CHECKF(pat_ok(b[i], (uint32_t)i, 0, bsize), "b%d changed", i);
+        CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+        CHECK_REPORTED();
+        test_poke_bytes(footer, saved, word);
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        for (int i = 0; i < 6; i++)
+            if (i != 1 && i != 3)
+                os_memheap_free(&heap, b[i]);
+        CHECK_REPORTS(0);
+        CHECK_EQ(heap_info(&heap).mem_used, 0);
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        heap_close(&heap);
+    }
+}
+
+/* The block right before the given payload, as a walk finds it. */
+struct left_of
+{
+    const void *addr;
+    int         found;
+    int         prev_used;     /* -1: none */
+    int         left_used;
+};
+
+static int find_left_of(const struct os_memheap_block *b, void *arg)
+{
+    struct left_of *l = arg;
+    if (b->addr == l->addr)
+    {
+        l->found = 1;
+        l->left_used = l->prev_used;
+        return 1;
+    }
+    l->prev_used = b->used;
+    return 0;
+}
+
+/*
+ * First-fit, hardening level 1 and up: a write ran past a block's end into
+ * the next block's check word, then the block is shrunk by realloc or, as
+ * an aligned block with a used block on its left, freed. Either gives
+ * memory back next to the damaged header and must change its left-free
+ * flag, so it is refused and reported: realloc returns OS_NULL and the
+ * block keeps its size and bytes, the free leaves the block in use, and
+ * mem_used does not change; check reports the header, and once it is put
+ * back the heap checks sound and frees normally. (At level 0 the damage
+ * is only found later, when the next block is freed or checked.)
+ */
+static void shrink_or_aligned_free_before_overrun(const struct test_alg *a)
+{
+    static const size_t bsizes[] = {64, 500};
+    if (strcmp(a->name, "firstfit") != 0)
+        return;
+    for (size_t bs = 0; bs < sizeof bsizes / sizeof bsizes[0]; bs++)
+    for (int aligned = 0; aligned < 2; aligned++)
+    {
+        size_t bsize = bsizes[bs];
+        unsigned char *pad = OS_NULL, *blk = OS_NULL, *next = OS_NULL;
+        check_context("%s: %s of a %zu-byte block before an overwritten header", a->name,
+                      aligned ? "free (aligned)" : "realloc shrink", bsize);
+        if (!aligned)
+        {
+            open_fresh(a->alg);
+            blk = os_memheap_alloc(&heap, bsize);
+        }
+        else
+        {
+            /* a plain block in front whose size leaves no gap before the aligned block */
+            for (size_t k = 0; k < 64 && !blk; k++)
+            {
+                open_fresh(a->alg);
+                pad = os_memheap_alloc(&heap, 8 + 8 * k);
+                unsigned char *x = os_memheap_aligned_alloc(&heap, 64, bsize);
+                struct left_of lo = {x, 0, -1, -1};
+                (void)os_memheap_walk(&heap, find_left_of, &lo);
+                if (pad && x && lo.found && lo.left_used == 1)
+                {
+                    blk = x;
+                    break;
+                }
+                heap_close(&heap);
+            }
+            CHECK(blk != OS_NULL);
+            if (!blk)
+                continue;
+        }
+        next = os_memheap_alloc(&heap, bsize);
+        CHECK(blk && next && next > blk);
+        if (!blk || !next)
+        {
+            heap_close(&heap);
+            continue;
+        }
+        pat_fill(blk, 1, 0, bsize);
+        pat_fill(next, 2, 0, bsize);
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        CHECK_REPORTS(0);
+        size_t usable = os_memheap_usable_size(&heap, blk);
+        unsigned char *at = next - 1;   /* the last byte of next's check word */
+        test_unpoison(at, 1);
+        unsigned char old = *at;
+        test_poke(at, old ^ 0x5A, 1);
+        size_t used = heap_info(&heap).mem_used;
+        hook_reset();
+        if (!aligned)
+        {
+            unsigned char *r = os_memheap_realloc(&heap, blk, 8);
+#if OS_MEM_HARDENING >= 1
+            CHECK(r == OS_NULL);
+            CHECKF(hook_count() >= 1, "the shrink was not reported");
+            CHECK_EQ(os_memheap_usable_size(&heap, blk), usable);
+            CHECK_EQ(heap_info(&heap).mem_used, used);
+#else
+            (void)r;
+            (void)usable;
+#endif
+        }
+        else
+        {
+            os_memheap_free(&heap, blk);
+#if OS_MEM_HARDENING >= 1
+            CHECKF(hook_count() >= 1, "the free was not reported");
+            CHECK_EQ(heap_info(&heap).mem_used, used);
+            test_unpoison(blk, bsize);  /* a memory checker saw it freed */
+            CHECK_EQ(os_memheap_usable_size(&heap, blk), usable);
+#else
+            (void)usable;
+#endif
+        }
+#if OS_MEM_HARDENING >= 1
+        CHECK(pat_ok(blk, 1, 0, bsize));
+        hook_reset();
+        CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+        CHECK_REPORTED();
+        test_poke(at, old, 1);
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        CHECK(pat_ok(next, 2, 0, bsize));
+        os_memheap_free(&heap, blk);
+        os_memheap_free(&heap, next);
+        os_memheap_free(&heap, pad);
+        CHECK_REPORTS(0);
+        CHECK_EQ(heap_info(&heap).mem_used, 0);
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+#else
+        (void)used;
+        (void)old;
+#endif
+        hook_reset();
+        heap_close(&heap);
+    }
+}
+
+/*
+ * First-fit: the back link of a list's first block (which names the list)
+ * overwritten with a list number past the last list. A merge checks the
+ * block's links first, so the free that would merge with it is refused and
+ * reported, and nothing is read or written past the list heads: a live
+ * block that lies where such a number would lead, filled with words that
+ * name the free block, keeps its bytes; mem_used does not change. Once the
+ * link is put back the heap checks sound and everything frees normally.
+ */
+static void head_link_past_lists(const struct test_alg *a)
+{
+    static unsigned char ucopy[4096];
+    const size_t bsize = 64, ulen = sizeof ucopy;
+    unsigned char *first, *u, *b[5];
+    int ok = 1;
+
+    if (strcmp(a->name, "firstfit") != 0)
+        return;
+    check_context("%s: back link of a list's first block names a list past the last", a->name);
+    open_fresh(a->alg);
+    /* [first][u][b0][b1 free][b2][b3 free][b4]: first is the region's first block (chunk 1) */
+    ok &= (first = os_memheap_alloc(&heap, 24)) != OS_NULL;
+    ok &= (u = os_memheap_alloc(&heap, ulen)) != OS_NULL;
+    for (int i = 0; i < 5; i++)
+        ok &= (b[i] = os_memheap_alloc(&heap, bsize)) != OS_NULL;
+    CHECK(ok);
+    if (!ok)
+    {
+        heap_close(&heap);
+        return;
+    }
+    os_memheap_free(&heap, b[3]);
+    os_memheap_free(&heap, b[1]);      /* one class: the list is b1, then b3 */
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    CHECK_REPORTS(0);
+    size_t header = 0;
+    (void)os_memheap_walk(&heap, find_header, &header);
+    size_t w = links_before(a) == 2 ? 2 : 4;       /* 16- or 32-bit header words */
+    /* the list heads lie between the region's start and the first block, so
+     * list number n leads into u when n = (u - REG) / w rounded up */
+    size_t n = ((size_t)(u - REG) + w - 1) / w;
+    CHECK((size_t)(first - REG) + 2 * w <= ulen);
+    size_t chunk = (size_t)(b[1] - first) / OS_MEM_ALIGN_SIZE + 1;     /* b1's chunk */
+    for (size_t off = 0; off + w <= ulen; off += w)
+        poke_word(u + off, w, chunk);
+    memcpy(ucopy, u, ulen);
+#ifdef OS_USING_MEM_TRACE
+    unsigned char *link = b[1] - header;   /* the owner word */
+#else
+    unsigned char *link = b[1];            /* the first payload word */
+#endif
+    unsigned char saved[4];
+    test_unpoison(link, w);
+    memcpy(saved, link, w);
+    poke_word(link, w, ((size_t)1 << (8 * w - 1)) | n);
+    size_t used = heap_info(&heap).mem_used;
+    hook_reset();
+    os_memheap_free(&heap, b[0]);       /* would merge with b1 and unlink it */
+    CHECKF(hook_count() >= 1, "the free of b0 was not reported");
+    CHECK_EQ(heap_info(&heap).mem_used, used);
+    CHECK(memcmp(u, ucopy, ulen) == 0);
+    hook_reset();
+    CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+    CHECK_REPORTED();
+    test_poke_bytes(link, saved, w);
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    os_memheap_free(&heap, b[0]);
+    os_memheap_free(&heap, b[2]);
+    os_memheap_free(&heap, b[4]);
+    os_memheap_free(&heap, u);
+    os_memheap_free(&heap, first);
+    CHECK_REPORTS(0);
+    CHECK_EQ(heap_info(&heap).mem_used, 0);
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    heap_close(&heap);
+}
+
 /*
  * Buddy: a listed free buddy whose seal (the header word after the info)
  * was overwritten is not merged: the free of its buddy reports it and
@@ -966,6 +1309,7 @@ int main(void)
 #endif
 #if OS_MEM_HARDENING >= 3
         use_after_free(a);
+        use_after_free_first_bytes(a);
 #endif
         free_link_corruption(a);
         merge_with_corrupt_neighbour(a);
@@ -973,6 +1317,9 @@ int main(void)
         nested_host_in_corrupt_region(a);
         buddy_seal_before_merge(a);
         successor_back_link(a);
+        footer_names_other_block(a);
+        shrink_or_aligned_free_before_overrun(a);
+        head_link_past_lists(a);
         control_data_corruption(a);
         region_link_loop(a);
     }

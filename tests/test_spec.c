@@ -1205,6 +1205,62 @@ static void spec_aligned(const struct test_layout *l)
         CHECK_EQ(heap_info(&heap_a).mem_used, 0);
         CHECK_REPORTS(0);
     }
+
+    /* an aligned block grown in place over the bytes of a freed successor, which all looked like
+     * log2 of a smaller alignment (5: 32): the grown block's last byte, where it keeps log2 of its
+     * alignment, is written anew, so a move afterwards still keeps the full alignment */
+    for (size_t al = 256; al <= 1024; al <<= 2)
+    {
+        check_context("%s: aligned(%zu) grown in place over stale bytes, then moved", l->name, al);
+        unsigned char *a = os_memheap_aligned_alloc(&heap_a, al, 100);
+        unsigned char *succ = os_memheap_alloc(&heap_a, al + 300);   /* too big for a gap in front */
+        CHECK(a && succ && is_aligned(a, al));
+        if (!a || !succ)
+            continue;
+        pat_fill(a, 11, 0, 100);
+        memset(succ, 5, al + 300);
+        int in_place = test_alg_info(test_layout_alg(l, 0))->grows_in_place && succ > a &&
+                       succ <= a + os_memheap_usable_size(&heap_a, a) + 64;
+        os_memheap_free(&heap_a, succ);
+        unsigned char *g = os_memheap_realloc(&heap_a, a, 250);
+        CHECK(g != OS_NULL && is_aligned(g, al));
+        if (!g)
+            continue;
+        if (in_place)
+            CHECK_PTR_EQ(g, a);
+        CHECK(pat_ok(g, 11, 0, 100));
+        size_t ug = os_memheap_usable_size(&heap_a, g);
+        CHECK(ug >= 250);
+        pat_fill(g, 11, 0, ug);
+        /* take the space right after it so that growth must move */
+        void *fill[400];
+        size_t nfill = 0;
+        int succ_taken = 0;
+        while (nfill < 400 && !succ_taken)
+        {
+            unsigned char *f = os_memheap_alloc(&heap_a, 24);
+            if (!f)
+                break;
+            fill[nfill++] = f;
+            succ_taken = f > g && f <= g + ug + 64;
+        }
+        unsigned char *m = os_memheap_realloc(&heap_a, g, ug + 3000);
+        CHECK(m != OS_NULL);
+        if (m != OS_NULL)
+        {
+            if (succ_taken)
+                CHECK(m != g);
+            CHECKF(is_aligned(m, al), "moved to %p", (void *)m);
+            CHECK(pat_ok(m, 11, 0, ug));
+            g = m;
+        }
+        CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+        os_memheap_free(&heap_a, g);
+        for (size_t k = 0; k < nfill; k++)
+            os_memheap_free(&heap_a, fill[k]);
+        CHECK_EQ(heap_info(&heap_a).mem_used, 0);
+        CHECK_REPORTS(0);
+    }
     heap_close(&heap_a);
 }
 

@@ -1144,6 +1144,291 @@ static void buddy_seal_before_merge(const struct test_alg *a)
     heap_close(&bh);
 }
 
+struct first_blk
+{
+    unsigned char *addr;    /* payload of the region's first block */
+    size_t         total;
+    size_t         nblocks;
+    unsigned char *last;    /* payload of the last block */
+    size_t         last_total;
+};
+
+static int note_blocks(const struct os_memheap_block *b, void *arg)
+{
+    struct first_blk *f = arg;
+    if (f->nblocks++ == 0)
+    {
+        f->addr = b->addr;
+        f->total = b->total;
+    }
+    f->last = b->addr;
+    f->last_total = b->total;
+    return 0;
+}
+
+/*
+ * Buddy: a region of 96 units whose first unit is 64-unit aligned, tiled as
+ * one block of 64 units and one of 32 ending at the region's end. The
+ * buddy of that last block would start at the region's end: it does not
+ * exist, whatever the bytes after the region hold. Here they hold what a
+ * listed free block of 32 units would carry at that index (header words
+ * info = order << 8 | 0x59, seal = info ^ (index * 0x9E3779B1 ^ 2^31), and
+ * null links), the first unit is an aligned block in use, and the last block
+ * is released from its quick list by a request nobody can serve: nothing
+ * is reported, check passes, and the block is served again.
+ */
+static void buddy_bytes_after_region(const struct test_alg *a)
+{
+    static _Alignas(4096) unsigned char zone[16 * KiB];
+    const size_t h = OS_MEM_ALIGN_SIZE;
+    os_memheap_t bh;
+    size_t unit = 0;
+
+    /* (the unit is found from a usable size, which a tail canary level reports as the size asked) */
+    if (strcmp(a->name, "buddy") != 0 || OS_MEM_HARDENING >= 2)
+        return;
+    check_context("%s: bytes after the region that look like the last block's buddy", a->name);
+    /* the unit: the block of a one-byte request, its header and usable bytes */
+    heap_open(&bh, "units");
+    heap_add_ok(&bh, zone, 4 * KiB, a->alg);
+    unsigned char *one = os_memheap_alloc(&bh, 1);
+    CHECK(one != OS_NULL);
+    unit = os_memheap_usable_size(&bh, one) + h;
+    os_memheap_free(&bh, one);
+    heap_close(&bh);
+    CHECK(unit >= 16 && (unit & (unit - 1)) == 0);
+    if (unit < 16 || (unit & (unit - 1)) != 0)
+        return;
+
+    unsigned char *first = align_up(zone + 2 * KiB, 64 * unit);
+    unsigned char *end = first + 96 * unit;
+    unsigned char *start = OS_NULL;
+    CHECK(end + 4 * unit <= zone + sizeof zone);
+    for (unsigned char *s = first - 16; s >= zone && s + 1024 >= first; s -= sizeof(void *))
+    {
+        heap_open(&bh, "after");
+        if (os_memheap_add(&bh, s, (size_t)(end - s), a->alg) == OS_EOK)
+        {
+            struct first_blk f = {0};
+            CHECK_EQ(os_memheap_walk(&bh, note_blocks, &f), OS_EOK);
+            if (f.addr == first + h && f.total == 64 * unit && f.nblocks == 2 &&
+                f.last == first + 64 * unit + h && f.last_total == 32 * unit)
+            {
+                start = s;
+                break;
+            }
+        }
+        heap_close(&bh);
+        hook_reset();
+    }
+    CHECK(start != OS_NULL);
+    if (!start)
+        return;
+
+    hook_reset();
+    unsigned char *al = os_memheap_aligned_alloc(&bh, 2 * h, 64 * unit - 2 * h);  /* the first block */
+    CHECK_PTR_EQ(al, first);
+    unsigned char *p = os_memheap_alloc(&bh, 32 * unit - h);      /* the last block */
+    CHECK_PTR_EQ(p, first + 64 * unit + h);
+    os_memheap_free(&bh, p);
+
+    uint32_t idx = 96, info = (5u << 8) | 0x59u;
+    uint32_t words[4] = {info, info ^ ((idx * 0x9E3779B1u) ^ 0x80000000u), 0xFFFFFFFFu, 0xFFFFFFFFu};
+    unsigned char saved[sizeof words];
+    memcpy(saved, end + h - 8, sizeof saved);
+    memcpy(end + h - 8, words, sizeof words);      /* outside the region: the program's bytes */
+    CHECK(os_memheap_alloc(&bh, 64 * unit - h) == OS_NULL);   /* releases the quick block */
+    CHECK_REPORTS(0);
+    CHECK_EQ(os_memheap_check(&bh), OS_EOK);
+    CHECK_REPORTS(0);
+    p = os_memheap_alloc(&bh, 32 * unit - h);
+    CHECK_PTR_EQ(p, first + 64 * unit + h);
+    os_memheap_free(&bh, p);
+    os_memheap_free(&bh, al);
+    CHECK_EQ(os_memheap_check(&bh), OS_EOK);
+    CHECK_EQ(heap_info(&bh).mem_used, 0);
+    CHECK_REPORTS(0);
+    memcpy(end + h - 8, saved, sizeof saved);
+    heap_close(&bh);
+}
+
+struct blk_at
+{
+    const void *addr;
+    size_t      total;
+};
+
+static int find_blk_at(const struct os_memheap_block *b, void *arg)
+{
+    struct blk_at *f = arg;
+    if (b->addr != f->addr)
+        return 0;
+    f->total = b->total;
+    return 1;
+}
+
+/*
+ * Buddy: an aligned block keeps log2 of its alignment in its last byte. That
+ * byte overwritten with a value the block's address does not agree with:
+ * check reports it; put back, check passes.
+ */
+static void buddy_alignment_byte(const struct test_alg *a)
+{
+    if (strcmp(a->name, "buddy") != 0)
+        return;
+    check_context("%s: the alignment byte of an aligned block overwritten", a->name);
+    open_fresh(a->alg);
+    unsigned char *p = os_memheap_aligned_alloc(&heap, 64, 100);
+    CHECK(p != OS_NULL);
+    struct blk_at f = {p, 0};
+    CHECK_EQ(os_memheap_walk(&heap, find_blk_at, &f), OS_EOK);
+    CHECK(f.total > 100);
+    if (p && f.total > 100)
+    {
+        unsigned char saved = p[f.total - 1], bad = 3;     /* 8-byte alignment: the address says more */
+        test_poke_bytes(p + f.total - 1, &bad, 1);
+        CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+        CHECK_REPORTED();
+        test_poke_bytes(p + f.total - 1, &saved, 1);
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        os_memheap_free(&heap, p);
+    }
+    CHECK_EQ(heap_info(&heap).mem_used, 0);
+    CHECK_REPORTS(0);
+    heap_close(&heap);
+}
+
+/*
+ * A write after free over the first word of a freed small block (buddy
+ * keeps its quick-list link there). The block is handed out again (its
+ * header is intact); the next request of that size meets the damaged link:
+ * reported there, and never followed.
+ */
+static void write_after_free_first_word(const struct test_alg *a)
+{
+    check_context("%s: first word of a freed block overwritten", a->name);
+    open_fresh(a->alg);
+    unsigned char *keep = os_memheap_alloc(&heap, 100);
+    unsigned char *p = os_memheap_alloc(&heap, 100);
+    CHECK(keep && p);
+    os_memheap_free(&heap, p);
+    CHECK_REPORTS(0);
+    test_poke(p, 0x5A, 4);
+    unsigned char *q1 = os_memheap_alloc(&heap, 100);
+    unsigned char *q2 = os_memheap_alloc(&heap, 100);
+    if (strcmp(a->name, "buddy") == 0)
+    {
+        CHECK_PTR_EQ(q1, p);
+        CHECK_REPORTED();
+    }
+    hook_reset();
+    for (unsigned char *x = q1; x; x = x == q1 ? q2 : OS_NULL)
+        CHECK(range_inside(x, 100, REG, REG_SIZE) && !ranges_overlap(x, 100, keep, 100));
+    CHECK(!q1 || !q2 || !ranges_overlap(q1, 100, q2, 100));
+    os_memheap_free(&heap, q1);
+    os_memheap_free(&heap, q2);
+    os_memheap_free(&heap, keep);
+    hook_reset();
+    heap_close(&heap);
+}
+
+/* A double free is named as such, for a small block and for a large one (buddy: kept in its free lists). */
+static void double_free_named(const struct test_alg *a)
+{
+    static const size_t sizes[] = {100, 12000};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+    {
+        check_context("%s: double free of %zu bytes is named", a->name, sizes[i]);
+        open_fresh(a->alg);
+        unsigned char *p = os_memheap_alloc(&heap, sizes[i]);
+        unsigned char *guard = os_memheap_alloc(&heap, 32);
+        CHECK(p && guard);
+        os_memheap_free(&heap, p);
+        CHECK_REPORTS(0);
+        os_memheap_free(&heap, p);
+        CHECK_EQ(hook_count(), 1);
+        CHECKF(strstr(hook_last_msg(), "double free") != NULL, "message: %s", hook_last_msg());
+        CHECK_EQ(hook_last_code(), OS_EINVAL);
+        hook_reset();
+        os_memheap_free(&heap, guard);
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        CHECK_REPORTS(0);
+        heap_close(&heap);
+    }
+}
+
+static int table_reported;     /* a report of check's named the block table */
+
+static void table_hook(const char *heap_name, const void *addr, os_err_t code, const char *msg)
+{
+    (void)heap_name;
+    (void)addr;
+    (void)code;
+    if (strstr(msg, "check: block table") != NULL)
+        table_reported = 1;
+}
+
+/*
+ * Buddy: every bit of the control data flipped in turn. Whenever check
+ * finds that the block table no longer tiles the region at some unit (no
+ * block starts there, or two kinds of block claim it), walk, which follows
+ * the same table, must refuse too rather than describe blocks that are not
+ * there.
+ */
+static void buddy_table_bits(const struct test_alg *a)
+{
+    unsigned char *b[6];
+
+    if (strcmp(a->name, "buddy") != 0)
+        return;
+    open_fresh(a->alg);
+    for (int i = 0; i < 6; i++)
+    {
+        b[i] = os_memheap_alloc(&heap, 40 + 100 * (size_t)i);
+        CHECK(b[i] != OS_NULL);
+    }
+    os_memheap_free(&heap, b[1]);
+    os_memheap_free(&heap, b[4]);
+    unsigned char *lowest = b[0];
+    for (int i = 0; i < 6; i++)
+        if (b[i] && b[i] < lowest)
+            lowest = b[i];
+    size_t ctrl = (size_t)(lowest - REG) - 16;
+    test_unpoison(REG, ctrl);
+    unsigned table_cases = 0;
+    for (size_t off = 0; off < ctrl; off++)
+    {
+        for (unsigned bitno = 0; bitno < 8; bitno++)
+        {
+            check_context("%s: control data byte %zu, bit %u flipped", a->name, off, bitno);
+            unsigned char saved = REG[off];
+            unsigned char flipped = (unsigned char)(saved ^ (1u << bitno));
+            test_poke_bytes(REG + off, &flipped, 1);
+            os_mem_set_error_hook(table_hook);
+            size_t nblocks = 0;
+            os_err_t werr = os_memheap_walk(&heap, count_blocks, &nblocks);
+            table_reported = 0;
+            (void)os_memheap_check(&heap);
+            hook_install();
+            if (table_reported)
+            {
+                table_cases++;
+                CHECK_EQ(werr, OS_ERROR);
+            }
+            test_poke_bytes(REG + off, &saved, 1);
+            hook_reset();
+        }
+    }
+    CHECK(table_cases > 0);
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    for (int i = 0; i < 6; i++)
+        if (i != 1 && i != 4)
+            os_memheap_free(&heap, b[i]);
+    CHECK_EQ(heap_info(&heap).mem_used, 0);
+    CHECK_REPORTS(0);
+    heap_close(&heap);
+}
+
 static const size_t many_sizes[] = {1,   2,   7,   8,   9,   15,  16,   17,   24,   31,   32,
                                     33,  48,  63,  64,  65,  100, 127,  128,  129,  255,  256,
                                     257, 500, 511, 512, 513, 1000, 1023, 1024, 1025, 2000, 2047,
@@ -1316,6 +1601,11 @@ int main(void)
         overrun_into_next(a);
         nested_host_in_corrupt_region(a);
         buddy_seal_before_merge(a);
+        buddy_bytes_after_region(a);
+        buddy_alignment_byte(a);
+        write_after_free_first_word(a);
+        double_free_named(a);
+        buddy_table_bits(a);
         successor_back_link(a);
         footer_names_other_block(a);
         shrink_or_aligned_free_before_overrun(a);

@@ -216,6 +216,9 @@ static void arguments(void)
     /* bad timeouts, bad objects */
     CHECK(os_mp_alloc_ex(&mp, -2, &err) == OS_NULL);
     CHECK_EQ(err, OS_EINVAL);
+#if OS_NAME_MAX < 64     /* (long names fill the report before the value) */
+    CHECKF(strstr(hook_last_msg(), "timeout -2") != NULL, "message: %s", hook_last_msg());
+#endif
     CHECK(os_mp_alloc(OS_NULL, OS_NO_WAIT) == OS_NULL);
     CHECK_EQ(os_mp_info(&mp, OS_NULL), OS_EINVAL);
     CHECK_REPORTS(3);
@@ -264,6 +267,9 @@ static void create_destroy(void)
     CHECK(os_mp_create("zero", 4, 0) == OS_NULL);
     CHECK(os_mp_create("huge", OS_SIZE_MAX / 2, 64) == OS_NULL);
     CHECK_REPORTS(4);
+    /* count * 64 wraps round to 64 bytes: refused all the same, not a pool of one block */
+    CHECK(os_mp_create("wraps", OS_SIZE_MAX / 64 + 2, 64) == OS_NULL);
+    CHECK_REPORTS(1);
     CHECK(os_mp_create("big", 1u << 20, 64) == OS_NULL);     /* the heap cannot serve it */
     CHECK_EQ(os_mp_init(&st, "static", arena, 4096, 64), OS_EOK);
     CHECK_EQ(os_mp_destroy(&st), OS_EINVAL);

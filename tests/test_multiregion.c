@@ -248,6 +248,40 @@ static void realloc_across(const struct test_layout *l)
     for (int i = 0; i < nf; i++)
         os_memheap_free(&heap, f[i]);
     close_heap();
+
+    /* a block that must leave its own region tries the others in order:
+     * the first region, emptied meanwhile, before the last */
+    check_context("%s: realloc out of a later region tries the first region first", l->name);
+    open_heap(l);
+    p = fill_first_region(f, &nf);
+    CHECK(p != OS_NULL && region_of(p, 512) == 1);
+    unsigned char *g[MAXB], *x;
+    int ng = 0;
+    while (ng < MAXB && (x = os_memheap_alloc(&heap, 512)) != OS_NULL)
+    {
+        g[ng++] = x;
+        if (region_of(x, 512) == 2)
+            break;      /* region 1 is full */
+    }
+    for (int i = 0; i < nf; i++)
+        os_memheap_free(&heap, f[i]);
+    if (p)
+    {
+        pat_fill(p, 3, 0, 512);
+        q = os_memheap_realloc(&heap, p, 4000);
+        CHECK(q != OS_NULL);
+        if (q)
+        {
+            CHECKF(region_of(q, 4000) == 0, "moved to region %d", region_of(q, 4000));
+            CHECK(pat_ok(q, 3, 0, 512));
+            p = q;
+        }
+        os_memheap_free(&heap, p);
+    }
+    for (int i = 0; i < ng; i++)
+        os_memheap_free(&heap, g[i]);
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    close_heap();
 }
 
 #ifdef OS_USING_SYS_HEAP

@@ -1612,6 +1612,146 @@ static void spec_deinit(const struct test_alg *a)
     CHECK_REPORTS(0);
 }
 
+/* ---- the largest block ------------------------------------------------------------------------------------------------ */
+
+struct blk_find
+{
+    const void *addr;
+    size_t      total;
+};
+
+static int blk_find_cb(const struct os_memheap_block *b, void *arg)
+{
+    struct blk_find *f = arg;
+    if (b->addr != f->addr)
+        return 0;
+    f->total = b->total;
+    return 1;
+}
+
+/* Bytes the block at p occupies, header and trailer included (0: not found by a walk). */
+static size_t blk_total(os_memheap_t *h, const void *p)
+{
+    struct blk_find f = {p, 0};
+    CHECK_EQ(os_memheap_walk(h, blk_find_cb, &f), OS_EOK);
+    return f.total;
+}
+
+/*
+ * The largest request a fresh region serves, shrunk to one byte and grown
+ * back: both in place, data kept. On buddy the same holds for an aligned
+ * block, whose largest size is the largest block less its trailer.
+ */
+static void spec_largest_in_place(const struct test_alg *a)
+{
+    check_context("%s: the largest block shrunk and grown back", a->name);
+    heap_open(&heap_a, "A");
+    heap_add_ok(&heap_a, WORK, 64 * KiB, a->alg);
+    hook_reset();
+    size_t big = heap_largest_alloc(&heap_a);
+    unsigned char *p = os_memheap_alloc(&heap_a, big);
+    CHECKF(p != OS_NULL, "alloc(%zu)", big);
+    if (p)
+    {
+        pat_fill(p, 21, 0, 64);
+        CHECK_PTR_EQ(os_memheap_realloc(&heap_a, p, 1), p);
+        CHECK_PTR_EQ(os_memheap_realloc(&heap_a, p, big), p);
+        CHECK_EQ(os_memheap_usable_size(&heap_a, p), big);
+        CHECK(pat_ok(p, 21, 0, 1));
+        CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+        os_memheap_free(&heap_a, p);
+    }
+    /* (from usable sizes: a tail canary level reports the size asked instead) */
+    if (strcmp(a->name, "buddy") == 0 && OS_MEM_HARDENING < 2)
+    {
+        const size_t al = 2 * OS_MEM_ALIGN_SIZE;    /* above the default: an aligned block */
+        unsigned char *s = os_memheap_aligned_alloc(&heap_a, al, 1);
+        CHECK(s != OS_NULL);
+        size_t trailer = s ? blk_total(&heap_a, s) - os_memheap_usable_size(&heap_a, s) : 0;
+        os_memheap_free(&heap_a, s);
+        size_t abig = big + OS_MEM_ALIGN_SIZE - trailer;
+        check_context("%s: aligned(%zu, %zu), the largest block", a->name, al, abig);
+        unsigned char *q = os_memheap_aligned_alloc(&heap_a, al, abig);
+        CHECK(q != OS_NULL);
+        if (q)
+        {
+            CHECK_EQ(os_memheap_usable_size(&heap_a, q), abig);
+            pat_fill(q, 22, 0, 64);
+            CHECK_PTR_EQ(os_memheap_realloc(&heap_a, q, 1), q);
+            CHECK_PTR_EQ(os_memheap_realloc(&heap_a, q, abig), q);
+            CHECK(pat_ok(q, 22, 0, 1));
+            CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+            os_memheap_free(&heap_a, q);
+        }
+        CHECK(os_memheap_aligned_alloc(&heap_a, al, abig + 1) == OS_NULL);
+    }
+    CHECK_EQ(heap_info(&heap_a).mem_used, 0);
+    CHECK_REPORTS(0);
+    heap_close(&heap_a);
+}
+
+/*
+ * Buddy: a block of two units whose upper buddy was split into two
+ * one-unit blocks, both freed (they wait unmerged in the quick list of
+ * their order). Grown to four units, it grows in place: the freed halves
+ * are merged back first, the lower one included.
+ */
+static void spec_buddy_grow_over_freed_halves(const struct test_alg *a)
+{
+    /* (the unit is found from a usable size, which a tail canary level reports as the size asked) */
+    if (strcmp(a->name, "buddy") != 0 || OS_MEM_HARDENING >= 2)
+        return;
+    check_context("%s: grow in place over two freed one-unit blocks", a->name);
+    heap_open(&heap_a, "A");
+    heap_add_ok(&heap_a, WORK, 64 * KiB, a->alg);
+    hook_reset();
+    const size_t h = OS_MEM_ALIGN_SIZE;
+    unsigned char *one = os_memheap_alloc(&heap_a, 1);
+    size_t unit = one ? os_memheap_usable_size(&heap_a, one) + h : 0;
+    os_memheap_free(&heap_a, one);
+    /* four units shrunk to two: the upper two are one free block; one-unit requests
+     * take the smaller free blocks first, then split that one */
+    unsigned char *p = os_memheap_alloc(&heap_a, 4 * unit - h);
+    CHECK(p != OS_NULL && unit != 0);
+    CHECK_PTR_EQ(os_memheap_realloc(&heap_a, p, 2 * unit - h), p);
+    unsigned char *lo = OS_NULL, *hi = OS_NULL, *x, *extra[256];
+    size_t nextra = 0;
+    while (p && nextra < 256 && (!lo || !hi) && (x = os_memheap_alloc(&heap_a, unit - h)) != OS_NULL)
+    {
+        if (x == p + 2 * unit)
+            lo = x;
+        else if (x == p + 3 * unit)
+            hi = x;
+        else
+            extra[nextra++] = x;
+    }
+    CHECK(lo && hi);
+    if (lo && hi)
+    {
+        pat_fill(p, 23, 0, 2 * unit - h);
+        os_memheap_free(&heap_a, lo);
+        os_memheap_free(&heap_a, hi);
+        unsigned char *g = os_memheap_realloc(&heap_a, p, 4 * unit - h);
+        CHECK_PTR_EQ(g, p);
+        if (g)
+            p = g;
+        CHECK(pat_ok(p, 23, 0, 2 * unit - h));
+        CHECK_EQ(os_memheap_usable_size(&heap_a, p), 4 * unit - h);
+        CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+    }
+    else
+    {
+        os_memheap_free(&heap_a, lo);
+        os_memheap_free(&heap_a, hi);
+    }
+    os_memheap_free(&heap_a, p);
+    for (size_t k = 0; k < nextra; k++)
+        os_memheap_free(&heap_a, extra[k]);
+    CHECK_EQ(heap_info(&heap_a).mem_used, 0);
+    CHECK_REPORTS(0);
+    heap_close(&heap_a);
+}
+
 #if TEST_BAD_OPS /* refusals */
 
 /* ---- uninitialised and NULL heaps ------------------------------------------------------------------------------------------------ */
@@ -1682,6 +1822,8 @@ int main(void)
         spec_search_bound(a);
         spec_grow_into_freed(a);
         spec_deinit(a);
+        spec_largest_in_place(a);
+        spec_buddy_grow_over_freed_halves(a);
     }
     for (unsigned i = 0; i < test_layout_count(); i++)
     {

@@ -202,6 +202,21 @@ static void refusals(void)
 {
     os_memheap_stats_t st = fresh();
 
+    /* a heap without regions: size 0 and sizes near SIZE_MAX are no failure, a sane size is one */
+    check_context("a heap without regions");
+    heap_open(&heap, "empty");
+    CHECK(os_memheap_alloc(&heap, 0) == OS_NULL);
+    CHECK(os_memheap_alloc(&heap, SIZE_MAX) == OS_NULL);
+    CHECK_EQ(os_memheap_get_stats(&heap, &st), OS_EOK);
+    CHECK_EQ(st.failed_count, 0);
+    CHECK(os_memheap_alloc(&heap, 16) == OS_NULL);
+    st = fresh();
+    CHECK_EQ(os_memheap_get_stats(&heap, &st), OS_EOK);
+    CHECK_EQ(st.failed_count, 1);
+    CHECK_REPORTS(0);
+    heap_close(&heap);
+    st = fresh();
+
     heap_open(&heap, "stats");
     heap_add_ok(&heap, arena + 64, REG, test_layout_alg(test_layout_get(0), 0));
     CHECK_EQ(os_memheap_get_stats(&heap, OS_NULL), OS_EINVAL);
@@ -251,6 +266,18 @@ static void one_region_sizes(const struct test_layout *l)
     CHECK_EQ(st.failed_count, 1);
     CHECK_EQ(st.alloc_count, 1);
     CHECK_EQ(st.peak_request, 2 * REG);
+    /* a realloc to a size beyond any request, and a huge power-of-two alignment: refused
+     * before any region is asked, so neither counted as a failure nor as a request */
+    CHECK(os_memheap_realloc(&heap, p, SIZE_MAX / 4) == OS_NULL);
+    CHECK(os_memheap_aligned_alloc(&heap, SIZE_MAX / 2 + 1, 16) == OS_NULL);
+    CHECK(os_memheap_aligned_alloc(&heap, (SIZE_MAX / 4) + 1, 32) == OS_NULL);
+    st = fresh();
+    CHECK_EQ(os_memheap_get_stats(&heap, &st), OS_EOK);
+    CHECK_EQ(st.failed_count, 1);
+    CHECK_EQ(st.peak_request, 2 * REG);
+    st = fresh();
+    CHECK_EQ(os_memheap_region_stats(&heap, 0, &st), OS_EOK);
+    CHECK_EQ(st.failed_count, 1);
     os_memheap_free(&heap, p);
     CHECK_EQ(os_memheap_check(&heap), OS_EOK);
     CHECK_REPORTS(0);

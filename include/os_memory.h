@@ -259,7 +259,9 @@ struct os_memheap_block
     const void  *region_start;  /* the region holding the block */
     const void  *region_end;
     const char  *alg;           /* the region's algorithm */
-    os_uint16_t  owner_id;      /* task index of the owner (trace builds, used blocks), else 0 */
+    os_uint16_t  owner_id;      /* task index of the owner as the port gave it (trace builds, used blocks),
+                                   else 0; an index past the per-task table (0xFFFF from a port that ran
+                                   out of indexes) is counted in row 0 and its owner shows as unknown */
 };
 typedef int (*os_memheap_walk_fn)(const struct os_memheap_block *blk, void *arg);
 

@@ -120,6 +120,49 @@ static void control_data_corruption(const struct test_alg *a)
 }
 
 /*
+ * The heap object's statistics overwritten (used, total, or a peak below
+ * used): check compares them with what the blocks say and reports each;
+ * put back, the heap checks sound again.
+ */
+static void statistics_corruption(const struct test_alg *a)
+{
+    open_fresh(a->alg);
+    unsigned char *p = os_memheap_alloc(&heap, 100), *q = os_memheap_alloc(&heap, 300);
+    CHECK(p && q);
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    for (int field = 0; field < 4; field++)
+    {
+        static const char *const names[] = {"used + 8", "used - 8", "total - 8", "peak below used"};
+        check_context("%s: heap statistics overwritten: %s", a->name, names[field]);
+        os_memheap_t saved = heap;
+        switch (field)
+        {
+        case 0: heap.mem_used += 8; heap.mem_maxused += 8; break;
+        case 1: heap.mem_used -= 8; break;
+        case 2: heap.mem_total -= 8; break;
+        default: heap.mem_maxused = heap.mem_used - 1; break;
+        }
+        hook_reset();
+        CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+#ifndef OS_MEM_SMALL    /* (the small build's reports carry no detail) */
+        CHECKF(hook_count() >= 1 && strstr(hook_last_msg(), "statistics") != NULL, "report: %s",
+               hook_count() ? hook_last_msg() : "(none)");
+#endif
+        CHECK_REPORTED();
+        heap.mem_used = saved.mem_used;
+        heap.mem_maxused = saved.mem_maxused;
+        heap.mem_total = saved.mem_total;
+        hook_reset();
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        CHECK_REPORTS(0);
+    }
+    os_memheap_free(&heap, p);
+    os_memheap_free(&heap, q);
+    CHECK_EQ(heap_info(&heap).mem_used, 0);
+    heap_close(&heap);
+}
+
+/*
  * A region's link overwritten to point back at an earlier region (an
  * overrun of the region before it can write just that): check, walk and
  * trace report it instead of going round for ever.
@@ -1144,6 +1187,56 @@ static void buddy_seal_before_merge(const struct test_alg *a)
     heap_close(&bh);
 }
 
+/*
+ * Buddy: two listed free blocks of one order (each freed between used
+ * neighbours, so neither merges), and the back link of either (the second
+ * word of its payload) overwritten: check, which walks each list forwards,
+ * also compares every block's back link with the block before it (none for
+ * the first), and reports it; put back, the heap checks sound.
+ */
+static void buddy_back_link(const struct test_alg *a)
+{
+    static _Alignas(64) unsigned char region[96 * KiB];
+    unsigned char *blk[7] = {0};
+    os_memheap_t bh;
+
+    if (strcmp(a->name, "buddy") != 0)
+        return;
+    heap_open(&bh, "backlink");
+    heap_add_ok(&bh, region, sizeof region, a->alg);
+    for (size_t i = 0; i < 7; i++)
+    {
+        blk[i] = os_memheap_alloc(&bh, 6000);     /* above the orders of the quick lists */
+        CHECK(blk[i] != OS_NULL);
+    }
+    os_memheap_free(&bh, blk[2]);
+    os_memheap_free(&bh, blk[4]);     /* the list: blk[4], then blk[2] */
+    CHECK_EQ(os_memheap_check(&bh), OS_EOK);
+    CHECK_REPORTS(0);
+    for (int which = 2; which <= 4; which += 2)
+    {
+        check_context("%s: back link of a listed free block overwritten (%s in its list)", a->name,
+                      which == 4 ? "first" : "second");
+        unsigned char *link = blk[which] + 4;
+        uint32_t saved, bad;
+        test_unpoison(link, 4);
+        memcpy(&saved, link, 4);
+        bad = saved ^ 1u;
+        test_poke_bytes(link, &bad, 4);
+        CHECK_EQ(os_memheap_check(&bh), OS_ERROR);
+        CHECK_REPORTED();
+        test_poke_bytes(link, &saved, 4);
+        CHECK_EQ(os_memheap_check(&bh), OS_EOK);
+        CHECK_REPORTS(0);
+    }
+    for (size_t i = 0; i < 7; i++)
+        if (i != 2 && i != 4)
+            os_memheap_free(&bh, blk[i]);
+    CHECK_EQ(heap_info(&bh).mem_used, 0);
+    CHECK_EQ(os_memheap_check(&bh), OS_EOK);
+    heap_close(&bh);
+}
+
 struct first_blk
 {
     unsigned char *addr;    /* payload of the region's first block */
@@ -1601,6 +1694,7 @@ int main(void)
         overrun_into_next(a);
         nested_host_in_corrupt_region(a);
         buddy_seal_before_merge(a);
+        buddy_back_link(a);
         buddy_bytes_after_region(a);
         buddy_alignment_byte(a);
         write_after_free_first_word(a);
@@ -1611,6 +1705,7 @@ int main(void)
         shrink_or_aligned_free_before_overrun(a);
         head_link_past_lists(a);
         control_data_corruption(a);
+        statistics_corruption(a);
         region_link_loop(a);
     }
     hook_uninstall();

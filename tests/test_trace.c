@@ -296,6 +296,20 @@ int main(void)
     CHECK_EQ(use_of(wid).blocks, 0);
     CHECK_EQ(use_of(wid).bytes, 0);
     CHECK(use_of(wid).peak > 0);
+#if defined(__linux__)
+    /* a row that holds nothing now still shows its peak in the table */
+    check_context("trace output: a row with only a peak");
+    CHECK_EQ(capture_trace(), OS_EOK);
+    {
+        const char *t = strstr(out, " tasks:");
+        const char *row = t ? strstr(t, "worker7") : OS_NULL;
+        char want[32];
+        snprintf(want, sizeof want, "%zu", use_of(wid).peak);
+        const char *eol = row ? strchr(row, '\n') : OS_NULL;
+        CHECKF(row && eol && strstr(row, want) && strstr(row, want) < eol, "the idle worker's row: %s",
+               t ? t : "(no table)");
+    }
+#endif
     task_reuse(main_id);
 #if TEST_BAD_OPS
     /* a report names the task that made the call */

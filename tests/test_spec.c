@@ -1612,6 +1612,50 @@ static void spec_deinit(const struct test_alg *a)
     CHECK_REPORTS(0);
 }
 
+/*
+ * Nested two deep, with the middle heap D made before the outer heap A: E's
+ * region lies in a block of D, which lies in a block of A. E's host is the
+ * innermost heap holding it, D, whichever heap was made first: so D cannot
+ * be deinitialised while E is there, and can once E is gone.
+ */
+static void spec_nested_innermost(const struct test_alg *a)
+{
+    os_memheap_t d, outer, e;
+
+    check_context("%s: nested two deep, the middle heap made first", a->name);
+    heap_open(&d, "D");
+    heap_open(&outer, "A");
+    heap_add_ok(&outer, RA, RA_SIZE, a->alg);
+    unsigned char *p = os_memheap_alloc(&outer, 8192);
+    CHECK(p != OS_NULL);
+    if (p)
+    {
+        heap_add_ok(&d, p, 8192, a->alg);
+        unsigned char *r = os_memheap_alloc(&d, 1024);
+        CHECK(r != OS_NULL);
+        if (r)
+        {
+            heap_open(&e, "E");
+            heap_add_ok(&e, r, 1024, a->alg);
+            void *x = os_memheap_alloc(&e, 100);
+            CHECK(x != OS_NULL && range_inside(x, 100, r, 1024));
+            os_memheap_free(&e, x);
+            os_meminfo_t id = heap_info(&d);
+            CHECK_EQ(os_memheap_deinit(&d), OS_EBUSY);
+            CHECK(info_unchanged(&d, &id));
+            CHECK_REPORTS(1);
+            heap_close(&e);
+            os_memheap_free(&d, r);
+        }
+        CHECK_EQ(os_memheap_check(&d), OS_EOK);
+    }
+    heap_close(&d);
+    os_memheap_free(&outer, p);
+    CHECK_EQ(heap_info(&outer).mem_used, 0);
+    heap_close(&outer);
+    CHECK_REPORTS(0);
+}
+
 /* ---- the largest block ------------------------------------------------------------------------------------------------ */
 
 struct blk_find
@@ -1822,6 +1866,7 @@ int main(void)
         spec_search_bound(a);
         spec_grow_into_freed(a);
         spec_deinit(a);
+        spec_nested_innermost(a);
         spec_largest_in_place(a);
         spec_buddy_grow_over_freed_halves(a);
     }

@@ -405,6 +405,48 @@ static void bad_frees(void)
 #endif
 }
 
+/*
+ * The pool object itself overwritten (its block-index arithmetic, or the
+ * fast byte that lets the inline alloc and free skip the lock): check
+ * reports each, also with no free block listed (nothing else then uses
+ * the arithmetic); put back, the pool checks sound and works.
+ */
+static void pool_object_corruption(void)
+{
+    os_mp_t mp;
+
+    check_context("pool object corruption");
+    CHECK_EQ(os_mp_init(&mp, "obj", arena, 4096, 64), OS_EOK);
+    void *a = os_mp_alloc(&mp, OS_NO_WAIT), *b = os_mp_alloc(&mp, OS_NO_WAIT);
+    CHECK(a && b);
+    CHECK_EQ(os_mp_check(&mp), OS_EOK);
+    for (int field = 0; field < 3; field++)
+    {
+        static const char *const names[] = {"grid_inv", "grid_shift", "fast"};
+        check_context("pool object corruption: %s", names[field]);
+        os_mp_t saved = mp;
+        switch (field)
+        {
+        case 0: mp.grid_inv ^= 2u; break;
+        case 1: mp.grid_shift ^= 1u; break;
+        default: mp.fast = (os_uint8_t)(mp.fast == OS_MP_FAST ? 0u : OS_MP_FAST); break;
+        }
+        CHECK_EQ(os_mp_check(&mp), OS_ERROR);
+        CHECK_REPORTS(1);
+        mp.grid_inv = saved.grid_inv;
+        mp.grid_shift = saved.grid_shift;
+        mp.fast = saved.fast;
+        CHECK_EQ(os_mp_check(&mp), OS_EOK);
+        CHECK_REPORTS(0);
+    }
+    os_mp_free(&mp, a);
+    os_mp_free(&mp, b);
+    CHECK_EQ(os_mp_check(&mp), OS_EOK);
+    CHECK_EQ(os_mp_deinit(&mp), OS_EOK);
+    CHECK_REPORTS(0);
+    check_context("");
+}
+
 /* ---- the randomized model test ---------------------------------------------------------------------- */
 
 #define MODEL_LIVE 600
@@ -1185,6 +1227,7 @@ int main(void)
     create_destroy();
 #endif
     bad_frees();
+    pool_object_corruption();
     model();
     trace();
 #ifdef OS_MEM_PORT_POSIX

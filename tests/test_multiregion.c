@@ -4,10 +4,15 @@
  * first cannot), frees going back to the right region, realloc moving across
  * regions (own region first), and the system heap with two regions.
  */
+#define _DEFAULT_SOURCE     /* MAP_ANONYMOUS */
 #include "common.h"
 
 #include <stdio.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 #define KiB ((size_t)1024)
 
@@ -347,6 +352,57 @@ static void sys_two_regions(void)
 }
 #endif
 
+#ifdef __linux__
+/*
+ * A realloc that moves a block copies the block's own bytes, no more: the
+ * first region ends right at an inaccessible page, and a block there grows
+ * to many times its size, so it moves to another region. Reading past the
+ * old block (as far as the new size) would fault.
+ */
+static void realloc_copy_bounds(const struct test_layout *l)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE), rsize = 4 * KiB;
+    const size_t maplen = (rsize + page - 1) / page * page + page;
+
+    check_context("%s: realloc moving a block next to an inaccessible page", l->name);
+    unsigned char *map = mmap(OS_NULL, maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(map != MAP_FAILED);
+    if (map == MAP_FAILED)
+        return;
+    unsigned char *guard = map + maplen - page, *first = guard - rsize;
+    CHECK_EQ(mprotect(guard, page, PROT_NONE), 0);
+    heap_open(&heap, "guarded");
+    heap_add_ok(&heap, first, rsize, test_layout_alg(l, 0));
+    heap_add_ok(&heap, reg_base[2], reg_size[2], test_layout_alg(l, 2));
+    unsigned char *keep[64], *p = OS_NULL, *x;
+    size_t nkeep = 0;
+    /* fill the first region: its last block lies nearest the page */
+    while (nkeep < 64 && (x = os_memheap_alloc(&heap, 200)) != OS_NULL)
+    {
+        keep[nkeep++] = x;
+        if (!range_inside(x, 200, first, rsize))
+            break;
+        if (p == OS_NULL || x > p)
+            p = x;
+    }
+    CHECK(p != OS_NULL && nkeep < 64);
+    if (p)
+    {
+        pat_fill(p, 9, 0, 200);
+        unsigned char *q = os_memheap_realloc(&heap, p, 16 * KiB);
+        CHECK(q != OS_NULL && region_of(q, 16 * KiB) == 2);
+        for (size_t i = 0; q && i < nkeep; i++)
+            if (keep[i] == p)
+                keep[i] = q;
+        CHECK(q == OS_NULL || pat_ok(q, 9, 0, 200));
+    }
+    for (size_t i = 0; i < nkeep; i++)
+        os_memheap_free(&heap, keep[i]);
+    close_heap();
+    CHECK_EQ(munmap(map, maplen), 0);
+}
+#endif
+
 int main(void)
 {
     hook_install();
@@ -356,6 +412,9 @@ int main(void)
         const struct test_layout *l = test_layout_get(i);
         order(l);
         realloc_across(l);
+#ifdef __linux__
+        realloc_copy_bounds(l);
+#endif
     }
 #ifdef OS_USING_SYS_HEAP
     sys_two_regions();

@@ -289,6 +289,28 @@ int info_unchanged(os_memheap_t *h, const os_meminfo_t *before)
     return info_eq(&now, before);
 }
 
+struct block_find
+{
+    const void *addr;
+    size_t      total;
+};
+
+static int block_find(const struct os_memheap_block *b, void *arg)
+{
+    struct block_find *f = arg;
+    if (b->addr != f->addr)
+        return 0;
+    f->total = b->total;
+    return 1;
+}
+
+size_t block_total(os_memheap_t *h, const void *p)
+{
+    struct block_find f = {p, 0};
+    CHECK_EQ(os_memheap_walk(h, block_find, &f), OS_EOK);
+    return f.total;
+}
+
 size_t heap_largest_alloc(os_memheap_t *h)
 {
     os_meminfo_t info = heap_info(h);

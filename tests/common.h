@@ -120,6 +120,10 @@ int          info_unchanged(os_memheap_t *h, const os_meminfo_t *before);
  * probe is freed again). Raises mem_maxused. */
 size_t heap_largest_alloc(os_memheap_t *h);
 
+/* Bytes the block whose payload is p occupies, header and trailer included,
+ * as a walk reports it (0 if no block has that payload). */
+size_t block_total(os_memheap_t *h, const void *p);
+
 /* ---- captured text ------------------------------------------------------------------ */
 
 /* A text sink for a port's puts hook: appends to one buffer (truncating). */

@@ -1345,21 +1345,6 @@ static void buddy_bytes_after_region(const struct test_alg *a)
     heap_close(&bh);
 }
 
-struct blk_at
-{
-    const void *addr;
-    size_t      total;
-};
-
-static int find_blk_at(const struct os_memheap_block *b, void *arg)
-{
-    struct blk_at *f = arg;
-    if (b->addr != f->addr)
-        return 0;
-    f->total = b->total;
-    return 1;
-}
-
 /*
  * Buddy: an aligned block keeps log2 of its alignment in its last byte. That
  * byte overwritten with a value the block's address does not agree with:
@@ -1373,17 +1358,16 @@ static void buddy_alignment_byte(const struct test_alg *a)
     open_fresh(a->alg);
     unsigned char *p = os_memheap_aligned_alloc(&heap, 64, 100);
     CHECK(p != OS_NULL);
-    struct blk_at f = {p, 0};
-    CHECK_EQ(os_memheap_walk(&heap, find_blk_at, &f), OS_EOK);
-    CHECK(f.total > 100);
-    if (p && f.total > 100)
+    size_t total = p ? block_total(&heap, p) : 0;
+    CHECK(total > 100);
+    if (p && total > 100)
     {
-        test_unpoison(p + f.total - 1, 1);      /* past the usable bytes: a memory checker guards it */
-        unsigned char saved = p[f.total - 1], bad = 3;     /* 8-byte alignment: the address says more */
-        test_poke_bytes(p + f.total - 1, &bad, 1);
+        test_unpoison(p + total - 1, 1);        /* past the usable bytes: a memory checker guards it */
+        unsigned char saved = p[total - 1], bad = 3;       /* 8-byte alignment: the address says more */
+        test_poke_bytes(p + total - 1, &bad, 1);
         CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
         CHECK_REPORTED();
-        test_poke_bytes(p + f.total - 1, &saved, 1);
+        test_poke_bytes(p + total - 1, &saved, 1);
         CHECK_EQ(os_memheap_check(&heap), OS_EOK);
         os_memheap_free(&heap, p);
     }

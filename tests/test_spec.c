@@ -1658,29 +1658,6 @@ static void spec_nested_innermost(const struct test_alg *a)
 
 /* ---- the largest block ------------------------------------------------------------------------------------------------ */
 
-struct blk_find
-{
-    const void *addr;
-    size_t      total;
-};
-
-static int blk_find_cb(const struct os_memheap_block *b, void *arg)
-{
-    struct blk_find *f = arg;
-    if (b->addr != f->addr)
-        return 0;
-    f->total = b->total;
-    return 1;
-}
-
-/* Bytes the block at p occupies, header and trailer included (0: not found by a walk). */
-static size_t blk_total(os_memheap_t *h, const void *p)
-{
-    struct blk_find f = {p, 0};
-    CHECK_EQ(os_memheap_walk(h, blk_find_cb, &f), OS_EOK);
-    return f.total;
-}
-
 /*
  * The largest request a fresh region serves, shrunk to one byte and grown
  * back: both in place, data kept. On buddy the same holds for an aligned
@@ -1711,7 +1688,7 @@ static void spec_largest_in_place(const struct test_alg *a)
         const size_t al = 2 * OS_MEM_ALIGN_SIZE;    /* above the default: an aligned block */
         unsigned char *s = os_memheap_aligned_alloc(&heap_a, al, 1);
         CHECK(s != OS_NULL);
-        size_t trailer = s ? blk_total(&heap_a, s) - os_memheap_usable_size(&heap_a, s) : 0;
+        size_t trailer = s ? block_total(&heap_a, s) - os_memheap_usable_size(&heap_a, s) : 0;
         os_memheap_free(&heap_a, s);
         size_t abig = big + OS_MEM_ALIGN_SIZE - trailer;
         check_context("%s: aligned(%zu, %zu), the largest block", a->name, al, abig);

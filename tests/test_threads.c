@@ -73,6 +73,15 @@ static void *w_realloc(const struct worker *w, void *p, size_t n)
     return os_memheap_realloc(w->heap, p, n);
 }
 
+static size_t w_usable(const struct worker *w, void *p)
+{
+#ifdef OS_USING_SYS_HEAP
+    if (!w->heap)
+        return os_malloc_usable_size(p);
+#endif
+    return os_memheap_usable_size(w->heap, p);
+}
+
 static void w_free(const struct worker *w, void *p)
 {
 #ifdef OS_USING_SYS_HEAP
@@ -184,6 +193,8 @@ static void *worker_main(void *arg)
         else
         {
             verify(b, "before free");
+            /* a query while the other threads change the blocks around this one */
+            CHECKF(w_usable(w, b->p) >= b->size, "usable size of %p below %zu", (void *)b->p, b->size);
             w_free(w, b->p);
             memset(b, 0, sizeof *b);
         }

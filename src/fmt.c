@@ -117,7 +117,15 @@ os_size_t oh_vsnprintf(char *buf, os_size_t len, const char *fmt, va_list ap)
             os_size_t k = 0;
             if (sv < 0)
             {
-                tmp[k++] = '-';
+                if (pad == '0' && !left)
+                {
+                    put(&o, '-');   /* the sign goes before the zeros: -0042 */
+                    width -= width != 0u;
+                }
+                else
+                {
+                    tmp[k++] = '-';
+                }
                 v = (os_ubase_t)(-(sv + 1)) + 1u;
             }
             else
@@ -125,12 +133,6 @@ os_size_t oh_vsnprintf(char *buf, os_size_t len, const char *fmt, va_list ap)
                 v = (os_ubase_t)sv;
             }
             n = k + utoa(tmp + k, v, 10);
-            if (k != 0 && pad == '0' && !left)
-            {
-                put(&o, '-');   /* the sign goes before the zeros: -0042 */
-                put_field(&o, tmp + 1, n - 1, width != 0 ? width - 1u : 0u, 0, pad);
-                continue;
-            }
             put_field(&o, tmp, n, width, left, pad);
             continue;
         }

@@ -289,6 +289,54 @@ int info_unchanged(os_memheap_t *h, const os_meminfo_t *before)
     return info_eq(&now, before);
 }
 
+void *any_alloc(os_memheap_t *h, size_t n)
+{
+#ifdef OS_USING_SYS_HEAP
+    if (!h)
+        return os_malloc(n);
+#endif
+    return os_memheap_alloc(h, n);
+}
+
+void *any_aligned(os_memheap_t *h, size_t align, size_t n)
+{
+#ifdef OS_USING_SYS_HEAP
+    if (!h)
+        return os_aligned_malloc(align, n);
+#endif
+    return os_memheap_aligned_alloc(h, align, n);
+}
+
+void *any_realloc(os_memheap_t *h, void *p, size_t n)
+{
+#ifdef OS_USING_SYS_HEAP
+    if (!h)
+        return os_realloc(p, n);
+#endif
+    return os_memheap_realloc(h, p, n);
+}
+
+size_t any_usable(os_memheap_t *h, void *p)
+{
+#ifdef OS_USING_SYS_HEAP
+    if (!h)
+        return os_malloc_usable_size(p);
+#endif
+    return os_memheap_usable_size(h, p);
+}
+
+void any_free(os_memheap_t *h, void *p)
+{
+#ifdef OS_USING_SYS_HEAP
+    if (!h)
+    {
+        os_free(p);
+        return;
+    }
+#endif
+    os_memheap_free(h, p);
+}
+
 struct block_find
 {
     const void *addr;

@@ -120,6 +120,14 @@ int          info_unchanged(os_memheap_t *h, const os_meminfo_t *before);
  * probe is freed again). Raises mem_maxused. */
 size_t heap_largest_alloc(os_memheap_t *h);
 
+/* The calls on heap h, or on the system heap (os_malloc & co.) when h is
+ * OS_NULL in builds that have it. */
+void  *any_alloc(os_memheap_t *h, size_t n);
+void  *any_aligned(os_memheap_t *h, size_t align, size_t n);
+void  *any_realloc(os_memheap_t *h, void *p, size_t n);
+size_t any_usable(os_memheap_t *h, void *p);
+void   any_free(os_memheap_t *h, void *p);
+
 /* Bytes the block whose payload is p occupies, header and trailer included,
  * as a walk reports it (0 if no block has that payload). */
 size_t block_total(os_memheap_t *h, const void *p);

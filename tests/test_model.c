@@ -40,33 +40,6 @@ struct subject
     int           has_calloc;
 };
 
-static void *s_alloc(const struct subject *s, size_t n)
-{
-#ifdef OS_USING_SYS_HEAP
-    if (!s->heap)
-        return os_malloc(n);
-#endif
-    return os_memheap_alloc(s->heap, n);
-}
-
-static void *s_aligned(const struct subject *s, size_t al, size_t n)
-{
-#ifdef OS_USING_SYS_HEAP
-    if (!s->heap)
-        return os_aligned_malloc(al, n);
-#endif
-    return os_memheap_aligned_alloc(s->heap, al, n);
-}
-
-static void *s_realloc(const struct subject *s, void *p, size_t n)
-{
-#ifdef OS_USING_SYS_HEAP
-    if (!s->heap)
-        return os_realloc(p, n);
-#endif
-    return os_memheap_realloc(s->heap, p, n);
-}
-
 static void *s_calloc(const struct subject *s, size_t c, size_t n)
 {
 #ifdef OS_USING_SYS_HEAP
@@ -77,27 +50,6 @@ static void *s_calloc(const struct subject *s, size_t c, size_t n)
     (void)c;
     (void)n;
     return OS_NULL;
-}
-
-static void s_free(const struct subject *s, void *p)
-{
-#ifdef OS_USING_SYS_HEAP
-    if (!s->heap)
-    {
-        os_free(p);
-        return;
-    }
-#endif
-    os_memheap_free(s->heap, p);
-}
-
-static size_t s_usable(const struct subject *s, void *p)
-{
-#ifdef OS_USING_SYS_HEAP
-    if (!s->heap)
-        return os_malloc_usable_size(p);
-#endif
-    return os_memheap_usable_size(s->heap, p);
 }
 
 static os_meminfo_t s_info(const struct subject *s)
@@ -190,7 +142,7 @@ static void check_new_block(struct model *m, const struct slot *sl, int skip_ind
     CHECKF(is_aligned(sl->p, al), "op %lu: %p not aligned to %zu", m->op, (void *)sl->p, al);
     CHECKF(in_some_region(m, sl->p, sl->size), "op %lu: block %p+%zu outside the regions", m->op,
            (void *)sl->p, sl->size);
-    size_t u = s_usable(m->subj, sl->p);
+    size_t u = any_usable(m->subj->heap, sl->p);
     CHECKF(u >= sl->size, "op %lu: usable %zu < requested %zu", m->op, u, sl->size);
     for (unsigned i = 0; i < m->nlive; i++)
     {
@@ -291,14 +243,14 @@ static void op_alloc(struct model *m, int kind)
     switch (kind)
     {
     case 0:
-        sl.p = s_alloc(m->subj, sl.size);
+        sl.p = any_alloc(m->subj->heap, sl.size);
         break;
     case 1:
         sl.align = random_align(&m->rng);
-        sl.p = s_aligned(m->subj, sl.align, sl.size);
+        sl.p = any_aligned(m->subj->heap, sl.align, sl.size);
         break;
     case 2:
-        sl.p = s_realloc(m->subj, OS_NULL, sl.size);
+        sl.p = any_realloc(m->subj->heap, OS_NULL, sl.size);
         break;
     default: {
         size_t count = rng_range(&m->rng, 1, 8);
@@ -333,7 +285,7 @@ static void op_free(struct model *m)
         return;
     unsigned i = rng_below(&m->rng, m->nlive);
     verify_block(m, &m->live[i], "before free");
-    s_free(m->subj, m->live[i].p);
+    any_free(m->subj->heap, m->live[i].p);
     remove_slot(m, i);
 }
 
@@ -355,7 +307,7 @@ static void op_realloc(struct model *m)
     else
         n = random_size(&m->rng);
     unsigned char *old = sl->p;
-    unsigned char *p = s_realloc(m->subj, old, n);
+    unsigned char *p = any_realloc(m->subj->heap, old, n);
     stats.reallocs++;
     if (n == 0)
     {
@@ -406,9 +358,9 @@ static void run_ops(struct model *m, unsigned long nops)
         {
             /* zero-byte requests: OS_NULL, nothing allocated */
             size_t before = s_info(m->subj).mem_used;
-            CHECK(s_alloc(m->subj, 0) == OS_NULL);
-            CHECK(s_aligned(m->subj, 64, 0) == OS_NULL);
-            CHECK(s_realloc(m->subj, OS_NULL, 0) == OS_NULL);
+            CHECK(any_alloc(m->subj->heap, 0) == OS_NULL);
+            CHECK(any_aligned(m->subj->heap, 64, 0) == OS_NULL);
+            CHECK(any_realloc(m->subj->heap, OS_NULL, 0) == OS_NULL);
             CHECK_EQ(s_info(m->subj).mem_used, before);
         }
         else if (c < 66)

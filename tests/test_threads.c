@@ -55,45 +55,6 @@ struct worker
     unsigned long allocs, fails, handoffs;
 };
 
-static void *w_alloc(const struct worker *w, size_t al, size_t n)
-{
-#ifdef OS_USING_SYS_HEAP
-    if (!w->heap)
-        return al ? os_aligned_malloc(al, n) : os_malloc(n);
-#endif
-    return al ? os_memheap_aligned_alloc(w->heap, al, n) : os_memheap_alloc(w->heap, n);
-}
-
-static void *w_realloc(const struct worker *w, void *p, size_t n)
-{
-#ifdef OS_USING_SYS_HEAP
-    if (!w->heap)
-        return os_realloc(p, n);
-#endif
-    return os_memheap_realloc(w->heap, p, n);
-}
-
-static size_t w_usable(const struct worker *w, void *p)
-{
-#ifdef OS_USING_SYS_HEAP
-    if (!w->heap)
-        return os_malloc_usable_size(p);
-#endif
-    return os_memheap_usable_size(w->heap, p);
-}
-
-static void w_free(const struct worker *w, void *p)
-{
-#ifdef OS_USING_SYS_HEAP
-    if (!w->heap)
-    {
-        os_free(p);
-        return;
-    }
-#endif
-    os_memheap_free(w->heap, p);
-}
-
 static void verify(const struct block *b, const char *when)
 {
     size_t bad = pat_find_bad(b->p, b->id, 0, b->size);
@@ -141,7 +102,7 @@ static void *worker_main(void *arg)
             size_t size = c < 70 ? rng_range(&rng, 1, 128)
                           : c < 95 ? rng_range(&rng, 129, 2048) : rng_range(&rng, 2049, 16384);
             size_t align = rng_below(&rng, 5) == 0 ? (size_t)16 << rng_below(&rng, 7) : 0;
-            b->p = w_alloc(w, align, size);
+            b->p = align ? any_aligned(w->heap, align, size) : any_alloc(w->heap, size);
             w->allocs++;
             if (!b->p)
             {
@@ -159,7 +120,7 @@ static void *worker_main(void *arg)
             verify(b, "before realloc");
             size_t n = rng_below(&rng, 2) ? rng_range(&rng, 1, b->size + 1)
                                           : rng_range(&rng, b->size, b->size * 2 + 64);
-            unsigned char *q = w_realloc(w, b->p, n);
+            unsigned char *q = any_realloc(w->heap, b->p, n);
             if (!q)
             {
                 verify(b, "after failed realloc");
@@ -194,8 +155,8 @@ static void *worker_main(void *arg)
         {
             verify(b, "before free");
             /* a query while the other threads change the blocks around this one */
-            CHECKF(w_usable(w, b->p) >= b->size, "usable size of %p below %zu", (void *)b->p, b->size);
-            w_free(w, b->p);
+            CHECKF(any_usable(w->heap, b->p) >= b->size, "usable size of %p below %zu", (void *)b->p, b->size);
+            any_free(w->heap, b->p);
             memset(b, 0, sizeof *b);
         }
     }
@@ -204,7 +165,7 @@ static void *worker_main(void *arg)
         if (!slot[i].p)
             continue;
         verify(&slot[i], "final");
-        w_free(w, slot[i].p);
+        any_free(w->heap, slot[i].p);
     }
     return OS_NULL;
 }
@@ -231,12 +192,11 @@ static void run(os_memheap_t *heap, const char *what)
     }
     check_context("%s", what);
     /* drain the mailbox */
-    struct worker drain = {heap, 99, 0, 0, 0};
     while (mail.n)
     {
         struct block b = mail.box[--mail.n];
         verify(&b, "mailbox drain");
-        w_free(&drain, b.p);
+        any_free(heap, b.p);
     }
     printf("%s: %lu allocations (%lu failed), %lu handed between threads\n", what, allocs, fails,
            handoffs);

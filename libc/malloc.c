@@ -14,7 +14,9 @@
  * a whole number of slots) and added to the arena's heap; when no region
  * of the arena can serve a request, one more region is added (at least
  * ONEHEAP_REGION_SIZE bytes, default 64 MiB; a larger request gets a region
- * of its own size). Untouched pages of a region cost no memory. The library
+ * of its own size; if the OS refuses that, a region just large enough for
+ * the request, and failing that the other arenas as they are). Untouched
+ * pages of a region cost no memory. The library
  * is built with a 16-byte minimum alignment, so every pointer meets
  * alignof(max_align_t) without a slow path.
  *
@@ -37,6 +39,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -168,10 +171,33 @@ static int set_owner(void *mem, size_t size, struct arena *a)
     return 0;
 }
 
-/* Reserve a region of at least `need` bytes from the OS and add it to a's heap. a->grow held. */
+/*
+ * The smallest region, in whole slots, that surely serves a request of
+ * `need` bytes (need <= SIZE_MAX / 4): with p2 the next power of two above
+ * the request and its header, 2 * p2 bytes after the control data always
+ * hold a naturally aligned block of p2 bytes (buddy), and the control data
+ * takes less than p2 / 16.
+ */
+static size_t least_region(size_t need)
+{
+    size_t p2 = 65536;
+
+    while (p2 < need + 65536)
+    {
+        p2 <<= 1;
+    }
+    return (2 * p2 + p2 / 16 + SLOT - 1) & ~(SLOT - 1);
+}
+
+/*
+ * Reserve a region of at least `need` bytes from the OS and add it to a's
+ * heap: ONEHEAP_REGION_SIZE bytes, or the least region that serves the
+ * request when that is larger or when the OS refuses the usual size (an
+ * address-space limit). Pages never touched cost nothing. a->grow held.
+ */
 static int grow(struct arena *a, size_t need)
 {
-    size_t size = region_size;
+    size_t least, size;
     uintptr_t lo, hi;
     void *mem;
     int err;
@@ -180,26 +206,21 @@ static int grow(struct arena *a, size_t need)
     {
         return -1;
     }
-    if (size / 2 < need + 65536)
+    least = least_region(need);
+    size = (region_size + SLOT - 1) & ~(SLOT - 1);
+    if (size < least)
     {
-        /* The next power of two p2 above the request and its header: 2 * p2
-         * bytes after the control data always hold a naturally aligned
-         * block of p2 bytes (buddy), and the control data takes less than
-         * p2 / 16. Pages never touched cost nothing. */
-        size_t p2 = 65536;
-
-        while (p2 < need + 65536)
-        {
-            p2 <<= 1;
-        }
-        size = 2 * p2 + p2 / 16;
+        size = least;
     }
-    size = (size + SLOT - 1) & ~(SLOT - 1);
     /* A whole number of slots, slot-aligned: reserve one slot more, trim. */
-    mem = mmap(NULL, size + SLOT, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (mem == MAP_FAILED)
+    while ((mem = mmap(NULL, size + SLOT, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+                       0)) == MAP_FAILED)
     {
-        return -1;
+        if (size == least)
+        {
+            return -1;
+        }
+        size = least;
     }
     lo = ((uintptr_t)mem + SLOT - 1) & ~(uintptr_t)(SLOT - 1);
     hi = lo + size;
@@ -295,8 +316,8 @@ static void at_exit(void)
                 maxused += info.mem_maxused;
             }
         }
-        (void)oh_snprintf(line, sizeof(line), "oneheap: total %zu, used %zu, max used %zu (sum of the peaks of %u heaps)\n",
-                          total, used, maxused, heaps);
+        (void)oh_snprintf(line, sizeof(line), "oneheap: total %zu, used %zu, max used %zu (sum of the peaks of %u heap%s)\n",
+                          total, used, maxused, heaps, heaps == 1 ? "" : "s");
         say(line);
     }
     if (getenv("OS_MEMHEAP_CHECK_ON_EXIT") != NULL)
@@ -306,6 +327,7 @@ static void at_exit(void)
             if (arenas[i].live && os_memheap_check(arenas[i].heap) != OS_EOK)
             {
                 say("oneheap: a heap failed its check at exit\n");
+                (void)fflush(NULL);     /* _exit() skips stdio: keep what the program wrote */
                 _exit(99);
             }
         }
@@ -420,7 +442,34 @@ static inline struct arena *this_arena(void)
     return __builtin_expect(my_arena != 0, 1) ? &arenas[my_arena - 1] : choose_arena();
 }
 
-/* Allocate from this thread's heap with os_memheap_aligned_alloc semantics, adding a region if needed. */
+/*
+ * This thread's heap cannot grow (the OS refused a region): try the other
+ * heaps as they are. A block is freed into whichever heap holds it.
+ */
+static OH_NOINLINE void *take_elsewhere(const struct arena *a, size_t align, size_t size)
+{
+    unsigned i;
+
+    for (i = 0; i < narenas; i++)
+    {
+        if (&arenas[i] != a && __atomic_load_n(&arenas[i].live, __ATOMIC_ACQUIRE))
+        {
+            void *p = os_memheap_aligned_alloc(arenas[i].heap, align, size);
+
+            if (p != NULL)
+            {
+                return p;
+            }
+        }
+    }
+    errno = ENOMEM;
+    return NULL;
+}
+
+/*
+ * Allocate from this thread's heap with os_memheap_aligned_alloc semantics,
+ * adding a region if needed, else from another heap.
+ */
 static void *take(size_t align, size_t size)
 {
     struct arena *a;
@@ -444,7 +493,7 @@ static void *take(size_t align, size_t size)
         pthread_mutex_unlock(&a->grow);
         if (p == NULL)
         {
-            errno = ENOMEM;
+            p = take_elsewhere(a, align, size);
         }
     }
     return p;
@@ -552,7 +601,11 @@ static int tc_put(void *ptr)
             {
                 if (x == b)
                 {
-                    error_hook(OS_NULL, ptr, OS_EINVAL, "free of a block that is already free (in the thread cache)");
+                    char msg[120];
+
+                    (void)oh_snprintf(msg, sizeof(msg), "heap '%s': double free (block is in the thread cache) at %p",
+                                      a->heap->name, ptr);
+                    error_hook(a->heap->name, ptr, OS_EINVAL, msg);
                     return 1;
                 }
             }

@@ -6,6 +6,11 @@
  * be reported once, nothing may crash, and the heap must pass its check at
  * exit. Pointers go through a volatile slot so the compiler cannot see the
  * mistakes.
+ *   malloc_badfree overrun   prints a line (buffered: stdout is a file),
+ *                            then writes past a block into the next one's
+ *                            header and returns 0: with
+ *                            OS_MEMHEAP_CHECK_ON_EXIT=1 the exit status is 99
+ *                            and the line must still reach the file.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +24,36 @@ static __attribute__((noinline)) void free_slot(void)
     free(slot);
 }
 
-int main(void)
+static int overrun(void)
 {
-    char *small = malloc(40);
-    char *large = malloc(3000);
-    char *other = malloc(100);
+    char *a = malloc(3000);
+    char *b = malloc(3000);
+    size_t len = 3000 + 64;
+
+    if (a == NULL || b == NULL)
+    {
+        return 1;
+    }
+    printf("written before the failed check\n");
+    slot = a;
+    memset(slot, 0x55, len);    /* over b's header */
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    char *small;
+    char *large;
+    char *other;
     int local = 0;
+
+    if (argc > 1 && strcmp(argv[1], "overrun") == 0)
+    {
+        return overrun();
+    }
+    small = malloc(40);
+    large = malloc(3000);
+    other = malloc(100);
 
     if (small == NULL || large == NULL || other == NULL)
     {

@@ -100,8 +100,8 @@ if [ "$asserts" = assert ]; then
         echo "bad frees: reported, and the heap's first finding aborted (assert build)"
     fi
 elif [ "$got" != 0 ] || [ "$(cat "$tmp/bad.out")" != done ] || [ "$reports" != 4 ] ||
-   ! grep -q 'already free (in the thread cache)' "$tmp/bad.err" ||
-   ! grep -q 'double free' "$tmp/bad.err" ||
+   ! grep -q 'double free (block is in the thread cache) at 0x' "$tmp/bad.err" ||
+   ! grep -q 'double free (block is not in use)' "$tmp/bad.err" ||
    ! grep -q 'not in this heap' "$tmp/bad.err" ||
    ! grep -q 'not a block' "$tmp/bad.err"; then
     echo "bad frees: FAILED (exit $got, $reports reports)"
@@ -109,6 +109,29 @@ elif [ "$got" != 0 ] || [ "$(cat "$tmp/bad.out")" != done ] || [ "$reports" != 4
     status=1
 else
     echo "bad frees: each of the 4 reported"
+fi
+
+# A failed check at exit (status 99) keeps what the program wrote to a file.
+LD_PRELOAD=$lib OS_MEMHEAP_CHECK_ON_EXIT=1 "$badfree" overrun >"$tmp/over.out" 2>"$tmp/over.err"
+got=$?
+if [ "$asserts" = assert ]; then
+    : # the overrun itself is what the assert build stops at
+elif [ "$got" != 99 ] || [ "$(cat "$tmp/over.out")" != "written before the failed check" ]; then
+    echo "failed exit check: FAILED (exit $got, stdout '$(cat "$tmp/over.out")')"
+    cat "$tmp/over.err"
+    status=1
+else
+    echo "failed exit check: status 99, the program's output kept"
+fi
+
+# An address-space limit with no room for a full-size region per arena:
+# an arena falls back to a region just large enough, then to other heaps.
+if (ulimit -v 250000 && LD_PRELOAD=$lib OS_MEMHEAP_CHECK_ON_EXIT=1 exec "$stress") >"$tmp/as.out" 2>&1; then
+    echo "4 threads under ulimit -v 250000: served"
+else
+    echo "4 threads under ulimit -v 250000: FAILED (exit $?)"
+    tail -n 5 "$tmp/as.out"
+    status=1
 fi
 
 # fork while another thread adds regions: no deadlock (alarm), every child's heap works.

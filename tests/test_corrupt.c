@@ -1435,6 +1435,65 @@ static void double_free_named(const struct test_alg *a)
     }
 }
 
+/*
+ * A pointer whose header word reads "not in use" is not called a double
+ * free unless a free block starts there: a pointer into a block (over
+ * zeroed data) and the second free of a block merged since are refused
+ * with a wording that says so; a plain double free keeps its name.
+ */
+static void not_in_use_named(const struct test_alg *a)
+{
+    check_context("%s: a pointer into zeroed data, a double free after a merge", a->name);
+    open_fresh(a->alg);
+    unsigned char *p = os_memheap_alloc(&heap, 256);
+    unsigned char *x = os_memheap_alloc(&heap, 96);
+    unsigned char *y = os_memheap_alloc(&heap, 96);
+    unsigned char *guard = os_memheap_alloc(&heap, 32);
+    CHECK(p && x && y && guard);
+    memset(p, 0, 256);
+    os_meminfo_t before = heap_info(&heap);
+    os_memheap_free(&heap, p + 16);
+    CHECK_EQ(hook_count(), 1);
+    CHECK_EQ(hook_last_code(), OS_EINVAL);
+#ifndef OS_MEM_SMALL    /* (the small build's reports carry no detail) */
+    CHECKF(strstr(hook_last_msg(), "double free (") == NULL &&
+               (strstr(hook_last_msg(), "pointer into a block") != NULL ||
+                strstr(hook_last_msg(), "not a block") != NULL),
+           "message: %s", hook_last_msg());
+#endif
+    CHECK(info_unchanged(&heap, &before));
+    for (size_t i = 0; i < 256; i++)
+        CHECKF(p[i] == 0, "byte %zu of the live block changed", i);
+    hook_reset();
+
+    os_memheap_free(&heap, y);
+    os_memheap_free(&heap, x);      /* first-fit: x and y merge (buddy keeps both as they are) */
+    CHECK_REPORTS(0);
+    before = heap_info(&heap);
+    os_memheap_free(&heap, y);
+    CHECK_EQ(hook_count(), 1);
+    CHECK_EQ(hook_last_code(), OS_EINVAL);
+#ifndef OS_MEM_SMALL
+    if (strcmp(a->name, "buddy") != 0)
+        CHECKF(strstr(hook_last_msg(), "double free (") == NULL, "message: %s", hook_last_msg());
+#endif
+    CHECK(info_unchanged(&heap, &before));
+    hook_reset();
+
+    os_memheap_free(&heap, x);      /* x starts the merged free block: a plain double free */
+    CHECK_EQ(hook_count(), 1);
+#ifndef OS_MEM_SMALL
+    CHECKF(strstr(hook_last_msg(), "double free") != NULL, "message: %s", hook_last_msg());
+#endif
+    CHECK(info_unchanged(&heap, &before));
+    hook_reset();
+    os_memheap_free(&heap, p);
+    os_memheap_free(&heap, guard);
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    CHECK_REPORTS(0);
+    heap_close(&heap);
+}
+
 static int table_reported;     /* a report of check's named the block table */
 
 static void table_hook(const char *heap_name, const void *addr, os_err_t code, const char *msg)
@@ -1684,6 +1743,7 @@ int main(void)
         buddy_alignment_byte(a);
         write_after_free_first_word(a);
         double_free_named(a);
+        not_in_use_named(a);
         buddy_table_bits(a);
         successor_back_link(a);
         footer_names_other_block(a);

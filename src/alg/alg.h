@@ -252,8 +252,13 @@ void oh_fault(const struct heap_mem *r, const void *addr, os_err_t code, const c
  */
 int oh_ctrl_bad(const struct heap_mem *r, int ok);
 
-/* What an algorithm's O(1) pointer validation found. */
-enum { BLK_OK, BLK_NOT_BLOCK, BLK_FREE, BLK_CORRUPT };
+/*
+ * What an algorithm's O(1) pointer validation found. BLK_FREE: a free block
+ * starts there (a double free); BLK_NOT_USED: the block header there says
+ * "not in use" but no free block starts there: a block freed twice that was
+ * merged since, or a pointer into a block whose data reads as such a header.
+ */
+enum { BLK_OK, BLK_NOT_BLOCK, BLK_FREE, BLK_CORRUPT, BLK_NOT_USED };
 
 /*
  * Report a pointer that failed validation (why != BLK_OK), with one wording

@@ -750,6 +750,25 @@ static inline int locate(const struct ff *f, const void *p, os_size_t *pc, os_si
     return BLK_OK;
 }
 
+/*
+ * Report p, which failed validation for reason why. A header that says
+ * "not in use" is a double free when a free block starts there (listed, or
+ * top); otherwise it is stale (the block was merged since) or user data.
+ */
+static OH_NOINLINE void bad_pointer(const struct heap_mem *r, const void *p, int why)
+{
+#ifndef OS_MEM_SMALL
+    const struct ff *f = FF(r);
+    os_size_t c = ((os_size_t)((os_ubase_t)p - (os_ubase_t)f->base) - HDR) >> CH_SHIFT, s;
+
+    if (why == BLK_FREE && (!free_block_ok(f, c, &s) || (c != f->top && !fl_ok(f, c))))
+    {
+        why = BLK_NOT_USED;
+    }
+#endif
+    oh_bad_pointer(r, p, why);
+}
+
 static inline int locate_or_report(const struct heap_mem *r, const void *p, os_size_t *pc, os_size_t *ps)
 {
     int why = locate(FF(r), p, pc, ps);
@@ -758,7 +777,7 @@ static inline int locate_or_report(const struct heap_mem *r, const void *p, os_s
     {
         return 1;
     }
-    oh_bad_pointer(r, p, why);
+    bad_pointer(r, p, why);
     return 0;
 }
 
@@ -1208,11 +1227,6 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
     }
 }
 #else
-static OH_NOINLINE void free_bad(const struct heap_mem *r, const void *p, int why)
-{
-    oh_bad_pointer(r, p, why);
-}
-
 /*
  * Free block c of s chunks into its free left neighbour of ls chunks (its
  * header checked by ff_free) when the right neighbour is a used block (or
@@ -1352,7 +1366,7 @@ static OH_NOINLINE void free_flagged(struct heap_mem *r, void *p, os_size_t c, o
 
     if (!sealed(f, c, h))
     {
-        free_bad(r, p, BLK_CORRUPT);
+        bad_pointer(r, p, BLK_CORRUPT);
         return;
     }
     if ((h[1] & F_PFREE) == 0)
@@ -1363,7 +1377,7 @@ static OH_NOINLINE void free_flagged(struct heap_mem *r, void *p, os_size_t c, o
     ls = left_size(f, c);
     if (ls == 0)
     {
-        free_bad(r, p, BLK_CORRUPT);
+        bad_pointer(r, p, BLK_CORRUPT);
         return;
     }
     if (bused(f, c + s))
@@ -1392,7 +1406,7 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
 
     if (OH_UNLIKELY((off & (CH - 1)) != 0 || c - 1 >= end - MINB))
     {
-        free_bad(r, p, BLK_NOT_BLOCK);
+        bad_pointer(r, p, BLK_NOT_BLOCK);
         return;
     }
     h = (ffw_t *)p - 2;
@@ -1400,13 +1414,13 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
     s = w >> 1;
     if (OH_UNLIKELY((w & 1u) == 0))
     {
-        free_bad(r, p, BLK_FREE);
+        bad_pointer(r, p, BLK_FREE);
         return;
     }
     w1 = h[1];
     if (OH_UNLIKELY(s - MINB > end - c - MINB))     /* s in [MINB, end - c] */
     {
-        free_bad(r, p, BLK_CORRUPT);
+        bad_pointer(r, p, BLK_CORRUPT);
         return;
     }
     if ((w1 & 3u) != 0)
@@ -1416,7 +1430,7 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
     }
     if (OH_UNLIKELY(w1 != check_of(f, c, h, 0)))
     {
-        free_bad(r, p, BLK_CORRUPT);
+        bad_pointer(r, p, BLK_CORRUPT);
         return;
     }
     rh = h + s * (CH / W);

@@ -135,7 +135,17 @@ static OH_NOINLINE void *refuse(const os_memheap_t *heap, const char *what)
 {
     if (!heap_ok(heap))
     {
-        oh_report(OS_NULL, heap, OS_EINVAL, "%s on a heap object that is not initialised", what);
+#ifdef OS_USING_SYS_HEAP
+        if (heap == os_sys_heap())
+        {
+            oh_report(OS_NULL, heap, OS_EINVAL,
+                      "%s on the system heap, which is not set up (os_sys_heap_init, os_sys_heap_add)", what);
+        }
+        else
+#endif
+        {
+            oh_report(OS_NULL, heap, OS_EINVAL, "%s on a heap object that is not initialised", what);
+        }
     }
     else
     {

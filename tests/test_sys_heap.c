@@ -343,6 +343,16 @@ static void user_heap_sample_as_seed(void)
 int main(void)
 {
     hook_install();
+#if TEST_BAD_OPS
+    /* before the system heap is set up: refused, and the report says what is missing */
+    CHECK(os_malloc(100) == OS_NULL);
+    CHECK_EQ(hook_count(), 1);
+    CHECK_EQ(hook_last_code(), OS_EINVAL);
+#ifndef OS_MEM_SMALL    /* (the small build's reports carry no detail) */
+    CHECKF(strstr(hook_last_msg(), "os_sys_heap_init") != NULL, "report: %s", hook_last_msg());
+#endif
+    hook_reset();
+#endif
     os_sys_heap_init();
     CHECK(os_sys_heap() != OS_NULL);
     CHECK_EQ(os_sys_heap_add(sys_region, SYS_SIZE, sys_alg()), OS_EOK);

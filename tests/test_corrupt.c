@@ -1494,6 +1494,63 @@ static void not_in_use_named(const struct test_alg *a)
     heap_close(&heap);
 }
 
+/*
+ * A region taken away and memory at the same address added again: a
+ * pointer from the old region is not a block of the new one. Once after
+ * deinit and init of the same heap object, once for a nested region whose
+ * host block was freed and handed out again.
+ */
+static void stale_pointer_after_readd(const struct test_alg *a)
+{
+    check_context("%s: a pointer from a region deinit took away, freed after the same memory was added again", a->name);
+    open_fresh(a->alg);
+    unsigned char *q[3];
+    for (int i = 0; i < 3; i++)
+        q[i] = os_memheap_alloc(&heap, 100);
+    CHECK(q[0] && q[1] && q[2]);
+    CHECK_EQ(os_memheap_deinit(&heap), OS_EOK);
+    open_fresh(a->alg);
+    os_meminfo_t before = heap_info(&heap);
+    os_memheap_free(&heap, q[1]);
+    CHECK_EQ(hook_count(), 1);
+    CHECK(info_unchanged(&heap, &before));
+    hook_reset();
+    unsigned char *x = os_memheap_alloc(&heap, 100), *y = os_memheap_alloc(&heap, 100);
+    unsigned char *z = os_memheap_alloc(&heap, 100);
+    CHECK(x && y && z && !ranges_overlap(x, 100, y, 100) && !ranges_overlap(x, 100, z, 100) &&
+          !ranges_overlap(y, 100, z, 100));
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    CHECK_REPORTS(0);
+
+    check_context("%s: a pointer from a nested region whose host block was freed and given out again", a->name);
+    os_memheap_t inner;
+    unsigned char *host = os_memheap_alloc(&heap, 3000);
+    CHECK(host != OS_NULL);
+    heap_open(&inner, "inner");
+    heap_add_ok(&inner, host, 3000, a->alg);
+    for (int i = 0; i < 3; i++)
+        q[i] = os_memheap_alloc(&inner, 100);
+    CHECK(q[0] && q[1] && q[2]);
+    os_memheap_free(&heap, host);       /* inner loses the region */
+    unsigned char *again = os_memheap_alloc(&heap, 3000);
+    CHECK(again == host);
+    heap_add_ok(&inner, again, 3000, a->alg);
+    before = heap_info(&inner);
+    os_memheap_free(&inner, q[1]);
+    CHECK_EQ(hook_count(), 1);
+    CHECK(info_unchanged(&inner, &before));
+    hook_reset();
+    CHECK_EQ(os_memheap_check(&inner), OS_EOK);
+    CHECK_EQ(os_memheap_deinit(&inner), OS_EOK);
+    os_memheap_free(&heap, again);
+    os_memheap_free(&heap, x);
+    os_memheap_free(&heap, y);
+    os_memheap_free(&heap, z);
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    CHECK_REPORTS(0);
+    heap_close(&heap);
+}
+
 static int table_reported;     /* a report of check's named the block table */
 
 static void table_hook(const char *heap_name, const void *addr, os_err_t code, const char *msg)
@@ -1744,6 +1801,7 @@ int main(void)
         write_after_free_first_word(a);
         double_free_named(a);
         not_in_use_named(a);
+        stale_pointer_after_readd(a);
         buddy_table_bits(a);
         successor_back_link(a);
         footer_names_other_block(a);

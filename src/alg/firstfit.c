@@ -25,7 +25,8 @@
  * 32-bit words. The header is 2 words (3 with trace): 8 bytes on 64-bit
  * targets, 4 with 16-bit words.
  *
- * The check is the region's key (derived from its address), mixed with the
+ * The check is the region's key (derived from its address and from how
+ * many regions were set up before it: ff_key()), mixed with the
  * block's index, xor w[0], the owner and the flags (shifted to bit FSH):
  * linear in those fields, so changing any single byte of the header always
  * shows, and a pointer into a payload meets a header that matches only by
@@ -159,7 +160,7 @@ struct ff
     os_uint16_t nclasses;
     os_uint8_t  sl;         /* log2 of classes per power of two */
     os_uint8_t  nwords;     /* words in map */
-    ffw_t       key;        /* the region's check secret, derived from its address */
+    ffw_t       key;        /* the region's check secret (ff_key()) */
     os_uint32_t map[];      /* bit k: list k non-empty; the list heads follow */
 };
 
@@ -1805,14 +1806,25 @@ static int ff_layout(const struct heap_mem *r, struct ff_layout *l)
     return l->maxreq >= OH_MIN_REQUEST;
 }
 
-/* The region's check secret: its address, mixed (never 0). */
+/*
+ * The region's check secret (never 0). The bits in KEY_ADDR come from the
+ * region's address, so that check can verify them; the others from how
+ * many regions were set up before this one, so that memory added again at
+ * the same address (after a deinit, or a nested region whose host block
+ * was freed and handed out again) gets another key, and a header that the
+ * earlier region left there does not pass for a block.
+ */
+#define KEY_ADDR    ((ffw_t)(W == 2 ? 0x00FFu : 0xFFFFu))
+
+static os_uint32_t ff_inits;    /* regions set up so far: changed by init, under the global lock */
+
 static ffw_t ff_key(const struct ff *f)
 {
     os_uint32_t k = (os_uint32_t)((os_ubase_t)f >> 3) ^ (os_uint32_t)((os_ubase_t)f >> 17);
 
     k *= 0x2C1B3C6Du;
     k ^= k >> 15;
-    return (ffw_t)(k | 0x100u);
+    return (ffw_t)((k | 0x101u) & KEY_ADDR);
 }
 
 /*
@@ -1827,7 +1839,7 @@ static int ff_ctrl_ok(const struct heap_mem *r)
 
     return ff_layout(r, &l) && f->base == l.base && f->end == l.end && f->sl == l.sl &&
            f->nclasses == l.ncls && f->nwords == l.nwords && f->heads == (const ffw_t *)&f->map[l.nwords] &&
-           f->maxreq == l.maxreq && f->key == ff_key(f) && f->top >= 1 && f->top <= l.end;
+           f->maxreq == l.maxreq && (f->key & KEY_ADDR) == ff_key(f) && f->top >= 1 && f->top <= l.end;
 }
 
 FF_OP os_size_t ff_init(struct heap_mem *r)
@@ -1848,7 +1860,8 @@ FF_OP os_size_t ff_init(struct heap_mem *r)
     f->nwords = (os_uint8_t)l.nwords;
     f->summary = 0;
     OH_STAT(f->listed = 0);
-    f->key = ff_key(f);
+    ff_inits++;
+    f->key = (ffw_t)(ff_key(f) | ((ffw_t)((ff_inits * 0x9E3779B1u) >> (32u - 8u * W)) & (ffw_t)~KEY_ADDR));
     f->heads = (ffw_t *)(void *)&f->map[l.nwords];
     f->maxreq = l.maxreq;
     memset(f->map, 0, l.nwords * sizeof(os_uint32_t) + l.ncls * W);

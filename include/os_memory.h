@@ -130,18 +130,22 @@ os_memheap_t *os_sys_heap(void);
 
 /*
  * Initialise a heap object and link it into the global list of heaps.
- * OS_EINVAL if heap or name is OS_NULL or the heap is already initialised
- * (also an initialised object wiped without os_memheap_deinit: it is still
- * in the list), OS_EPERM from an interrupt handler (reported). The name is
- * truncated to OS_NAME_MAX characters. O(number of heaps).
+ * OS_EINVAL if heap or name is OS_NULL or the heap is already initialised,
+ * OS_EPERM from an interrupt handler (reported). The name is truncated to
+ * OS_NAME_MAX characters. O(number of heaps). A heap object in the list
+ * that was wiped or overwritten without os_memheap_deinit is reported by
+ * the next call that walks the list (init, add, deinit, the per-task
+ * calls) and taken out of it (its regions are no longer managed); it can
+ * then be initialised again. Not caught: a list link overwritten with a
+ * non-null pointer to memory that cannot be read.
  */
 os_err_t os_memheap_init(os_memheap_t *heap, const char *name);
 
 /*
  * Add the region [start_addr, start_addr + size) to the heap, managed by alg.
- * OS_EINVAL: bad heap or algorithm, or the region overlaps a region of any
+ * OS_EINVAL: bad heap or algorithm, the region overlaps a region of any
  *   heap (unless it lies wholly inside a block currently allocated from
- *   another heap); nothing is changed.
+ *   another heap) or holds an initialised heap object; nothing is changed.
  * OS_ENOMEM: the region cannot hold the control data plus one minimal block.
  * A region larger than the algorithm's limit is added as several regions.
  * O(H) plus, for a region nested in another heap's block, O(B) of that region.

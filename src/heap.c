@@ -252,7 +252,10 @@ static const struct oh_nest_ops nest_ops = { oh_region_holds, free_nested, reall
 
 os_err_t os_memheap_init(os_memheap_t *heap, const char *name)
 {
-    oh_nest = &nest_ops;    /* a user heap: regions may nest from now on (region.h) */
+    if (oh_nest != &nest_ops)
+    {
+        oh_nest = &nest_ops;    /* a user heap: regions may nest from now on (region.h); written once */
+    }
     if (heap == OS_NULL || name == OS_NULL)
     {
         oh_report(OS_NULL, heap, OS_EINVAL, "init with a null heap or name");

@@ -37,6 +37,78 @@ const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg)
 
 #define HEAP_OF(node) ((os_memheap_t *)(void *)((char *)(node) - offsetof(os_memheap_t, resource_node)))
 
+/* Is n the node of an initialised heap? (A wild, non-null pointer is followed: not caught.) */
+static int node_sound(const os_list_node_t *n)
+{
+    return n != OS_NULL && ((os_ubase_t)n & (sizeof(void *) - 1)) == 0 &&
+           HEAP_OF(n)->object_inited == OH_HEAP_INITED;
+}
+
+/*
+ * Take out of the list of heaps every object that is no longer a sound
+ * initialised heap (wiped or overwritten without os_memheap_deinit), so
+ * that no walk of the list follows a broken link. The list is followed
+ * from the front while the links agree, then from the back, and the two
+ * ends are joined: what lies between is dropped (its regions are no longer
+ * managed; a sound object whose own next link was overwritten stays). Neither walk
+ * can loop: each node it reaches names the previous one as its neighbour.
+ * Global lock held. O(H). Returns the object where the list broke (&heaps
+ * when none can be named), or OS_NULL if it is sound: heaps_unlock()
+ * reports it once the lock is released (the error hook may call into the
+ * heaps).
+ */
+static const void *heaps_mend(void)
+{
+    os_list_node_t *a = &heaps, *b = &heaps, *n;
+
+    for (n = a->next; n != &heaps; n = n->next)
+    {
+        if (!node_sound(n) || n->prev != a)
+        {
+            break;
+        }
+        a = n;
+    }
+    if (n == &heaps)
+    {
+        return OS_NULL;
+    }
+    for (n = b->prev; n != a; n = n->prev)
+    {
+        if (!node_sound(n) || n->next != b)
+        {
+            break;
+        }
+        b = n;
+    }
+    n = a->next;
+    a->next = b;
+    b->prev = a;
+    /* the object met first (a itself when its own link was overwritten) */
+    return n != OS_NULL && n != b ? (const void *)HEAP_OF(n) : a != &heaps ? (const void *)HEAP_OF(a) : (const void *)&heaps;
+}
+
+/* Take the global lock; mend the list of heaps (*dropped: heaps_mend()). */
+static os_ubase_t heaps_lock(const void **dropped)
+{
+    os_ubase_t st = os_port_lock(&oh_global_lock);
+
+    *dropped = heaps_mend();
+    return st;
+}
+
+static void heaps_unlock(os_ubase_t st, const void *dropped)
+{
+    os_port_unlock(&oh_global_lock, st);
+    if (dropped != OS_NULL)
+    {
+        dropped = dropped != (const void *)&heaps ? dropped : OS_NULL;
+        oh_report(OS_NULL, dropped, OS_ERROR,
+                  "list of heaps broken at heap object %p (wiped or overwritten without os_memheap_deinit): "
+                  "relinked past what no longer links", dropped);
+    }
+}
+
 int oh_isr_refused(const os_memheap_t *heap, const void *addr, const char *what)
 {
     if (os_port_idle() || !os_port_in_isr())
@@ -50,19 +122,18 @@ int oh_isr_refused(const os_memheap_t *heap, const void *addr, const char *what)
 
 os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
 {
-    os_ubase_t st;
+    const void *dropped;
+    os_ubase_t st = heaps_lock(&dropped);
     const os_list_node_t *n;
 
-    st = os_port_lock(&oh_global_lock);
-    /* Also an object still in the list whose fields were wiped without
-     * deinit: linking it again would close the list into a loop. The node
-     * is compared before it is followed. */
+    /* Also an object still in the list (initialised again without deinit):
+     * linking it again would close the list into a loop. */
     for (n = heaps.next; n != &heaps && n != &heap->resource_node; n = n->next)
     {
     }
     if (heap->object_inited == OH_HEAP_INITED || n != &heaps)
     {
-        os_port_unlock(&oh_global_lock, st);
+        heaps_unlock(st, dropped);
         return OS_EINVAL;
     }
     oh_name_copy(heap->name, name, OS_NAME_MAX);
@@ -85,7 +156,7 @@ os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
     heaps.prev = &heap->resource_node;
     heap->object_inited = OH_HEAP_INITED;
     oh_heap_refresh(heap);
-    os_port_unlock(&oh_global_lock, st);
+    heaps_unlock(st, dropped);
     return OS_EOK;
 }
 
@@ -117,14 +188,15 @@ void oh_port_idle_changed(void)
 
 void oh_heaps_each(void (*fn)(os_memheap_t *heap, void *arg), void *arg)
 {
-    os_ubase_t st = os_port_lock(&oh_global_lock);
+    const void *dropped;
+    os_ubase_t st = heaps_lock(&dropped);
     os_list_node_t *n;
 
     for (n = heaps.next; n != &heaps; n = n->next)
     {
         fn(HEAP_OF(n), arg);
     }
-    os_port_unlock(&oh_global_lock, st);
+    heaps_unlock(st, dropped);
 }
 
 /* Unlink region r from the list of its host heap (global lock held). */
@@ -148,18 +220,15 @@ static void unhost(struct heap_mem *r)
 
 os_err_t oh_heap_unregister(os_memheap_t *heap)
 {
-    os_ubase_t st = os_port_lock(&oh_global_lock), hst;
+    const void *dropped;
+    os_ubase_t st = heaps_lock(&dropped), hst;
     struct heap_mem *r;
+    os_list_node_t *n;
 
-    if (heap->object_inited != OH_HEAP_INITED)
+    if (heap->object_inited != OH_HEAP_INITED || heap->hosted != OS_NULL)
     {
-        os_port_unlock(&oh_global_lock, st);
-        return OS_EINVAL;
-    }
-    if (heap->hosted != OS_NULL)
-    {
-        os_port_unlock(&oh_global_lock, st);
-        return OS_EBUSY;
+        heaps_unlock(st, dropped);
+        return heap->object_inited != OH_HEAP_INITED ? OS_EINVAL : OS_EBUSY;
     }
     for (r = heap->h_mem; r != OS_NULL; r = r->next)
     {
@@ -169,8 +238,15 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
         }
         oh_shadow_released(r->start, r->end);
     }
-    heap->resource_node.prev->next = heap->resource_node.next;
-    heap->resource_node.next->prev = heap->resource_node.prev;
+    /* Unlinked through the (mended) list, not through its own links. */
+    for (n = heaps.next; n != &heaps && n != &heap->resource_node; n = n->next)
+    {
+    }
+    if (n != &heaps)
+    {
+        n->prev->next = n->next;
+        n->next->prev = n->prev;
+    }
     heap->resource_node.next = heap->resource_node.prev = &heap->resource_node;
     /* Under the heap's lock: a call in progress on this heap finishes
      * first, and one waiting for the lock then finds no region. */
@@ -179,7 +255,7 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
     heap->object_inited = 0;
     oh_heap_refresh(heap);
     os_port_unlock(&heap->lock, hst);
-    os_port_unlock(&oh_global_lock, st);
+    heaps_unlock(st, dropped);
     return OS_EOK;
 }
 
@@ -217,20 +293,27 @@ int oh_region_holds(os_memheap_t *h, const struct heap_mem *r, const os_uint8_t 
 
 /*
  * May [lo, hi) be added to heap? OS_EOK with *host set to the heap whose
- * allocated block holds it (or OS_NULL); OS_EINVAL on any other overlap.
- * Global lock held.
+ * allocated block holds it (or OS_NULL); OS_EINVAL (*what: with what) on
+ * any other overlap, or when it holds a heap object. Global lock held.
  */
 static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, const os_uint8_t *hi,
-                              os_memheap_t **host)
+                              os_memheap_t **host, const char **what)
 {
     const os_list_node_t *n;
     os_size_t host_span = OS_SIZE_MAX;
 
     *host = OS_NULL;
+    *what = "a region of a heap";
     for (n = heaps.next; n != &heaps; n = n->next)
     {
         os_memheap_t *h = HEAP_OF(n);
         struct heap_mem *r;
+
+        if ((const os_uint8_t *)h < hi && (const os_uint8_t *)(h + 1) > lo)
+        {
+            *what = "a heap object";    /* its lock and list links would be overwritten */
+            return OS_EINVAL;
+        }
 
         for (r = h->h_mem; r != OS_NULL; r = r->next)
         {
@@ -338,6 +421,8 @@ os_err_t oh_region_add(os_memheap_t *heap, void *start, os_size_t size, enum os_
     os_uint8_t *lo = start;
     os_uint8_t *hi;
     os_memheap_t *host;
+    const char *what;
+    const void *dropped;
     os_err_t err;
     os_ubase_t st;
 
@@ -352,12 +437,13 @@ os_err_t oh_region_add(os_memheap_t *heap, void *start, os_size_t size, enum os_
         return OS_EINVAL;
     }
     hi = lo + size;
-    st = os_port_lock(&oh_global_lock);
-    err = overlap_check(heap, lo, hi, &host);
+    st = heaps_lock(&dropped);
+    err = overlap_check(heap, lo, hi, &host, &what);
     if (err != OS_EOK)
     {
-        os_port_unlock(&oh_global_lock, st);
-        oh_report(heap, start, err, "region %p..%p overlaps a region of a heap", (void *)lo, (void *)hi);
+        heaps_unlock(st, dropped);
+        oh_report(heap, start, err, "region %p..%p overlaps %s", (void *)lo, (void *)hi, what);
+        (void)what;     /* the small build's reports do not name it */
         return err;
     }
     /* A region above the algorithm's limit is managed as several pieces. */
@@ -375,7 +461,7 @@ os_err_t oh_region_add(os_memheap_t *heap, void *start, os_size_t size, enum os_
         err = OS_EOK;
         lo = piece_end;
     }
-    os_port_unlock(&oh_global_lock, st);
+    heaps_unlock(st, dropped);
     if (err != OS_EOK)
     {
         oh_report(heap, start, err, "region %p of %zu bytes is too small for the control data and one block",

@@ -76,14 +76,17 @@ struct idle_probe
     int         busy;
 };
 
+/* The rows are read and written under the heap's lock (taken after the global lock). */
 static void row_idle(os_memheap_t *heap, void *arg)
 {
     struct idle_probe *q = arg;
+    os_ubase_t st = os_port_lock(&heap->lock);
 
-    if (__atomic_load_n(&heap->task[q->id].blocks, __ATOMIC_RELAXED) != 0)
+    if (heap->task[q->id].blocks != 0)
     {
         q->busy = 1;
     }
+    os_port_unlock(&heap->lock, st);
 }
 
 int os_memory_task_idle(os_uint16_t id)
@@ -101,8 +104,10 @@ int os_memory_task_idle(os_uint16_t id)
 static void row_restart(os_memheap_t *heap, void *arg)
 {
     struct os_mem_task_use *t = &heap->task[*(const os_uint16_t *)arg];
+    os_ubase_t st = os_port_lock(&heap->lock);
 
     t->peak = t->bytes;     /* 0 for an idle index */
+    os_port_unlock(&heap->lock, st);
 }
 
 void os_memory_task_started(os_uint16_t id)

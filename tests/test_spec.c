@@ -66,6 +66,62 @@ static void heap_still_works(os_memheap_t *h, const void *base, size_t size)
 
 /* ---- os_memheap_init ------------------------------------------------------------------------ */
 
+/*
+ * Heap objects in the list of heaps overwritten without deinit (a middle
+ * one wiped, one with only its list links overwritten): the next init or
+ * add reports each once and takes it out; every other heap keeps working.
+ * A region that holds a heap object is refused.
+ */
+static void spec_wiped_heap_objects(void)
+{
+    static os_memheap_t h1, h2, h3, h4;
+
+    check_context("a heap object wiped in the middle of the list of heaps");
+    heap_open(&h1, "h1");
+    heap_open(&h2, "h2");
+    heap_add_ok(&h2, WORK, 8 * KiB, test_algs[0].alg);
+    heap_open(&h4, "h4");
+    memset(&h1, 0, sizeof h1);
+    CHECK_EQ(os_memheap_init(&h3, "h3"), OS_EOK);
+    CHECK_REPORTS(1);
+    heap_add_ok(&h3, WORK + 8 * KiB, 8 * KiB, test_algs[0].alg);
+    heap_still_works(&h2, WORK, 8 * KiB);
+    heap_still_works(&h3, WORK + 8 * KiB, 8 * KiB);
+    /* the region of a heap still in the list is still seen by the overlap rule */
+    CHECK_EQ(os_memheap_add(&h4, WORK + 4 * KiB, 4 * KiB, test_algs[0].alg), OS_EINVAL);
+    CHECK_REPORTS(1);
+
+    check_context("a heap object whose list links were overwritten");
+    h2.resource_node.next = OS_NULL;
+    CHECK_EQ(os_memheap_add(&h4, WORK + 16 * KiB, 8 * KiB, test_algs[0].alg), OS_EOK);
+    CHECK_EQ(hook_count(), 1);
+    hook_reset();
+    heap_still_works(&h3, WORK + 8 * KiB, 8 * KiB);
+    heap_still_works(&h4, WORK + 16 * KiB, 8 * KiB);
+    CHECK_EQ(os_memheap_deinit(&h2), OS_EOK);     /* relinked past its overwritten link: still a heap */
+    CHECK_REPORTS(0);
+    heap_close(&h3);
+    heap_close(&h4);
+    CHECK_EQ(os_memheap_init(&h1, "h1 again"), OS_EOK);
+    CHECK_REPORTS(0);
+    heap_close(&h1);
+
+    check_context("a region that holds a heap object");
+    os_memheap_t *inside = (os_memheap_t *)(void *)(WORK + 64);
+    memset(inside, 0, sizeof *inside);
+    CHECK_EQ(os_memheap_init(inside, "inside"), OS_EOK);
+    CHECK_EQ(os_memheap_add(inside, WORK, 8 * KiB, test_algs[0].alg), OS_EINVAL);
+    CHECK_REPORTS(1);
+    heap_open(&h1, "h1");
+    CHECK_EQ(os_memheap_add(&h1, WORK, 8 * KiB, test_algs[0].alg), OS_EINVAL);
+    CHECK_REPORTS(1);
+    heap_add_ok(&h1, WORK + KiB, 8 * KiB, test_algs[0].alg);   /* past the object: fine */
+    heap_still_works(&h1, WORK + KiB, 8 * KiB);
+    heap_close(&h1);
+    CHECK_EQ(os_memheap_deinit(inside), OS_EOK);
+    CHECK_REPORTS(0);
+}
+
 static void spec_init(void)
 {
     check_context("init");
@@ -74,14 +130,12 @@ static void spec_init(void)
     hook_reset();
     CHECK_EQ(os_memheap_init(&h, "twice"), OS_EINVAL);
     CHECK_REPORTS(1);
-    /* wiped without deinit, it is still in the list of heaps: refused too
-     * (linking it again would loop the list); then put back as it was */
-    os_memheap_t saved = h;
+    /* wiped without deinit: the next call that walks the list of heaps
+     * reports it and takes it out, so no walk follows its zeroed links;
+     * then it can be initialised again */
     memset(&h, 0, sizeof h);
-    CHECK_EQ(os_memheap_init(&h, "twice"), OS_EINVAL);
+    CHECK_EQ(os_memheap_init(&h, "twice"), OS_EOK);
     CHECK_REPORTS(1);
-    h = saved;
-    /* still one working heap */
     heap_add_ok(&h, WORK, 8 * KiB, test_algs[0].alg);
     heap_still_works(&h, WORK, 8 * KiB);
     heap_close(&h);
@@ -1826,6 +1880,7 @@ int main(void)
 #endif
 #if TEST_BAD_OPS
     spec_init();
+    spec_wiped_heap_objects();
     spec_unknown_alg();
     spec_uninit();
 #else

@@ -44,6 +44,9 @@ os_err_t os_memheap_task_use(os_memheap_t *heap, os_uint16_t id, struct os_mem_t
     if (heap == OS_NULL || heap->object_inited != OH_HEAP_INITED || use == OS_NULL ||
         id >= OS_MEM_TRACE_TASKS)
     {
+        oh_report(heap != OS_NULL && heap->object_inited == OH_HEAP_INITED ? heap : OS_NULL, heap, OS_EINVAL,
+                  "task use: a heap object that is not initialised, no row to fill, or task index %u of %u",
+                  (unsigned)id, (unsigned)OS_MEM_TRACE_TASKS);
         return OS_EINVAL;
     }
     if (oh_isr_refused(heap, OS_NULL, "task use"))

@@ -325,6 +325,8 @@ int main(void)
     struct os_mem_task_use bad;
     CHECK_EQ(os_memheap_task_use(&heap, OS_MEM_TRACE_TASKS, &bad), OS_EINVAL);
     CHECK_EQ(os_memheap_task_use(&heap, 0, OS_NULL), OS_EINVAL);
+    CHECK_EQ(os_memheap_task_use(OS_NULL, 0, &bad), OS_EINVAL);
+    CHECK_REPORTS(3);       /* each refusal is reported */
 #endif
     os_memheap_free(&heap, a);
     os_memheap_free(&heap, big);

@@ -9,6 +9,10 @@
  */
 #if defined(__unix__) || defined(__APPLE__)
 #define _POSIX_C_SOURCE 200809L
+/* 64-bit directory offsets in a 32-bit build (readdir would fail with
+ * EOVERFLOW on a file system whose offsets are hashes, for one under an
+ * emulator such as qemu-i386) */
+#define _FILE_OFFSET_BITS 64
 #endif
 #include <dirent.h>
 #include <stdint.h>

@@ -138,8 +138,7 @@ static OH_NOINLINE void *refuse(const os_memheap_t *heap, const char *what)
 #ifdef OS_USING_SYS_HEAP
         if (heap == os_sys_heap())
         {
-            oh_report(OS_NULL, heap, OS_EINVAL,
-                      "%s on the system heap, which is not set up (os_sys_heap_init, os_sys_heap_add)", what);
+            oh_report(OS_NULL, heap, OS_EINVAL, "%s before os_sys_heap_init/os_sys_heap_add", what);
         }
         else
 #endif

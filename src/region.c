@@ -103,9 +103,8 @@ static void heaps_unlock(os_ubase_t st, const void *dropped)
     if (dropped != OS_NULL)
     {
         dropped = dropped != (const void *)&heaps ? dropped : OS_NULL;
-        oh_report(OS_NULL, dropped, OS_ERROR,
-                  "list of heaps broken at heap object %p (wiped or overwritten without os_memheap_deinit): "
-                  "relinked past what no longer links", dropped);
+        oh_report(OS_NULL, dropped, OS_ERROR, "list of heaps broken at %p (a heap object overwritten without deinit): relinked",
+                  dropped);
     }
 }
 

@@ -172,7 +172,7 @@ void oh_bad_pointer(const struct heap_mem *r, const void *p, int why)
     oh_fault(r, p, OS_EINVAL,
              why == BLK_NOT_BLOCK ? "free of a pointer that is not a block (interior or foreign)"
              : why == BLK_FREE    ? "double free (block is not in use)"
-             : why == BLK_NOT_USED ? "free of a block that is not in use (a double free, or a pointer into a block)"
+             : why == BLK_NOT_USED ? "free of a block not in use (double free, or pointer into a block)"
                                   : "block header overwritten, or not a block");
 }
 #endif

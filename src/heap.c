@@ -680,12 +680,14 @@ void os_memheap_info(os_memheap_t *heap, os_meminfo_t *info)
 {
     os_ubase_t st;
 
-    if (info == OS_NULL || REFUSED(heap, "info"))
+    if (info == OS_NULL)
     {
-        if (info != OS_NULL)
-        {
-            memset(info, 0, sizeof(*info));
-        }
+        oh_report(heap_ok(heap) ? heap : OS_NULL, heap, OS_EINVAL, "info with no info to fill");
+        return;
+    }
+    if (REFUSED(heap, "info"))
+    {
+        memset(info, 0, sizeof(*info));
         return;
     }
     st = heap_lock(heap);

@@ -5,12 +5,16 @@
  *   malloc_stress fork   forks 100 times while another thread keeps adding
  *                        regions (a lock-order deadlock hangs here; alarm);
  *                        run it with ONEHEAP_REGION_SIZE=64K
+ *   malloc_stress corner the override's own promises (errno, valloc and
+ *                        pvalloc, realloc(p, 0), calloc over reused memory,
+ *                        a region for a very large or very aligned request)
  *   malloc_stress tsd    1000 threads whose thread-specific-data destructors
  *                        free blocks after the thread cache was flushed
  *                        (with OS_MEMHEAP_STATS_ON_EXIT=1, "used" at exit
  *                        must stay small: nothing is left in dead caches)
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -211,6 +215,78 @@ static int tsd_after_flush(void)
     return 0;
 }
 
+/*
+ * The override's own promises, checked directly (not compared with glibc,
+ * which differs on some of them): prints one line per failure, returns the
+ * number of failures.
+ */
+#define CORNER(cond, what) ((cond) ? 0 : (printf("corner: FAILED: %s\n", what), 1))
+
+static int corner_cases(void)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    int bad = 0;
+
+    /* first, while every region is of the default size (64 MiB): */
+    /* an alignment larger than any region so far (1 GiB; 16 MiB in a 32-bit program) */
+    size_t big_align = (size_t)1 << (sizeof(void *) == 8 ? 30 : 24);
+    void *v = aligned_alloc(big_align, 4096);
+    bad += CORNER(v != NULL && ((uintptr_t)v & (big_align - 1)) == 0, "aligned_alloc(big alignment, 4096)");
+    if (v != NULL)
+        memset(v, 1, 4096);
+    free(v);
+    /* a request about the size of a default region (64 MiB) gets a region of its own */
+    v = malloc(((size_t)64 << 20) - 100);
+    bad += CORNER(v != NULL, "malloc(64 MiB - 100)");
+    free(v);
+
+    /* calloc of a large block over dirty memory: every byte zero, the tail past the last page too */
+    size_t n = ((size_t)1 << 20) + 100;
+    unsigned char *d = malloc(n);
+    bad += CORNER(d != NULL, "malloc(1 MiB + 100)");
+    if (d != NULL)
+    {
+        memset(d, 0xAB, n);
+        free(d);
+    }
+    unsigned char *z = calloc(1, n);
+    size_t nonzero = 0;
+    for (size_t i = 0; z != NULL && i < n; i++)
+        nonzero += z[i] != 0;
+    bad += CORNER(z != NULL && nonzero == 0, "calloc(1, 1 MiB + 100) is all zeros over reused memory");
+    free(z);
+
+    /* realloc(p, 0) frees p (a block too large for the thread cache) */
+    void *volatile p = malloc(5000);
+    bad += CORNER(p != NULL && realloc(p, 0) == NULL && malloc_usable_size(p) == 0, "realloc(p, 0) frees p");
+
+    /* a realloc its heap cannot serve moves the block and frees the old one */
+    p = malloc(5000);
+    void *q = p != NULL ? realloc(p, (size_t)100 << 20) : NULL;
+    bad += CORNER(q != NULL && q != p && malloc_usable_size(p) == 0, "realloc to 100 MiB frees the old block");
+    free(q);
+
+    /* failures: errno ENOMEM; posix_memalign leaves errno and *memptr alone */
+    errno = 0;
+    bad += CORNER(malloc(SIZE_MAX / 2) == NULL && errno == ENOMEM, "malloc(SIZE_MAX / 2): NULL, errno ENOMEM");
+    void *keep = &keep;
+    errno = EDOM;
+    bad += CORNER(posix_memalign(&keep, 64, SIZE_MAX / 2) == ENOMEM && errno == EDOM && keep == &keep,
+                  "posix_memalign failure: ENOMEM, errno and *memptr unchanged");
+
+    /* valloc: page-aligned; pvalloc: page-aligned, a whole number of pages */
+    v = valloc(100);
+    bad += CORNER(v != NULL && ((uintptr_t)v & (page - 1)) == 0, "valloc(100) is page-aligned");
+    free(v);
+    v = pvalloc(1);
+    bad += CORNER(v != NULL && ((uintptr_t)v & (page - 1)) == 0 && malloc_usable_size(v) >= page,
+                  "pvalloc(1) is a page-aligned page");
+    free(v);
+
+    printf("corner cases: %d failed\n", bad);
+    return bad != 0;
+}
+
 int main(int argc, char **argv)
 {
     pthread_t t[THREADS];
@@ -220,6 +296,8 @@ int main(int argc, char **argv)
         return fork_while_growing();
     if (argc > 1 && strcmp(argv[1], "tsd") == 0)
         return tsd_after_flush();
+    if (argc > 1 && strcmp(argv[1], "corner") == 0)
+        return corner_cases();
 
     for (i = 0; i < SLOTS; i++)
     {

@@ -160,6 +160,21 @@ else
     echo "tsd destructors: nothing left in dead threads' caches (used at exit $used)"
 fi
 
+# The override's own promises (errno, valloc/pvalloc, realloc(p, 0), calloc of
+# reused memory, a region per large or very aligned request), on each algorithm.
+for alg in firstfit buddy; do
+    if LD_PRELOAD=$lib ONEHEAP_ALG=$alg "$stress" corner >"$tmp/corner.out" 2>"$tmp/corner.err" &&
+       ! grep -q '^oneheap: ONEHEAP_ALG' "$tmp/corner.err"; then
+        echo "corner cases ($alg): passed"
+    elif grep -q '^oneheap: ONEHEAP_ALG' "$tmp/corner.err"; then
+        echo "corner cases ($alg): skipped (not built)"
+    else
+        echo "corner cases ($alg): FAILED"
+        cat "$tmp/corner.out" "$tmp/corner.err"
+        status=1
+    fi
+done
+
 # An algorithm the library was not built with: said once on stderr, the default used.
 LD_PRELOAD=$lib ONEHEAP_ALG=no-such-algorithm "$stress" >/dev/null 2>"$tmp/alg.err"
 got=$?

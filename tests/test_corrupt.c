@@ -188,6 +188,91 @@ static void region_link_loop(const struct test_alg *a)
     heap_close(&heap);
 }
 
+/*
+ * Fields of the first region's control block overwritten with values a flip
+ * of one bit does not produce, each of which the list check must catch on
+ * its own (check, walk and trace never follow the link or trust the region):
+ * start moved one word down, total one word past the region, next pointing
+ * inside its own region, next misaligned. Every report names the first
+ * region's control block (the link is not followed), and the heap checks
+ * sound once the word is back.
+ */
+static void region_control_fields(const struct test_alg *a)
+{
+    unsigned char *r1 = REG, *r2 = REG + REG_SIZE;
+    enum { NEXT = 0, START = 2, TOTAL = 7 };
+    static const char *const names[] = {"start one word down", "total one word past the region",
+                                        "next inside its own region", "next misaligned"};
+
+    heap_open(&heap, "fields");
+    heap_add_ok(&heap, r1, REG_SIZE, a->alg);
+    heap_add_ok(&heap, r2, REG_SIZE, a->alg);
+    void *p = os_memheap_alloc(&heap, 100);
+    CHECK(p != OS_NULL);
+    test_unpoison(r1, 8 * sizeof(void *));
+    for (int c = 0; c < 4; c++)
+    {
+        check_context("%s: region control block: %s", a->name, names[c]);
+        int word = c == 0 ? START : c == 1 ? TOTAL : NEXT;
+        uintptr_t saved, v;
+        memcpy(&saved, r1 + word * sizeof(void *), sizeof saved);
+        switch (c)
+        {
+        case 0: v = saved - sizeof(void *); break;
+        case 1: v = (uintptr_t)REG_SIZE + sizeof(void *); break;
+        case 2: v = (uintptr_t)(r1 + 16 * sizeof(void *)); break;
+        default: v = (uintptr_t)r2 + 1; break;
+        }
+        test_poke_bytes(r1 + word * sizeof(void *), &v, sizeof v);
+        hook_reset();
+        size_t nblocks = 0;
+        CHECK_EQ(os_memheap_walk(&heap, count_blocks, &nblocks), OS_ERROR);
+        CHECK_EQ(nblocks, 0);
+        CHECK_EQ(hook_count(), 1);
+        CHECKF(hook_last_addr() == (const void *)r1, "report names %p, not the first region's control block %p",
+               hook_last_addr(), (void *)r1);
+        hook_reset();
+        CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+        CHECK_REPORTED();
+        test_poke_bytes(r1 + word * sizeof(void *), &saved, sizeof saved);
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        CHECK_REPORTS(0);
+    }
+    os_memheap_free(&heap, p);
+    CHECK_EQ(heap_info(&heap).mem_used, 0);
+    heap_close(&heap);
+}
+
+/*
+ * A one-region heap hands any pointer to its algorithm: the first byte past
+ * the region and the last byte before it are foreign (reported as not in
+ * this heap), and the heap is unchanged.
+ */
+static void free_at_region_edges(const struct test_alg *a)
+{
+    check_context("%s: free of the first byte past the region and the byte before it", a->name);
+    open_fresh(a->alg);
+    unsigned char *p = os_memheap_alloc(&heap, 100);
+    CHECK(p != OS_NULL);
+    os_meminfo_t before = heap_info(&heap);
+    unsigned char *edges[] = {REG + REG_SIZE, REG - 8};
+    for (int i = 0; i < 2; i++)
+    {
+        hook_reset();
+        os_memheap_free(&heap, edges[i]);
+        CHECK_EQ(hook_count(), 1);
+        CHECK_EQ(hook_last_code(), OS_EINVAL);
+        CHECKF(hook_count() && strstr(hook_last_msg(), "not in this heap") != OS_NULL, "report: %s",
+               hook_count() ? hook_last_msg() : "(none)");
+    }
+    hook_reset();
+    CHECK(info_unchanged(&heap, &before));
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    os_memheap_free(&heap, p);
+    CHECK_REPORTS(0);
+    heap_close(&heap);
+}
+
 /* Allocate n blocks of bsize bytes from the heap, each filled with its pattern. All of them? */
 static int alloc_patterned(unsigned char **b, int n, size_t bsize)
 {
@@ -407,6 +492,10 @@ static void tail_overflow(const struct test_alg *a)
         CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
         CHECK_REPORTED();
         hook_reset();
+        /* the canary gone, the core sees the most the block could hold: never its tail bytes */
+        CHECKF(os_memheap_usable_size(&heap, b) >= n &&
+               os_memheap_usable_size(&heap, b) + 4 + sizeof(size_t) < block_total(&heap, b),
+               "usable %zu of a block of %zu bytes", os_memheap_usable_size(&heap, b), block_total(&heap, b));
         if (m == 1)
         {
             /* realloc finds it too, and still serves the request */
@@ -1810,6 +1899,8 @@ int main(void)
         control_data_corruption(a);
         statistics_corruption(a);
         region_link_loop(a);
+        region_control_fields(a);
+        free_at_region_edges(a);
     }
     hook_uninstall();
     return check_summary("test_corrupt");

@@ -1226,6 +1226,29 @@ static void baremetal_idle(void)
 }
 #endif
 
+/*
+ * Two pools side by side, the second one ending exactly where the first one
+ * begins (its blocks fill its memory): they do not overlap, so both are
+ * accepted; one byte more for the second is an overlap.
+ */
+static void adjacent_pools(void)
+{
+    check_context("adjacent pools");
+    static os_mp_t first, second, third;
+    size_t stride = HDR + 32, n = 20;
+    unsigned char *base = arena + 64;
+    CHECK_EQ(os_mp_init(&first, "first", base + n * stride, 4 * stride, 32), OS_EOK);
+    CHECK_EQ(os_mp_init(&second, "second", base, n * stride, 32), OS_EOK);
+    os_mpinfo_t info;
+    CHECK_EQ(os_mp_info(&second, &info), OS_EOK);
+    CHECK_EQ(info.blk_total_num, n);
+    CHECK_EQ(os_mp_deinit(&second), OS_EOK);
+    CHECK_EQ(os_mp_init(&third, "third", base + stride, n * stride, 32), OS_EINVAL);
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_mp_deinit(&first), OS_EOK);
+    CHECK_REPORTS(0);
+}
+
 int main(void)
 {
     hook_install();
@@ -1237,6 +1260,7 @@ int main(void)
 #endif
     layout_and_refill();
     arguments();
+    adjacent_pools();
 #ifdef OS_USING_SYS_HEAP
     create_destroy();
 #endif

@@ -284,6 +284,66 @@ static void trace_output(void)
 }
 
 #ifdef OS_USING_MEM_TRACE
+struct owner_probe
+{
+    const void *addr;
+    const char *owner;
+    os_uint16_t owner_id;
+};
+
+static int find_owner(const struct os_memheap_block *b, void *arg)
+{
+    struct owner_probe *o = arg;
+
+    if (b->addr != o->addr)
+        return 0;
+    o->owner = b->owner;
+    o->owner_id = b->owner_id;
+    return 1;
+}
+
+/*
+ * A task index just past the per-task table (OS_MEM_TRACE_TASKS itself):
+ * counted in row 0, its owner shown as unknown, the port's name hook never
+ * asked for it (os_memory.h, struct os_memheap_block).
+ */
+static void index_past_table(void)
+{
+    check_context("task index OS_MEM_TRACE_TASKS");
+    struct os_mem_task_use u0, u;
+    CHECK_EQ(os_memheap_task_use(&heap, OS_MEM_TASK_UNKNOWN, &u0), OS_EOK);
+    current_task = OS_MEM_TRACE_TASKS;
+    void *p = os_memheap_alloc(&heap, 50);
+    current_task = 0;
+    CHECK(p != OS_NULL);
+    struct owner_probe o = {p, OS_NULL, 0};
+    CHECK_EQ(os_memheap_walk(&heap, find_owner, &o), OS_EOK);
+    CHECK_EQ(o.owner_id, OS_MEM_TRACE_TASKS);
+    CHECKF(o.owner != OS_NULL && strcmp(o.owner, "(unknown)") == 0, "owner: %s", o.owner ? o.owner : "(null)");
+    CHECK_EQ(os_memheap_task_use(&heap, OS_MEM_TASK_UNKNOWN, &u), OS_EOK);
+    CHECK_EQ(u.blocks, u0.blocks + 1);
+    os_memheap_free(&heap, p);
+    CHECK_EQ(os_memory_task_idle(OS_MEM_TRACE_TASKS), 0);     /* out of range: never idle */
+    CHECK_REPORTS(0);
+
+    /* started() while the index still holds a block: the peak restarts at the bytes held */
+    check_context("task started with a live block");
+    current_task = 2;
+    p = os_memheap_alloc(&heap, 500);
+    void *q = os_memheap_alloc(&heap, 700);
+    current_task = 0;
+    CHECK(p && q);
+    os_memheap_free(&heap, q);
+    os_memory_task_started(2);
+    CHECK_EQ(os_memheap_task_use(&heap, 2, &u), OS_EOK);
+    CHECK(u.blocks == 1 && u.bytes > 500);
+    CHECK_EQ(u.peak, u.bytes);
+    os_memheap_free(&heap, p);
+    CHECK_REPORTS(0);
+}
+#endif
+
+#ifdef OS_USING_MEM_TRACE
 /* Without a task hook every block counts as allocated before the scheduler. */
 static void no_task_hook(void)
 {
@@ -301,6 +361,13 @@ static void no_task_hook(void)
     os_memheap_free(&heap, p);
     CHECK_EQ(os_memheap_task_use(&heap, OS_MEM_TASK_STARTUP, &u), OS_EOK);
     CHECK(u.blocks == 0 && u.bytes == 0);
+    /* indexes 0 and 1 never go to a task: started() leaves their rows (the peak) alone */
+    size_t peak = u.peak;
+    CHECK(peak > 64);
+    os_memory_task_started(OS_MEM_TASK_STARTUP);
+    os_memory_task_started(OS_MEM_TASK_UNKNOWN);
+    CHECK_EQ(os_memheap_task_use(&heap, OS_MEM_TASK_STARTUP, &u), OS_EOK);
+    CHECK_EQ(u.peak, peak);
 }
 #endif
 
@@ -340,6 +407,9 @@ int main(void)
     default_hook();
 #endif
     trace_output();
+#ifdef OS_USING_MEM_TRACE
+    index_past_table();
+#endif
     hooks_later(&hooks);
     CHECK_EQ(locks, unlocks);
 #ifdef OS_USING_MEM_TRACE

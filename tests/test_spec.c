@@ -1666,6 +1666,107 @@ static void spec_deinit(const struct test_alg *a)
     CHECK_REPORTS(0);
 }
 
+/* The first block's algorithm name, as a walk reports it. */
+static int first_alg_cb(const struct os_memheap_block *b, void *arg)
+{
+    *(const char **)arg = b->alg;
+    return 1;
+}
+
+/* OS_MEM_ALG_DEFAULT selects the first algorithm compiled in (os_memory.h). */
+static void spec_default_alg(void)
+{
+    const char *alg = OS_NULL;
+
+    check_context("OS_MEM_ALG_DEFAULT is the first algorithm compiled in");
+    heap_open(&heap_a, "default");
+    heap_add_ok(&heap_a, RA, RA_SIZE, OS_MEM_ALG_DEFAULT);
+    CHECK_EQ(os_memheap_walk(&heap_a, first_alg_cb, &alg), OS_EOK);
+    CHECKF(alg != OS_NULL && strcmp(alg, test_algs[0].name) == 0, "default region's algorithm: %s",
+           alg != OS_NULL ? alg : "(none)");
+    heap_close(&heap_a);
+    CHECK_REPORTS(0);
+}
+
+/*
+ * deinit, then init again on the same object without zeroing it first: the
+ * heap starts afresh, its peak included (os_memheap_init resets the object).
+ */
+static void spec_reinit_unzeroed(const struct test_alg *a)
+{
+    check_context("%s: init again after deinit, object not zeroed", a->name);
+    heap_open(&heap_a, "A");
+    heap_add_ok(&heap_a, RA, RA_SIZE, a->alg);
+    void *p = os_memheap_alloc(&heap_a, 1000);
+    CHECK(p != OS_NULL);
+    os_memheap_free(&heap_a, p);
+    CHECK(os_memheap_alloc(&heap_a, 2 * RA_SIZE) == OS_NULL);  /* a failure, counted */
+    CHECK(heap_info(&heap_a).mem_maxused > 0);
+    CHECK_EQ(os_memheap_deinit(&heap_a), OS_EOK);
+    CHECK_EQ(os_memheap_init(&heap_a, "A again"), OS_EOK);      /* no memset */
+    os_meminfo_t info = heap_info(&heap_a);
+    CHECK_EQ(info.mem_total, 0);
+    CHECK_EQ(info.mem_used, 0);
+    CHECK_EQ(info.mem_maxused, 0);
+#ifdef OS_MEM_STATS
+    os_memheap_stats_t st;
+    memset(&st, 0, sizeof st);
+    st.version = OS_MEMHEAP_STATS_VERSION;
+    st.size = sizeof st;
+    CHECK_EQ(os_memheap_get_stats(&heap_a, &st), OS_EOK);
+    CHECK_EQ(st.failed_count, 0);
+    CHECK_EQ(st.peak_request, 0);
+#endif
+    heap_close(&heap_a);
+    CHECK_REPORTS(0);
+}
+
+#if TEST_BAD_OPS
+/*
+ * A block of heap B, whose region lies in a block of heap A, freed or
+ * reallocated through A: it is not A's (A's block holds B's whole region),
+ * so A reports it as foreign and neither heap changes, though the bytes
+ * before it are a genuine block header of the same algorithm.
+ */
+static void spec_nested_block_through_host(const struct test_alg *a)
+{
+    check_context("%s: a nested heap's block freed through its host", a->name);
+    heap_open(&heap_a, "A");
+    heap_add_ok(&heap_a, RA, RA_SIZE, a->alg);
+    unsigned char *blk = os_memheap_alloc(&heap_a, 8 * KiB);
+    CHECK(blk != OS_NULL);
+    heap_open(&heap_b, "B");
+    heap_add_ok(&heap_b, blk, 8 * KiB, a->alg);
+    unsigned char *p = os_memheap_alloc(&heap_b, 100);
+    CHECK(p != OS_NULL);
+    pat_fill(p, 7, 0, 100);
+    os_meminfo_t ia = heap_info(&heap_a), ib = heap_info(&heap_b);
+    hook_reset();
+    os_memheap_free(&heap_a, p);
+    CHECK_EQ(hook_count(), 1);
+    CHECK_EQ(hook_last_code(), OS_EINVAL);
+    CHECKF(hook_count() && strstr(hook_last_msg(), "not in this heap") != OS_NULL, "report: %s",
+           hook_count() ? hook_last_msg() : "(none)");
+    hook_reset();
+    CHECK(os_memheap_realloc(&heap_a, p, 200) == OS_NULL);
+    CHECK_EQ(hook_count(), 1);
+    CHECKF(hook_count() && strstr(hook_last_msg(), "not in this heap") != OS_NULL, "report: %s",
+           hook_count() ? hook_last_msg() : "(none)");
+    hook_reset();
+    CHECK(info_unchanged(&heap_a, &ia));
+    CHECK(info_unchanged(&heap_b, &ib));
+    CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+    CHECK_EQ(os_memheap_check(&heap_b), OS_EOK);
+    CHECK(os_memheap_usable_size(&heap_b, p) >= 100);
+    CHECK(pat_ok(p, 7, 0, 100));
+    os_memheap_free(&heap_b, p);
+    heap_close(&heap_b);
+    os_memheap_free(&heap_a, blk);
+    heap_close(&heap_a);
+    CHECK_REPORTS(0);
+}
+#endif
+
 /*
  * Nested two deep, with the middle heap D made before the outer heap A: E's
  * region lies in a block of D, which lies in a block of A. E's host is the
@@ -1844,8 +1945,9 @@ static void refused_everywhere(os_memheap_t *h, const char *what)
     os_memheap_free(h, foreign_buf + 64);
 #endif
     os_meminfo_t info;
-    memset(&info, 0, sizeof info);
+    memset(&info, 0xA5, sizeof info);
     os_memheap_info(h, &info);
+    CHECK(info.mem_total == 0 && info.mem_used == 0 && info.mem_maxused == 0);     /* info fills in zeros */
     CHECK(os_memheap_check(h) != OS_EOK);
     CHECK(os_memheap_trace(h) != OS_EOK);
     CHECK_EQ(os_memheap_usable_size(h, foreign_buf + 64), 0);
@@ -1858,6 +1960,29 @@ static void refused_everywhere(os_memheap_t *h, const char *what)
     heap_close(&t);
 }
 
+/* A walk without a callback on a sound heap: refused, and the report names the heap. */
+static void spec_walk_null_named(void)
+{
+    check_context("walk without a callback");
+    heap_open(&heap_a, "named");
+    hook_reset();
+    CHECK_EQ(os_memheap_walk(&heap_a, OS_NULL, OS_NULL), OS_EINVAL);
+    CHECK_EQ(hook_count(), 1);
+    CHECKF(hook_count() && strstr(hook_last_msg(), "'named'") != OS_NULL, "report: %s",
+           hook_count() ? hook_last_msg() : "(none)");
+    hook_reset();
+    heap_close(&heap_a);
+    /* info with nothing to fill: reported */
+    os_memheap_info(&heap_a, OS_NULL);
+    CHECK_REPORTS(1);
+    /* a report without a heap names it "-" */
+    CHECK(os_memheap_alloc(OS_NULL, 16) == OS_NULL);
+    CHECK_EQ(hook_count(), 1);
+    CHECKF(hook_count() && strstr(hook_last_msg(), "heap '-'") != OS_NULL, "report: %s",
+           hook_count() ? hook_last_msg() : "(none)");
+    hook_reset();
+}
+
 static void spec_uninit(void)
 {
     static os_memheap_t never_inited;
@@ -1865,6 +1990,7 @@ static void spec_uninit(void)
     refused_everywhere(OS_NULL, "a NULL heap");
     os_memheap_t h;
     heap_open(&h, "closed");
+    heap_add_ok(&h, WORK, 8 * KiB, test_algs[0].alg);    /* one region: the idle ports' fast paths */
     CHECK_EQ(os_memheap_deinit(&h), OS_EOK);
     refused_everywhere(&h, "a deinitialised heap");
 }
@@ -1883,21 +2009,25 @@ int main(void)
     spec_wiped_heap_objects();
     spec_unknown_alg();
     spec_uninit();
+    spec_walk_null_named();
 #else
     printf("OS_MEM_ERROR_ASSERT build: every report asserts, refusal rows not tested\n");
 #endif
+    spec_default_alg();
     for (unsigned i = 0; i < test_nalgs; i++)
     {
         const struct test_alg *a = &test_algs[i];
 #if TEST_BAD_OPS
         spec_overlap(a);
         spec_nested(a);
+        spec_nested_block_through_host(a);
         spec_too_small(a);
 #endif
         spec_no_false_failure(a);
         spec_search_bound(a);
         spec_grow_into_freed(a);
         spec_deinit(a);
+        spec_reinit_unzeroed(a);
         spec_nested_innermost(a);
         spec_largest_in_place(a);
         spec_buddy_grow_over_freed_halves(a);

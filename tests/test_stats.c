@@ -284,6 +284,57 @@ static void one_region_sizes(const struct test_layout *l)
     heap_close(&heap);
 }
 
+/*
+ * A heap without any region: a sane request, plain or aligned, is one
+ * failure each; size 0 is none.
+ */
+static void no_region(void)
+{
+    os_memheap_stats_t st = fresh();
+
+    check_context("a heap without regions");
+    heap_open(&heap, "empty");
+    CHECK(os_memheap_alloc(&heap, 16) == OS_NULL);
+    CHECK(os_memheap_aligned_alloc(&heap, 64, 32) == OS_NULL);
+    CHECK(os_memheap_alloc(&heap, 0) == OS_NULL);
+    CHECK(os_memheap_aligned_alloc(&heap, 64, 0) == OS_NULL);
+    CHECK_EQ(os_memheap_get_stats(&heap, &st), OS_EOK);
+    CHECK_EQ(st.failed_count, 2);
+    CHECK_EQ(st.peak_request, 32);
+    CHECK_EQ(st.alloc_count, 0);
+    CHECK_EQ(st.frag_permille, 0);      /* nothing is free */
+    CHECK_REPORTS(0);
+    heap_close(&heap);
+}
+
+/*
+ * A request the first region cannot serve and the second does: one failure
+ * of the first region, none of the second, none of the heap.
+ */
+static void region_failures(void)
+{
+    os_memheap_stats_t st;
+
+    check_context("a failure of one region only");
+    heap_open(&heap, "two");
+    heap_add_ok(&heap, arena + 64, 4 * 1024, test_algs[0].alg);
+    heap_add_ok(&heap, arena + 64 + REG, REG, test_algs[0].alg);
+    void *p = os_memheap_alloc(&heap, 8 * 1024);
+    CHECK(p != OS_NULL);
+    st = fresh();
+    CHECK_EQ(os_memheap_region_stats(&heap, 0, &st), OS_EOK);
+    CHECK_EQ(st.failed_count, 1);
+    st = fresh();
+    CHECK_EQ(os_memheap_region_stats(&heap, 1, &st), OS_EOK);
+    CHECK_EQ(st.failed_count, 0);
+    st = fresh();
+    CHECK_EQ(os_memheap_get_stats(&heap, &st), OS_EOK);
+    CHECK_EQ(st.failed_count, 0);
+    os_memheap_free(&heap, p);
+    CHECK_REPORTS(0);
+    heap_close(&heap);
+}
+
 int main(void)
 {
     hook_install();
@@ -296,6 +347,8 @@ int main(void)
         one_region_sizes(l);
     }
     refusals();
+    no_region();
+    region_failures();
     hook_uninstall();
     return check_summary("test_stats");
 }

@@ -337,26 +337,27 @@ void any_free(os_memheap_t *h, void *p)
     os_memheap_free(h, p);
 }
 
-struct block_find
-{
-    const void *addr;
-    size_t      total;
-};
-
 static int block_find(const struct os_memheap_block *b, void *arg)
 {
-    struct block_find *f = arg;
+    struct os_memheap_block *f = arg;
     if (b->addr != f->addr)
         return 0;
-    f->total = b->total;
+    *f = *b;
     return 1;
+}
+
+struct os_memheap_block block_at(os_memheap_t *h, const void *p)
+{
+    struct os_memheap_block f;
+    memset(&f, 0, sizeof f);
+    f.addr = (void *)(uintptr_t)p;
+    CHECK_EQ(os_memheap_walk(h, block_find, &f), OS_EOK);
+    return f;
 }
 
 size_t block_total(os_memheap_t *h, const void *p)
 {
-    struct block_find f = {p, 0};
-    CHECK_EQ(os_memheap_walk(h, block_find, &f), OS_EOK);
-    return f.total;
+    return block_at(h, p).total;
 }
 
 size_t heap_largest_alloc(os_memheap_t *h)

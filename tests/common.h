@@ -128,6 +128,9 @@ void  *any_realloc(os_memheap_t *h, void *p, size_t n);
 size_t any_usable(os_memheap_t *h, void *p);
 void   any_free(os_memheap_t *h, void *p);
 
+/* The block whose payload is p, as a walk reports it (all zero but addr if none). */
+struct os_memheap_block block_at(os_memheap_t *h, const void *p);
+
 /* Bytes the block whose payload is p occupies, header and trailer included,
  * as a walk reports it (0 if no block has that payload). */
 size_t block_total(os_memheap_t *h, const void *p);

@@ -284,24 +284,6 @@ static void trace_output(void)
 }
 
 #ifdef OS_USING_MEM_TRACE
-struct owner_probe
-{
-    const void *addr;
-    const char *owner;
-    os_uint16_t owner_id;
-};
-
-static int find_owner(const struct os_memheap_block *b, void *arg)
-{
-    struct owner_probe *o = arg;
-
-    if (b->addr != o->addr)
-        return 0;
-    o->owner = b->owner;
-    o->owner_id = b->owner_id;
-    return 1;
-}
-
 /*
  * A task index just past the per-task table (OS_MEM_TRACE_TASKS itself):
  * counted in row 0, its owner shown as unknown, the port's name hook never
@@ -316,8 +298,7 @@ static void index_past_table(void)
     void *p = os_memheap_alloc(&heap, 50);
     current_task = 0;
     CHECK(p != OS_NULL);
-    struct owner_probe o = {p, OS_NULL, 0};
-    CHECK_EQ(os_memheap_walk(&heap, find_owner, &o), OS_EOK);
+    struct os_memheap_block o = block_at(&heap, p);
     CHECK_EQ(o.owner_id, OS_MEM_TRACE_TASKS);
     CHECKF(o.owner != OS_NULL && strcmp(o.owner, "(unknown)") == 0, "owner: %s", o.owner ? o.owner : "(null)");
     CHECK_EQ(os_memheap_task_use(&heap, OS_MEM_TASK_UNKNOWN, &u), OS_EOK);

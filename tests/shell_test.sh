@@ -31,4 +31,14 @@ if printf '%s\n' "$out" | grep -q '^oneheap:'; then
     status=1
 fi
 [ $status -eq 0 ] && echo "shell samples: ok" || printf '%s\n' "$out"
+# --help: the usage on stdout, status 0; an unknown option: status 2
+if ! help=$("$sh_bin" --help 2>/dev/null) || ! printf '%s\n' "$help" | grep -q '^usage: oneheap-sh'; then
+    echo "--help: no usage on stdout, or a failure status"
+    status=1
+fi
+"$sh_bin" --no-such-option 2>/dev/null
+if [ $? -ne 2 ]; then
+    echo "an unknown option did not exit with status 2"
+    status=1
+fi
 exit $status

@@ -173,11 +173,13 @@ static int add_sys_region(const char *spec)
     return (mem != OS_NULL && os_sys_heap_add(mem, (os_size_t)size, alg) == OS_EOK) ? 0 : -1;
 }
 
-static int usage(void)
+/* The usage text: on stdout and status 0 when asked for (--help), else on stderr and status 2. */
+static int usage(int asked)
 {
-    fprintf(stderr, "usage: oneheap-sh [--region SIZE[:firstfit|buddy]]... [-c \"cmd; cmd ...\"]\n"
-                    "  without --region the system heap is a static 128 KiB first-fit array\n");
-    return 2;
+    fprintf(asked ? stdout : stderr,
+            "usage: oneheap-sh [--region SIZE[:firstfit|buddy]]... [-c \"cmd; cmd ...\"]\n"
+            "  without --region the system heap is a static 128 KiB first-fit array\n");
+    return asked ? 0 : 2;
 }
 
 #ifdef ONEHEAP_SH_EDITLINE
@@ -231,7 +233,7 @@ int main(int argc, char **argv)
         }
         else
         {
-            return usage();
+            return usage(strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0);
         }
     }
     if (regions == 0 && os_sys_heap_add(sys_heap_mem, sizeof(sys_heap_mem), OS_MEM_ALG_FIRSTFIT) != OS_EOK)

@@ -23,7 +23,7 @@
  * Environment:
  *   ONEHEAP_REGION_SIZE=N[K|M|G]   size of each added region (rounded up to 1 MiB)
  *   ONEHEAP_ALG=firstfit|buddy      algorithm of the regions (default: the first built in)
- *   ONEHEAP_ARENAS=N                heaps in all, the system heap included (1..32;
+ *   ONEHEAP_ARENAS=N                heaps in all, the system heap included (1..32, else reported;
  *                                   default: 2 per processor + 1; 1 = every thread
  *                                   on the system heap)
  *   OS_MEMHEAP_CHECK_ON_EXIT=1      check every heap at exit; on failure
@@ -350,7 +350,16 @@ static void start(void)
         {
             region_size = sz;
         }
-        narenas = n >= 1 ? (unsigned)(n < MAX_ARENAS ? n : MAX_ARENAS)
+        else if (getenv("ONEHEAP_REGION_SIZE") != NULL)
+        {
+            say("oneheap: ONEHEAP_REGION_SIZE is not a size of 64K or more; using 64M\n");
+        }
+        if (getenv("ONEHEAP_ARENAS") != NULL && (n < 1 || n > MAX_ARENAS))
+        {
+            say("oneheap: ONEHEAP_ARENAS is not a number of heaps from 1 to 32; using the default\n");
+            n = 0;
+        }
+        narenas = n >= 1 ? (unsigned)n
                          : (cpus >= 1 && cpus < MAX_ARENAS / 2 ? (unsigned)(2 * cpus + 1) : MAX_ARENAS);
         if (alg != NULL)
         {

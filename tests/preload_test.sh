@@ -186,5 +186,17 @@ else
     echo "unknown ONEHEAP_ALG: reported, default used"
 fi
 
+# Out-of-range settings: each said once on stderr, the default used.
+LD_PRELOAD=$lib ONEHEAP_ARENAS=0 ONEHEAP_REGION_SIZE=12 "$stress" >/dev/null 2>"$tmp/env.err"
+got=$?
+if [ "$got" != 0 ] || [ "$(grep -c 'ONEHEAP_ARENAS is not' "$tmp/env.err")" != 1 ] ||
+   [ "$(grep -c 'ONEHEAP_REGION_SIZE is not' "$tmp/env.err")" != 1 ]; then
+    echo "out-of-range settings: FAILED (exit $got)"
+    cat "$tmp/env.err"
+    status=1
+else
+    echo "out-of-range settings: reported, defaults used"
+fi
+
 echo "$ran programs run with the preload"
 exit $status

@@ -12,6 +12,8 @@
  *                            OS_MEMHEAP_CHECK_ON_EXIT=1 the exit status is 99
  *                            and the line must still reach the file.
  */
+#define _GNU_SOURCE
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,16 +29,16 @@ static __attribute__((noinline)) void free_slot(void)
 static int overrun(void)
 {
     char *a = malloc(3000);
-    char *b = malloc(3000);
-    size_t len = 3000 + 64;
+    static char *volatile b;    /* kept, so the compiler cannot drop the allocation */
 
+    b = malloc(3000);
     if (a == NULL || b == NULL)
     {
         return 1;
     }
     printf("written before the failed check\n");
     slot = a;
-    memset(slot, 0x55, len);    /* over b's header */
+    memset(slot, 0x55, malloc_usable_size(a) + 16);     /* over b's header */
     return 0;
 }
 

@@ -31,6 +31,26 @@ if printf '%s\n' "$out" | grep -q '^oneheap:'; then
     status=1
 fi
 [ $status -eq 0 ] && echo "shell samples: ok" || printf '%s\n' "$out"
+# The block commands: a refused free says so; realloc of address 0 is a
+# malloc; a malformed number is a usage error, never a size of 0 (which
+# would make realloc free the block).
+out=$(printf 'malloc 100\nfree 1234\nfree 0\nrealloc 0x0 64\nrealloc 0 abc\nrealloc 0 -1\nmalloc 99999999999999999999\naligned 64 x\nfree zz\nshow_heap\nquit\n' | "$sh_bin" 2>&1)
+expect "^free 0x1234 in 'sys_heap': refused$"
+expect "^free (nil) in 'sys_heap'$"
+expect "^realloc (nil) to 64 in 'sys_heap': 0x"
+for cmd in realloc malloc aligned free; do
+    n=$(printf '%s\n' "$out" | grep -c "^usage: $cmd ")
+    want=1; [ $cmd = realloc ] && want=2
+    if [ "$n" != $want ]; then
+        echo "$cmd: $n usage errors, expected $want"
+        status=1
+    fi
+done
+if [ "$(printf '%s\n' "$out" | grep -c '^oneheap:.*not in this heap')" != 1 ]; then
+    echo "the free of a foreign address was not reported once"
+    status=1
+fi
+[ $status -eq 0 ] || printf '%s\n' "$out"
 # --help: the usage on stdout, status 0; an unknown option: status 2
 if ! help=$("$sh_bin" --help 2>/dev/null) || ! printf '%s\n' "$help" | grep -q '^usage: oneheap-sh'; then
     echo "--help: no usage on stdout, or a failure status"

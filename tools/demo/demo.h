@@ -11,4 +11,11 @@
  */
 int demo_parse_alg(const char *name, enum os_mem_alg *alg);
 
+/*
+ * A size: decimal, 0x hex or 0 octal digits (no sign) with an optional K
+ * or M suffix, in *size. With rest OS_NULL the whole string must be the
+ * size; else *rest points past it. 0, or -1 if malformed or too large.
+ */
+int demo_parse_size(const char *s, size_t *size, const char **rest);
+
 #endif

@@ -20,6 +20,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,37 +44,67 @@ struct user_heap
 
 static struct user_heap heaps[MAX_HEAPS];
 
-/* "123", "64K", "2M" -> bytes; 0 on a malformed size. */
-static size_t parse_size(const char *s)
+int demo_parse_size(const char *s, size_t *size, const char **rest)
 {
     char *end = NULL;
-    unsigned long long v;
+    unsigned long long v, scale = 1;
 
+    if (s[0] < '0' || s[0] > '9')       /* no sign, no blanks */
+    {
+        return -1;
+    }
     errno = 0;
     v = strtoull(s, &end, 0);
     if (errno != 0 || end == s)
     {
-        return 0;
+        return -1;
     }
     if (*end == 'K' || *end == 'k')
     {
-        v *= 1024u;
+        scale = 1024u;
         end++;
     }
     else if (*end == 'M' || *end == 'm')
     {
-        v *= 1024u * 1024u;
+        scale = 1024u * 1024u;
         end++;
     }
-    return *end == '\0' ? (size_t)v : 0;
+    if (v > (unsigned long long)SIZE_MAX / scale || (rest == NULL && *end != '\0'))
+    {
+        return -1;
+    }
+    *size = (size_t)(v * scale);
+    if (rest != NULL)
+    {
+        *rest = end;
+    }
+    return 0;
 }
 
-static void *parse_addr(const char *s)
+/* A whole argument as a size (see demo_parse_size): 0, or -1 if malformed. */
+static int parse_size(const char *s, size_t *size)
+{
+    return demo_parse_size(s, size, NULL);
+}
+
+/* A hexadecimal address, "0x" optional ("0" is the null pointer): 0, or -1 if malformed. */
+static int parse_addr(const char *s, void **addr)
 {
     char *end = NULL;
-    unsigned long long v = strtoull(s, &end, 16);
+    unsigned long long v;
 
-    return (end != s && *end == '\0') ? (void *)(uintptr_t)v : NULL;
+    if ((s[0] < '0' || s[0] > '9') && (s[0] < 'a' || s[0] > 'f') && (s[0] < 'A' || s[0] > 'F'))
+    {
+        return -1;
+    }
+    errno = 0;
+    v = strtoull(s, &end, 16);
+    if (errno != 0 || end == s || *end != '\0' || v > (unsigned long long)UINTPTR_MAX)
+    {
+        return -1;
+    }
+    *addr = (void *)(uintptr_t)v;
+    return 0;
 }
 
 int demo_parse_alg(const char *s, enum os_mem_alg *alg)
@@ -177,7 +208,7 @@ static os_err_t heap_create(os_int32_t argc, char **argv)
     size_t size;
     int i;
 
-    if (argc < 3 || argc > 4 || (size = parse_size(argv[2])) == 0 || demo_parse_alg(argc == 4 ? argv[3] : NULL, &alg) != 0)
+    if (argc < 3 || argc > 4 || parse_size(argv[2], &size) != 0 || size == 0 || demo_parse_alg(argc == 4 ? argv[3] : NULL, &alg) != 0)
     {
         printf("usage: heap_create NAME SIZE [firstfit|buddy|default]\n");
         return OS_EINVAL;
@@ -212,7 +243,7 @@ static os_err_t heap_add(os_int32_t argc, char **argv)
     enum os_mem_alg alg;
     size_t size;
 
-    if (argc < 3 || argc > 4 || (size = parse_size(argv[2])) == 0 || demo_parse_alg(argc == 4 ? argv[3] : NULL, &alg) != 0)
+    if (argc < 3 || argc > 4 || parse_size(argv[2], &size) != 0 || size == 0 || demo_parse_alg(argc == 4 ? argv[3] : NULL, &alg) != 0)
     {
         printf("usage: heap_add NAME SIZE [firstfit|buddy|default]\n");
         return OS_EINVAL;
@@ -317,7 +348,7 @@ static os_err_t cmd_malloc(os_int32_t argc, char **argv)
     size_t size;
     void *p;
 
-    if (heap == NULL || argc < 2 || argc > 3 || ((size = parse_size(argv[first])) == 0 && strcmp(argv[first], "0") != 0))
+    if (heap == NULL || argc < 2 || argc > 3 || parse_size(argv[first], &size) != 0)
     {
         printf("usage: malloc [NAME] SIZE\n");
         return OS_EINVAL;
@@ -335,13 +366,12 @@ static os_err_t cmd_aligned(os_int32_t argc, char **argv)
     size_t align, size;
     void *p;
 
-    if (heap == NULL || argc < 3 || argc > 4)
+    if (heap == NULL || argc < 3 || argc > 4 || parse_size(argv[first], &align) != 0 ||
+        parse_size(argv[first + 1], &size) != 0)
     {
         printf("usage: aligned [NAME] ALIGN SIZE\n");
         return OS_EINVAL;
     }
-    align = parse_size(argv[first]);
-    size = parse_size(argv[first + 1]);
     p = os_memheap_aligned_alloc(heap, align, size);
     printf("aligned %zu/%zu from '%s': %p\n", size, align, heap->name, p);
     return p != NULL ? OS_EOK : OS_ENOMEM;
@@ -355,17 +385,25 @@ static os_err_t cmd_realloc(os_int32_t argc, char **argv)
     void *old, *p;
     size_t size;
 
-    if (heap == NULL || argc < 3 || argc > 4 || (old = parse_addr(argv[first])) == NULL)
+    if (heap == NULL || argc < 3 || argc > 4 || parse_addr(argv[first], &old) != 0 ||
+        parse_size(argv[first + 1], &size) != 0)
     {
         printf("usage: realloc [NAME] ADDR SIZE\n");
         return OS_EINVAL;
     }
-    size = parse_size(argv[first + 1]);
     p = os_memheap_realloc(heap, old, size);
     printf("realloc %p to %zu in '%s': %p\n", old, size, heap->name, p);
     return OS_EOK;
 }
 SH_CMD_EXPORT(realloc, cmd_realloc, "realloc [NAME] ADDR SIZE: resize a block");
+
+static os_size_t used_bytes(os_memheap_t *heap)
+{
+    os_meminfo_t info;
+
+    os_memheap_info(heap, &info);
+    return info.mem_used;
+}
 
 static os_err_t cmd_free(os_int32_t argc, char **argv)
 {
@@ -373,12 +411,20 @@ static os_err_t cmd_free(os_int32_t argc, char **argv)
     os_memheap_t *heap = heap_arg(argc, argv, 2, &first);
     void *p;
 
-    if (heap == NULL || argc < 2 || argc > 3 || (p = parse_addr(argv[first])) == NULL)
+    os_size_t before;
+
+    if (heap == NULL || argc < 2 || argc > 3 || parse_addr(argv[first], &p) != 0)
     {
         printf("usage: free [NAME] ADDR\n");
         return OS_EINVAL;
     }
+    before = used_bytes(heap);
     os_memheap_free(heap, p);
+    if (p != NULL && used_bytes(heap) == before)    /* a block freed always lowers mem_used */
+    {
+        printf("free %p in '%s': refused\n", p, heap->name);
+        return OS_EINVAL;
+    }
     printf("free %p in '%s'\n", p, heap->name);
     return OS_EOK;
 }

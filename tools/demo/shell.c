@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define _ISOC11_SOURCE
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,22 +147,13 @@ static void run_script(char *script)
 /* "--region SIZE[:ALG]": a host-memory region for the system heap. */
 static int add_sys_region(const char *spec)
 {
-    char *end = NULL;
-    unsigned long long size = strtoull(spec, &end, 0);
+    const char *end = OS_NULL;
+    size_t size;
     enum os_mem_alg alg = OS_MEM_ALG_DEFAULT;
     void *mem;
 
-    if (end != spec && (*end == 'K' || *end == 'k'))
-    {
-        size *= 1024u;
-        end++;
-    }
-    else if (end != spec && (*end == 'M' || *end == 'm'))
-    {
-        size *= 1024u * 1024u;
-        end++;
-    }
-    if (end == spec || size == 0 || (*end != '\0' && *end != ':'))
+    if (demo_parse_size(spec, &size, &end) != 0 || size == 0 || size > SIZE_MAX - 63u ||
+        (*end != '\0' && *end != ':'))
     {
         return -1;
     }
@@ -169,7 +161,7 @@ static int add_sys_region(const char *spec)
     {
         return -1;
     }
-    mem = aligned_alloc(64, (size_t)((size + 63u) & ~63ull));
+    mem = aligned_alloc(64, (size + 63u) & ~(size_t)63u);
     return (mem != OS_NULL && os_sys_heap_add(mem, (os_size_t)size, alg) == OS_EOK) ? 0 : -1;
 }
 

@@ -63,6 +63,9 @@ probe(hardening_out_of_range FALSE "${CC}" ""
 probe(search_max_out_of_range FALSE "${CC}" ""
       "${_base}#define OS_MEM_PORT_POSIX\n#define OS_MEM_FF_SEARCH_MAX 70000\n"
       "OS_MEM_FF_SEARCH_MAX must be 0 (no bound) .. 65535")
+probe(buddy_quick_out_of_range FALSE "${CC}" ""
+      "${_base}#define OS_MEM_PORT_POSIX\n#define OS_MEM_BUDDY_QUICK 17\n"
+      "OS_MEM_BUDDY_QUICK must be 0..16")
 probe(two_ports FALSE "${CC}" ""
       "${_base}#define OS_MEM_PORT_POSIX\n#define OS_MEM_PORT_BAREMETAL\n"
       "more than one port selected")

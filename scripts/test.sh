@@ -3,7 +3,8 @@
 #   gcc default (POSIX port, trace on), clang, ASan+UBSan, ASan with every
 #   region poisoned outside live blocks (asanpoison), TSan, Valgrind client
 #   requests compiled in (valgrind: its ctests run memcheck), first-fit
-#   with buddy (every test over buddy and mixed heaps), buddy only, 32-bit
+#   with buddy (every test over buddy and mixed heaps), buddy only (with
+#   quick lists off: ONEHEAP_BUDDY_QUICK=0), 32-bit
 #   (gcc -m32: 16-bit first-fit headers; m32full: the same with hardening
 #   full and trace off), bare-metal port
 #   with trace, bare-metal without a lock, assert-on-corruption, the smallest first-fit class setting with 16-byte
@@ -28,7 +29,7 @@ declare -A configs=(
   [tsan]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug -DONEHEAP_BENCH=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_STATS=ON"
   [baremetal]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=ON -DCMAKE_BUILD_TYPE=Release -DONEHEAP_QEMU_TEST=OFF"
   [buddy]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_STATS=ON -DONEHEAP_HARDENING=off"
-  [buddyonly]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_FIRSTFIT=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
+  [buddyonly]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_FIRSTFIT=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BUDDY_QUICK=0 -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [m32]="-DCMAKE_C_COMPILER=gcc -DCMAKE_C_FLAGS=-m32 -DCMAKE_EXE_LINKER_FLAGS=-m32 -DCMAKE_SHARED_LINKER_FLAGS=-m32 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=ON -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_STATS=ON"
   [m32full]="-DCMAKE_C_COMPILER=gcc -DCMAKE_C_FLAGS=-m32 -DCMAKE_EXE_LINKER_FLAGS=-m32 -DCMAKE_SHARED_LINKER_FLAGS=-m32 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_HARDENING=full -DONEHEAP_TRACE=OFF -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [nolock]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=baremetal -DONEHEAP_NO_LOCK=ON -DONEHEAP_TRACE=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_HARDENING=off -DONEHEAP_STATS=ON"

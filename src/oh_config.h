@@ -41,6 +41,18 @@
 #error "oneheap: OS_MEM_FF_SEARCH_MAX must be 0 (no bound) .. 65535"
 #endif
 
+/*
+ * Buddy: freed blocks of each order below 8 kept unmerged in a quick list,
+ * taken back in O(1) by the next request of that order. 0: every free
+ * merges at once, so a region with no block in use is exactly as new.
+ */
+#ifndef OS_MEM_BUDDY_QUICK
+#define OS_MEM_BUDDY_QUICK 8
+#endif
+#if OS_MEM_BUDDY_QUICK < 0 || OS_MEM_BUDDY_QUICK > 16
+#error "oneheap: OS_MEM_BUDDY_QUICK must be 0..16"
+#endif
+
 #if defined(OS_USING_MEM_TRACE) && defined(OS_MEM_TRACE_TASKS) && \
     (OS_MEM_TRACE_TASKS < 2 || OS_MEM_TRACE_TASKS > 4096)
 #error "oneheap: OS_MEM_TRACE_TASKS must be 2..4096"

@@ -360,6 +360,32 @@ size_t block_total(os_memheap_t *h, const void *p)
     return block_at(h, p).total;
 }
 
+struct digest
+{
+    uint64_t h;
+    int      lazy;
+};
+
+static int digest_block(const struct os_memheap_block *b, void *arg)
+{
+    struct digest *d = arg;
+    uint64_t v[3] = { (uint64_t)(uintptr_t)b->addr, (uint64_t)b->total, (uint64_t)b->used };
+
+    for (unsigned i = 0; i < 3; i++)
+        d->h = (d->h ^ v[i]) * 0x100000001B3ull;    /* FNV-1a over words */
+    if (OS_MEM_BUDDY_QUICK > 0 && strcmp(b->alg, "buddy") == 0)
+        d->lazy = 1;
+    return 0;
+}
+
+uint64_t heap_layout_digest(os_memheap_t *h, int *lazy)
+{
+    struct digest d = { 0xCBF29CE484222325ull, 0 };
+    CHECK_EQ(os_memheap_walk(h, digest_block, &d), OS_EOK);
+    *lazy = d.lazy;
+    return d.h;
+}
+
 size_t heap_largest_alloc(os_memheap_t *h)
 {
     os_meminfo_t info = heap_info(h);

@@ -30,6 +30,11 @@
 
 #define TEST_MAX_LAYOUT_ALGS 4
 
+/* Buddy's quick-list depth as the library sees it (its default when the configuration leaves it out). */
+#ifndef OS_MEM_BUDDY_QUICK
+#define OS_MEM_BUDDY_QUICK 8
+#endif
+
 /* ---- algorithms and layouts ------------------------------------------------- */
 
 struct test_alg
@@ -115,6 +120,14 @@ os_meminfo_t heap_info(os_memheap_t *h);
 int          info_eq(const os_meminfo_t *a, const os_meminfo_t *b);
 /* The heap's statistics equal *before. */
 int          info_unchanged(os_memheap_t *h, const os_meminfo_t *before);
+
+/*
+ * A digest of heap h's blocks in walk order (place, size, state). Where
+ * every free merges at once (first-fit; buddy with OS_MEM_BUDDY_QUICK 0) a
+ * heap with no block in use has the digest it had when new. *lazy is set
+ * if a buddy region keeps quick lists, so that does not hold.
+ */
+uint64_t heap_layout_digest(os_memheap_t *h, int *lazy);
 
 /* Largest n for which os_memheap_alloc(h, n) succeeds (bisection; every
  * probe is freed again). Raises mem_maxused. */

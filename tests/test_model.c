@@ -8,8 +8,10 @@
  * filled with a pattern derived from (id, offset) and verified before it is
  * resized or freed and periodically. Alignment, non-overlap, region bounds,
  * usable size and the statistics are checked as the run goes; no error
- * report may appear. When everything is freed, mem_used is 0 again and the
- * largest allocatable block equals the one of the fresh heap.
+ * report may appear. When everything is freed, mem_used is 0 again, the
+ * largest allocatable block equals the one of the fresh heap, and where
+ * every free merges at once (first-fit; buddy without quick lists) the
+ * blocks are exactly those of the fresh heap.
  */
 #include "common.h"
 
@@ -458,10 +460,16 @@ static void user_run(const struct test_layout *l, uint64_t seed)
     CHECK_EQ(info.mem_used, 0);
     CHECK_EQ(info.mem_maxused, 0);
     m->total = info.mem_total;
+    int lazy;
+    uint64_t fresh_layout = heap_layout_digest(&heap, &lazy);
     hook_reset();
 
     run_ops(m, OPS_PER_RUN);
     free_everything(m);
+
+    /* merged at once: emptied, every region is exactly as new */
+    if (!lazy)
+        CHECK(heap_layout_digest(&heap, &lazy) == fresh_layout);
 
     size_t largest = heap_largest_alloc(&heap);
     CHECKF(largest == fresh_largest, "largest block after the run %zu, fresh heap %zu", largest,

@@ -67,7 +67,8 @@
  * Quick lists. A split down to order k and the merge back up cost a few
  * dozen instructions per level. So free puts a block of order k < QN,
  * unmerged, in the quick list of its order while that holds fewer than
- * QDEPTH blocks, and the next request of that order takes it back in O(1).
+ * QDEPTH (OS_MEM_BUDDY_QUICK; 0: no quick lists) blocks, and the next
+ * request of that order takes it back in O(1).
  * A quick block keeps its px bit (the table is not written at all), its
  * header is retagged quick (the seal follows by one xor), and its first
  * payload word links to the next quick block, xor-ed with hash(i) so that
@@ -142,7 +143,7 @@
 #define T_FREE      0x59u       /* free, in the list of its order */
 #define T_QUICK     0x3Cu       /* free, in the quick list of its order (table code C_USED) */
 #define QN          8u          /* quick lists: orders 0 .. QN - 1 */
-#define QDEPTH      8u          /* blocks per quick list */
+#define QDEPTH      ((unsigned)OS_MEM_BUDDY_QUICK)  /* blocks per quick list (0: none, every free merges) */
 #define NQ          32u         /* quick heads and rooms for every order a header can name */
 #define BAD_ORDER   0xFFu
 
@@ -430,7 +431,7 @@ static os_uint32_t *quick_find(struct bd *d, os_size_t b, unsigned l, os_uint32_
 
     while (x != b)
     {
-        if (x >= d->n || ++steps >= QDEPTH || !quick_ok(d, x, l))
+        if (x >= d->n || ++steps + 1u > QDEPTH || !quick_ok(d, x, l))
         {
             return OS_NULL;
         }

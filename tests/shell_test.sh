@@ -51,6 +51,20 @@ if [ "$(printf '%s\n' "$out" | grep -c '^oneheap:.*not in this heap')" != 1 ]; t
     status=1
 fi
 [ $status -eq 0 ] || printf '%s\n' "$out"
+# An over-long line is refused whole (never run in pieces); a heap name
+# longer than OS_NAME_MAX is refused; a heap whose region was refused is
+# not left behind.
+long=$(printf 'malloc 1%600s0' '')
+name=$(printf 'n%0250d' 0)      # longer than OS_NAME_MAX in every configuration
+out=$(printf '%s\nheap_create %s 1K\nheap_create h 8\nheap_create h 1K\nshow_heap\nquit\n' "$long" "$name" | "$sh_bin" 2>&1)
+expect '^line too long: at most 510 characters; not run$'
+expect '^a heap name has at most [0-9]* characters$'
+expect "^region .* added to 'h'$"
+if printf '%s\n' "$out" | grep -q -e '^malloc ' -e 'command not found' -e 'exists already'; then
+    echo "an over-long line ran, or a refused heap_create left its heap behind"
+    status=1
+fi
+[ $status -eq 0 ] || printf '%s\n' "$out"
 # --help: the usage on stdout, status 0; an unknown option: status 2
 if ! help=$("$sh_bin" --help 2>/dev/null) || ! printf '%s\n' "$help" | grep -q '^usage: oneheap-sh'; then
     echo "--help: no usage on stdout, or a failure status"

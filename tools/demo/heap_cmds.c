@@ -183,7 +183,7 @@ static os_err_t add_region(struct user_heap *u, size_t size, enum os_mem_alg alg
         printf("at most %d regions per heap here\n", MAX_REGIONS);
         return OS_ENOMEM;
     }
-    mem = aligned_alloc(64, (size + 63u) & ~(size_t)63u);
+    mem = size <= SIZE_MAX - 63u ? aligned_alloc(64, (size + 63u) & ~(size_t)63u) : NULL;
     if (mem == NULL)
     {
         printf("the host has no %zu bytes to give\n", size);
@@ -213,6 +213,11 @@ static os_err_t heap_create(os_int32_t argc, char **argv)
         printf("usage: heap_create NAME SIZE [firstfit|buddy|default]\n");
         return OS_EINVAL;
     }
+    if (strlen(argv[1]) > OS_NAME_MAX)
+    {
+        printf("a heap name has at most %d characters\n", (int)OS_NAME_MAX);
+        return OS_EINVAL;
+    }
     if (find_user(argv[1]) != NULL || strcmp(argv[1], os_sys_heap()->name) == 0)
     {
         printf("a heap called '%s' exists already\n", argv[1]);
@@ -232,8 +237,13 @@ static os_err_t heap_create(os_int32_t argc, char **argv)
     {
         return OS_EINVAL;
     }
+    if (add_region(u, size, alg) != OS_EOK)
+    {
+        (void)os_memheap_deinit(&u->heap);
+        return OS_ENOMEM;
+    }
     u->used = 1;
-    return add_region(u, size, alg);
+    return OS_EOK;
 }
 SH_CMD_EXPORT(heap_create, heap_create, "heap_create NAME SIZE [ALG]: a user heap with one region");
 

@@ -254,6 +254,17 @@ int main(int argc, char **argv)
             printf("\n");
             break;
         }
+        if (strchr(line, '\n') == OS_NULL && !feof(stdin))
+        {
+            int c;
+
+            while ((c = getchar()) != EOF && c != '\n')
+            {
+            }
+            printf("%s...\nline too long: at most %zu characters; not run\n", tty ? "" : line,
+                   sizeof(line) - 2);
+            continue;
+        }
         if (!tty)
         {
             printf("%s", line);

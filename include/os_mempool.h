@@ -12,8 +12,9 @@
  * OS_MEM_ALIGN_SIZE, with or without the tag. Without OS_USING_MP_CHECK_TAG
  * a block has no overhead: blocks follow each other, and a free block holds
  * the free-list link in its first word. With OS_USING_MP_CHECK_TAG each
- * block is preceded by a header of OS_MEM_ALIGN_SIZE bytes whose last word
- * is the block's tag. So, for os_mp_init(mp, name, start, size, blk_size):
+ * block is preceded by a header of OS_MEM_ALIGN_SIZE bytes, every word of
+ * which holds the block's tag, so the first byte written past the end of a
+ * block (its usable size) is caught. So, for os_mp_init(mp, name, start, size, blk_size):
  *
  *     header = 0                       (OS_MEM_ALIGN_SIZE with the tag)
  *     usable = round_up(blk_size, OS_MEM_ALIGN_SIZE)

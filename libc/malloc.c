@@ -173,20 +173,36 @@ static int set_owner(void *mem, size_t size, struct arena *a)
 
 /*
  * The smallest region, in whole slots, that surely serves a request of
- * `need` bytes (need <= SIZE_MAX / 4): with p2 the next power of two above
- * the request and its header, 2 * p2 bytes after the control data always
- * hold a naturally aligned block of p2 bytes (buddy), and the control data
- * takes less than p2 / 16.
+ * `need` bytes (the size plus the alignment asked; need <= SIZE_MAX / 4),
+ * or 0 if no region the algorithm manages in one piece can. First-fit:
+ * the request and 64 KiB for the control data and the headers. Buddy: with
+ * p2 the next power of two above the request and its header, 2 * p2 bytes
+ * after the control data always hold a naturally aligned block of p2
+ * bytes, and the control data takes less than p2 / 16.
  */
 static size_t least_region(size_t need)
 {
-    size_t p2 = 65536;
+    const struct os_mem_ops *ops = oh_alg_ops(region_alg);
+    size_t least, p2 = 65536;
 
-    while (p2 < need + 65536)
+    if (ops == NULL)
     {
-        p2 <<= 1;
+        return 0;
     }
-    return (2 * p2 + p2 / 16 + SLOT - 1) & ~(SLOT - 1);
+    if (strcmp(ops->name, "buddy") != 0)
+    {
+        least = need + 65536;
+    }
+    else
+    {
+        while (p2 < need + 65536)
+        {
+            p2 <<= 1;
+        }
+        least = 2 * p2 + p2 / 16;
+    }
+    least = (least + SLOT - 1) & ~(SLOT - 1);
+    return least <= ops->max_region ? least : 0;
 }
 
 /*
@@ -202,11 +218,11 @@ static int grow(struct arena *a, size_t need)
     void *mem;
     int err;
 
-    if (need > SIZE_MAX / 4)
+    /* Nothing is reserved for a request no region could serve: refused at once. */
+    if (need > SIZE_MAX / 4 || (least = least_region(need)) == 0)
     {
         return -1;
     }
-    least = least_region(need);
     size = (region_size + SLOT - 1) & ~(SLOT - 1);
     if (size < least)
     {
@@ -651,6 +667,33 @@ EXPORT void *malloc(size_t size)
     return take(0, size);
 }
 
+/*
+ * Free a block the thread cache does not take. The whole pages inside a
+ * large block go back to the OS first (MADV_DONTNEED: they read as zeros
+ * and take no memory until written), while the block is still the
+ * caller's, so no other thread can have been handed them. Not at hardening
+ * full, where free fills the block with the freed-memory pattern.
+ */
+#define RETURN_PAGES    ((size_t)256 << 10)
+
+static void release(void *ptr)
+{
+    os_memheap_t *heap = heap_of(ptr);
+#if OS_MEM_HARDENING < 3
+    size_t n = os_memheap_usable_size(heap, ptr);   /* 0, unreported, if ptr is no live block */
+
+    if (n >= RETURN_PAGES)
+    {
+        uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+        uintptr_t lo = ((uintptr_t)ptr + page - 1) & ~(page - 1);
+        uintptr_t hi = ((uintptr_t)ptr + n) & ~(page - 1);
+
+        (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    }
+#endif
+    os_memheap_free(heap, ptr);
+}
+
 EXPORT void free(void *ptr)
 {
     if (ptr != NULL)
@@ -658,7 +701,7 @@ EXPORT void free(void *ptr)
         ready();
         if (!tc_put(ptr))
         {
-            os_memheap_free(heap_of(ptr), ptr);
+            release(ptr);
         }
     }
 }
@@ -734,7 +777,7 @@ EXPORT void *realloc(void *ptr, size_t size)
         if (p != NULL)
         {
             memcpy(p, ptr, old < size ? old : size);
-            os_memheap_free(heap, ptr);
+            release(ptr);
         }
     }
     return p;
@@ -786,11 +829,11 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
     int saved = errno;
     void *p;
 
-    if (align < sizeof(void *) || (align & (align - 1)) != 0 || align > SIZE_MAX / 4)
+    if (align < sizeof(void *) || (align & (align - 1)) != 0)
     {
         return EINVAL;
     }
-    p = take(align, size);
+    p = align <= SIZE_MAX / 4 ? take(align, size) : NULL;     /* a valid alignment too large to serve: ENOMEM */
     if (p == NULL)
     {
         errno = saved;

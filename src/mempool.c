@@ -32,19 +32,23 @@
 #define MP_ROUND(x)     (((x) + (os_size_t)OS_MEM_ALIGN_SIZE - 1u) & ~((os_size_t)OS_MEM_ALIGN_SIZE - 1u))
 
 /*
- * The tag: the last word of the OS_MEM_ALIGN_SIZE-byte header in front of
- * each block. Its value is the block's address ^ the pool's address ^ one of
- * two state constants, so a tag copied from another block or another pool
- * does not pass, and "used", "free" and "smashed" are told apart in O(1).
+ * The tag: every word of the OS_MEM_ALIGN_SIZE-byte header in front of each
+ * block, so the first byte an overrun of the block before it writes is
+ * part of it. Its value is the block's address ^ the pool's address ^ one
+ * of two state constants, so a tag copied from another block or another
+ * pool does not pass, and "used", "free" and "smashed" are told apart in
+ * O(1) (OS_MEM_ALIGN_SIZE / sizeof(os_ubase_t) words: one or two at the
+ * default alignment).
  */
 #ifdef OS_USING_MP_CHECK_TAG
 #define MP_HDR          ((os_size_t)OS_MEM_ALIGN_SIZE)
+#define MP_TAG_WORDS    (MP_HDR / sizeof(os_ubase_t))
 #define MP_TAG_USED     ((os_ubase_t)0x5CA1AB1Eu)
 #define MP_TAG_FREE     ((os_ubase_t)0xF7EEB10Cu)
 
 static inline os_ubase_t *tag_at(void *block)
 {
-    return (os_ubase_t *)block - 1;
+    return (os_ubase_t *)block - MP_TAG_WORDS;
 }
 
 static inline os_ubase_t tag_value(const os_mp_t *mp, const void *block, os_ubase_t state)
@@ -54,12 +58,29 @@ static inline os_ubase_t tag_value(const os_mp_t *mp, const void *block, os_ubas
 
 static inline void tag_set(const os_mp_t *mp, void *block, os_ubase_t state)
 {
-    *tag_at(block) = tag_value(mp, block, state);
+    os_ubase_t *t = tag_at(block), v = tag_value(mp, block, state);
+    os_size_t i;
+
+    for (i = 0; i < MP_TAG_WORDS; i++)
+    {
+        t[i] = v;
+    }
 }
 
 static inline int tag_is(const os_mp_t *mp, void *block, os_ubase_t state)
 {
-    return *tag_at(block) == tag_value(mp, block, state);
+    const os_ubase_t *t = tag_at(block);
+    os_ubase_t v = tag_value(mp, block, state);
+    os_size_t i;
+
+    for (i = 0; i < MP_TAG_WORDS; i++)
+    {
+        if (t[i] != v)
+        {
+            return 0;
+        }
+    }
+    return 1;
 }
 #else
 #define MP_HDR          ((os_size_t)0)

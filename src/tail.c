@@ -88,15 +88,25 @@ static const os_uint8_t *fill_broken(const os_uint8_t *from, const os_uint8_t *t
     return OS_NULL;
 }
 
-/* Report a write into freed memory: block b (free, or just handed out) holds byte at. */
-static void fill_report(const struct heap_mem *r, const struct os_mem_blk *b, const os_uint8_t *at,
-                        const char *who)
+/* Report a write into freed memory: the block at blk (free, or just handed out) holds byte at. */
+static void fill_report(const struct heap_mem *r, const void *blk, const os_uint8_t *at, const char *who)
 {
     oh_report_fault(r->heap, at, OS_ERROR,
                     "region %p: freed memory written after free: byte %p of the block at %p changed (found by %s)",
-                    (void *)r->start, (const void *)at, b->mem, who);
-    (void)b;        /* the small build's reports are fixed messages */
+                    (void *)r->start, (const void *)at, blk, who);
+    (void)blk;      /* the small build's reports are fixed messages */
     (void)who;
+}
+
+void oh_fill_taken(const struct heap_mem *r, const os_uint8_t *start, const os_uint8_t *end)
+{
+    const os_uint8_t *at;
+
+    if ((os_size_t)(end - start) > OH_FILL_SKIP + OH_FILL_FOOT &&
+        (at = fill_broken(start + OH_FILL_SKIP, end - OH_FILL_FOOT)) != OS_NULL)
+    {
+        fill_report(r, start, at, "realloc");
+    }
 }
 #endif
 
@@ -123,7 +133,7 @@ static void *tail_new(struct heap_mem *r, void *p, os_size_t n, int fresh)
             at = fill_broken(from, b.end - OH_FILL_FOOT);
             if (at != OS_NULL)
             {
-                fill_report(r, &b, at, "alloc");
+                fill_report(r, b.mem, at, "alloc");
             }
         }
 #endif
@@ -148,18 +158,33 @@ static void tail_report(const struct heap_mem *r, const struct os_mem_blk *b, co
     (void)who;
 }
 
-/* Verify the tail of block p; report it if broken. 0 if p is not a live block. */
+/* Verify the tail of block p; report it if broken. NOT_LIVE if p is not a live block. */
+enum { NOT_LIVE, TAIL_OK, TAIL_BROKEN };
+
 static int tail_verify(const struct heap_mem *r, const void *p, struct os_mem_blk *b, const char *who)
 {
     if (OH_RAW_QUERY(r, p, b) != OS_EOK)
     {
-        return 0;
+        return NOT_LIVE;
     }
     if (tail_get(p, b->usable) == BROKEN)
     {
         tail_report(r, b, who);
+        return TAIL_BROKEN;
     }
-    return 1;
+    return TAIL_OK;
+}
+
+/* A used block as the core sees it: usable = the caller's size. */
+static void tail_describe(struct os_mem_blk *b)
+{
+    os_size_t n = tail_get(b->mem, b->usable);
+
+    if (n == BROKEN)
+    {
+        n = b->usable >= TAIL ? b->usable - TAIL : 0;
+    }
+    b->usable = n;
 }
 
 void *oh_tail_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
@@ -179,7 +204,7 @@ void *oh_tail_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size,
 void oh_tail_free(struct heap_mem *r, void *p)
 {
     struct os_mem_blk b;
-    int live = tail_verify(r, p, &b, "free");
+    int live = tail_verify(r, p, &b, "free") != NOT_LIVE;
 
     OH_RAW_FREE(r, p);
 #if OS_MEM_HARDENING >= 3
@@ -199,27 +224,26 @@ void oh_tail_free(struct heap_mem *r, void *p)
 os_err_t oh_tail_resize(struct heap_mem *r, void *p, os_size_t size)
 {
     struct os_mem_blk b;
-    os_err_t err;
+    int state = tail_verify(r, p, &b, "realloc");
+    os_err_t err = OH_RAW_RESIZE(r, p, size + TAIL);
 
-    (void)tail_verify(r, p, &b, "realloc");
-    err = OH_RAW_RESIZE(r, p, size + TAIL);
     if (err == OS_EOK)
     {
         (void)tail_new(r, p, size, 0);
     }
-    return err;
-}
-
-/* A used block as the core sees it: usable = the caller's size. */
-static void tail_describe(struct os_mem_blk *b)
-{
-    os_size_t n = tail_get(b->mem, b->usable);
-
-    if (n == BROKEN)
+    else if (err == OS_ENOMEM && state == TAIL_BROKEN)
     {
-        n = b->usable >= TAIL ? b->usable - TAIL : 0;
+        /* Reported once: armed again over the caller's size as the core sees
+         * it, so the free of the realloc that now moves it does not report it twice. */
+        os_size_t u = b.usable;
+
+        tail_describe(&b);
+        if (u >= TAIL)
+        {
+            tail_put(p, u, b.usable);
+        }
     }
-    b->usable = n;
+    return err;
 }
 
 os_err_t oh_tail_query(const struct heap_mem *r, const void *p, struct os_mem_blk *b)
@@ -273,7 +297,7 @@ static int check_one(const struct heap_mem *r, const struct os_mem_blk *b, void 
 
         if (at != OS_NULL)
         {
-            fill_report(r, b, at, "check");
+            fill_report(r, b->mem, at, "check");
             ((struct tail_walk *)arg)->bad = 1;
         }
     }

@@ -8,6 +8,7 @@
  *   malloc_stress corner the override's own promises (errno, valloc and
  *                        pvalloc, realloc(p, 0), calloc over reused memory,
  *                        a region for a very large or very aligned request)
+ *   malloc_stress big N  malloc N MiB, write it, free it: status 0 if served
  *   malloc_stress tsd    1000 threads whose thread-specific-data destructors
  *                        free blocks after the thread cache was flushed
  *                        (with OS_MEMHEAP_STATS_ON_EXIT=1, "used" at exit
@@ -222,6 +223,21 @@ static int tsd_after_flush(void)
  */
 #define CORNER(cond, what) ((cond) ? 0 : (printf("corner: FAILED: %s\n", what), 1))
 
+/* Field i of /proc/self/statm, in bytes (0: size of the address space, 1: resident); -1 if unreadable. */
+static long long statm(int i)
+{
+    long long v[2] = { -1, -1 };
+    FILE *f = fopen("/proc/self/statm", "r");
+
+    if (f != NULL)
+    {
+        if (fscanf(f, "%lld %lld", &v[0], &v[1]) != 2)
+            v[0] = v[1] = -1;
+        fclose(f);
+    }
+    return v[i] < 0 ? -1 : v[i] * (long long)sysconf(_SC_PAGESIZE);
+}
+
 static int corner_cases(void)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -286,6 +302,35 @@ static int corner_cases(void)
                   "pvalloc(1) is a page-aligned page");
     free(v);
 
+    /* a request larger than any block a region can hold (8 GiB): refused at
+     * once, ENOMEM, and nothing reserved for it (64-bit programs) */
+    if (sizeof(void *) == 8)
+    {
+        long long vsz = statm(0);
+        errno = 0;
+        huge = malloc_fn((size_t)16 << 30);
+        bad += CORNER(huge == NULL && errno == ENOMEM, "malloc(16 GiB): NULL, errno ENOMEM");
+        bad += CORNER(vsz > 0 && statm(0) - vsz < (256ll << 20), "malloc(16 GiB) reserved no address space");
+        free(huge);
+    }
+
+    /* free gives the pages of a large block back to the OS (not at hardening
+     * full, which fills freed memory) */
+    const char *level = getenv("ONEHEAP_TEST_HARDENING");
+    if (level == NULL || atoi(level) < 3)
+    {
+        size_t big = (size_t)32 << 20;
+        unsigned char *b = malloc(big);
+        bad += CORNER(b != NULL, "malloc(32 MiB)");
+        if (b != NULL)
+        {
+            memset(b, 1, big);
+            long long rss = statm(1);
+            free(b);
+            bad += CORNER(rss > 0 && rss - statm(1) >= (24ll << 20), "free of a written 32 MiB block returns its pages");
+        }
+    }
+
     printf("corner cases: %d failed\n", bad);
     return bad != 0;
 }
@@ -301,6 +346,16 @@ int main(int argc, char **argv)
         return tsd_after_flush();
     if (argc > 1 && strcmp(argv[1], "corner") == 0)
         return corner_cases();
+    if (argc > 2 && strcmp(argv[1], "big") == 0)
+    {
+        size_t n = (size_t)strtoull(argv[2], NULL, 10) << 20;
+        unsigned char *b = malloc(n);
+        if (b == NULL)
+            return 1;
+        memset(b, 1, n);
+        free(b);
+        return 0;
+    }
 
     for (i = 0; i < SLOTS; i++)
     {

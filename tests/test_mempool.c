@@ -343,6 +343,18 @@ static void bad_frees(void)
     test_poke_bytes(b - sizeof(os_ubase_t), &saved, sizeof saved);
     CHECK_EQ(os_mp_check(&mp), OS_EOK);
 
+    /* one byte past the usable size of the block before b: the first byte of
+     * b's header, caught at every alignment and word size */
+    unsigned char first = b[-(ptrdiff_t)OS_MEM_ALIGN_SIZE], flipped = (unsigned char)(first ^ 0x01);
+    test_poke_bytes(b - OS_MEM_ALIGN_SIZE, &flipped, 1);
+    os_mp_free(&mp, b);
+    CHECKF(strstr(hook_last_msg(), "smashed") != OS_NULL, "report: %s", hook_last_msg());
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_mp_check(&mp), OS_ERROR);
+    CHECK_REPORTS(1);
+    test_poke_bytes(b - OS_MEM_ALIGN_SIZE, &first, 1);
+    CHECK_EQ(os_mp_check(&mp), OS_EOK);
+
     /* a's tag and link smashed while a is free: alloc does not follow the link; it reports
      * and serves a block never handed out */
     memcpy(&saved, a - sizeof(os_ubase_t), sizeof saved);
@@ -372,8 +384,8 @@ static void bad_frees(void)
     /* the same with every block handed out once: nothing to serve, OS_ERROR, and no wait */
     {
         os_mp_t small;
-        static _Alignas(16) unsigned char smem[128];
-        CHECK_EQ(os_mp_init(&small, "two", smem, sizeof smem, 40), OS_EOK);
+        static _Alignas(64) unsigned char smem[2 * (HDR + (40 + OS_MEM_ALIGN_SIZE - 1) / OS_MEM_ALIGN_SIZE * OS_MEM_ALIGN_SIZE)];
+        CHECK_EQ(os_mp_init(&small, "two", smem, sizeof smem, 40), OS_EOK);   /* two blocks */
         unsigned char *x = os_mp_alloc(&small, OS_NO_WAIT), *y = os_mp_alloc(&small, OS_NO_WAIT);
         CHECK(x && y && os_mp_alloc(&small, OS_NO_WAIT) == OS_NULL);
         os_mp_free(&small, x);
@@ -895,7 +907,7 @@ static void *race_busy(void *arg)
 
 static void deinit_racing_alloc(void)
 {
-    static _Alignas(16) unsigned char mem[256];
+    static _Alignas(64) unsigned char mem[2 * OS_MEM_ALIGN_SIZE + 256];     /* one block of 200 */
     pthread_t busy, t;
     struct waiter_arg w;
     unsigned stuck = 0;
@@ -1235,7 +1247,7 @@ static void adjacent_pools(void)
 {
     check_context("adjacent pools");
     static os_mp_t first, second, third;
-    size_t stride = HDR + 32, n = 20;
+    size_t stride = HDR + round_up(32, OS_MEM_ALIGN_SIZE), n = 20;
     unsigned char *base = arena + 64;
     CHECK_EQ(os_mp_init(&first, "first", base + n * stride, 4 * stride, 32), OS_EOK);
     CHECK_EQ(os_mp_init(&second, "second", base, n * stride, 32), OS_EOK);

@@ -329,7 +329,9 @@ void      oh_ff_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t
  * makes the inside of a free block out of something else: OH_SCRUB_HEAD on
  * the start of a block merged into the block on its left (its header and
  * links, and the left block's last bytes), OH_SCRUB_FROM on the bytes a
- * shrinking realloc gives back and on a new region's free blocks.
+ * shrinking realloc gives back and on a new region's free blocks. A realloc
+ * that grows a block in place over the free block [start, end) verifies
+ * that block first: OH_FILL_TAKEN (tail.c reports a changed byte).
  */
 #if OS_MEM_HARDENING >= 3
 /* Even: a header overwritten with it says "free" (first-fit's used bit is bit 0
@@ -348,9 +350,12 @@ void      oh_ff_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t
          ? (void)memset((start) + OH_FILL_SKIP, (int)OH_FILL, \
                         (os_size_t)((end) - (start)) - OH_FILL_SKIP - OH_FILL_FOOT) \
          : (void)0)
+void oh_fill_taken(const struct heap_mem *r, const os_uint8_t *start, const os_uint8_t *end);
+#define OH_FILL_TAKEN(r, start, end) oh_fill_taken(r, start, end)
 #else
 #define OH_SCRUB_HEAD(start, bytes) ((void)0)
 #define OH_SCRUB_FROM(start, end)   ((void)0)
+#define OH_FILL_TAKEN(r, start, end) ((void)0)
 #endif
 
 /*

@@ -1193,6 +1193,7 @@ static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size)
         {
             os_size_t b = i + ((os_size_t)1 << l);
 
+            OH_FILL_TAKEN(r, unit(d, b), blk_end(d, b, l));
             if (code(d, b) == C_USED)
             {
                 /* a quick block, found sound in its list by free_buddy() */

@@ -1515,6 +1515,7 @@ FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
         oh_fault(r, payload(f, nx), OS_ERROR, "free-list links overwritten");
         return OS_ERROR;
     }
+    OH_FILL_TAKEN(r, f->base + nx * CH, f->base + (nx + ns) * CH);
     n = split_tail(f, c, s + ns, n);
     set_size(f, c, n, 1);
     seal(f, c, fl);

@@ -176,9 +176,16 @@ typedef struct os_mpinfo os_mpinfo_t;
  * Make a pool of blocks of blk_size bytes on [start, start + size) and link
  * it into the global list of pools. The name is truncated to OS_NAME_MAX.
  * OS_EINVAL: mp, name or start is OS_NULL, blk_size is 0 or huge, mp is
- *   already initialised, or the memory overlaps another pool's blocks.
+ *   already initialised, the memory overlaps another pool's blocks or
+ *   object, holds mp itself or a heap object, or lies in a heap's region
+ *   other than wholly inside one allocated block (os_mp_create's case);
+ *   mp itself lies in another pool's memory. Conversely os_memheap_add
+ *   refuses a region over a pool's memory or object.
  * OS_ENOMEM: the memory cannot hold one block.
- * O(P), P = pools (the overlap and "already initialised" checks).
+ * O(P + R), P = pools, R = regions of all heaps (the overlap and "already
+ * initialised" checks), plus a walk of the heap whose region holds the
+ * memory, if one does. Not caught: the heap block that holds a pool freed
+ * while the pool is initialised (deinit or destroy the pool first).
  */
 os_err_t os_mp_init(os_mp_t *mp, const char *name, void *start, os_size_t size, os_size_t blk_size);
 

@@ -24,6 +24,7 @@
 #include "report.h"
 #include "fmt.h"
 #include "port.h"
+#include "region.h"
 
 #define MP_STATIC       0u
 #define MP_DYNAMIC      1u
@@ -107,6 +108,41 @@ static os_ubase_t     pools_lock;
 static os_list_node_t pools = { &pools, &pools };
 
 #define MP_OF(node) ((os_mp_t *)(void *)((os_uint8_t *)(node) - offsetof(os_mp_t, resource_node)))
+
+/*
+ * Does [lo, hi) overlap the memory (blocks and their headers) or the object
+ * of an initialised pool other than self? Names it in *what. Pools lock held.
+ */
+static const os_mp_t *pool_in(const os_mp_t *self, const os_uint8_t *lo, const os_uint8_t *hi)
+{
+    const os_list_node_t *n;
+
+    for (n = pools.next; n != &pools; n = n->next)
+    {
+        const os_mp_t *o = MP_OF(n);
+
+        if (o != self && ((lo < o->end_addr - MP_HDR && o->start_addr - MP_HDR < hi) ||
+                          ((const os_uint8_t *)o < hi && (const os_uint8_t *)(o + 1) > lo)))
+        {
+            return o;
+        }
+    }
+    return OS_NULL;
+}
+
+/* oh_pools_overlap (region.h): a region may not be added over a pool. Global lock held. */
+static int pools_overlap(const os_uint8_t *lo, const os_uint8_t *hi, const char **what)
+{
+    os_ubase_t st = os_port_lock(&pools_lock);
+    int hit = pool_in(OS_NULL, lo, hi) != OS_NULL;
+
+    os_port_unlock(&pools_lock, st);
+    if (hit)
+    {
+        *what = "a memory pool";
+    }
+    return hit;
+}
 
 /*
  * fast: OS_MP_FAST while the pool is initialised, nobody waits and the port
@@ -306,14 +342,75 @@ void oh_mp_idle_changed(void)
 
 /* ---- init, deinit, create, destroy --------------------------------------------- */
 
+/* A pool about to be registered (mp_register, through oh_claim). */
+struct mp_new
+{
+    os_mp_t        *mp;
+    const char     *name;
+    os_uint8_t     *base, *first, *end;
+    os_size_t       count, usable, stride;
+    os_ubase_t      inv;
+    unsigned        shift;
+    os_uint8_t      alloc_type;
+    const os_mp_t  *clash;      /* the pool it would overlap, or mp itself if already initialised */
+};
+
+/* Register the pool unless its memory or object overlaps another pool's memory or object. Global lock held. */
+static os_err_t mp_register(void *arg)
+{
+    struct mp_new *a = arg;
+    os_mp_t *mp = a->mp;
+    const os_list_node_t *n;
+    os_ubase_t st = os_port_lock(&pools_lock);
+
+    for (n = pools.next; n != &pools; n = n->next)
+    {
+        if (MP_OF(n) == mp)
+        {
+            os_port_unlock(&pools_lock, st);
+            a->clash = mp;
+            return OS_EINVAL;
+        }
+    }
+    a->clash = pool_in(mp, a->base, a->end - MP_HDR);
+    if (a->clash == OS_NULL)
+    {
+        a->clash = pool_in(mp, (const os_uint8_t *)mp, (const os_uint8_t *)(mp + 1));   /* its object */
+    }
+    if (a->clash != OS_NULL)
+    {
+        os_port_unlock(&pools_lock, st);
+        return OS_EINVAL;
+    }
+    memset(mp, 0, sizeof(*mp));
+    oh_name_copy(mp->name, a->name, OS_NAME_MAX);
+    mp->object_alloc_type = a->alloc_type;
+    os_port_lock_init(&mp->lock);
+    mp->start_addr = a->first;
+    mp->end_addr = a->end;
+    mp->blk_total_num = a->count;
+    mp->blk_size = a->usable;
+    mp->stride = a->stride;
+    mp->grid_inv = a->inv;
+    mp->grid_shift = a->shift;
+    mp->resource_node.next = &pools;
+    mp->resource_node.prev = pools.prev;
+    pools.prev->next = &mp->resource_node;
+    pools.prev = &mp->resource_node;
+    __atomic_store_n(&mp->object_inited, (os_uint8_t)OS_MP_INITED, __ATOMIC_RELAXED);
+    mp_refresh(mp);
+    os_port_unlock(&pools_lock, st);
+    return OS_EOK;
+}
+
 static os_err_t mp_init(os_mp_t *mp, const char *name, void *start, os_size_t size,
                         os_size_t blk_size, os_uint8_t alloc_type)
 {
-    os_uint8_t *base, *first, *end;
-    os_size_t usable, stride, count, skip, i;
-    os_ubase_t inv, odd, st;
-    unsigned shift = 0;
-    os_list_node_t *n;
+    struct mp_new a;
+    const char *what = OS_NULL;
+    os_size_t skip, i;
+    os_ubase_t odd;
+    os_err_t err;
 
     if (mp == OS_NULL || name == OS_NULL || start == OS_NULL)
     {
@@ -331,71 +428,67 @@ static os_err_t mp_init(os_mp_t *mp, const char *name, void *start, os_size_t si
                   blk_size, start, size);
         return OS_EINVAL;
     }
-    usable = MP_ROUND(blk_size);
-    stride = MP_HDR + usable;
-    base = (os_uint8_t *)start;
-    skip = (os_size_t)((OS_MEM_ALIGN_SIZE - (os_ubase_t)base % OS_MEM_ALIGN_SIZE) % OS_MEM_ALIGN_SIZE);
-    count = (size > skip) ? (size - skip) / stride : 0;
-    if (count == 0)
+    a.mp = mp;
+    a.name = name;
+    a.alloc_type = alloc_type;
+    a.usable = MP_ROUND(blk_size);
+    a.stride = MP_HDR + a.usable;
+    a.base = (os_uint8_t *)start;
+    skip = (os_size_t)((OS_MEM_ALIGN_SIZE - (os_ubase_t)a.base % OS_MEM_ALIGN_SIZE) % OS_MEM_ALIGN_SIZE);
+    a.count = (size > skip) ? (size - skip) / a.stride : 0;
+    if (a.count == 0)
     {
         mp_report(0, OS_NULL, start, OS_ENOMEM, "init: %zu bytes at %p hold no block of %zu bytes",
-                  size, start, stride);
+                  size, start, a.stride);
         return OS_ENOMEM;
     }
-    base += skip;
-    first = base + MP_HDR;
-    end = first + count * stride;
+    a.base += skip;
+    a.first = a.base + MP_HDR;
+    a.end = a.first + a.count * a.stride;
+    if ((os_uint8_t *)mp < a.end - MP_HDR && (os_uint8_t *)(mp + 1) > a.base)
+    {
+        mp_report(0, OS_NULL, start, OS_EINVAL, "init: memory %p+%zu holds the pool object %p itself",
+                  start, size, (void *)mp);
+        return OS_EINVAL;
+    }
 
     /* stride = odd << shift; inv = odd^-1 mod 2^N by Newton's iteration */
-    while (((stride >> shift) & 1u) == 0)
+    a.shift = 0;
+    while (((a.stride >> a.shift) & 1u) == 0)
     {
-        shift++;
+        a.shift++;
     }
-    odd = (os_ubase_t)(stride >> shift);
-    inv = odd;                          /* right to 3 bits: odd * odd = 1 mod 8 */
+    odd = (os_ubase_t)(a.stride >> a.shift);
+    a.inv = odd;                        /* right to 3 bits: odd * odd = 1 mod 8 */
     for (i = 0; i < 5; i++)
     {
-        inv *= (os_ubase_t)2 - odd * inv;   /* doubles the correct bits: 6, 12, 24, 48, 96 */
+        a.inv *= (os_ubase_t)2 - odd * a.inv;   /* doubles the correct bits: 6, 12, 24, 48, 96 */
     }
 
-    st = os_port_lock(&pools_lock);
-    for (n = pools.next; n != &pools; n = n->next)
+    if (oh_pools_overlap == OS_NULL)
     {
-        const os_mp_t *o = MP_OF(n);
-
-        if (o == mp)
-        {
-            os_port_unlock(&pools_lock, st);
-            mp_report(0, mp, mp, OS_EINVAL, "init of a pool that is already initialised");
-            return OS_EINVAL;
-        }
-        if (base < o->end_addr - MP_HDR && o->start_addr - MP_HDR < end - MP_HDR)
-        {
-            os_port_unlock(&pools_lock, st);
-            mp_report(0, OS_NULL, start, OS_EINVAL, "init: memory %p+%zu overlaps pool '%s'",
-                      start, size, o->name);
-            return OS_EINVAL;
-        }
+        oh_pools_overlap = pools_overlap;   /* regions are checked against pools from now on; written once */
     }
-    memset(mp, 0, sizeof(*mp));
-    oh_name_copy(mp->name, name, OS_NAME_MAX);
-    mp->object_alloc_type = alloc_type;
-    os_port_lock_init(&mp->lock);
-    mp->start_addr = first;
-    mp->end_addr = end;
-    mp->blk_total_num = count;
-    mp->blk_size = usable;
-    mp->stride = stride;
-    mp->grid_inv = inv;
-    mp->grid_shift = shift;
-    mp->resource_node.next = &pools;
-    mp->resource_node.prev = pools.prev;
-    pools.prev->next = &mp->resource_node;
-    pools.prev = &mp->resource_node;
-    __atomic_store_n(&mp->object_inited, (os_uint8_t)OS_MP_INITED, __ATOMIC_RELAXED);
-    mp_refresh(mp);
-    os_port_unlock(&pools_lock, st);
-    return OS_EOK;
+    a.clash = OS_NULL;
+    err = oh_claim(a.base, a.end - MP_HDR, &what, mp_register, &a);
+    if (err != OS_EOK)
+    {
+        if (a.clash == mp)
+        {
+            mp_report(0, mp, mp, OS_EINVAL, "init of a pool that is already initialised");
+        }
+        else if (a.clash != OS_NULL)
+        {
+            mp_report(0, OS_NULL, start, OS_EINVAL, "init: memory %p+%zu overlaps pool '%s'",
+                      start, size, a.clash->name);
+        }
+        else
+        {
+            mp_report(0, OS_NULL, start, OS_EINVAL, "init: memory %p+%zu overlaps %s", start, size, what);
+        }
+        (void)what;     /* the small build's reports do not name it */
+    }
+    return err;
 }
 
 os_err_t os_mp_init(os_mp_t *mp, const char *name, void *start, os_size_t size, os_size_t blk_size)

@@ -290,13 +290,20 @@ int oh_region_holds(os_memheap_t *h, const struct heap_mem *r, const os_uint8_t 
     return sp.inside_used;
 }
 
+int (*oh_pools_overlap)(const os_uint8_t *lo, const os_uint8_t *hi, const char **what);
+
 /*
- * May [lo, hi) be added to heap? OS_EOK with *host set to the heap whose
- * allocated block holds it (or OS_NULL); OS_EINVAL (*what: with what) on
- * any other overlap, or when it holds a heap object. Global lock held.
+ * May [lo, hi) be added to heap (OS_NULL: be claimed by a memory pool)?
+ * OS_EOK with *host set to the heap whose allocated block holds it (or
+ * OS_NULL), holds telling whether a region's allocated block does (OS_NULL:
+ * never); OS_EINVAL (*what: with what) on any other overlap, when it holds
+ * a heap object, or (a region) when it overlaps a memory pool. Global lock
+ * held.
  */
 static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, const os_uint8_t *hi,
-                              os_memheap_t **host, const char **what)
+                              os_memheap_t **host, const char **what,
+                              int (*holds)(os_memheap_t *, const struct heap_mem *, const os_uint8_t *,
+                                           const os_uint8_t *))
 {
     const os_list_node_t *n;
     os_size_t host_span = OS_SIZE_MAX;
@@ -324,7 +331,7 @@ static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, co
             {
                 return OS_EINVAL;
             }
-            if (!oh_nest->holds(h, r, lo, hi))     /* set: two heaps exist */
+            if (holds == OS_NULL || !holds(h, r, lo, hi))
             {
                 return OS_EINVAL;
             }
@@ -336,7 +343,27 @@ static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, co
             }
         }
     }
+    if (heap != OS_NULL && oh_pools_overlap != OS_NULL && oh_pools_overlap(lo, hi, what))
+    {
+        return OS_EINVAL;
+    }
     return OS_EOK;
+}
+
+os_err_t oh_claim(const os_uint8_t *lo, const os_uint8_t *hi, const char **what, os_err_t (*commit)(void *arg),
+                  void *arg)
+{
+    os_memheap_t *host;
+    const void *dropped;
+    os_ubase_t st = heaps_lock(&dropped);
+    os_err_t err = overlap_check(OS_NULL, lo, hi, &host, what, oh_region_holds);
+
+    if (err == OS_EOK)
+    {
+        err = commit(arg);
+    }
+    heaps_unlock(st, dropped);
+    return err;
 }
 
 /* ---- adding regions ------------------------------------------------------------ */
@@ -437,7 +464,8 @@ os_err_t oh_region_add(os_memheap_t *heap, void *start, os_size_t size, enum os_
     }
     hi = lo + size;
     st = heaps_lock(&dropped);
-    err = overlap_check(heap, lo, hi, &host, &what);
+    /* A region in another heap's block needs two heaps, so oh_nest is set then (region.h). */
+    err = overlap_check(heap, lo, hi, &host, &what, oh_nest != OS_NULL ? oh_nest->holds : OS_NULL);
     if (err != OS_EOK)
     {
         heaps_unlock(st, dropped);

@@ -109,6 +109,23 @@ struct oh_nest_ops
 extern const struct oh_nest_ops *oh_nest;
 
 /*
+ * Memory pools and heaps. A pool's memory may lie inside one allocated
+ * block of a heap (os_mp_create takes it from the system heap), nowhere
+ * else in a region, and never over a heap object; no region may overlap a
+ * pool's memory or object. oh_claim() checks [lo, hi) for a pool and calls
+ * commit(arg) (which checks the other pools and registers it) with the
+ * global lock held, so no region can be added over it meanwhile: OS_EINVAL
+ * (*what: with what) on an overlap with a heap, else what commit returns.
+ * O(regions + B) for memory inside a heap block (that block is found by a
+ * walk). oh_pools_overlap, set by the first pool init, tells a region add
+ * whether [lo, hi) overlaps a pool (*what); it is called with the global
+ * lock held and takes the pools lock (lock order: global, then pools).
+ */
+os_err_t oh_claim(const os_uint8_t *lo, const os_uint8_t *hi, const char **what, os_err_t (*commit)(void *arg),
+                  void *arg);
+extern int (*oh_pools_overlap)(const os_uint8_t *lo, const os_uint8_t *hi, const char **what);
+
+/*
  * Is the caller in an interrupt handler? Then the call `what` is reported
  * (OS_EPERM; heap names the heap if it is initialised, addr the object) and
  * the caller refuses it. Every call that takes a lock tests this first, so

@@ -1261,6 +1261,76 @@ static void adjacent_pools(void)
     CHECK_REPORTS(0);
 }
 
+/*
+ * Pools and heaps keep out of each other's memory, as heaps do among
+ * themselves: a pool's memory may not hold its own object, another pool's
+ * object or a heap object, nor lie in a heap's region outside an allocated
+ * block; a region may not be added over a pool's memory or object. Each
+ * refusal is reported and changes nothing; a pool inside an allocated
+ * block of a heap is fine.
+ */
+static void pools_and_heaps(void)
+{
+    check_context("pools and heaps");
+    static _Alignas(64) unsigned char pm[4096], hm[16384];
+    static os_mp_t a, b;
+    static os_memheap_t h;
+
+    /* its own object, inside its memory */
+    os_mp_t *inside = (os_mp_t *)(void *)(pm + 512);
+    CHECK_EQ(os_mp_init(inside, "self", pm, sizeof pm, 32), OS_EINVAL);
+    CHECK_REPORTS(1);
+    /* another pool's object inside its memory, either order */
+    os_mp_t *obj = (os_mp_t *)(void *)(pm + 1024);
+    CHECK_EQ(os_mp_init(obj, "A", arena, 1024, 16), OS_EOK);
+    CHECK_EQ(os_mp_init(&b, "B", pm, sizeof pm, 64), OS_EINVAL);
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_mp_deinit(obj), OS_EOK);
+    CHECK_EQ(os_mp_init(&b, "B", pm, sizeof pm, 64), OS_EOK);
+    CHECK_EQ(os_mp_init(obj, "A", arena, 1024, 16), OS_EINVAL);
+    CHECK_REPORTS(1);
+
+    /* a region over a pool's memory or over a pool object: refused */
+    heap_open(&h, "ph");
+    CHECK_EQ(os_memheap_add(&h, pm + 100, 2048, OS_MEM_ALG_DEFAULT), OS_EINVAL);
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_mp_init(&a, "A", arena, 1024, 16), OS_EOK);
+    unsigned char *around = (unsigned char *)&a - 64;
+    CHECK_EQ(os_memheap_add(&h, around, 4096, OS_MEM_ALG_DEFAULT), OS_EINVAL);
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_mp_deinit(&a), OS_EOK);
+    CHECK_EQ(os_mp_deinit(&b), OS_EOK);
+
+    /* a pool in a heap's region: only inside an allocated block */
+    heap_add_ok(&h, hm, sizeof hm, OS_MEM_ALG_DEFAULT);
+    CHECK_EQ(os_mp_init(&a, "A", hm + 4096, 2048, 32), OS_EINVAL);       /* free memory of the heap */
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_mp_init(&a, "A", hm, sizeof hm, 32), OS_EINVAL);         /* the whole region */
+    CHECK_REPORTS(1);
+    unsigned char *blk = os_memheap_alloc(&h, 3000);
+    CHECK(blk != OS_NULL);
+    CHECK_EQ(os_mp_init(&a, "A", blk, 3000, 32), OS_EOK);
+    CHECK_EQ(os_mp_init(&b, "B", blk + 1500, 3000, 32), OS_EINVAL);      /* runs out of the block */
+    CHECK_REPORTS(1);
+    void *x = os_mp_alloc(&a, OS_NO_WAIT);
+    CHECK(x != OS_NULL && (unsigned char *)x >= blk && (unsigned char *)x < blk + 3000);
+    os_mp_free(&a, x);
+    CHECK_EQ(os_mp_deinit(&a), OS_EOK);
+    os_memheap_free(&h, blk);
+
+    /* a heap object inside a pool's memory */
+    os_memheap_t *hobj = (os_memheap_t *)(void *)(pm + 256);
+    memset(hobj, 0, sizeof *hobj);
+    CHECK_EQ(os_memheap_init(hobj, "in pool"), OS_EOK);
+    CHECK_EQ(os_mp_init(&a, "A", pm, sizeof pm, 32), OS_EINVAL);
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_memheap_deinit(hobj), OS_EOK);
+    CHECK_EQ(os_memheap_check(&h), OS_EOK);
+    heap_close(&h);
+    CHECK_REPORTS(0);
+    check_context("");
+}
+
 int main(void)
 {
     hook_install();
@@ -1273,6 +1343,7 @@ int main(void)
     layout_and_refill();
     arguments();
     adjacent_pools();
+    pools_and_heaps();
 #ifdef OS_USING_SYS_HEAP
     create_destroy();
 #endif

@@ -217,21 +217,36 @@ static void unhost(struct heap_mem *r)
     r->host = OS_NULL;
 }
 
+/* Is h a heap in the (mended) list? Global lock held. O(heaps). */
+static int listed(const os_memheap_t *h)
+{
+    const os_list_node_t *n;
+
+    for (n = heaps.next; n != &heaps && n != &h->resource_node; n = n->next)
+    {
+    }
+    return n != &heaps;
+}
+
 os_err_t oh_heap_unregister(os_memheap_t *heap)
 {
     const void *dropped;
     os_ubase_t st = heaps_lock(&dropped), hst;
+    const struct heap_mem *bad = OS_NULL;
     struct heap_mem *r;
     os_list_node_t *n;
+    int sound;
 
     if (heap->object_inited != OH_HEAP_INITED || heap->hosted != OS_NULL)
     {
         heaps_unlock(st, dropped);
         return heap->object_inited != OH_HEAP_INITED ? OS_EINVAL : OS_EBUSY;
     }
-    for (r = heap->h_mem; r != OS_NULL; r = r->next)
+    /* A control block that was overwritten is neither followed nor trusted. */
+    sound = oh_regions_sound(heap, &bad);
+    for (r = heap->h_mem; r != OS_NULL && r != bad; r = r->next)
     {
-        if (r->host != OS_NULL)
+        if (r->host != OS_NULL && r->host != heap && listed(r->host))
         {
             unhost(r);
         }
@@ -255,6 +270,11 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
     oh_heap_refresh(heap);
     os_port_unlock(&heap->lock, hst);
     heaps_unlock(st, dropped);
+    if (!sound)
+    {
+        oh_report(OS_NULL, bad, OS_ERROR, "deinit: the control block of region %p was overwritten; "
+                  "the regions from it on were not followed", (const void *)bad);
+    }
     return OS_EOK;
 }
 

@@ -1415,6 +1415,87 @@ static int note_blocks(const struct os_memheap_block *b, void *arg)
  * is released from its quick list by a request nobody can serve: nothing
  * is reported, check passes, and the block is served again.
  */
+static int lowest_block(const struct os_memheap_block *b, void *arg)
+{
+    unsigned char **low = arg;
+    if (*low == OS_NULL || (unsigned char *)b->addr < *low)
+        *low = b->addr;
+    return 0;
+}
+
+/*
+ * Every byte of a region's control data (from the region's start to its
+ * first block) changed in turn, all its bits: check reports it at once, or
+ * the change does not matter: 200 random allocations and frees that follow,
+ * each followed by a check, meet no report. A change that check cannot see
+ * and that breaks the heap later fails here.
+ */
+static void control_byte_flips(const struct test_alg *a)
+{
+    static _Alignas(4096) unsigned char zone[16 * KiB];
+    check_context("%s: control data bytes changed", a->name);
+    heap_open(&heap, "flips");
+    heap_add_ok(&heap, zone, sizeof zone, a->alg);
+    size_t ctrl = 0;
+    (void)os_memheap_walk(&heap, find_header, &ctrl);               /* header bytes of a free block */
+    unsigned char *lowest = OS_NULL;
+    (void)os_memheap_walk(&heap, lowest_block, &lowest);
+    heap_close(&heap);
+    CHECK(lowest != OS_NULL && lowest > zone);
+    if (lowest == OS_NULL)
+        return;
+    size_t span = (size_t)(lowest - zone) - ctrl;                   /* region start to first block start */
+    size_t caught = 0, harmless = 0;
+    for (size_t off = 0; off < span; off++)
+    {
+        heap_open(&heap, "flips");
+        heap_add_ok(&heap, zone, sizeof zone, a->alg);
+        unsigned char *p[8];
+        for (unsigned k = 0; k < 8; k++)
+            p[k] = os_memheap_alloc(&heap, 100 + 50 * k);
+        os_memheap_free(&heap, p[2]);
+        os_memheap_free(&heap, p[5]);
+        unsigned char flipped = (unsigned char)(zone[off] ^ 0xFF);
+        test_poke_bytes(zone + off, &flipped, 1);
+        hook_reset();
+        if (os_memheap_check(&heap) != OS_EOK)
+        {
+            caught++;
+        }
+        else
+        {
+            CHECK_REPORTS(0);
+            test_rng_t rng;
+            unsigned char *q[32] = { 0 };
+            rng_seed(&rng, off);
+            for (unsigned it = 0; it < 200; it++)
+            {
+                unsigned j = rng_below(&rng, 32);
+                if (q[j])
+                {
+                    os_memheap_free(&heap, q[j]);
+                    q[j] = OS_NULL;
+                }
+                else
+                {
+                    q[j] = os_memheap_alloc(&heap, 1 + rng_below(&rng, 600));
+                }
+                if (os_memheap_check(&heap) != OS_EOK || hook_count() != 0)
+                {
+                    CHECKF(0, "byte %zu of the control data changed: check said sound, then operation %u "
+                              "met a report: %s", off, it, hook_count() ? hook_last_msg() : "(check failed)");
+                    break;
+                }
+            }
+            harmless++;
+        }
+        hook_reset();
+        heap_close(&heap);
+        hook_reset();
+    }
+    printf("%s: %zu control bytes changed: %zu caught by check, %zu harmless\n", a->name, span, caught, harmless);
+}
+
 static void buddy_bytes_after_region(const struct test_alg *a)
 {
     static _Alignas(4096) unsigned char zone[16 * KiB];
@@ -1946,6 +2027,7 @@ int main(void)
         buddy_seal_before_merge(a);
         buddy_back_link(a);
         buddy_bytes_after_region(a);
+        control_byte_flips(a);
         buddy_alignment_byte(a);
         write_after_free_first_word(a);
         double_free_named(a);

@@ -199,6 +199,25 @@ static inline void bit_clr(os_uint32_t *pl, os_size_t i)
     pl[i >> 5] &= ~((os_uint32_t)1 << (i & 31u));
 }
 
+/* Does any plane mark a unit in [lo, hi) (hi <= n rounded up to 32)? A word at a time. */
+static int marked(const struct bd *d, os_size_t lo, os_size_t hi)
+{
+    while (lo < hi)
+    {
+        os_size_t w = lo >> 5;
+        unsigned sh = (unsigned)(lo & 31u);
+        os_size_t nb = (hi - lo < 32u - sh) ? hi - lo : 32u - sh;
+        os_uint32_t m = (nb == 32u ? ~(os_uint32_t)0 : (((os_uint32_t)1 << nb) - 1u)) << sh;
+
+        if (((d->px[w] | d->pf[w] | d->pa[w]) & m) != 0)
+        {
+            return 1;
+        }
+        lo += nb;
+    }
+    return 0;
+}
+
 /* Is unit i a block start (a bit in any plane)? */
 static inline unsigned is_start(const struct bd *d, os_size_t i)
 {
@@ -1278,7 +1297,7 @@ static os_err_t bd_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
         unsigned c = code(d, i);
         int k = probe(d, i);
 
-        if (c == C_NONE || c == C_BAD || k < 0)
+        if (c == C_NONE || c == C_BAD || k < 0 || marked(d, i + 1, i + ((os_size_t)1 << k)))
         {
             oh_fault(r, unit(d, i), OS_ERROR, "block table overwritten");
             return OS_ERROR;
@@ -1286,9 +1305,14 @@ static os_err_t bd_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
         describe(d, i, (unsigned)k, c, &b);
         if (fn(r, &b, arg) != 0)
         {
-            break;
+            return OS_EOK;
         }
         i += (os_size_t)1 << k;
+    }
+    if (marked(d, d->n, (d->n + 31u) & ~(os_size_t)31u))
+    {
+        oh_fault(r, unit(d, d->n), OS_ERROR, "block table overwritten");
+        return OS_ERROR;
     }
     return OS_EOK;
 }
@@ -1329,6 +1353,12 @@ static os_err_t bd_check(const struct heap_mem *r, os_size_t *used)
             continue;
         }
         k = (unsigned)pk;
+        if (marked(d, i + 1, i + ((os_size_t)1 << k)))
+        {
+            /* the order probes only look at units i + 2^j */
+            oh_fault(r, unit(d, i), OS_ERROR, "check: block table overwritten (a unit inside a block marked as a start)");
+            bad = 1;
+        }
         if (c == C_USED)
         {
             quick = is_quick(d, i);
@@ -1382,6 +1412,12 @@ static os_err_t bd_check(const struct heap_mem *r, os_size_t *used)
             busy += U << k;
         }
         i += (os_size_t)1 << k;
+    }
+
+    if (marked(d, d->n, (d->n + 31u) & ~(os_size_t)31u))
+    {
+        oh_fault(r, unit(d, d->n), OS_ERROR, "check: block table overwritten (a unit past the end marked)");
+        bad = 1;
     }
 
     /* Every quick list: every node's code, header and order, its count. */

@@ -76,11 +76,11 @@ struct os_memheap
 {
     struct heap_mem *h_mem;             /* the first region, or OS_NULL */
     os_uint8_t       object_inited;     /* set by os_memheap_init() */
-    os_uint8_t       fast;              /* private: the idle tail-call paths may run */
     char             name[OS_NAME_MAX + 1];
     os_list_node_t   resource_node;     /* node in the global list of heaps */
 
     /* private */
+    os_uint8_t       fast;              /* the idle tail-call paths may run */
     os_size_t        mem_total;         /* bytes available for blocks */
     os_size_t        mem_used;          /* bytes held by allocated blocks */
     os_size_t        mem_maxused;       /* peak of mem_used */
@@ -100,7 +100,7 @@ struct os_meminfo
 {
     os_size_t mem_total;    /* bytes available for blocks: regions minus control data */
     os_size_t mem_used;     /* bytes held by allocated blocks, headers and rounding included */
-    os_size_t mem_maxused;  /* true peak of mem_used over the whole heap */
+    os_size_t mem_maxused;  /* true peak of mem_used over the whole heap (a moving realloc holds both blocks for a moment) */
 };
 typedef struct os_meminfo os_meminfo_t;
 

@@ -10,6 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The OneOS layout of a heap object: h_mem, object_inited, name, resource_node, in that order and packed as C lays them out. */
+_Static_assert(offsetof(os_memheap_t, h_mem) == 0, "h_mem first");
+_Static_assert(offsetof(os_memheap_t, name) == offsetof(os_memheap_t, object_inited) + 1, "name right after object_inited");
+_Static_assert(offsetof(os_memheap_t, resource_node) >= offsetof(os_memheap_t, name) + OS_NAME_MAX + 1 &&
+               offsetof(os_memheap_t, resource_node) < offsetof(os_memheap_t, name) + OS_NAME_MAX + 1 + sizeof(void *),
+               "resource_node right after name");
+
 #define KiB ((size_t)1024)
 
 /* All user-heap regions of this test live in this arena. */

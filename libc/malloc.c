@@ -183,24 +183,25 @@ static int set_owner(void *mem, size_t size, struct arena *a)
 static size_t least_region(size_t need)
 {
     const struct os_mem_ops *ops = oh_alg_ops(region_alg);
-    size_t least, p2 = 65536;
+    size_t least;
 
     if (ops == NULL)
     {
         return 0;
     }
-    if (strcmp(ops->name, "buddy") != 0)
+    least = need + 65536;
+#ifdef OS_USING_ALG_BUDDY
+    if (ops == oh_alg_ops(OS_MEM_ALG_BUDDY))
     {
-        least = need + 65536;
-    }
-    else
-    {
+        size_t p2 = 65536;
+
         while (p2 < need + 65536)
         {
             p2 <<= 1;
         }
         least = 2 * p2 + p2 / 16;
     }
+#endif
     least = (least + SLOT - 1) & ~(SLOT - 1);
     return least <= ops->max_region ? least : 0;
 }

@@ -217,12 +217,12 @@ static void unhost(struct heap_mem *r)
     r->host = OS_NULL;
 }
 
-/* Is h a heap in the (mended) list? Global lock held. O(heaps). */
+/* Is h (any pointer: it is only compared) a heap in the (mended) list? Global lock held. O(heaps). */
 static int listed(const os_memheap_t *h)
 {
     const os_list_node_t *n;
 
-    for (n = heaps.next; n != &heaps && n != &h->resource_node; n = n->next)
+    for (n = heaps.next; n != &heaps && HEAP_OF(n) != h; n = n->next)
     {
     }
     return n != &heaps;

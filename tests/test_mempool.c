@@ -1272,7 +1272,7 @@ static void adjacent_pools(void)
 static void pools_and_heaps(void)
 {
     check_context("pools and heaps");
-    static _Alignas(64) unsigned char pm[4096], hm[16384];
+    static _Alignas(64) unsigned char pm[4096], hm[16384], oz[4096];
     static os_mp_t a, b;
     static os_memheap_t h;
 
@@ -1294,11 +1294,11 @@ static void pools_and_heaps(void)
     heap_open(&h, "ph");
     CHECK_EQ(os_memheap_add(&h, pm + 100, 2048, OS_MEM_ALG_DEFAULT), OS_EINVAL);
     CHECK_REPORTS(1);
-    CHECK_EQ(os_mp_init(&a, "A", arena, 1024, 16), OS_EOK);
-    unsigned char *around = (unsigned char *)&a - 64;
-    CHECK_EQ(os_memheap_add(&h, around, 4096, OS_MEM_ALG_DEFAULT), OS_EINVAL);
+    os_mp_t *in_oz = (os_mp_t *)(void *)(oz + 1024);
+    CHECK_EQ(os_mp_init(in_oz, "A", arena, 1024, 16), OS_EOK);
+    CHECK_EQ(os_memheap_add(&h, oz, sizeof oz, OS_MEM_ALG_DEFAULT), OS_EINVAL);
     CHECK_REPORTS(1);
-    CHECK_EQ(os_mp_deinit(&a), OS_EOK);
+    CHECK_EQ(os_mp_deinit(in_oz), OS_EOK);
     CHECK_EQ(os_mp_deinit(&b), OS_EOK);
 
     /* a pool in a heap's region: only inside an allocated block */

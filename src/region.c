@@ -198,34 +198,41 @@ void oh_heaps_each(void (*fn)(os_memheap_t *heap, void *arg), void *arg)
     heaps_unlock(st, dropped);
 }
 
-/* Unlink region r from the list of its host heap (global lock held). */
-static void unhost(struct heap_mem *r)
+/*
+ * Unlink every region of heap from the hosted lists of the listed heaps
+ * (found there, not through the regions' own host fields, which may have
+ * been overwritten). Global lock held. O(heaps + hosted regions).
+ */
+static void unhost_all(const os_memheap_t *heap)
 {
-    struct heap_mem **pp;
-    os_ubase_t st = os_port_lock(&r->host->lock);
+    os_list_node_t *n;
 
-    for (pp = &r->host->hosted; *pp != OS_NULL; pp = &(*pp)->host_next)
+    for (n = heaps.next; n != &heaps; n = n->next)
     {
-        if (*pp == r)
+        os_memheap_t *h = HEAP_OF(n);
+        struct heap_mem **pp;
+        os_ubase_t st;
+
+        if (h == heap || h->hosted == OS_NULL)
         {
-            *pp = r->host_next;
-            break;
+            continue;
         }
+        st = os_port_lock(&h->lock);
+        for (pp = &h->hosted; *pp != OS_NULL;)
+        {
+            if ((*pp)->heap == heap)
+            {
+                (*pp)->host = OS_NULL;
+                *pp = (*pp)->host_next;
+            }
+            else
+            {
+                pp = &(*pp)->host_next;
+            }
+        }
+        oh_heap_refresh(h);
+        os_port_unlock(&h->lock, st);
     }
-    oh_heap_refresh(r->host);
-    os_port_unlock(&r->host->lock, st);
-    r->host = OS_NULL;
-}
-
-/* Is h (any pointer: it is only compared) a heap in the (mended) list? Global lock held. O(heaps). */
-static int listed(const os_memheap_t *h)
-{
-    const os_list_node_t *n;
-
-    for (n = heaps.next; n != &heaps && HEAP_OF(n) != h; n = n->next)
-    {
-    }
-    return n != &heaps;
 }
 
 os_err_t oh_heap_unregister(os_memheap_t *heap)
@@ -242,14 +249,12 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
         heaps_unlock(st, dropped);
         return heap->object_inited != OH_HEAP_INITED ? OS_EINVAL : OS_EBUSY;
     }
-    /* A control block that was overwritten is neither followed nor trusted. */
+    /* A control block that was overwritten is neither followed nor trusted:
+     * the hosts' lists are searched instead. */
     sound = oh_regions_sound(heap, &bad);
+    unhost_all(heap);
     for (r = heap->h_mem; r != OS_NULL && r != bad; r = r->next)
     {
-        if (r->host != OS_NULL && r->host != heap && listed(r->host))
-        {
-            unhost(r);
-        }
         oh_shadow_released(r->start, r->end);
     }
     /* Unlinked through the (mended) list, not through its own links. */

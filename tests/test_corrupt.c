@@ -1455,6 +1455,7 @@ static void control_byte_flips(const struct test_alg *a)
             p[k] = os_memheap_alloc(&heap, 100 + 50 * k);
         os_memheap_free(&heap, p[2]);
         os_memheap_free(&heap, p[5]);
+        test_unpoison(zone + off, 1);
         unsigned char flipped = (unsigned char)(zone[off] ^ 0xFF);
         test_poke_bytes(zone + off, &flipped, 1);
         hook_reset();
@@ -1494,6 +1495,46 @@ static void control_byte_flips(const struct test_alg *a)
         hook_reset();
     }
     printf("%s: %zu control bytes changed: %zu caught by check, %zu harmless\n", a->name, span, caught, harmless);
+}
+
+/*
+ * Deinit of a heap whose first region's control block was overwritten: its
+ * second region, nested in a block of another heap, still leaves that
+ * heap's list of hosted regions, so freeing the host block later touches
+ * nothing of the heap object that was deinitialised (and set up again).
+ */
+static void deinit_past_broken_region(const struct test_alg *a)
+{
+    static _Alignas(64) unsigned char hm[64 * KiB], r1[8 * KiB], r3[8 * KiB];
+    static os_memheap_t host, nested;
+    check_context("%s: deinit past an overwritten region", a->name);
+    heap_open(&host, "host");
+    heap_add_ok(&host, hm, sizeof hm, a->alg);
+    unsigned char *b = os_memheap_alloc(&host, 16 * KiB);
+    CHECK(b != OS_NULL);
+    if (!b)
+    {
+        heap_close(&host);
+        return;
+    }
+    heap_open(&nested, "nested");
+    heap_add_ok(&nested, r1, sizeof r1, a->alg);
+    heap_add_ok(&nested, b, 16 * KiB, a->alg);
+    test_poke(r1, 0x41, sizeof(void *));       /* the first region's link to the next */
+    hook_reset();
+    CHECK_EQ(os_memheap_deinit(&nested), OS_EOK);
+    CHECK_REPORTED();
+    heap_open(&nested, "again");
+    heap_add_ok(&nested, r3, sizeof r3, a->alg);
+    os_meminfo_t before = heap_info(&nested);
+    os_memheap_free(&host, b);                 /* the host block: nothing of "again" changes */
+    CHECK(info_unchanged(&nested, &before));
+    CHECK_EQ(os_memheap_check(&nested), OS_EOK);
+    CHECK_EQ(os_memheap_check(&host), OS_EOK);
+    CHECK_EQ(heap_info(&host).mem_used, 0);
+    CHECK_REPORTS(0);
+    heap_close(&nested);
+    heap_close(&host);
 }
 
 static void buddy_bytes_after_region(const struct test_alg *a)
@@ -2028,6 +2069,7 @@ int main(void)
         buddy_back_link(a);
         buddy_bytes_after_region(a);
         control_byte_flips(a);
+        deinit_past_broken_region(a);
         buddy_alignment_byte(a);
         write_after_free_first_word(a);
         double_free_named(a);

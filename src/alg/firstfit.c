@@ -1515,7 +1515,8 @@ FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
         oh_fault(r, payload(f, nx), OS_ERROR, "free-list links overwritten");
         return OS_ERROR;
     }
-    OH_FILL_TAKEN(r, f->base + nx * CH, f->base + (nx + ns) * CH);
+    /* only the part taken (the rest may be all of top): O(growth) */
+    OH_FILL_TAKEN(r, f->base + nx * CH, f->base + (c + n) * CH);
     n = split_tail(f, c, s + ns, n);
     set_size(f, c, n, 1);
     seal(f, c, fl);
@@ -1694,6 +1695,12 @@ FF_OP os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
             p = x;
             x = *nxt(f, x);
         }
+    }
+    /* no bit for a class past the last one (the search would take it) */
+    if ((f->nclasses & 31u) != 0 && (f->map[f->nclasses >> 5] >> (f->nclasses & 31u)) != 0)
+    {
+        oh_fault(r, OS_NULL, OS_ERROR, "check: bitmap bit set for a class that does not exist");
+        bad = 1;
     }
     for (k = 0; k < 32; k++)
     {

@@ -45,18 +45,20 @@ enum os_mem_alg
 
 struct heap_mem;    /* a region's control block; opaque */
 
+/*
+ * Task indexes (the port maps tasks to them, in every build; trace builds
+ * keep rows by them, see os_memheap_task_use). Index 0 counts blocks from
+ * an unknown context and from tasks whose index is OS_MEM_TRACE_TASKS or
+ * more; index 1 counts blocks allocated before the scheduler started;
+ * tasks have indexes from 2.
+ */
+#define OS_MEM_TASK_UNKNOWN 0u
+#define OS_MEM_TASK_STARTUP 1u
+
 #ifdef OS_USING_MEM_TRACE
 #ifndef OS_MEM_TRACE_TASKS
 #define OS_MEM_TRACE_TASKS 16
 #endif
-/*
- * Task indexes (the port maps tasks to them; see os_memheap_task_use).
- * Index 0 counts blocks from an unknown context and from tasks whose index
- * is OS_MEM_TRACE_TASKS or more; index 1 counts blocks allocated before the
- * scheduler started; tasks have indexes from 2.
- */
-#define OS_MEM_TASK_UNKNOWN 0u
-#define OS_MEM_TASK_STARTUP 1u
 
 /* One task's blocks in one heap, kept as blocks change hands (O(1)). */
 struct os_mem_task_use
@@ -87,6 +89,7 @@ struct os_memheap
     os_size_t        failed;            /* requests refused for lack of memory */
     os_size_t        peak_request;      /* largest size ever asked for */
     struct heap_mem *hosted;            /* regions of other heaps inside our blocks */
+    os_size_t        pools;             /* memory pools (memory or object) inside our blocks */
     os_uint8_t      *span_lo;           /* lowest start and highest end of any region added */
     os_uint8_t      *span_hi;           /* (check bounds the regions' links with them) */
     os_ubase_t       lock;              /* port lock word */
@@ -154,8 +157,8 @@ os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, en
 
 /*
  * Detach the heap from the global list; its memory is no longer managed.
- * OS_EBUSY (and nothing changed) while regions of other heaps live inside
- * its blocks. A call in progress on the heap in another task finishes first
+ * OS_EBUSY (and nothing changed) while regions of other heaps or memory
+ * pools (their memory or their object) live inside its blocks. A call in progress on the heap in another task finishes first
  * (deinit takes the heap's lock); calls made afterwards are refused. The
  * object must not be initialised again while other tasks may still call
  * it. O(H).
@@ -185,19 +188,24 @@ void    *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t
  * Resize a block, keeping its contents and its alignment. ptr OS_NULL: alloc.
  * size 0: free, returns OS_NULL. Shrinks always and grows where the next
  * block is free in place; otherwise allocates (own region first), copies and
- * frees. On failure returns OS_NULL and the old block is untouched.
- * O(R) plus the copy, plus the allocation's cost when the block moves.
+ * frees. On failure returns OS_NULL and the old block is untouched; a
+ * block that holds a region of another heap or a live memory pool is not
+ * resized (reported, OS_EBUSY). O(R) plus the copy, plus the allocation's
+ * cost when the block moves.
  */
 void    *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size);
 
 /*
  * Free a block. OS_NULL is a no-op. A pointer that is foreign, interior or
  * already free is reported through the error hook and the heap is left
- * unchanged. O(R). While other heaps' regions live inside this heap, also
- * O(H); freeing the block that holds such a region takes the region away
- * from its heap (O(B) of that region and of the regions nested in it) after
- * checking this block's region (O(B) of it), so that a free refused for a
- * corruption found there leaves the other heap untouched.
+ * unchanged. O(R). While other heaps' regions or memory pools live inside
+ * this heap, also O(H + P); a block that holds a live pool's memory or
+ * object (directly or inside a nested region) is not freed (reported,
+ * OS_EBUSY: deinit the pool first); freeing the block that holds another
+ * heap's region takes the region away from its heap (O(B) of that region
+ * and of the regions nested in it) after checking this block's region (O(B)
+ * of it), so that a free refused for a corruption found there leaves the
+ * other heap untouched.
  */
 void     os_memheap_free(os_memheap_t *heap, void *ptr);
 
@@ -229,7 +237,10 @@ os_err_t os_memheap_trace(os_memheap_t *heap);
  * index may go to a new task, and os_memory_task_started(index) clears the
  * ended mark and the peaks for it. The POSIX port does all of this itself;
  * an RTOS integrating the bare-metal port calls the last three from its task
- * hooks.
+ * hooks. os_memory_task_idle and os_memory_task_started take the global
+ * lock and every heap's lock: never call them from inside a heap call (a
+ * walk callback, the error hook, or os_port_task_id, which every heap call
+ * runs first).
  */
 /*
  * Copy one task's figures in this heap. OS_EINVAL: bad heap, null use or id

@@ -158,6 +158,7 @@ struct os_mempool
     os_size_t            waiters;
     struct os_mp_waiter *deinit_wait;       /* deinit, waiting for waiters to reach 0 */
     os_list_node_t       resource_node;     /* node in the global list of pools */
+    struct os_memheap   *host[2];           /* heaps whose blocks hold its memory, its object (or OS_NULL) */
     char                 name[OS_NAME_MAX + 1];
 };
 typedef struct os_mempool os_mp_t;
@@ -179,13 +180,16 @@ typedef struct os_mpinfo os_mpinfo_t;
  *   already initialised, the memory overlaps another pool's blocks or
  *   object, holds mp itself or a heap object, or lies in a heap's region
  *   other than wholly inside one allocated block (os_mp_create's case);
- *   mp itself lies in another pool's memory. Conversely os_memheap_add
- *   refuses a region over a pool's memory or object.
+ *   mp itself lies in another pool's memory, or in a heap's region other
+ *   than wholly inside one allocated block. Conversely os_memheap_add
+ *   refuses a region over a pool's memory or object, and while the pool is
+ *   initialised the heap blocks that hold its memory and its object are
+ *   not freed or resized (reported, OS_EBUSY) and their heap is not
+ *   deinitialised.
  * OS_ENOMEM: the memory cannot hold one block.
  * O(P + R), P = pools, R = regions of all heaps (the overlap and "already
  * initialised" checks), plus a walk of the heap whose region holds the
- * memory, if one does. Not caught: the heap block that holds a pool freed
- * while the pool is initialised (deinit or destroy the pool first).
+ * memory, if one does, and of the heap whose region holds mp.
  */
 os_err_t os_mp_init(os_mp_t *mp, const char *name, void *start, os_size_t size, os_size_t blk_size);
 

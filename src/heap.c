@@ -127,7 +127,7 @@ static inline void note_request(os_memheap_t *heap, os_size_t size)
 
 static inline int heap_ok(const os_memheap_t *heap)
 {
-    return heap != OS_NULL && heap->object_inited == OH_HEAP_INITED;
+    return heap != OS_NULL && OH_HEAP_LIVE(heap);
 }
 
 /* Refuse a call on a bad heap object or from an interrupt; report why. */
@@ -249,12 +249,17 @@ static const struct oh_nest_ops nest_ops = { oh_region_holds, free_nested, reall
 #define NEST_FREE(heap, ptr)        oh_nest->free(heap, ptr)
 #define NEST_BUSY(heap, r, ptr)     oh_nest->busy(heap, r, ptr)
 
-os_err_t os_memheap_init(os_memheap_t *heap, const char *name)
+void oh_nest_on(void)
 {
     if (oh_nest != &nest_ops)
     {
-        oh_nest = &nest_ops;    /* a user heap: regions may nest from now on (region.h); written once */
+        oh_nest = &nest_ops;    /* written once */
     }
+}
+
+os_err_t os_memheap_init(os_memheap_t *heap, const char *name)
+{
+    oh_nest_on();   /* a user heap: regions may nest from now on (region.h) */
     if (heap == OS_NULL || name == OS_NULL)
     {
         oh_report(OS_NULL, heap, OS_EINVAL, "init with a null heap or name");
@@ -285,7 +290,7 @@ os_err_t os_memheap_deinit(os_memheap_t *heap)
     oh_shadow_leave();
     if (err == OS_EBUSY)
     {
-        oh_report(heap, OS_NULL, err, "deinit while regions of other heaps live in its blocks");
+        oh_report(heap, OS_NULL, err, "deinit while regions of other heaps or memory pools live in its blocks");
     }
     return err;
 }
@@ -438,14 +443,14 @@ static struct heap_mem *owner_region(os_memheap_t *heap, const void *ptr, const 
 #endif
 
 /*
- * Take the heap lock; while other heaps' regions are nested in this heap,
- * take the global lock first (their lists may change under it). Returns
- * whether the global lock is held.
+ * Take the heap lock; while other heaps' regions or memory pools live in
+ * this heap's blocks, take the global lock first (their lists may change
+ * under it). Returns whether the global lock is held.
  */
 static int lock_heap(os_memheap_t *heap, os_ubase_t *st, os_ubase_t *gst)
 {
     *st = heap_lock(heap);
-    if (OH_LIKELY(heap->hosted == OS_NULL))
+    if (OH_LIKELY(!OH_NESTED(heap)))
     {
         return 0;
     }
@@ -464,7 +469,19 @@ static void unlock_heap(os_memheap_t *heap, os_ubase_t st, os_ubase_t gst, int g
     }
 }
 
-/* Free with regions of other heaps nested in this heap: global lock first. */
+/*
+ * Does block b hold a memory pool's memory or object (directly, or inside a
+ * region nested in it)? Global and heap locks held.
+ */
+static int holds_pool(const struct os_mem_blk *b)
+{
+    const char *what;
+
+    return oh_pools_overlap != OS_NULL &&
+           oh_pools_overlap((const os_uint8_t *)b->mem, (const os_uint8_t *)b->mem + b->usable, &what);
+}
+
+/* Free with regions of other heaps or memory pools in this heap's blocks: global lock first. */
 static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
 {
     os_ubase_t gst = os_port_lock(&oh_global_lock);
@@ -474,7 +491,14 @@ static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
 
     if (r != OS_NULL)
     {
-        if (OH_ALG_QUERY(r, ptr, &b) == OS_EOK && oh_hosted_in(heap, b.mem, b.usable) != OS_NULL)
+        int block = OH_ALG_QUERY(r, ptr, &b) == OS_EOK;
+
+        if (block && holds_pool(&b))
+        {
+            oh_report(heap, ptr, OS_EBUSY, "free of %p, which holds a live memory pool, refused", ptr);
+            goto out;
+        }
+        if (block && oh_hosted_in(heap, b.mem, b.usable) != OS_NULL)
         {
             os_size_t u = 0;
 
@@ -516,7 +540,7 @@ SLOW_PATH void free_slow(os_memheap_t *heap, void *ptr)
     st = heap_lock(heap);
 #ifdef OH_FREE_UNCHECKED
     r = heap->h_mem;
-    if (OH_LIKELY(heap->hosted == OS_NULL && r != OS_NULL && r->next == OS_NULL))
+    if (OH_LIKELY(!OH_NESTED(heap) && r != OS_NULL && r->next == OS_NULL))
     {
         OH_ALG_FREE(r, ptr);    /* refuses, and reports as foreign, a pointer outside r (OS_NULL: nothing) */
         heap_unlock(heap, st);
@@ -528,7 +552,7 @@ SLOW_PATH void free_slow(os_memheap_t *heap, void *ptr)
         heap_unlock(heap, st);
         return;
     }
-    if (OH_UNLIKELY(heap->hosted != OS_NULL))
+    if (OH_UNLIKELY(OH_NESTED(heap)))
     {
         heap_unlock(heap, st);
         NEST_FREE(heap, ptr);
@@ -562,13 +586,22 @@ void os_memheap_free(os_memheap_t *heap, void *ptr)
     free_slow(heap, ptr);
 }
 
-/* Does the block ptr hold a region of another heap? Reported if so. Locks held as in free_nested. */
+/* Does the block ptr hold a region of another heap or a memory pool? Reported if so. Locks held as in free_nested. */
 static OH_NOINLINE int realloc_busy(os_memheap_t *heap, const struct heap_mem *r, const void *ptr)
 {
     struct os_mem_blk b;
     struct heap_mem *n;
 
-    if (OH_ALG_QUERY(r, ptr, &b) != OS_EOK || (n = oh_hosted_in(heap, b.mem, b.usable)) == OS_NULL)
+    if (OH_ALG_QUERY(r, ptr, &b) != OS_EOK)
+    {
+        return 0;
+    }
+    if (holds_pool(&b))
+    {
+        oh_report(heap, ptr, OS_EBUSY, "realloc of %p, which holds a live memory pool", ptr);
+        return 1;
+    }
+    if ((n = oh_hosted_in(heap, b.mem, b.usable)) == OS_NULL)
     {
         return 0;
     }

@@ -353,6 +353,7 @@ struct mp_new
     unsigned        shift;
     os_uint8_t      alloc_type;
     const os_mp_t  *clash;      /* the pool it would overlap, or mp itself if already initialised */
+    os_memheap_t   *host[2];    /* set by oh_claim: the heaps whose blocks hold the memory, the object */
 };
 
 /* Register the pool unless its memory or object overlaps another pool's memory or object. Global lock held. */
@@ -393,6 +394,8 @@ static os_err_t mp_register(void *arg)
     mp->stride = a->stride;
     mp->grid_inv = a->inv;
     mp->grid_shift = a->shift;
+    mp->host[0] = a->host[0];
+    mp->host[1] = a->host[1];
     mp->resource_node.next = &pools;
     mp->resource_node.prev = pools.prev;
     pools.prev->next = &mp->resource_node;
@@ -467,10 +470,12 @@ static os_err_t mp_init(os_mp_t *mp, const char *name, void *start, os_size_t si
 
     if (oh_pools_overlap == OS_NULL)
     {
-        oh_pools_overlap = pools_overlap;   /* regions are checked against pools from now on; written once */
+        oh_pools_overlap = pools_overlap;   /* regions and freed blocks are checked against pools from now on; written once */
     }
+    oh_nest_on();   /* a heap block holding a pool is freed through the nested path */
     a.clash = OS_NULL;
-    err = oh_claim(a.base, a.end - MP_HDR, &what, mp_register, &a);
+    err = oh_claim(a.base, a.end - MP_HDR, (const os_uint8_t *)mp, (const os_uint8_t *)(mp + 1), a.host, &what,
+                   mp_register, &a);
     if (err != OS_EOK)
     {
         if (a.clash == mp)
@@ -526,8 +531,13 @@ os_err_t os_mp_deinit(os_mp_t *mp)
      * slow paths, which test the pool again under the lock. */
     mp->free_list = OS_NULL;
     mp->blk_carved_num = 0;
+    /* Locks are released in the reverse order (an interrupt-mask lock restores what it saved). */
+    os_port_unlock(&mp->lock, st);
     os_port_unlock(&pools_lock, gst);
+    oh_unclaim(mp->host);   /* its host heaps may free those blocks now */
 
+    /* A waiter that times out meanwhile leaves as it would have before. */
+    st = os_port_lock(&mp->lock);
     while ((w = mp->wait_head) != OS_NULL)
     {
         wait_unlink(mp, w);

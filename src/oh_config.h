@@ -84,6 +84,9 @@
 #define OH_MAX_REQUEST  (OS_SIZE_MAX / 4)
 
 #define OH_HEAP_INITED  0x55u
+/* A heap's object_inited is read outside its lock (the entry checks), so it is read and written atomically. */
+#define OH_HEAP_LIVE(heap)          (__atomic_load_n(&(heap)->object_inited, __ATOMIC_RELAXED) == OH_HEAP_INITED)
+#define OH_HEAP_MARK(heap, v)       __atomic_store_n(&(heap)->object_inited, (os_uint8_t)(v), __ATOMIC_RELAXED)
 
 #if defined(__GNUC__) || defined(__clang__)
 #define OH_LIKELY(x)    __builtin_expect(!!(x), 1)

@@ -41,7 +41,7 @@ const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg)
 static int node_sound(const os_list_node_t *n)
 {
     return n != OS_NULL && ((os_ubase_t)n & (sizeof(void *) - 1)) == 0 &&
-           HEAP_OF(n)->object_inited == OH_HEAP_INITED;
+           OH_HEAP_LIVE(HEAP_OF(n));
 }
 
 /*
@@ -130,7 +130,7 @@ os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
     for (n = heaps.next; n != &heaps && n != &heap->resource_node; n = n->next)
     {
     }
-    if (heap->object_inited == OH_HEAP_INITED || n != &heaps)
+    if (OH_HEAP_LIVE(heap) || n != &heaps)
     {
         heaps_unlock(st, dropped);
         return OS_EINVAL;
@@ -143,6 +143,7 @@ os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
     heap->failed = 0;
     heap->peak_request = 0;
     heap->hosted = OS_NULL;
+    heap->pools = 0;
     heap->span_lo = OS_NULL;
     heap->span_hi = OS_NULL;
 #ifdef OS_USING_MEM_TRACE
@@ -153,7 +154,7 @@ os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
     heap->resource_node.prev = heaps.prev;
     heaps.prev->next = &heap->resource_node;
     heaps.prev = &heap->resource_node;
-    heap->object_inited = OH_HEAP_INITED;
+    OH_HEAP_MARK(heap, OH_HEAP_INITED);
     oh_heap_refresh(heap);
     heaps_unlock(st, dropped);
     return OS_EOK;
@@ -164,7 +165,7 @@ void oh_heap_refresh(os_memheap_t *heap)
 {
     const struct heap_mem *r = heap->h_mem;
 
-    heap->fast = (os_uint8_t)(heap->object_inited == OH_HEAP_INITED && OH_TAIL_OK() && heap->hosted == OS_NULL &&
+    heap->fast = (os_uint8_t)(OH_HEAP_LIVE(heap) && OH_TAIL_OK() && !OH_NESTED(heap) &&
                               r != OS_NULL && r->next == OS_NULL ? OH_HEAP_FAST : 0u);
 }
 
@@ -244,10 +245,10 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
     os_list_node_t *n;
     int sound;
 
-    if (heap->object_inited != OH_HEAP_INITED || heap->hosted != OS_NULL)
+    if (!OH_HEAP_LIVE(heap) || OH_NESTED(heap))
     {
         heaps_unlock(st, dropped);
-        return heap->object_inited != OH_HEAP_INITED ? OS_EINVAL : OS_EBUSY;
+        return !OH_HEAP_LIVE(heap) ? OS_EINVAL : OS_EBUSY;
     }
     /* A control block that was overwritten is neither followed nor trusted:
      * the hosts' lists are searched instead. */
@@ -271,7 +272,7 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
      * first, and one waiting for the lock then finds no region. */
     hst = os_port_lock(&heap->lock);
     heap->h_mem = OS_NULL;
-    heap->object_inited = 0;
+    OH_HEAP_MARK(heap, 0);
     oh_heap_refresh(heap);
     os_port_unlock(&heap->lock, hst);
     heaps_unlock(st, dropped);
@@ -375,20 +376,55 @@ static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, co
     return OS_EOK;
 }
 
-os_err_t oh_claim(const os_uint8_t *lo, const os_uint8_t *hi, const char **what, os_err_t (*commit)(void *arg),
-                  void *arg)
+/* A pool's count in its host heaps: +1 or -1 each. Global lock held. */
+static void count_pool(os_memheap_t *const host[2], int add)
 {
-    os_memheap_t *host;
+    int i;
+
+    for (i = 0; i < 2; i++)
+    {
+        if (host[i] != OS_NULL)
+        {
+            os_ubase_t st = os_port_lock(&host[i]->lock);
+
+            host[i]->pools = add ? host[i]->pools + 1 : host[i]->pools - (host[i]->pools != 0);
+            oh_heap_refresh(host[i]);
+            os_port_unlock(&host[i]->lock, st);
+        }
+    }
+}
+
+os_err_t oh_claim(const os_uint8_t *lo, const os_uint8_t *hi, const os_uint8_t *olo, const os_uint8_t *ohi,
+                  os_memheap_t *host[2], const char **what, os_err_t (*commit)(void *arg), void *arg)
+{
     const void *dropped;
     os_ubase_t st = heaps_lock(&dropped);
-    os_err_t err = overlap_check(OS_NULL, lo, hi, &host, what, oh_region_holds);
+    os_err_t err = overlap_check(OS_NULL, lo, hi, &host[0], what, oh_region_holds);
 
+    if (err == OS_EOK && overlap_check(OS_NULL, olo, ohi, &host[1], what, oh_region_holds) != OS_EOK)
+    {
+        *what = "a heap (the pool object must lie outside every region or inside one allocated block)";
+        err = OS_EINVAL;
+    }
     if (err == OS_EOK)
     {
         err = commit(arg);
     }
+    if (err == OS_EOK)
+    {
+        count_pool(host, 1);
+    }
     heaps_unlock(st, dropped);
     return err;
+}
+
+void oh_unclaim(os_memheap_t *const host[2])
+{
+    const void *dropped;
+    os_ubase_t st = heaps_lock(&dropped);
+
+    count_pool(host, 0);
+    heaps_unlock(st, dropped);
 }
 
 /* ---- adding regions ------------------------------------------------------------ */

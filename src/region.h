@@ -93,12 +93,13 @@ void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len);
 int oh_region_holds(os_memheap_t *h, const struct heap_mem *r, const os_uint8_t *lo, const os_uint8_t *hi);
 
 /*
- * What only nested regions need is reached through this table. A region
- * nested in another heap's block needs two heaps, and every heap but the
- * system heap is made by os_memheap_init(), which installs the table: so it
- * is always set when it is needed, and a program that only uses the system
- * heap does not link the walk, the check, the nested free and the
- * detaching of nested regions.
+ * What only nested regions and memory pools inside heap blocks need is
+ * reached through this table. A region nested in another heap's block needs
+ * two heaps, and every heap but the system heap is made by
+ * os_memheap_init(), which installs the table; so does the first pool init
+ * (oh_nest_on). So it is always set when it is needed, and a program that
+ * only uses the system heap does not link the walk, the check, the nested
+ * free and the detaching of nested regions.
  */
 struct oh_nest_ops
 {
@@ -107,22 +108,38 @@ struct oh_nest_ops
     int  (*busy)(os_memheap_t *heap, const struct heap_mem *r, const void *ptr);
 };
 extern const struct oh_nest_ops *oh_nest;
+void oh_nest_on(void);
 
 /*
- * Memory pools and heaps. A pool's memory may lie inside one allocated
- * block of a heap (os_mp_create takes it from the system heap), nowhere
- * else in a region, and never over a heap object; no region may overlap a
- * pool's memory or object. oh_claim() checks [lo, hi) for a pool and calls
- * commit(arg) (which checks the other pools and registers it) with the
- * global lock held, so no region can be added over it meanwhile: OS_EINVAL
- * (*what: with what) on an overlap with a heap, else what commit returns.
+ * Does anything else live inside the heap's blocks (regions of other heaps,
+ * memory pools)? Then free and realloc take the global lock and check the
+ * block first (heap.c), and deinit is refused.
+ */
+#define OH_NESTED(heap)     ((heap)->hosted != OS_NULL || (heap)->pools != 0)
+
+/*
+ * Memory pools and heaps. A pool's memory, and its object, may each lie
+ * inside one allocated block of a heap (os_mp_create takes both from the
+ * system heap), nowhere else in a region, and never over a heap object; no
+ * region may overlap a pool's memory or object. oh_claim() checks the
+ * memory [lo, hi) and the object [olo, ohi) and calls commit(arg) (which
+ * checks the other pools and registers it) with the global lock held, so
+ * no region can be added over them meanwhile: OS_EINVAL (*what: with what)
+ * on an overlap with a heap, else what commit returns. host[0] and host[1]
+ * are set, before commit runs, to the heaps whose blocks hold the memory
+ * and the object (or OS_NULL); when commit succeeds, each such heap counts
+ * the pool (heap->pools), so that a free or realloc of that block is
+ * checked against the pools, and the heap cannot be deinitialised.
+ * oh_unclaim() takes the counts back once the pool is unregistered. Both
  * O(regions + B) for memory inside a heap block (that block is found by a
  * walk). oh_pools_overlap, set by the first pool init, tells a region add
- * whether [lo, hi) overlaps a pool (*what); it is called with the global
- * lock held and takes the pools lock (lock order: global, then pools).
+ * or a block's free whether [lo, hi) overlaps a pool (*what); it is called
+ * with the global lock held and takes the pools lock (lock order: global,
+ * heap, then pools).
  */
-os_err_t oh_claim(const os_uint8_t *lo, const os_uint8_t *hi, const char **what, os_err_t (*commit)(void *arg),
-                  void *arg);
+os_err_t oh_claim(const os_uint8_t *lo, const os_uint8_t *hi, const os_uint8_t *olo, const os_uint8_t *ohi,
+                  os_memheap_t *host[2], const char **what, os_err_t (*commit)(void *arg), void *arg);
+void oh_unclaim(os_memheap_t *const host[2]);
 extern int (*oh_pools_overlap)(const os_uint8_t *lo, const os_uint8_t *hi, const char **what);
 
 /*

@@ -258,6 +258,14 @@ static void create_destroy(void)
         for (size_t i = 0; i < n; i++)
             os_mp_free(mp, blocks[i]);
         CHECK_EQ(os_mp_check(mp), OS_EOK);
+        /* the system heap's block under the live pool is not freed behind its back */
+        os_free(mp);
+        CHECK_REPORTS(1);
+        CHECK_EQ(hook_last_code(), OS_EBUSY);
+        CHECK(os_realloc(mp, 16) == OS_NULL);
+        CHECK_REPORTS(1);
+        CHECK_EQ(os_mp_check(mp), OS_EOK);
+        CHECK_EQ(os_memory_check(), OS_EOK);
         CHECK_EQ(os_mp_destroy(mp), OS_EOK);
     }
     os_memory_info(&after);
@@ -1317,6 +1325,67 @@ static void pools_and_heaps(void)
     os_mp_free(&a, x);
     CHECK_EQ(os_mp_deinit(&a), OS_EOK);
     os_memheap_free(&h, blk);
+    CHECK_REPORTS(0);
+
+    /*
+     * The blocks under a live pool (its memory, its object): free, realloc
+     * and the heap's deinit are refused and change nothing; once the pool
+     * is gone they go through.
+     */
+    os_meminfo_t before = heap_info(&h), now, after;
+    blk = os_memheap_alloc(&h, 3000);
+    os_mp_t *pobj = os_memheap_alloc(&h, sizeof(os_mp_t));
+    CHECK(blk != OS_NULL && pobj != OS_NULL);
+    CHECK_EQ(os_mp_init((os_mp_t *)(void *)(hm + sizeof hm - 2 * sizeof(os_mp_t)), "free", oz, 1024, 16), OS_EINVAL);
+    CHECK_REPORTS(1);                                                     /* object in the heap's free memory */
+    CHECK_EQ(os_mp_init(pobj, "P", blk, 3000, 32), OS_EOK);
+    x = os_mp_alloc(pobj, OS_NO_WAIT);
+    CHECK(x != OS_NULL);
+    memset(x, 0x5A, 32);
+    now = heap_info(&h);
+    os_memheap_free(&h, blk);
+    CHECK_REPORTS(1);
+    CHECK_EQ(hook_last_code(), OS_EBUSY);
+    os_memheap_free(&h, pobj);
+    CHECK_REPORTS(1);
+    CHECK(os_memheap_realloc(&h, blk, 100) == OS_NULL);
+    CHECK_REPORTS(1);
+    CHECK(os_memheap_realloc(&h, pobj, 6000) == OS_NULL);
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_memheap_deinit(&h), OS_EBUSY);
+    CHECK_REPORTS(1);
+    CHECK(info_unchanged(&h, &now));
+    CHECK_EQ(os_memheap_check(&h), OS_EOK);
+    for (int i = 0; i < 32; i++)
+        CHECK_EQ(((unsigned char *)x)[i], 0x5A);
+    os_mp_free(pobj, x);
+    CHECK_EQ(os_mp_check(pobj), OS_EOK);
+    CHECK_EQ(os_mp_deinit(pobj), OS_EOK);
+    os_memheap_free(&h, blk);
+    os_memheap_free(&h, pobj);
+    CHECK_REPORTS(0);
+    after = heap_info(&h);
+    CHECK_EQ(after.mem_used, before.mem_used);
+
+    /* a pool in a block of heap g, whose region lies in a block of h: h's block is not freed under it */
+    static os_memheap_t g;
+    unsigned char *gr = os_memheap_alloc(&h, 6000);
+    CHECK(gr != OS_NULL);
+    heap_open(&g, "pg");
+    heap_add_ok(&g, gr, 6000, OS_MEM_ALG_DEFAULT);
+    unsigned char *gb = os_memheap_alloc(&g, 2000);
+    CHECK(gb != OS_NULL);
+    CHECK_EQ(os_mp_init(&a, "A", gb, 2000, 32), OS_EOK);
+    os_memheap_free(&h, gr);
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_memheap_deinit(&g), OS_EBUSY);
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_memheap_check(&g), OS_EOK);
+    CHECK_EQ(os_mp_deinit(&a), OS_EOK);
+    os_memheap_free(&g, gb);
+    heap_close(&g);
+    os_memheap_free(&h, gr);
+    CHECK_REPORTS(0);
 
     /* a heap object inside a pool's memory */
     os_memheap_t *hobj = (os_memheap_t *)(void *)(pm + 256);

@@ -25,6 +25,9 @@
 #include <string.h>
 
 #include "fw.h"
+#ifdef OS_USING_MEM_POOL
+#include <os_mempool.h>
+#endif
 
 /* The unit tests' entry points (their main, renamed by the build). */
 int test_spec_main(void);
@@ -392,6 +395,26 @@ static int test_cortexm_port(void)
     CHECK_EQ(get_primask(), 0);
     CHECK_EQ(primask_inside_heap(), 1);
     CHECK_EQ(get_primask(), 0);
+#ifdef OS_USING_MEM_POOL
+    /* pools nest the global, pools and pool locks: each is given back in reverse order */
+    os_mp_t *mp = os_mp_create("fw", 4, 32);
+    CHECK(mp != OS_NULL);
+    CHECK_EQ(get_primask(), 0);
+    if (mp != OS_NULL)
+    {
+        void *b = os_mp_alloc(mp, OS_NO_WAIT);
+        CHECK(b != OS_NULL);
+        os_mp_free(mp, b);
+        hook_calls = 0;
+        os_free(mp);    /* refused: the block holds the live pool */
+        CHECK(hook_calls == 1 && hook_code == OS_EBUSY);
+        hook_calls = 0;
+        CHECK_EQ(get_primask(), 0);
+        CHECK_EQ(os_mp_destroy(mp), OS_EOK);
+        CHECK_EQ(get_primask(), 0);
+    }
+    __asm volatile("cpsie i" : : : "memory");
+#endif
 
     /* an interrupt raised inside the section runs only after it */
     pendsv_runs = 0;

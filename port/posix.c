@@ -48,9 +48,13 @@ void os_port_lock_wait(os_ubase_t *lock)
  * core's; threads get 2 and up. When a thread ends, its index is marked
  * ended; once no heap holds a block charged to it (os_memory_task_idle), a
  * new thread may take it. With every index busy, a thread counts as
- * unknown. Indexes are claimed with atomics, never under a lock, so
- * nothing here waits for a heap while holding task_lock (which only guards
- * the names).
+ * unknown. Fresh indexes are claimed with atomics. os_port_task_id() runs
+ * at the start of every heap call, also one made from inside another heap
+ * call (a walk callback or the error hook runs with that heap's lock held),
+ * so it never takes a heap's lock: the test for idle indexes, which takes
+ * them all, runs when a thread ends (task_exit), and the indexes it finds
+ * go on a stack that os_port_task_id() pops. task_lock guards the names
+ * and that stack, and nothing waits for a heap while holding it.
  */
 #ifdef OS_USING_MEM_TRACE
 #define TASKS_MAX   OS_MEM_TRACE_TASKS
@@ -67,22 +71,48 @@ static _Thread_local os_uint16_t task_self;
 
 #ifdef OS_USING_MEM_TRACE
 /*
- * Reuse (trace builds: only they keep rows). An index can be taken again
- * only once its thread has ended (os_memory_task_is_ended, set by the key's
- * destructor) and no block is charged to it; task_taken makes the claim
- * atomic between threads that find the same index, and the destructor
- * clears it. A fresh index is never ended, so it is never claimed twice.
+ * Reuse (trace builds: only they keep rows). task_taken[i] is set while
+ * index i (once ended) belongs to a thread again or waits on task_free; it
+ * makes the claim atomic between threads that end at the same time. A
+ * fresh index is never ended, so it is never claimed twice. Invariant
+ * (task_lock): task_free[0 .. task_nfree) are idle indexes with their ended
+ * mark and peaks cleared, each taken.
  */
 static os_uint8_t      task_taken[TASKS_MAX];
+static os_uint16_t     task_free[TASKS_MAX];
+static unsigned        task_nfree;
 static pthread_once_t  task_once = PTHREAD_ONCE_INIT;
 static pthread_key_t   task_key;
 
+/*
+ * A thread ends (the key's destructor, outside any heap call): its index is
+ * marked ended, and every ended index that no heap charges any more (its
+ * own, or one whose last blocks were freed since its thread ended) goes on
+ * task_free. O(TASKS_MAX * heaps).
+ */
 static void task_exit(void *arg)
 {
-    os_uint16_t id = (os_uint16_t)(os_ubase_t)arg;
+    os_uint16_t id = (os_uint16_t)(os_ubase_t)arg, i;
 
+    task_self = TASK_NONE;  /* a heap call from a later destructor counts as unknown */
     os_memory_task_ended(id);
     __atomic_store_n(&task_taken[id], (os_uint8_t)0, __ATOMIC_RELEASE);
+    for (i = 2; i < TASKS_MAX; i++)
+    {
+        if (!os_memory_task_is_ended(i) || __atomic_exchange_n(&task_taken[i], (os_uint8_t)1, __ATOMIC_ACQ_REL) != 0)
+        {
+            continue;
+        }
+        if (!os_memory_task_idle(i))
+        {
+            __atomic_store_n(&task_taken[i], (os_uint8_t)0, __ATOMIC_RELEASE);
+            continue;
+        }
+        os_memory_task_started(i);
+        pthread_mutex_lock(&task_lock);
+        task_free[task_nfree++] = i;
+        pthread_mutex_unlock(&task_lock);
+    }
 }
 
 static void task_key_make(void)
@@ -90,24 +120,22 @@ static void task_key_make(void)
     (void)pthread_key_create(&task_key, task_exit);
 }
 
+/* An index task_exit() found idle, or TASK_NONE. Takes no heap's lock. O(1). */
 static os_uint16_t task_reuse(void)
 {
-    os_uint16_t id;
+    os_uint16_t id = TASK_NONE;
 
-    for (id = 2; id < TASKS_MAX; id++)
+    pthread_mutex_lock(&task_lock);
+    if (task_nfree != 0)
     {
-        if (os_memory_task_is_ended(id) && os_memory_task_idle(id) &&
-            __atomic_exchange_n(&task_taken[id], (os_uint8_t)1, __ATOMIC_ACQ_REL) == 0)
-        {
-            os_memory_task_started(id);
-            return id;
-        }
+        id = task_free[--task_nfree];
     }
-    return TASK_NONE;
+    pthread_mutex_unlock(&task_lock);
+    return id;
 }
 #endif
 
-/* A fresh index, else (trace builds) the index of an ended thread that no block is charged to. */
+/* A fresh index, else (trace builds) the index of an ended thread that no block is charged to. O(1). */
 static os_uint16_t task_index(void)
 {
     os_uint16_t id = __atomic_load_n(&task_count, __ATOMIC_RELAXED);

@@ -9,10 +9,11 @@
  *
  * The ended marks are global, one byte per index. A row is never cleared
  * while blocks are charged to it: an index goes to a new task only once
- * os_memory_task_idle() says no heap holds a block of it. That test reads
- * the rows without their heaps' locks, which is safe for an ended task:
- * nothing charges its index any more, so its counts only go down, and a
- * stale read can only say "busy".
+ * os_memory_task_idle() says no heap holds a block of it. That test, and
+ * os_memory_task_started(), take the global lock and every heap's lock, so
+ * a port calls them from its task hooks, never from inside a heap call
+ * (os_port_task_id() runs at the start of every heap call, also of one
+ * made from a walk callback or the error hook, with a heap's lock held).
  */
 #include "oh_string.h"
 
@@ -41,10 +42,10 @@ os_err_t os_memheap_task_use(os_memheap_t *heap, os_uint16_t id, struct os_mem_t
 {
     os_ubase_t st;
 
-    if (heap == OS_NULL || heap->object_inited != OH_HEAP_INITED || use == OS_NULL ||
+    if (heap == OS_NULL || !OH_HEAP_LIVE(heap) || use == OS_NULL ||
         id >= OS_MEM_TRACE_TASKS)
     {
-        oh_report(heap != OS_NULL && heap->object_inited == OH_HEAP_INITED ? heap : OS_NULL, heap, OS_EINVAL,
+        oh_report(heap != OS_NULL && OH_HEAP_LIVE(heap) ? heap : OS_NULL, heap, OS_EINVAL,
                   "task use: a heap object that is not initialised, no row to fill, or task index %u of %u",
                   (unsigned)id, (unsigned)OS_MEM_TRACE_TASKS);
         return OS_EINVAL;

@@ -191,6 +191,87 @@ static void task_reuse(unsigned main_id)
 }
 #endif
 
+#ifdef OS_USING_MEM_TRACE
+/*
+ * A heap call made from a walk callback or from the error hook, that is
+ * with another heap's lock held, by a thread that has no index yet while
+ * the fresh indexes are used up, must not wait for the heap whose lock is
+ * held (the index comes from ended threads, found idle when they ended),
+ * and gets a reused index. A hang is ended by the alarm.
+ */
+static os_memheap_t other;
+static unsigned inner_owner;
+
+static int first_used(const struct os_memheap_block *blk, void *arg)
+{
+    if (!blk->used)
+        return 0;
+    *(struct os_memheap_block *)arg = *blk;
+    return 1;
+}
+
+static void alloc_from_other(void)
+{
+    void *p = os_memheap_alloc(&other, 48);
+    CHECK(p != OS_NULL);
+    if (p)
+    {
+        struct os_memheap_block b;
+        inner_owner = os_memheap_walk(&other, first_used, &b) == OS_EOK ? b.owner_id : 0;
+        os_memheap_free(&other, p);
+    }
+}
+
+static int walk_calls_other(const struct os_memheap_block *blk, void *arg)
+{
+    (void)blk;
+    (void)arg;
+    alloc_from_other();
+    return 1;
+}
+
+static void hook_calls_other(const char *name, const void *addr, os_err_t code, const char *msg)
+{
+    (void)name, (void)addr, (void)code, (void)msg;
+    alloc_from_other();
+}
+
+static void *inner_thread(void *arg)
+{
+    if (arg == OS_NULL)
+    {
+        CHECK_EQ(os_memheap_walk(&heap, walk_calls_other, OS_NULL), OS_EOK);
+    }
+    else
+    {
+        int x;
+        os_mem_set_error_hook(hook_calls_other);
+        os_memheap_free(&heap, &x);     /* foreign: reported with the heap's lock held */
+        hook_install();
+    }
+    return OS_NULL;
+}
+
+static void nested_call_new_thread(void)
+{
+    static _Alignas(64) unsigned char r[8 * KiB];
+    check_context("heap call inside a heap call, new thread");
+    heap_open(&other, "other");
+    heap_add_ok(&other, r, sizeof r, OS_MEM_ALG_DEFAULT);
+    for (int mode = 0; mode < 2; mode++)
+    {
+        pthread_t th;
+        inner_owner = 0;
+        alarm(30);
+        CHECK(pthread_create(&th, OS_NULL, inner_thread, mode ? &other : OS_NULL) == 0);
+        CHECK(pthread_join(th, OS_NULL) == 0);
+        alarm(0);
+        CHECKF(inner_owner >= 2 && inner_owner < OS_MEM_TRACE_TASKS, "mode %d: owner index %u", mode, inner_owner);
+    }
+    heap_close(&other);
+}
+#endif
+
 static void *worker(void *arg)
 {
     (void)arg;
@@ -311,6 +392,7 @@ int main(void)
     }
 #endif
     task_reuse(main_id);
+    nested_call_new_thread();
 #if TEST_BAD_OPS
     /* a report names the task that made the call */
     static unsigned char foreign[64];

@@ -557,6 +557,7 @@ struct tcache
 };
 
 static __thread struct tcache tc __attribute__((tls_model("initial-exec")));
+/* 0: nothing cached yet; 1: the key's destructor will flush the cache; 2: flushed, the thread is ending */
 static __thread int tc_registered __attribute__((tls_model("initial-exec")));
 static inline uintptr_t tc_mark(void)
 {
@@ -565,15 +566,17 @@ static inline uintptr_t tc_mark(void)
 
 /*
  * Give every cached block of this thread back to its heap (the key's
- * destructor at thread exit). A free made after it, by a later destructor,
- * registers the cache again, so the C library runs this once more.
+ * destructor at thread exit, and at process exit). The cache takes nothing
+ * from then on: a free made later, by another destructor or by the C
+ * library's own clean-up after the last destructor round, goes straight
+ * to the heap.
  */
 static void tc_flush(void *unused)
 {
     unsigned c;
 
     (void)unused;
-    tc_registered = 0;
+    tc_registered = 2;
     for (c = 0; c < TC_CLASSES; c++)
     {
         while (tc.head[c] != NULL)
@@ -643,8 +646,12 @@ static int tc_put(void *ptr)
     {
         return 0;
     }
-    if (__builtin_expect(!tc_registered, 0))
+    if (__builtin_expect(tc_registered != 1, 0))
     {
+        if (tc_registered == 2)
+        {
+            return 0;
+        }
         tc_registered = 1;
         (void)pthread_setspecific(tc_key, &tc);     /* tc_flush runs at thread exit */
     }

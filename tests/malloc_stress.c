@@ -10,7 +10,9 @@
  *                        a region for a very large or very aligned request)
  *   malloc_stress big N  malloc N MiB, write it, free it: status 0 if served
  *   malloc_stress tsd    1000 threads whose thread-specific-data destructors
- *                        free blocks after the thread cache was flushed
+ *                        (and the C library's own clean-up after the last
+ *                        destructor round) free blocks after the thread
+ *                        cache was flushed
  *                        (with OS_MEMHEAP_STATS_ON_EXIT=1, "used" at exit
  *                        must stay small: nothing is left in dead caches)
  */
@@ -195,6 +197,9 @@ static void *tsd_thread(void *arg)
     void *volatile q = malloc(64);
     free(q);                /* into this thread's cache: the cache is registered */
     pthread_setspecific(tsd_key, b);
+    /* glibc keeps the text for an unknown errno in a per-thread buffer and
+     * frees it after every destructor round */
+    (void)strerror(100000);
     return NULL;
 }
 

@@ -489,7 +489,8 @@ static os_err_t mp_init(os_mp_t *mp, const char *name, void *start, os_size_t si
         }
         else
         {
-            mp_report(0, OS_NULL, start, OS_EINVAL, "init: memory %p+%zu overlaps %s", start, size, what);
+            mp_report(0, OS_NULL, start, OS_EINVAL, "init: memory %p+%zu or object %p overlaps %s", start, size,
+                      (void *)mp, what);
         }
         (void)what;     /* the small build's reports do not name it */
     }

@@ -4,7 +4,13 @@
  *   lock          os_port_lock_init / os_port_lock / os_port_unlock: a
  *                 mutual-exclusion lock held in one word of the heap object;
  *                 os_port_lock returns a state word that os_port_unlock gets
- *                 back (a saved interrupt mask, for instance).
+ *                 back (a saved interrupt mask, for instance). Locks held
+ *                 together are given back in the reverse order they were
+ *                 taken, so a saved mask comes back right. Memory pools may
+ *                 be used from interrupt handlers (os_mp_alloc without
+ *                 waiting, os_mp_free): a pool's lock, and os_port_wake,
+ *                 then run in the handler, so pools used there need a lock
+ *                 that works in one (an interrupt mask, not a mutex).
  *   in interrupt  os_port_in_isr: nonzero when called from an interrupt
  *                 handler; heap calls are refused there.
  *   idle          os_port_idle: nonzero when lock, unlock and the interrupt

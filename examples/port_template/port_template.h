@@ -32,7 +32,10 @@ struct os_port_wait
  * os_port_lock_init and keep its handle in the word), or mask interrupts on
  * a single core. It must not be recursive-only: the core never takes the
  * same lock twice, but it may take a heap's lock while holding the global
- * one.
+ * one, and gives held locks back in the reverse order. If memory pools are
+ * used from interrupt handlers (os_mp_alloc without waiting, os_mp_free),
+ * a pool's lock and os_port_wake run there: use a lock that works in a
+ * handler (an interrupt mask), not a mutex.
  */
 static inline os_ubase_t os_port_lock(os_ubase_t *lock)
 {

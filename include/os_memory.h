@@ -90,6 +90,8 @@ struct os_memheap
     os_size_t        peak_request;      /* largest size ever asked for */
     struct heap_mem *hosted;            /* regions of other heaps inside our blocks */
     os_size_t        pools;             /* memory pools (memory or object) inside our blocks */
+    os_uint8_t      *pool_lo;           /* span of their memory and objects (kept until pools is 0) */
+    os_uint8_t      *pool_hi;
     os_uint8_t      *span_lo;           /* lowest start and highest end of any region added */
     os_uint8_t      *span_hi;           /* (check bounds the regions' links with them) */
     os_ubase_t       lock;              /* port lock word */
@@ -198,8 +200,9 @@ void    *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size);
 /*
  * Free a block. OS_NULL is a no-op. A pointer that is foreign, interior or
  * already free is reported through the error hook and the heap is left
- * unchanged. O(R). While other heaps' regions or memory pools live inside
- * this heap, also O(H + P); a block that holds a live pool's memory or
+ * unchanged. O(R). While other heaps' regions live inside this heap, or
+ * memory pools inside a span of it that the block reaches into, also
+ * O(H + P), P = pools; a block that holds a live pool's memory or
  * object (directly or inside a nested region) is not freed (reported,
  * OS_EBUSY: deinit the pool first); freeing the block that holds another
  * heap's region takes the region away from its heap (O(B) of that region

@@ -443,14 +443,39 @@ static struct heap_mem *owner_region(os_memheap_t *heap, const void *ptr, const 
 #endif
 
 /*
- * Take the heap lock; while other heaps' regions or memory pools live in
- * this heap's blocks, take the global lock first (their lists may change
- * under it). Returns whether the global lock is held.
+ * Must a free or realloc of ptr (not OS_NULL) take the global lock and look
+ * at what lives in its block (free_nested, realloc_busy)? Always while
+ * regions of other heaps are nested in this heap (their lists may change
+ * under it); with memory pools in its blocks, only when the block reaches
+ * into the span of their memory and objects. Heap lock held. O(1), plus
+ * O(R) and a query for a block below the span's end.
  */
-static int lock_heap(os_memheap_t *heap, os_ubase_t *st, os_ubase_t *gst)
+static int nest_path(os_memheap_t *heap, const void *ptr)
+{
+    const struct heap_mem *r;
+    struct os_mem_blk b;
+
+    if (heap->hosted != OS_NULL)
+    {
+        return 1;
+    }
+    if (OH_LIKELY(heap->pools == 0) || (const os_uint8_t *)ptr >= heap->pool_hi)
+    {
+        return 0;
+    }
+    r = oh_region_of(heap, ptr);
+    return r == OS_NULL || OH_ALG_QUERY(r, ptr, &b) != OS_EOK ||
+           (const os_uint8_t *)b.mem + b.usable > heap->pool_lo;
+}
+
+/*
+ * Take the heap lock; when nest_path() says so, take the global lock first.
+ * Returns whether the global lock is held.
+ */
+static int lock_heap(os_memheap_t *heap, const void *ptr, os_ubase_t *st, os_ubase_t *gst)
 {
     *st = heap_lock(heap);
-    if (OH_LIKELY(!OH_NESTED(heap)))
+    if (OH_LIKELY(!nest_path(heap, ptr)))
     {
         return 0;
     }
@@ -552,7 +577,7 @@ SLOW_PATH void free_slow(os_memheap_t *heap, void *ptr)
         heap_unlock(heap, st);
         return;
     }
-    if (OH_UNLIKELY(OH_NESTED(heap)))
+    if (OH_UNLIKELY(nest_path(heap, ptr)))
     {
         heap_unlock(heap, st);
         NEST_FREE(heap, ptr);
@@ -633,7 +658,7 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
         return OS_NULL;
     }
     owner = OWNER();
-    global = lock_heap(heap, &st, &gst);
+    global = lock_heap(heap, ptr, &st, &gst);
     r = owner_region(heap, ptr, "realloc");
     if (r == OS_NULL)
     {

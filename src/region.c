@@ -144,6 +144,8 @@ os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
     heap->peak_request = 0;
     heap->hosted = OS_NULL;
     heap->pools = 0;
+    heap->pool_lo = OS_NULL;
+    heap->pool_hi = OS_NULL;
     heap->span_lo = OS_NULL;
     heap->span_hi = OS_NULL;
 #ifdef OS_USING_MEM_TRACE
@@ -376,22 +378,33 @@ static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, co
     return OS_EOK;
 }
 
-/* A pool's count in its host heaps: +1 or -1 each. Global lock held. */
-static void count_pool(os_memheap_t *const host[2], int add)
+/*
+ * Count [lo, hi) of a pool in heap (OS_NULL: none) and widen the span of
+ * its pools' memory and objects; add 0 takes the count back, and the span
+ * goes with the last pool. Global lock held.
+ */
+static void count_pool(os_memheap_t *heap, const os_uint8_t *lo, const os_uint8_t *hi, int add)
 {
-    int i;
+    os_ubase_t st;
 
-    for (i = 0; i < 2; i++)
+    if (heap == OS_NULL)
     {
-        if (host[i] != OS_NULL)
-        {
-            os_ubase_t st = os_port_lock(&host[i]->lock);
-
-            host[i]->pools = add ? host[i]->pools + 1 : host[i]->pools - (host[i]->pools != 0);
-            oh_heap_refresh(host[i]);
-            os_port_unlock(&host[i]->lock, st);
-        }
+        return;
     }
+    st = os_port_lock(&heap->lock);
+    if (add)
+    {
+        heap->pool_lo = heap->pools == 0 || lo < heap->pool_lo ? (os_uint8_t *)(os_ubase_t)lo : heap->pool_lo;
+        heap->pool_hi = heap->pools == 0 || hi > heap->pool_hi ? (os_uint8_t *)(os_ubase_t)hi : heap->pool_hi;
+        heap->pools++;
+    }
+    else if (heap->pools != 0 && --heap->pools == 0)
+    {
+        heap->pool_lo = OS_NULL;
+        heap->pool_hi = OS_NULL;
+    }
+    oh_heap_refresh(heap);
+    os_port_unlock(&heap->lock, st);
 }
 
 os_err_t oh_claim(const os_uint8_t *lo, const os_uint8_t *hi, const os_uint8_t *olo, const os_uint8_t *ohi,
@@ -412,7 +425,8 @@ os_err_t oh_claim(const os_uint8_t *lo, const os_uint8_t *hi, const os_uint8_t *
     }
     if (err == OS_EOK)
     {
-        count_pool(host, 1);
+        count_pool(host[0], lo, hi, 1);
+        count_pool(host[1], olo, ohi, 1);
     }
     heaps_unlock(st, dropped);
     return err;
@@ -423,7 +437,8 @@ void oh_unclaim(os_memheap_t *const host[2])
     const void *dropped;
     os_ubase_t st = heaps_lock(&dropped);
 
-    count_pool(host, 0);
+    count_pool(host[0], OS_NULL, OS_NULL, 0);
+    count_pool(host[1], OS_NULL, OS_NULL, 0);
     heaps_unlock(st, dropped);
 }
 

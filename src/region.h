@@ -112,8 +112,9 @@ void oh_nest_on(void);
 
 /*
  * Does anything else live inside the heap's blocks (regions of other heaps,
- * memory pools)? Then free and realloc take the global lock and check the
- * block first (heap.c), and deinit is refused.
+ * memory pools)? Then the heap has no tail-call entries, deinit is refused,
+ * and free and realloc of a block that may hold it take the global lock and
+ * check the block first (heap.c, nest_path).
  */
 #define OH_NESTED(heap)     ((heap)->hosted != OS_NULL || (heap)->pools != 0)
 

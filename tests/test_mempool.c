@@ -1333,15 +1333,26 @@ static void pools_and_heaps(void)
      * is gone they go through.
      */
     os_meminfo_t before = heap_info(&h), now, after;
+    void *pre = os_memheap_alloc(&h, 64);
     blk = os_memheap_alloc(&h, 3000);
+    void *mid = os_memheap_alloc(&h, 64);
     os_mp_t *pobj = os_memheap_alloc(&h, sizeof(os_mp_t));
-    CHECK(blk != OS_NULL && pobj != OS_NULL);
+    void *post = os_memheap_alloc(&h, 64);
+    CHECK(pre != OS_NULL && blk != OS_NULL && mid != OS_NULL && pobj != OS_NULL && post != OS_NULL);
     CHECK_EQ(os_mp_init((os_mp_t *)(void *)(hm + sizeof hm - 2 * sizeof(os_mp_t)), "free", oz, 1024, 16), OS_EINVAL);
     CHECK_REPORTS(1);                                                     /* object in the heap's free memory */
     CHECK_EQ(os_mp_init(pobj, "P", blk, 3000, 32), OS_EOK);
     x = os_mp_alloc(pobj, OS_NO_WAIT);
     CHECK(x != OS_NULL);
     memset(x, 0x5A, 32);
+    /* the blocks around them come and go as ever */
+    pre = os_memheap_realloc(&h, pre, 48);
+    os_memheap_free(&h, pre);
+    os_memheap_free(&h, mid);
+    post = os_memheap_realloc(&h, post, 200);
+    CHECK(post != OS_NULL);
+    os_memheap_free(&h, post);
+    CHECK_REPORTS(0);
     now = heap_info(&h);
     os_memheap_free(&h, blk);
     CHECK_REPORTS(1);

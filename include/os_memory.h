@@ -105,7 +105,8 @@ struct os_meminfo
 {
     os_size_t mem_total;    /* bytes available for blocks: regions minus control data */
     os_size_t mem_used;     /* bytes held by allocated blocks, headers and rounding included */
-    os_size_t mem_maxused;  /* true peak of mem_used over the whole heap (a moving realloc holds both blocks for a moment) */
+    os_size_t mem_maxused;  /* true peak of mem_used over the whole heap (a moving realloc holds both blocks for a moment);
+                               kept when a nested region is taken away, so it may then exceed mem_total */
 };
 typedef struct os_meminfo os_meminfo_t;
 
@@ -150,7 +151,9 @@ os_err_t os_memheap_init(os_memheap_t *heap, const char *name);
  * Add the region [start_addr, start_addr + size) to the heap, managed by alg.
  * OS_EINVAL: bad heap or algorithm, the region overlaps a region of any
  *   heap (unless it lies wholly inside a block currently allocated from
- *   another heap) or holds an initialised heap object; nothing is changed.
+ *   another heap) or holds an initialised heap object, or its end would
+ *   pass the top of the address space (a region ending exactly at 2^32 on
+ *   a 32-bit target included: give it one byte less); nothing is changed.
  * OS_ENOMEM: the region cannot hold the control data plus one minimal block.
  * A region larger than the algorithm's limit is added as several regions.
  * O(H) plus, for a region nested in another heap's block, O(B) of that region.

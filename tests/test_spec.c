@@ -575,8 +575,13 @@ static void spec_too_small(const struct test_alg *a)
     check_context("%s: wrapping region", a->name);
     heap_open(&h, "wrap");
     os_err_t rc = os_memheap_add(&h, arena + SCAN_OFF, SIZE_MAX - 16, a->alg);
-    CHECK(rc != OS_EOK);
+    CHECK_EQ(rc, OS_EINVAL);
     CHECK_REPORTS(1);
+    /* one that ends exactly at the top (its end would be address 0) too */
+    rc = os_memheap_add(&h, arena + SCAN_OFF, (size_t)0 - (size_t)(uintptr_t)(arena + SCAN_OFF), a->alg);
+    CHECK_EQ(rc, OS_EINVAL);
+    CHECK_REPORTS(1);
+    CHECK_EQ(heap_info(&h).mem_total, 0);
     heap_close(&h);
 }
 

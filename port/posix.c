@@ -88,15 +88,19 @@ static pthread_key_t   task_key;
  * A thread ends (the key's destructor, outside any heap call): its index is
  * marked ended, and every ended index that no heap charges any more (its
  * own, or one whose last blocks were freed since its thread ended) goes on
- * task_free. O(TASKS_MAX * heaps).
+ * task_free. A thread that found no index runs this too, so indexes freed
+ * later still come back. O(TASKS_MAX * heaps).
  */
 static void task_exit(void *arg)
 {
     os_uint16_t id = (os_uint16_t)(os_ubase_t)arg, i;
 
     task_self = TASK_NONE;  /* a heap call from a later destructor counts as unknown */
-    os_memory_task_ended(id);
-    __atomic_store_n(&task_taken[id], (os_uint8_t)0, __ATOMIC_RELEASE);
+    if (id != TASK_NONE)
+    {
+        os_memory_task_ended(id);
+        __atomic_store_n(&task_taken[id], (os_uint8_t)0, __ATOMIC_RELEASE);
+    }
     for (i = 2; i < TASKS_MAX; i++)
     {
         if (!os_memory_task_is_ended(i) || __atomic_exchange_n(&task_taken[i], (os_uint8_t)1, __ATOMIC_ACQ_REL) != 0)
@@ -174,11 +178,11 @@ os_uint16_t os_port_task_id(void)
             memcpy(task_names[id], name, sizeof(name));
             task_names[id][TASK_NAME - 1] = '\0';
             pthread_mutex_unlock(&task_lock);
-#ifdef OS_USING_MEM_TRACE
-            (void)pthread_once(&task_once, task_key_make);
-            (void)pthread_setspecific(task_key, (void *)(os_ubase_t)id);
-#endif
         }
+#ifdef OS_USING_MEM_TRACE
+        (void)pthread_once(&task_once, task_key_make);
+        (void)pthread_setspecific(task_key, (void *)(os_ubase_t)id);     /* TASK_NONE too (task_exit) */
+#endif
     }
     return task_self;
 }

@@ -25,11 +25,13 @@
  * no separate entry).
  */
 #ifdef OH_HEAP_ENTRIES
-#define FAST(heap)  OH_LIKELY((heap) != OS_NULL && (heap)->fast == OH_HEAP_FAST)
-#define SLOW_PATH   static OH_NOINLINE
+#define FAST(heap)          OH_LIKELY((heap) != OS_NULL && (heap)->fast == OH_HEAP_FAST)
+#define FAST_ALLOC(heap)    OH_LIKELY((heap) != OS_NULL && (heap)->fast >= OH_HEAP_FAST_ALLOC)
+#define SLOW_PATH           static OH_NOINLINE
 #else
-#define FAST(heap)  0
-#define SLOW_PATH   static inline
+#define FAST(heap)          0
+#define FAST_ALLOC(heap)    0
+#define SLOW_PATH           static inline
 #endif
 
 /* The heap lock; with a memory checker, its reports are off while the library works in the heap. */
@@ -243,7 +245,7 @@ static OH_NOINLINE void *alloc_scan(struct heap_mem *r, const struct heap_mem *s
 }
 
 static void free_nested(os_memheap_t *heap, void *ptr);
-static int realloc_busy(os_memheap_t *heap, const struct heap_mem *r, const void *ptr);
+static const char *realloc_busy(os_memheap_t *heap, const struct heap_mem *r, const void *ptr);
 
 static const struct oh_nest_ops nest_ops = { oh_region_holds, free_nested, realloc_busy };
 #define NEST_FREE(heap, ptr)        oh_nest->free(heap, ptr)
@@ -358,7 +360,7 @@ SLOW_PATH void *alloc_slow(os_memheap_t *heap, os_size_t size)
  */
 void *os_memheap_alloc(os_memheap_t *heap, os_size_t size)
 {
-    if (FAST(heap))
+    if (FAST_ALLOC(heap))
     {
         note_request(heap, size);
         return OH_ALG_ALLOC(heap->h_mem, size, OWNER());
@@ -413,7 +415,7 @@ void *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t si
 #endif
 #endif
     /* align is not 0 here (0 went to os_memheap_alloc): a power of two iff align & (align - 1) is 0 */
-    if (FAST(heap) && (align & (align - 1)) == 0 && size - 1 < OH_MAX_REQUEST && align < OH_MAX_REQUEST)
+    if (FAST_ALLOC(heap) && (align & (align - 1)) == 0 && size - 1 < OH_MAX_REQUEST && align < OH_MAX_REQUEST)
     {
         note_request(heap, size);
         return OH_ALG_ALIGNED_ALLOC(heap->h_mem, align, size, OWNER());
@@ -513,6 +515,7 @@ static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
     os_ubase_t st = heap_lock(heap);
     struct heap_mem *r = owner_region(heap, ptr, "free");
     struct os_mem_blk b;
+    int busy = 0;
 
     if (r != OS_NULL)
     {
@@ -520,7 +523,7 @@ static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
 
         if (block && holds_pool(&b))
         {
-            oh_report(heap, ptr, OS_EBUSY, "free of %p, which holds a live memory pool, refused", ptr);
+            busy = 1;   /* reported after the locks are given back */
             goto out;
         }
         if (block && oh_hosted_in(heap, b.mem, b.usable) != OS_NULL)
@@ -546,6 +549,10 @@ static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
 out:
     heap_unlock(heap, st);
     os_port_unlock(&oh_global_lock, gst);
+    if (busy)
+    {
+        oh_report(heap, ptr, OS_EBUSY, "free of %p, which holds a live memory pool, refused", ptr);
+    }
 }
 
 /* Everything but the tail call of os_memheap_free(). */
@@ -611,27 +618,24 @@ void os_memheap_free(os_memheap_t *heap, void *ptr)
     free_slow(heap, ptr);
 }
 
-/* Does the block ptr hold a region of another heap or a memory pool? Reported if so. Locks held as in free_nested. */
-static OH_NOINLINE int realloc_busy(os_memheap_t *heap, const struct heap_mem *r, const void *ptr)
+/*
+ * What the block ptr holds that a realloc may not move or cut (a memory
+ * pool, a region of another heap), or OS_NULL. Locks held as in
+ * free_nested; the caller reports it once they are given back.
+ */
+static OH_NOINLINE const char *realloc_busy(os_memheap_t *heap, const struct heap_mem *r, const void *ptr)
 {
     struct os_mem_blk b;
-    struct heap_mem *n;
 
     if (OH_ALG_QUERY(r, ptr, &b) != OS_EOK)
     {
-        return 0;
+        return OS_NULL;
     }
     if (holds_pool(&b))
     {
-        oh_report(heap, ptr, OS_EBUSY, "realloc of %p, which holds a live memory pool", ptr);
-        return 1;
+        return "a live memory pool";
     }
-    if ((n = oh_hosted_in(heap, b.mem, b.usable)) == OS_NULL)
-    {
-        return 0;
-    }
-    oh_report(heap, ptr, OS_EBUSY, "realloc of %p, which holds a region of heap '%s'", ptr, n->heap->name);
-    return 1;
+    return oh_hosted_in(heap, b.mem, b.usable) != OS_NULL ? "a region of another heap" : OS_NULL;
 }
 
 void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
@@ -641,6 +645,7 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
     os_ubase_t st, gst = 0;
     os_uint16_t owner;
     void *p = OS_NULL;
+    const char *busy = OS_NULL;
     int global;
     os_err_t err;
 
@@ -664,7 +669,7 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
     {
         goto out;
     }
-    if (OH_UNLIKELY(global) && NEST_BUSY(heap, r, ptr))
+    if (OH_UNLIKELY(global) && (busy = NEST_BUSY(heap, r, ptr)) != OS_NULL)
     {
         goto out;
     }
@@ -710,6 +715,10 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
     }
 out:
     unlock_heap(heap, st, gst, global);
+    if (OH_UNLIKELY(busy != OS_NULL))
+    {
+        oh_report(heap, ptr, OS_EBUSY, "realloc of %p, which holds %s", ptr, busy);
+    }
     return p;
 }
 

@@ -505,6 +505,7 @@ os_err_t os_mp_init(os_mp_t *mp, const char *name, void *start, os_size_t size, 
 os_err_t os_mp_deinit(os_mp_t *mp)
 {
     struct os_mp_waiter self, *w;
+    os_memheap_t *host[2];
     os_ubase_t gst, st;
 
     if (REFUSED(mp, "deinit"))
@@ -532,10 +533,12 @@ os_err_t os_mp_deinit(os_mp_t *mp)
      * slow paths, which test the pool again under the lock. */
     mp->free_list = OS_NULL;
     mp->blk_carved_num = 0;
+    host[0] = mp->host[0];
+    host[1] = mp->host[1];
     /* Locks are released in the reverse order (an interrupt-mask lock restores what it saved). */
     os_port_unlock(&mp->lock, st);
     os_port_unlock(&pools_lock, gst);
-    oh_unclaim(mp->host);   /* its host heaps may free those blocks now */
+    oh_unclaim(host);       /* its host heaps may free those blocks now */
 
     /* A waiter that times out meanwhile leaves as it would have before. */
     st = os_port_lock(&mp->lock);

@@ -167,8 +167,9 @@ void oh_heap_refresh(os_memheap_t *heap)
 {
     const struct heap_mem *r = heap->h_mem;
 
-    heap->fast = (os_uint8_t)(OH_HEAP_LIVE(heap) && OH_TAIL_OK() && !OH_NESTED(heap) &&
-                              r != OS_NULL && r->next == OS_NULL ? OH_HEAP_FAST : 0u);
+    heap->fast = (os_uint8_t)(!OH_HEAP_LIVE(heap) || !OH_TAIL_OK() || heap->hosted != OS_NULL ||
+                              r == OS_NULL || r->next != OS_NULL ? 0u :
+                              heap->pools != 0 ? OH_HEAP_FAST_ALLOC : OH_HEAP_FAST);
 }
 
 static void refresh_one(os_memheap_t *heap, void *arg)
@@ -387,9 +388,9 @@ static void count_pool(os_memheap_t *heap, const os_uint8_t *lo, const os_uint8_
 {
     os_ubase_t st;
 
-    if (heap == OS_NULL)
+    if (heap == OS_NULL || !OH_HEAP_LIVE(heap))
     {
-        return;
+        return;     /* (a host cannot be deinitialised while it counts a pool: this one was overwritten) */
     }
     st = os_port_lock(&heap->lock);
     if (add)

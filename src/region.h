@@ -6,7 +6,9 @@
  * Locking: the global lock protects the list of heaps, every heap's region
  * list and every "hosted" list against change; a heap's own lock protects
  * its blocks and statistics. A path that needs several locks takes the
- * global lock first; the hot paths take only one heap lock.
+ * global lock first (then a heap's, then the pools'); alloc takes only
+ * the heap's lock, and so do free and realloc, but for a block that may
+ * hold other heaps' regions or memory pools (heap.c, nest_path).
  */
 #ifndef ONEHEAP_REGION_H
 #define ONEHEAP_REGION_H
@@ -22,6 +24,7 @@ extern os_ubase_t oh_global_lock;
  * no lock to take or release (os_port_idle) and no memory checker or fault
  * injection needs the locked path. heap->fast caches that and the rest of
  * the condition: it is OH_HEAP_FAST only while the heap is initialised,
+ * (OH_HEAP_FAST_ALLOC while memory pools live in its blocks)
  * OH_TAIL_OK() holds, no region of another heap is nested in it and it has
  * exactly one region. oh_heap_refresh() recomputes it after any of these
  * changes (global lock held, or the heap not shared yet); a port whose
@@ -33,7 +36,8 @@ extern os_ubase_t oh_global_lock;
 #else
 #define OH_TAIL_OK()    os_port_idle()
 #endif
-#define OH_HEAP_FAST    0x5Au
+#define OH_HEAP_FAST        0x5Bu   /* every entry */
+#define OH_HEAP_FAST_ALLOC  0x5Au   /* alloc and aligned alloc only: memory pools live in the heap's blocks */
 
 /*
  * The free of a one-region heap (the fast entry, or the locked path) hands
@@ -105,7 +109,7 @@ struct oh_nest_ops
 {
     int  (*holds)(os_memheap_t *h, const struct heap_mem *r, const os_uint8_t *lo, const os_uint8_t *hi);
     void (*free)(os_memheap_t *heap, void *ptr);
-    int  (*busy)(os_memheap_t *heap, const struct heap_mem *r, const void *ptr);
+    const char *(*busy)(os_memheap_t *heap, const struct heap_mem *r, const void *ptr);
 };
 extern const struct oh_nest_ops *oh_nest;
 void oh_nest_on(void);

@@ -84,7 +84,7 @@ static const char *const messages[] = {
     [OS_EINVAL] = "invalid argument",
     [OS_EPERM] = "called from an interrupt",
     [OS_ENOMEM] = "region too small",
-    [OS_EBUSY] = "block holds a nested heap",
+    [OS_EBUSY] = "holds a pool or another heap's region",
     [OS_ERROR] = "heap corrupted",
 };
 

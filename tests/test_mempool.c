@@ -45,6 +45,11 @@ int main(void)
 #ifndef OS_MEM_PORT_BAREMETAL
 #include <unistd.h>     /* dup: the trace is captured from standard output */
 #endif
+#ifdef OS_MEM_PORT_POSIX
+#define WATCHDOG(s) alarm(s)    /* a lock that waits forever ends the test */
+#else
+#define WATCHDOG(s) ((void)0)   /* locks are no-ops */
+#endif
 
 #define KiB ((size_t)1024)
 
@@ -1277,6 +1282,22 @@ static void adjacent_pools(void)
  * refusal is reported and changes nothing; a pool inside an allocated
  * block of a heap is fine.
  */
+/* An error hook that frees one block of another heap (hook_victim in hook_heap), once. */
+static os_memheap_t *hook_heap;
+static void *volatile hook_victim;
+static unsigned freeing_calls;
+
+static void freeing_hook(const char *name, const void *addr, os_err_t code, const char *msg)
+{
+    void *v = hook_victim;
+
+    (void)name, (void)addr, (void)code, (void)msg;
+    freeing_calls++;
+    hook_victim = OS_NULL;
+    if (v != OS_NULL)
+        os_memheap_free(hook_heap, v);
+}
+
 static void pools_and_heaps(void)
 {
     check_context("pools and heaps");
@@ -1367,6 +1388,39 @@ static void pools_and_heaps(void)
     CHECK_REPORTS(1);
     CHECK(info_unchanged(&h, &now));
     CHECK_EQ(os_memheap_check(&h), OS_EOK);
+
+    /*
+     * Those refusals are reported after the locks are given back: the hook
+     * may free a block of another heap whose free takes the global lock
+     * (g2's blocks between its pool's memory and its pool's object).
+     */
+    static os_memheap_t g2;
+    static _Alignas(64) unsigned char g2m[8 * KiB];
+    heap_open(&g2, "g2");
+    heap_add_ok(&g2, g2m, sizeof g2m, OS_MEM_ALG_DEFAULT);
+    void *gm = os_memheap_alloc(&g2, 1000), *gv1 = os_memheap_alloc(&g2, 64), *gv2 = os_memheap_alloc(&g2, 64);
+    os_mp_t *go = os_memheap_alloc(&g2, sizeof(os_mp_t));
+    CHECK(gm != OS_NULL && gv1 != OS_NULL && gv2 != OS_NULL && go != OS_NULL);
+    CHECK_EQ(os_mp_init(go, "G", gm, 1000, 32), OS_EOK);
+    os_meminfo_t g2before = heap_info(&g2);
+    hook_heap = &g2;
+    freeing_calls = 0;
+    os_mem_set_error_hook(freeing_hook);
+    WATCHDOG(30);   /* a hook run under the global lock would wait for it forever */
+    hook_victim = gv1;
+    os_memheap_free(&h, blk);
+    hook_victim = gv2;
+    CHECK(os_memheap_realloc(&h, blk, 100) == OS_NULL);
+    WATCHDOG(0);
+    hook_install();
+    CHECK_EQ(freeing_calls, 2);
+    CHECK(hook_victim == OS_NULL && heap_info(&g2).mem_used < g2before.mem_used);
+    CHECK_EQ(os_mp_deinit(go), OS_EOK);
+    os_memheap_free(&g2, gm);
+    os_memheap_free(&g2, go);
+    CHECK_EQ(heap_info(&g2).mem_used, 0);
+    heap_close(&g2);
+    CHECK(info_unchanged(&h, &now));
     for (int i = 0; i < 32; i++)
         CHECK_EQ(((unsigned char *)x)[i], 0x5A);
     os_mp_free(pobj, x);

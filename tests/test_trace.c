@@ -252,6 +252,54 @@ static void *inner_thread(void *arg)
     return OS_NULL;
 }
 
+/*
+ * Indexes whose threads ended holding blocks come back once those blocks
+ * are freed, even when every thread since then found no index.
+ */
+static void *keeper_thread(void *arg)
+{
+    *(void **)arg = os_memheap_alloc(&heap, 24);
+    return OS_NULL;
+}
+
+static void *probe_thread(void *arg)
+{
+    void *p = os_memheap_alloc(&heap, 24);
+    *(unsigned *)arg = p != OS_NULL ? owner_of(p) : 0;
+    os_memheap_free(&heap, p);
+    return OS_NULL;
+}
+
+static unsigned probe(void)
+{
+    pthread_t th;
+    unsigned id = 0;
+    CHECK(pthread_create(&th, OS_NULL, probe_thread, &id) == 0);
+    CHECK(pthread_join(th, OS_NULL) == 0);
+    return id;
+}
+
+static void indexes_come_back(void)
+{
+    check_context("indexes of ended threads freed later");
+    static void *kept[OS_MEM_TRACE_TASKS];
+    for (size_t i = 0; i < OS_MEM_TRACE_TASKS; i++)
+    {
+        pthread_t th;
+        CHECK(pthread_create(&th, OS_NULL, keeper_thread, &kept[i]) == 0);
+        CHECK(pthread_join(th, OS_NULL) == 0);
+        CHECK(kept[i] != OS_NULL);
+    }
+    unsigned id = probe();
+    CHECKF(id < 2 || id >= OS_MEM_TRACE_TASKS, "index %u while every index holds a block", id);
+    for (size_t i = 0; i < OS_MEM_TRACE_TASKS; i++)
+        os_memheap_free(&heap, kept[i]);
+    (void)probe();      /* may find none yet: the indexes are found idle when a thread ends */
+    id = probe();
+    CHECKF(id >= 2 && id < OS_MEM_TRACE_TASKS, "index %u after the blocks were freed", id);
+    rows_match_walk("after the indexes came back");
+}
+
 static void nested_call_new_thread(void)
 {
     static _Alignas(64) unsigned char r[8 * KiB];
@@ -393,6 +441,7 @@ int main(void)
 #endif
     task_reuse(main_id);
     nested_call_new_thread();
+    indexes_come_back();
 #if TEST_BAD_OPS
     /* a report names the task that made the call */
     static unsigned char foreign[64];

@@ -306,7 +306,7 @@ static void nested_call_new_thread(void)
     check_context("heap call inside a heap call, new thread");
     heap_open(&other, "other");
     heap_add_ok(&other, r, sizeof r, OS_MEM_ALG_DEFAULT);
-    for (int mode = 0; mode < 2; mode++)
+    for (int mode = 0; mode < 1 + TEST_BAD_OPS; mode++)     /* mode 1 frees a foreign pointer */
     {
         pthread_t th;
         inner_owner = 0;

@@ -452,22 +452,22 @@ static struct heap_mem *owner_region(os_memheap_t *heap, const void *ptr, const 
  * into the span of their memory and objects. Heap lock held. O(1), plus
  * O(R) and a query for a block below the span's end.
  */
-static int nest_path(os_memheap_t *heap, const void *ptr)
+static OH_NOINLINE int reaches_pools(os_memheap_t *heap, const void *ptr)
 {
-    const struct heap_mem *r;
+    const struct heap_mem *r = oh_region_of(heap, ptr);
     struct os_mem_blk b;
 
-    if (heap->hosted != OS_NULL)
-    {
-        return 1;
-    }
-    if (OH_LIKELY(heap->pools == 0) || (const os_uint8_t *)ptr >= heap->pool_hi)
+    return r == OS_NULL || OH_ALG_QUERY(r, ptr, &b) != OS_EOK ||
+           (const os_uint8_t *)b.mem + b.usable > heap->pool_lo;
+}
+
+static inline int nest_path(os_memheap_t *heap, const void *ptr)
+{
+    if (OH_LIKELY(heap->hosted == OS_NULL && heap->pools == 0))
     {
         return 0;
     }
-    r = oh_region_of(heap, ptr);
-    return r == OS_NULL || OH_ALG_QUERY(r, ptr, &b) != OS_EOK ||
-           (const os_uint8_t *)b.mem + b.usable > heap->pool_lo;
+    return heap->hosted != OS_NULL || ((const os_uint8_t *)ptr < heap->pool_hi && reaches_pools(heap, ptr));
 }
 
 /*
@@ -671,7 +671,9 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
     }
     if (OH_UNLIKELY(global) && (busy = NEST_BUSY(heap, r, ptr)) != OS_NULL)
     {
-        goto out;
+        unlock_heap(heap, st, gst, global);
+        oh_report(heap, ptr, OS_EBUSY, "realloc of %p, which holds %s", ptr, busy);   /* no lock held */
+        return OS_NULL;
     }
     if (size >= OH_MAX_REQUEST)
     {
@@ -715,10 +717,6 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
     }
 out:
     unlock_heap(heap, st, gst, global);
-    if (OH_UNLIKELY(busy != OS_NULL))
-    {
-        oh_report(heap, ptr, OS_EBUSY, "realloc of %p, which holds %s", ptr, busy);
-    }
     return p;
 }
 

@@ -1360,8 +1360,11 @@ static void pools_and_heaps(void)
     os_mp_t *pobj = os_memheap_alloc(&h, sizeof(os_mp_t));
     void *post = os_memheap_alloc(&h, 64);
     CHECK(pre != OS_NULL && blk != OS_NULL && mid != OS_NULL && pobj != OS_NULL && post != OS_NULL);
-    CHECK_EQ(os_mp_init((os_mp_t *)(void *)(hm + sizeof hm - 2 * sizeof(os_mp_t)), "free", oz, 1024, 16), OS_EINVAL);
-    CHECK_REPORTS(1);                                                     /* object in the heap's free memory */
+    void *gone = os_memheap_alloc(&h, 256);
+    CHECK(gone != OS_NULL);
+    os_memheap_free(&h, gone);
+    CHECK_EQ(os_mp_init((os_mp_t *)gone, "free", oz, 1024, 16), OS_EINVAL);    /* object in the heap's free memory */
+    CHECK_REPORTS(1);
     CHECK_EQ(os_mp_init(pobj, "P", blk, 3000, 32), OS_EOK);
     x = os_mp_alloc(pobj, OS_NO_WAIT);
     CHECK(x != OS_NULL);

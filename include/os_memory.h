@@ -90,8 +90,8 @@ struct os_memheap
     os_size_t        peak_request;      /* largest size ever asked for */
     struct heap_mem *hosted;            /* regions of other heaps inside our blocks */
     os_size_t        pools;             /* memory pools (memory or object) inside our blocks */
-    os_uint8_t      *pool_lo;           /* span of their memory and objects (kept until pools is 0) */
-    os_uint8_t      *pool_hi;
+    const os_uint8_t *pool_lo;          /* span of their memory and objects (kept until pools is 0) */
+    const os_uint8_t *pool_hi;
     os_uint8_t      *span_lo;           /* lowest start and highest end of any region added */
     os_uint8_t      *span_hi;           /* (check bounds the regions' links with them) */
     os_ubase_t       lock;              /* port lock word */

@@ -463,7 +463,7 @@ static OH_NOINLINE int reaches_pools(os_memheap_t *heap, const void *ptr)
 
 static inline int nest_path(os_memheap_t *heap, const void *ptr)
 {
-    if (OH_LIKELY(heap->hosted == OS_NULL && heap->pools == 0))
+    if (OH_LIKELY(!OH_NESTED(heap)))
     {
         return 0;
     }

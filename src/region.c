@@ -395,8 +395,8 @@ static void count_pool(os_memheap_t *heap, const os_uint8_t *lo, const os_uint8_
     st = os_port_lock(&heap->lock);
     if (add)
     {
-        heap->pool_lo = heap->pools == 0 || lo < heap->pool_lo ? (os_uint8_t *)(os_ubase_t)lo : heap->pool_lo;
-        heap->pool_hi = heap->pools == 0 || hi > heap->pool_hi ? (os_uint8_t *)(os_ubase_t)hi : heap->pool_hi;
+        heap->pool_lo = heap->pools == 0 || lo < heap->pool_lo ? lo : heap->pool_lo;
+        heap->pool_hi = heap->pools == 0 || hi > heap->pool_hi ? hi : heap->pool_hi;
         heap->pools++;
     }
     else if (heap->pools != 0 && --heap->pools == 0)

@@ -24,9 +24,10 @@ extern os_ubase_t oh_global_lock;
  * no lock to take or release (os_port_idle) and no memory checker or fault
  * injection needs the locked path. heap->fast caches that and the rest of
  * the condition: it is OH_HEAP_FAST only while the heap is initialised,
- * (OH_HEAP_FAST_ALLOC while memory pools live in its blocks)
- * OH_TAIL_OK() holds, no region of another heap is nested in it and it has
- * exactly one region. oh_heap_refresh() recomputes it after any of these
+ * OH_TAIL_OK() holds, no region of another heap is nested in it, no
+ * memory pool lives in its blocks and it has exactly one region (with
+ * pools but nothing else in the way, OH_HEAP_FAST_ALLOC: alloc and
+ * aligned alloc keep their entries, free does not). oh_heap_refresh() recomputes it after any of these
  * changes (global lock held, or the heap not shared yet); a port whose
  * idleness changes calls oh_port_idle_changed(), which refreshes every heap
  * and pool.
@@ -116,7 +117,7 @@ void oh_nest_on(void);
 
 /*
  * Does anything else live inside the heap's blocks (regions of other heaps,
- * memory pools)? Then the heap has no tail-call entries, deinit is refused,
+ * memory pools)? Then its free has no tail-call entry, deinit is refused,
  * and free and realloc of a block that may hold it take the global lock and
  * check the block first (heap.c, nest_path).
  */

@@ -156,7 +156,9 @@ os_err_t os_memheap_init(os_memheap_t *heap, const char *name);
  *   a 32-bit target included: give it one byte less); nothing is changed.
  * OS_ENOMEM: the region cannot hold the control data plus one minimal block.
  * A region larger than the algorithm's limit is added as several regions.
- * O(H) plus, for a region nested in another heap's block, O(B) of that region.
+ * O(H); for a region nested in another heap's block, O(1) more when it
+ * starts at that block's payload (the pointer the heap returned), else a
+ * walk of the outer region up to it (O(B) of that region).
  */
 os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, enum os_mem_alg alg);
 

@@ -93,7 +93,9 @@ void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len);
 
 /*
  * Does a used block of region r (of heap h) hold all of [lo, hi)? Takes h's
- * lock. The walk behind the overlap rule's one exception.
+ * lock; global lock held. The test behind the overlap rule's one exception:
+ * O(1) when lo is a live block's payload or lies in the block found by the
+ * call before, else a walk of r up to lo.
  */
 int oh_region_holds(os_memheap_t *h, const struct heap_mem *r, const os_uint8_t *lo, const os_uint8_t *hi);
 

@@ -1347,6 +1347,18 @@ static void pools_and_heaps(void)
     CHECK_EQ(os_mp_deinit(&a), OS_EOK);
     os_memheap_free(&h, blk);
     CHECK_REPORTS(0);
+    /* the object at a block's start and the memory after it (os_mp_create's layout): the memory must end in that block */
+    blk = os_memheap_alloc(&h, 3000);
+    CHECK(blk != OS_NULL);
+    os_mp_t *head = (os_mp_t *)(void *)blk;
+    size_t ob = (sizeof(os_mp_t) + 63) & ~(size_t)63;
+    size_t usable = os_memheap_usable_size(&h, blk);
+    CHECK_EQ(os_mp_init(head, "C", blk + ob, usable - ob + 8, 32), OS_EINVAL);
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_mp_init(head, "C", blk + ob, usable - ob, 32), OS_EOK);
+    CHECK_EQ(os_mp_deinit(head), OS_EOK);
+    os_memheap_free(&h, blk);
+    CHECK_REPORTS(0);
 
     /*
      * The blocks under a live pool (its memory, its object): free, realloc

@@ -112,7 +112,7 @@ typedef struct os_meminfo os_meminfo_t;
 
 /* ---- System heap (OS_USING_SYS_HEAP) ------------------------------------ */
 #ifdef OS_USING_SYS_HEAP
-/* Initialise the system heap object. Idempotent. O(1). From an interrupt: reported, nothing done. */
+/* Initialise the system heap object. Idempotent. O(OS_MEM_TRACE_TASKS). From an interrupt: reported, nothing done. */
 void     os_sys_heap_init(void);
 /* Add a region to the system heap: see os_memheap_add(). */
 os_err_t os_sys_heap_add(void *start_addr, os_size_t size, enum os_mem_alg alg);
@@ -138,7 +138,7 @@ os_memheap_t *os_sys_heap(void);
  * Initialise a heap object and link it into the global list of heaps.
  * OS_EINVAL if heap or name is OS_NULL or the heap is already initialised,
  * OS_EPERM from an interrupt handler (reported). The name is truncated to
- * OS_NAME_MAX characters. O(number of heaps). A heap object in the list
+ * OS_NAME_MAX characters. O(number of heaps + OS_MEM_TRACE_TASKS). A heap object in the list
  * that was wiped or overwritten without os_memheap_deinit is reported by
  * the next call that walks the list (init, add, deinit, the per-task
  * calls) and taken out of it (its regions are no longer managed); it can
@@ -156,9 +156,12 @@ os_err_t os_memheap_init(os_memheap_t *heap, const char *name);
  *   a 32-bit target included: give it one byte less); nothing is changed.
  * OS_ENOMEM: the region cannot hold the control data plus one minimal block.
  * A region larger than the algorithm's limit is added as several regions.
- * O(H); for a region nested in another heap's block, O(1) more when it
- * starts at that block's payload (the pointer the heap returned), else a
- * walk of the outer region up to it (O(B) of that region).
+ * O(H + P), P = pools (a region may not cover one), plus clearing a buddy
+ * region's block table (3 bits per unit) or, at hardening full, filling the
+ * region, all with the global lock held; for a region nested in another
+ * heap's block, O(1) more when it starts at that block's payload (the
+ * pointer the heap returned), else a walk of the outer region up to it
+ * (O(B) of that region).
  */
 os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, enum os_mem_alg alg);
 
@@ -180,14 +183,20 @@ os_err_t os_memheap_deinit(os_memheap_t *heap);
  * refuses a request, it looks at the free blocks its O(1) search passed
  * over (the rest of the request's size class): O(free blocks of that
  * class). With OS_MEM_FF_SEARCH_MAX N > 0 it looks at N of them at most
- * (O(1), but a request may then be refused while a free block fits).
+ * (O(1), but a request may then be refused while a free block fits; over
+ * R regions that is R * N blocks at most). Buddy: a request that no listed
+ * or quick block serves first merges quick blocks back (a bounded number,
+ * see the README). Hardening tail and full also verify the whole block
+ * handed out: O(size).
  */
 void    *os_memheap_alloc(os_memheap_t *heap, os_size_t size);
 
 /*
  * Allocate size bytes aligned to align. align 0 or <= OS_MEM_ALIGN_SIZE is
  * a plain allocation; an align that is not a power of two is refused
- * (OS_NULL, reported). Cost as os_memheap_alloc().
+ * (OS_NULL, reported). Cost as os_memheap_alloc(), except that first-fit's
+ * look before a refusal covers the classes from size to size + align
+ * (bounded by OS_MEM_FF_SEARCH_MAX as well).
  */
 void    *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t size);
 
@@ -197,8 +206,9 @@ void    *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t
  * block is free in place; otherwise allocates (own region first), copies and
  * frees. On failure returns OS_NULL and the old block is untouched; a
  * block that holds a region of another heap or a live memory pool is not
- * resized (reported, OS_EBUSY). O(R) plus the copy, plus the allocation's
- * cost when the block moves.
+ * resized (reported, OS_EBUSY). O(R) plus the copy (made with the heap's
+ * lock held), plus the allocation's cost when the block moves; for a block
+ * that may hold regions of other heaps or pools, O(H + P) more, as free.
  */
 void    *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size);
 
@@ -223,7 +233,9 @@ void     os_memheap_info(os_memheap_t *heap, os_meminfo_t *info);
 /*
  * Walk every block of every region and cross-check the free lists, bitmaps
  * and statistics. OS_EOK if sound; OS_ERROR, with a report naming the region
- * and address, if not. Never follows a corrupt link out of its region. O(B).
+ * and address, if not. Never follows a corrupt link out of its region.
+ * O(B + OS_MEM_TRACE_TASKS) with the heap's lock held; buddy regions also
+ * scan their block table: O(B + region bytes / (32 * unit)).
  */
 os_err_t os_memheap_check(os_memheap_t *heap);
 
@@ -231,7 +243,9 @@ os_err_t os_memheap_check(os_memheap_t *heap);
  * Print every block (used/free, address, usable size, owner task), then,
  * in trace builds, the per-task table: current bytes, current blocks and
  * peak bytes of every task index that ever held a block of this heap, an
- * ended task marked as such. O(B + OS_MEM_TRACE_TASKS).
+ * ended task marked as such. O(B + OS_MEM_TRACE_TASKS), printed through the
+ * port's log output with the heap's lock held (see "Real-time use" in the
+ * README: on a port whose lock masks interrupts, so does the whole print).
  */
 os_err_t os_memheap_trace(os_memheap_t *heap);
 
@@ -291,7 +305,8 @@ typedef int (*os_memheap_walk_fn)(const struct os_memheap_block *blk, void *arg)
 /*
  * Call fn for every block of every region, with the heap locked: fn must
  * not call into the same heap. A nonzero return from fn stops the walk.
- * OS_EOK, or OS_ERROR (reported) if a corrupt header stops it. O(B).
+ * OS_EOK, or OS_ERROR (reported) if a corrupt header stops it. O(B), as
+ * check for buddy regions.
  */
 os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg);
 
@@ -338,9 +353,13 @@ struct os_memheap_stats
 };
 typedef struct os_memheap_stats os_memheap_stats_t;
 
-/* The whole heap. OS_EINVAL for a bad heap, a null st or an unknown version. O(R + F). */
+/*
+ * The whole heap. OS_EINVAL for a bad heap, a null st or an unknown
+ * version. O(R) plus, in each first-fit region, the free blocks of its
+ * highest non-empty size class; a buddy region is walked (O(B), as check).
+ */
 os_err_t os_memheap_get_stats(os_memheap_t *heap, os_memheap_stats_t *st);
-/* Region number index (in the order they were added); OS_ENOMEM when there is no such region. */
+/* Region number index (in the order they were added); OS_ENOMEM when there is no such region. O(index), plus as get_stats for that region. */
 os_err_t os_memheap_region_stats(os_memheap_t *heap, os_size_t index, os_memheap_stats_t *st);
 #endif
 

@@ -35,11 +35,15 @@
  * free block whose tag is damaged. Without the tag a double free is not
  * seen by free; it breaks the free list, which os_mp_check then reports.
  *
- * Context. os_mp_alloc(mp, OS_NO_WAIT) and os_mp_free take only the pool's
- * port lock, so on the bare-metal port they may be called from an interrupt
- * handler (with a lock hook that masks interrupts, e.g. PRIMASK). A blocking
- * alloc from an interrupt handler is refused and reported (OS_EPERM); so is
- * every other call except os_mp_info.
+ * Context. os_mp_alloc(mp, OS_NO_WAIT), os_mp_alloc_ex(mp, OS_NO_WAIT, err)
+ * and os_mp_free take only the pool's port lock, so on the bare-metal port
+ * they may be called from an interrupt handler (with a lock hook that masks
+ * interrupts, e.g. PRIMASK); so may os_mp_info. A blocking alloc from an
+ * interrupt handler is refused and reported (OS_EPERM); so is every other
+ * call, before it takes any lock (os_mp_init and os_mp_trace return
+ * OS_EPERM, os_mp_deinit, os_mp_check and os_mp_destroy OS_EINVAL,
+ * os_mp_create OS_NULL). The report reaches the error hook in interrupt
+ * context.
  *
  * Waiting. An alloc with a timeout blocks while the pool is empty. Blocked
  * allocations are served in FIFO order: a free hands its block straight to
@@ -202,8 +206,10 @@ os_err_t os_mp_init(os_mp_t *mp, const char *name, void *start, os_size_t size, 
  * reused at once. Blocks still held by callers are simply forgotten. An
  * alloc or free that another task starts while deinit runs returns
  * OS_EINVAL (reported) instead of waiting on, or writing to, the pool.
- * OS_EINVAL if mp is not an initialised pool. O(P + W), W = waiters, plus
- * the time the woken waiters take to leave.
+ * OS_EINVAL if mp is not an initialised pool. O(P + W + number of heaps),
+ * W = waiters, plus the time the woken waiters take to leave: a caller
+ * whose port cannot block (the init wait hook returns nonzero) spins,
+ * releasing and retaking the pool's lock, until they have left.
  */
 os_err_t os_mp_deinit(os_mp_t *mp);
 
@@ -335,7 +341,9 @@ os_err_t os_mp_check(os_mp_t *mp);
 
 /*
  * Print one line per pool: name, block size, total, free and peak blocks,
- * through the port's log output. O(P).
+ * through the port's log output. O(P), with the pools' lock held while it
+ * prints (pool init, deinit and the free of a heap block in a pool's span
+ * wait for it; see "Real-time use" in the README).
  */
 os_err_t os_mp_trace(void);
 

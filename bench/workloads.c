@@ -462,6 +462,54 @@ static int wl_worst_free(const struct bench_params *p, struct bench_result *res)
 }
 
 /*
+ * worst_free_4: the buddy algorithm's longest merge. The largest block is
+ * taken, the rest of the heap is filled with the smallest blocks, the
+ * largest block is freed again and the smallest block T is split off it
+ * (every level down to the smallest order leaves a free buddy). Then 16
+ * of the small blocks are freed, every other one, so that T's quick list
+ * (at most 16 deep) is full, and T is freed: with buddy it merges back at
+ * every level up to the largest block. glibc: the same calls, with the
+ * fill capped at 1 MiB of requests.
+ */
+#define WF4_SMALL 8
+#define WF4_MAX   (BENCH_ARENA_SIZE / 32u)
+static void *wf4_ptr[WF4_MAX];
+
+static int wl_worst_free_top(const struct bench_params *p, struct bench_result *res)
+{
+    size_t big = BENCH_ARENA_SIZE / 2;
+    size_t n = 0;
+    void *x = NULL, *t;
+
+    /* the largest request that succeeds, to within 1/64 of the arena */
+    while (big >= BENCH_ARENA_SIZE / 64 && (x = bench->u_alloc(big - 64)) == NULL)
+        big /= 2;
+    if (!x)
+        bench_fail("could not build the adversarial heap", NULL, big);
+    while (n < WF4_MAX && (wf4_ptr[n] = bench->u_alloc(WF4_SMALL)) != NULL)
+        n++;
+    (void)p;
+    if (n < 33)
+        bench_fail("could not build the adversarial heap", NULL, WF4_SMALL);
+    bench->u_free(x);
+    t = build_alloc(WF4_SMALL);
+    for (size_t i = 0; i < 32; i += 2)
+    {
+        bench->u_free(wf4_ptr[i]);
+        wf4_ptr[i] = NULL;
+    }
+    blk_take(t, WF4_SMALL, 0, 4);
+    blk_verify(t, WF4_SMALL, 4);
+    bench->m_free(t);
+    res->calls = bench_calls;
+
+    for (size_t i = 0; i < n; i++)
+        if (wf4_ptr[i])
+            bench->u_free(wf4_ptr[i]);
+    return 0;
+}
+
+/*
  * worst_fall_<v>: the only free block that fits is a large one in the
  * highest occupied size class, so a segregated-fit search must pass over
  * every class between the request and that block.
@@ -680,6 +728,7 @@ const struct workload bench_workloads[] = {
     { "worst_free_1", wl_worst_free,   1, "same, neighbours oldest in populated lists" },
     { "worst_free_2", wl_worst_free,   2, "same, neighbours newest in populated lists" },
     { "worst_free_3", wl_worst_free,   3, "same, right neighbour is the large end block" },
+    { "worst_free_4", wl_worst_free_top, 4, "smallest block split off the largest, freed with its quick list full" },
     { "worst_fall_0", wl_worst_fall,   0, "fresh heap, alloc(8)" },
     { "worst_fall_1", wl_worst_fall,   1, "holes in every class 16..512, request above" },
     { "worst_fall_2", wl_worst_fall,   2, "holes in every class 16..4096, request above" },

@@ -356,7 +356,7 @@ typedef struct os_memheap_stats os_memheap_stats_t;
 /*
  * The whole heap. OS_EINVAL for a bad heap, a null st or an unknown
  * version. O(R) plus, in each first-fit region, the free blocks of its
- * highest non-empty size class; a buddy region is walked (O(B), as check).
+ * highest non-empty size class (buddy: O(1) per region).
  */
 os_err_t os_memheap_get_stats(os_memheap_t *heap, os_memheap_stats_t *st);
 /* Region number index (in the order they were added); OS_ENOMEM when there is no such region. O(index), plus as get_stats for that region. */

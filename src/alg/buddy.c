@@ -170,6 +170,9 @@ struct bd
     os_size_t    o;         /* absolute index of unit 0, mod 2^MAX_ORDER */
     os_size_t    maxblk;    /* bytes in a block of the highest order */
     os_size_t    maxreq;    /* maxblk - H: the largest plain request */
+#ifdef OS_MEM_STATS
+    os_size_t    listed;    /* blocks in the free lists (bd_free_info) */
+#endif
     os_uint32_t  avail;     /* bit k: list k non-empty */
     os_uint32_t  nord;      /* orders 0 .. nord - 1 */
     os_uint32_t  qn;        /* orders with a quick list: min(QN, nord) */
@@ -346,6 +349,7 @@ static inline void push(struct bd *d, os_size_t i, unsigned k)
     l[0] = nx;
     l[1] = NIL;
     d->ord[k].head = (os_uint32_t)i;
+    OH_STAT(d->listed++);
     if (nx != NIL)
     {
         lk(d, nx)[1] = (os_uint32_t)i;
@@ -379,6 +383,7 @@ static inline void cut(struct bd *d, os_size_t i, unsigned k)
     const os_uint32_t *l = lk(d, i);
     os_uint32_t nx = l[0], pv = l[1];
 
+    OH_STAT(d->listed--);
     if (nx != NIL)
     {
         lk(d, nx)[1] = pv;
@@ -479,6 +484,7 @@ static OH_NOINLINE os_size_t take_bad(const struct heap_mem *r, const struct bd 
 static inline void split(struct bd *d, os_size_t i, unsigned j, unsigned k)
 {
     d->avail |= ((os_uint32_t)1 << j) - ((os_uint32_t)1 << k);
+    OH_STAT(d->listed += j - k);
     do
     {
         os_size_t b;
@@ -527,6 +533,7 @@ OH_INLINE os_size_t take(const struct heap_mem *r, struct bd *d, unsigned k)
         return take_bad(r, d, i);
     }
     d->ord[j].head = nx;
+    OH_STAT(d->listed--);
     if (nx != NIL)
     {
         lk(d, nx)[1] = NIL;
@@ -901,6 +908,7 @@ static OH_NOINLINE void *alloc_slow(struct heap_mem *r, unsigned k, os_uint16_t 
         return alloc_rare(r, k, owner);
     }
     d->ord[j].head = nx;
+    OH_STAT(d->listed--);
     if (nx != NIL)
     {
         lk(d, nx)[1] = NIL;
@@ -1283,6 +1291,35 @@ static os_err_t bd_query(const struct heap_mem *r, const void *p, struct os_mem_
 
 static int bd_ctrl_ok(const struct heap_mem *r);
 
+#ifdef OS_MEM_STATS
+/*
+ * Free blocks: the listed ones (counted as they come and go) and the quick
+ * ones; the largest is of the highest order with a listed or a quick
+ * block. O(QN), no walk. (check compares both with a walk.)
+ */
+static void bd_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t *largest)
+{
+    const struct bd *d = BD(r);
+    os_size_t n = d->listed;
+    unsigned top = d->avail != 0 ? oh_msb32(d->avail) + 1u : 0u;   /* highest order + 1, 0: none */
+    unsigned k;
+
+    for (k = 0; k < d->qn; k++)
+    {
+        if (d->ord[k].qhead != NIL)
+        {
+            n += QDEPTH - d->qroom[k];
+            top = k + 1u > top ? k + 1u : top;
+        }
+    }
+    *blocks = n;
+    *largest = top != 0 ? U << (top - 1u) : 0;
+}
+#define BD_FREE_INFO    bd_free_info
+#else
+#define BD_FREE_INFO    OS_NULL     /* only the statistics ask */
+#endif
+
 static os_err_t bd_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
 {
     const struct bd *d = BD(r);
@@ -1649,6 +1686,7 @@ static os_size_t bd_init(struct heap_mem *r)
     d->maxblk = U << (d->nord - 1);
     d->maxreq = d->maxblk - H;
     d->avail = 0;
+    OH_STAT(d->listed = 0);
     table = &d->ord[nord].head;
     d->px = table;
     d->pf = table + words;
@@ -1685,7 +1723,7 @@ const struct os_mem_ops oh_buddy_ops = {
     bd_aligned_alloc,
     bd_free,
     bd_resize,
-    OS_NULL,        /* free_info: the core walks the region */
+    BD_FREE_INFO,
     bd_query,
     bd_walk,
     bd_check,

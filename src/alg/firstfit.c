@@ -506,6 +506,8 @@ static inline int top_ok(const struct ff *f, os_size_t t)
 /* ---- carving and merging --------------------------------------------------- */
 
 #ifdef OS_MEM_SMALL
+static OH_NOINLINE void *alloc_bad(struct heap_mem *r, os_size_t c);
+
 /*
  * Find a free block of at least n chunks and detach it. Returns its index
  * (and *size), 0 if none was found, NONE for a corrupt block met on the
@@ -520,8 +522,7 @@ static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size
 
     if (c != 0 && !free_block_ok(f, c, &s))
     {
-        oh_fault(r, payload(f, c), OS_ERROR, "free block header overwritten");
-        return NONE;
+        goto bad;
     }
     if (c == 0 || s < n)
     {
@@ -540,17 +541,18 @@ static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size
         }
         if (!free_block_ok(f, c, &s) || s < n)
         {
-            oh_fault(r, payload(f, c), OS_ERROR, "free block header overwritten");
-            return NONE;
+            goto bad;
         }
     }
     if (!detach(f, c))
     {
-        oh_fault(r, payload(f, c), OS_ERROR, "free-list links overwritten");
-        return NONE;
+        goto bad;
     }
     *size = s;
     return c;
+bad:
+    (void)alloc_bad(r, c);  /* a header or list links overwritten */
+    return NONE;
 }
 #endif
 

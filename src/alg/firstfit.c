@@ -1465,7 +1465,7 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
 FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
 {
     struct ff *f = FF(r);
-    os_size_t c, s, n, nx, ns, old;
+    os_size_t c, s, n, nx, ns;
     unsigned fl, al;
     os_uint8_t lg = 0;
 
@@ -1486,40 +1486,35 @@ FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
     }
     if (n <= s)
     {
-        if (s - n >= MINB)
+        if (s - n < MINB)
         {
-            /* Cut the tail off and free it (merging right). */
-            if (!release(f, c + n, s - n, 0))
-            {
-                neighbour_bad(r, p);
-                return OS_ERROR;
-            }
-            OH_SCRUB_FROM(f->base + (c + n) * CH, f->base + (c + s) * CH);
-            set_size(f, c, n, 1);
-            seal(f, c, fl);
-            old = s;
-            s = n;
-            if (al != 0)
-            {
-                *align_byte(f, c, s) = lg;
-            }
-            oh_resized(r, old * CH, s * CH, owner_of(f, c));
+            return OS_EOK;
         }
-        return OS_EOK;
+        /* Cut the tail off and free it (merging right). */
+        if (!release(f, c + n, s - n, 0))
+        {
+            neighbour_bad(r, p);
+            return OS_ERROR;
+        }
+        OH_SCRUB_FROM(f->base + (c + n) * CH, f->base + (c + s) * CH);
     }
-    nx = c + s;
-    if (bused(f, nx) || !free_block_ok(f, nx, &ns) || s + ns < n)
+    else
     {
-        return OS_ENOMEM;
+        nx = c + s;
+        if (bused(f, nx) || !free_block_ok(f, nx, &ns) || s + ns < n)
+        {
+            return OS_ENOMEM;
+        }
+        if (!detach(f, nx))
+        {
+            oh_fault(r, payload(f, nx), OS_ERROR, "free-list links overwritten");
+            return OS_ERROR;
+        }
+        /* only the part taken (the rest may be all of top): O(growth) */
+        OH_FILL_TAKEN(r, f->base + nx * CH, f->base + (c + n) * CH);
+        n = split_tail(f, c, s + ns, n);
     }
-    if (!detach(f, nx))
-    {
-        oh_fault(r, payload(f, nx), OS_ERROR, "free-list links overwritten");
-        return OS_ERROR;
-    }
-    /* only the part taken (the rest may be all of top): O(growth) */
-    OH_FILL_TAKEN(r, f->base + nx * CH, f->base + (c + n) * CH);
-    n = split_tail(f, c, s + ns, n);
+    /* Both ways, the block is now n chunks: its header, check and alignment byte. */
     set_size(f, c, n, 1);
     seal(f, c, fl);
     if (al != 0)

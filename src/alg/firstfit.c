@@ -508,13 +508,59 @@ static inline int top_ok(const struct ff *f, os_size_t t)
 #ifdef OS_MEM_SMALL
 static OH_NOINLINE void *alloc_bad(struct heap_mem *r, os_size_t c);
 
+/* take_fit(): a corrupt block met in the walk of the request's own class (reported, not counted). */
+#define LOST        (NONE - 1)
+
 /*
- * Find a free block of at least n chunks and detach it. Returns its index
- * (and *size), 0 if none was found, NONE for a corrupt block met on the
- * way (reported). (The small build's general path; the others use
- * find_listed() and top.)
+ * The blocks of class k, for a plain request of n chunks that neither the
+ * head of its class nor a higher class nor top can serve: take_missed()
+ * for one class and no alignment, each block checked (header, footer,
+ * both list neighbours) before its links are followed, at most
+ * OS_MEM_FF_SEARCH_MAX blocks (0: no bound). Returns the block, unlinked
+ * (*size its size), 0 if none fits, LOST for a corrupt block (reported).
  */
-static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size_t *size)
+static os_size_t take_own(struct heap_mem *r, struct ff *f, os_size_t k, os_size_t n, os_size_t *size)
+{
+    os_size_t steps = f->end / MINB;
+#if OS_MEM_FF_SEARCH_MAX > 0
+    os_size_t budget = OS_MEM_FF_SEARCH_MAX;
+#endif
+    os_size_t c, s;
+
+    for (c = f->heads[k]; c != 0; c = *nxt(f, c))
+    {
+#if OS_MEM_FF_SEARCH_MAX > 0
+        if (budget-- == 0)
+        {
+            return 0;
+        }
+#endif
+        if (steps-- == 0 || !free_block_ok(f, c, &s) || c == f->top || !fl_ok(f, c))
+        {
+            (void)alloc_bad(r, c < f->end ? c : 0);
+            return LOST;
+        }
+        if (s >= n)
+        {
+            fl_cut(f, c);
+            *size = s;
+            return c;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Find a free block of at least n chunks and detach it: the head of its
+ * own class if it fits, else the head of the first non-empty class above,
+ * else top; with own, then the rest of its own class, which those pass
+ * over (take_missed() for a plain request, looked at only before a
+ * refusal). Returns its index (and *size), 0 if none was found, NONE for a
+ * corrupt block met on the way (reported) or, in the walk of the own
+ * class, LOST (reported). (The small build's general path; the others use
+ * find_listed(), top and take_missed().)
+ */
+static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size_t *size, int own)
 {
     os_size_t k = ff_class(f, n);
     os_size_t c = f->heads[k];
@@ -526,10 +572,11 @@ static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size
     }
     if (c == 0 || s < n)
     {
-        k = ff_next_class(f, k + 1);
-        if (k != NONE)
+        os_size_t next = ff_next_class(f, k + 1);
+
+        if (next != NONE)
         {
-            c = f->heads[k];
+            c = f->heads[next];
         }
         else if (bsize(f, f->top) >= n)
         {
@@ -537,7 +584,7 @@ static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size
         }
         else
         {
-            return 0;
+            return own ? take_own(r, f, k, n, size) : 0;
         }
         if (!free_block_ok(f, c, &s) || s < n)
         {
@@ -1039,16 +1086,10 @@ FF_OP void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
         return oh_refused_size(r, size);
     }
     n = chunks_for(size);
-    c = take_fit(r, f, n, &s);
-    if (c == 0)
+    c = take_fit(r, f, n, &s, 1);
+    if (OH_UNLIKELY(c == LOST))
     {
-        os_size_t k = ff_class(f, n), t = 0, bad = 0;
-
-        c = take_missed(f, k, k, n, 0, &s, &t, &bad);
-        if (OH_UNLIKELY(c == NONE))
-        {
-            return alloc_bad(r, bad);
-        }
+        return OS_NULL;
     }
     if (c == 0 || c == NONE)
     {
@@ -1176,7 +1217,7 @@ FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size
             return aligned_from_end(r, f, c, s, t, n, align, owner);
         }
 #else
-        c = take_fit(r, f, need, &s);
+        c = take_fit(r, f, need, &s, 0);
         if (c == NONE)
         {
             return oh_refused(r);

@@ -246,10 +246,14 @@ static OH_NOINLINE void *alloc_scan(struct heap_mem *r, const struct heap_mem *s
 
 static void free_nested(os_memheap_t *heap, void *ptr);
 static const char *realloc_busy(os_memheap_t *heap, const struct heap_mem *r, const void *ptr);
+static int reaches_pools(os_memheap_t *heap, const void *ptr);
 
-static const struct oh_nest_ops nest_ops = { oh_region_holds, free_nested, realloc_busy };
+static const struct oh_nest_ops nest_ops = { oh_region_holds, free_nested, realloc_busy, reaches_pools, oh_hosted_at };
 #define NEST_FREE(heap, ptr)        oh_nest->free(heap, ptr)
 #define NEST_BUSY(heap, r, ptr)     oh_nest->busy(heap, r, ptr)
+/* Only while something lives in the heap's blocks, so oh_nest is set (region.h). */
+#define NEST_REACHES(heap, ptr)     oh_nest->reaches(heap, ptr)
+#define NEST_HOSTED_AT(heap, ptr)   oh_nest->hosted_at(heap, ptr)
 
 void oh_nest_on(void)
 {
@@ -432,7 +436,7 @@ static struct heap_mem *owner_region(os_memheap_t *heap, const void *ptr, const 
 {
     struct heap_mem *r = oh_region_of(heap, ptr);
 
-    if (r == OS_NULL || (heap->hosted != OS_NULL && oh_hosted_at(heap, ptr) != OS_NULL))
+    if (r == OS_NULL || (heap->hosted != OS_NULL && NEST_HOSTED_AT(heap, ptr) != OS_NULL))
     {
         oh_report_fault(heap, ptr, OS_EINVAL, "%s of %p, which is not in this heap", what, ptr);
         return OS_NULL;
@@ -452,7 +456,7 @@ static struct heap_mem *owner_region(os_memheap_t *heap, const void *ptr, const 
  * into the span of their memory and objects. Heap lock held. O(1), plus
  * O(R) and a query for a block below the span's end.
  */
-static OH_NOINLINE int reaches_pools(os_memheap_t *heap, const void *ptr)
+static int reaches_pools(os_memheap_t *heap, const void *ptr)
 {
     const struct heap_mem *r = oh_region_of(heap, ptr);
     struct os_mem_blk b;
@@ -467,7 +471,7 @@ static inline int nest_path(os_memheap_t *heap, const void *ptr)
     {
         return 0;
     }
-    return heap->hosted != OS_NULL || ((const os_uint8_t *)ptr < heap->pool_hi && reaches_pools(heap, ptr));
+    return heap->hosted != OS_NULL || ((const os_uint8_t *)ptr < heap->pool_hi && NEST_REACHES(heap, ptr));
 }
 
 /*

@@ -1803,24 +1803,19 @@ static unsigned pick_sl(os_size_t nchunks)
     return sl;
 }
 
-/* What init derives from the region's bounds alone (check compares the control data with it). */
-struct ff_layout
-{
-    os_uint8_t *base;
-    os_size_t   end;
-    os_size_t   ncls;
-    os_size_t   nwords;
-    os_size_t   maxreq;
-    unsigned    sl;
-};
-
-/* The layout of region r, or 0 if it cannot hold the control data and one minimal block. */
-static int ff_layout(const struct heap_mem *r, struct ff_layout *l)
+/*
+ * What init derives from the region's bounds alone (check compares the
+ * control data with it): base, end, sl, nclasses, nwords and maxreq of l,
+ * which are written only when the region can hold the control data and
+ * one minimal block; otherwise 0.
+ */
+static int ff_layout(const struct heap_mem *r, struct ff *l)
 {
     os_uint8_t *data = (os_uint8_t *)FF(r);
     os_size_t room = (os_size_t)(r->end - data);
-    os_size_t est, end;
+    os_size_t est, end, ncls, nwords;
     os_uint8_t *first;
+    unsigned sl;
 
     if (r->end <= data || room < sizeof(struct ff) + 4 * W + 4 * CH)
     {
@@ -1831,25 +1826,32 @@ static int ff_layout(const struct heap_mem *r, struct ff_layout *l)
     {
         est = MAX_CHUNKS;
     }
-    l->sl = pick_sl(est);
-    l->ncls = ff_class_sl(est, l->sl) + 1;
-    l->nwords = (l->ncls + 31) / 32;
+    sl = pick_sl(est);
+    ncls = ff_class_sl(est, sl) + 1;
+    nwords = (ncls + 31) / 32;
     /* The first block's payload is the first CH-aligned address after the control data. */
-    first = data + sizeof(struct ff) + l->nwords * sizeof(os_uint32_t) + l->ncls * W + HDR;
+    first = data + sizeof(struct ff) + nwords * sizeof(os_uint32_t) + ncls * W + HDR;
     first += (CH - ((os_size_t)(os_ubase_t)first & (CH - 1))) & (CH - 1);
     if (first >= r->end || (os_size_t)(r->end - first) < 2 * W + MINB * CH)
     {
         return 0;
     }
-    l->base = first - HDR - CH;
-    end = ((os_size_t)(r->end - l->base) - HDR) / CH;   /* room for the sentinel's header */
+    end = ((os_size_t)(r->end - (first - HDR - CH)) - HDR) / CH;   /* room for the sentinel's header */
     if (end > MAX_CHUNKS)
     {
         end = MAX_CHUNKS;
     }
+    if (end < 1 + MINB || (end - 1) * CH - HDR < OH_MIN_REQUEST)
+    {
+        return 0;
+    }
+    l->base = first - HDR - CH;
     l->end = end;
-    l->maxreq = end >= 1 + MINB ? (end - 1) * CH - HDR : 0;
-    return l->maxreq >= OH_MIN_REQUEST;
+    l->maxreq = (end - 1) * CH - HDR;
+    l->sl = (os_uint8_t)sl;
+    l->nclasses = (os_uint16_t)ncls;
+    l->nwords = (os_uint8_t)nwords;
+    return 1;
 }
 
 /*
@@ -1881,36 +1883,29 @@ static ffw_t ff_key(const struct ff *f)
 static int ff_ctrl_ok(const struct heap_mem *r)
 {
     const struct ff *f = FF(r);
-    struct ff_layout l;
+    struct ff l;
 
     return ff_layout(r, &l) && f->base == l.base && f->end == l.end && f->sl == l.sl &&
-           f->nclasses == l.ncls && f->nwords == l.nwords && f->heads == (const ffw_t *)&f->map[l.nwords] &&
+           f->nclasses == l.nclasses && f->nwords == l.nwords && f->heads == (const ffw_t *)&f->map[l.nwords] &&
            f->maxreq == l.maxreq && (f->key & KEY_ADDR) == ff_key(f) && f->top >= 1 && f->top <= l.end;
 }
 
 FF_OP os_size_t ff_init(struct heap_mem *r)
 {
     struct ff *f = FF(r);
-    struct ff_layout l;
 
-    if (!ff_layout(r, &l))
+    /* Nothing is written before the layout is known to fit: a refused region is left untouched. */
+    if (!ff_layout(r, f))
     {
         return 0;
     }
-    /* Nothing is written before this point: a refused region is left untouched. */
-    f->base = l.base;
-    f->end = l.end;
     f->top = 1;
-    f->sl = (os_uint8_t)l.sl;
-    f->nclasses = (os_uint16_t)l.ncls;
-    f->nwords = (os_uint8_t)l.nwords;
     f->summary = 0;
     OH_STAT(f->listed = 0);
     ff_inits++;
     f->key = (ffw_t)(ff_key(f) | ((ffw_t)((ff_inits * 0x9E3779B1u) >> (32u - 8u * W)) & (ffw_t)~KEY_ADDR));
-    f->heads = (ffw_t *)(void *)&f->map[l.nwords];
-    f->maxreq = l.maxreq;
-    memset(f->map, 0, l.nwords * sizeof(os_uint32_t) + l.ncls * W);
+    f->heads = (ffw_t *)(void *)&f->map[f->nwords];
+    memset(f->map, 0, f->nwords * sizeof(os_uint32_t) + f->nclasses * W);
     set_size(f, 1, f->end - 1, 0);     /* top */
     OH_SCRUB_FROM(f->base + CH, f->base + f->end * CH);
     set_used(f, f->end, 0, 0, F_PFREE);

@@ -245,12 +245,12 @@ static OH_NOINLINE void *alloc_scan(struct heap_mem *r, const struct heap_mem *s
 }
 
 static void free_nested(os_memheap_t *heap, void *ptr);
-static const char *realloc_busy(os_memheap_t *heap, const struct heap_mem *r, const void *ptr);
+static void *realloc_nested(os_memheap_t *heap, void *ptr, os_size_t size, os_uint16_t owner);
 static int reaches_pools(os_memheap_t *heap, const void *ptr);
 
-static const struct oh_nest_ops nest_ops = { oh_region_holds, free_nested, realloc_busy, reaches_pools, oh_hosted_at };
+static const struct oh_nest_ops nest_ops = { oh_region_holds, free_nested, realloc_nested, reaches_pools, oh_hosted_at };
 #define NEST_FREE(heap, ptr)        oh_nest->free(heap, ptr)
-#define NEST_BUSY(heap, r, ptr)     oh_nest->busy(heap, r, ptr)
+#define NEST_REALLOC(heap, ptr, size, owner) oh_nest->realloc(heap, ptr, size, owner)
 /* Only while something lives in the heap's blocks, so oh_nest is set (region.h). */
 #define NEST_REACHES(heap, ptr)     oh_nest->reaches(heap, ptr)
 #define NEST_HOSTED_AT(heap, ptr)   oh_nest->hosted_at(heap, ptr)
@@ -475,32 +475,6 @@ static inline int nest_path(os_memheap_t *heap, const void *ptr)
 }
 
 /*
- * Take the heap lock; when nest_path() says so, take the global lock first.
- * Returns whether the global lock is held.
- */
-static int lock_heap(os_memheap_t *heap, const void *ptr, os_ubase_t *st, os_ubase_t *gst)
-{
-    *st = heap_lock(heap);
-    if (OH_LIKELY(!nest_path(heap, ptr)))
-    {
-        return 0;
-    }
-    heap_unlock(heap, *st);
-    *gst = os_port_lock(&oh_global_lock);
-    *st = heap_lock(heap);
-    return 1;
-}
-
-static void unlock_heap(os_memheap_t *heap, os_ubase_t st, os_ubase_t gst, int global)
-{
-    heap_unlock(heap, st);
-    if (global)
-    {
-        os_port_unlock(&oh_global_lock, gst);
-    }
-}
-
-/*
  * Does block b hold a memory pool's memory or object (directly, or inside a
  * region nested in it)? Global and heap locks held.
  */
@@ -623,65 +597,19 @@ void os_memheap_free(os_memheap_t *heap, void *ptr)
 }
 
 /*
- * What the block ptr holds that a realloc may not move or cut (a memory
- * pool, a region of another heap), or OS_NULL. Locks held as in
- * free_nested; the caller reports it once they are given back.
+ * The resize or move of block ptr of region r (OS_NULL: not in the heap,
+ * already reported) to size bytes (not 0), the heap's locks held. Returns
+ * the block, or OS_NULL with ptr left as it was.
  */
-static OH_NOINLINE const char *realloc_busy(os_memheap_t *heap, const struct heap_mem *r, const void *ptr)
+OH_INLINE void *realloc_in(os_memheap_t *heap, struct heap_mem *r, void *ptr, os_size_t size, os_uint16_t owner)
 {
     struct os_mem_blk b;
-
-    if (OH_ALG_QUERY(r, ptr, &b) != OS_EOK)
-    {
-        return OS_NULL;
-    }
-    if (holds_pool(&b))
-    {
-        return "a live memory pool";
-    }
-    return oh_hosted_in(heap, b.mem, b.usable) != OS_NULL ? "a region of another heap" : OS_NULL;
-}
-
-void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
-{
-    struct heap_mem *r;
-    struct os_mem_blk b;
-    os_ubase_t st, gst = 0;
-    os_uint16_t owner;
-    void *p = OS_NULL;
-    const char *busy = OS_NULL;
-    int global;
+    void *p;
     os_err_t err;
 
-    if (ptr == OS_NULL)
-    {
-        return os_memheap_alloc(heap, size);
-    }
-    if (size == 0)
-    {
-        os_memheap_free(heap, ptr);
-        return OS_NULL;
-    }
-    if (REFUSED(heap, "realloc") || injected())
+    if (r == OS_NULL || size >= OH_MAX_REQUEST)
     {
         return OS_NULL;
-    }
-    owner = OWNER();
-    global = lock_heap(heap, ptr, &st, &gst);
-    r = owner_region(heap, ptr, "realloc");
-    if (r == OS_NULL)
-    {
-        goto out;
-    }
-    if (OH_UNLIKELY(global) && (busy = NEST_BUSY(heap, r, ptr)) != OS_NULL)
-    {
-        unlock_heap(heap, st, gst, global);
-        oh_report(heap, ptr, OS_EBUSY, "realloc of %p, which holds %s", ptr, busy);   /* no lock held */
-        return OS_NULL;
-    }
-    if (size >= OH_MAX_REQUEST)
-    {
-        goto out;
     }
     note_request(heap, size);
 #ifdef OH_SHADOW
@@ -690,15 +618,14 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
     err = OH_ALG_RESIZE(r, ptr, size);
     if (err == OS_EOK)
     {
-        p = ptr;
 #ifdef OH_SHADOW
         oh_shadow_resized(ptr, old_usable, shadow_usable(heap, ptr));
 #endif
-        goto out;
+        return ptr;
     }
     if (err != OS_ENOMEM || OH_ALG_QUERY(r, ptr, &b) != OS_EOK)
     {
-        goto out;
+        return OS_NULL;
     }
     /* Move: own region first, keeping the alignment of an aligned block. */
 #ifdef OS_MEM_STATS
@@ -719,8 +646,79 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
         shadow_free(heap, ptr);
         OH_ALG_FREE(r, ptr);
     }
-out:
-    unlock_heap(heap, st, gst, global);
+    return p;
+}
+
+/*
+ * What the block ptr holds that a realloc may not move or cut (a memory
+ * pool, a region of another heap), or OS_NULL. Locks held as in
+ * free_nested.
+ */
+static const char *realloc_busy(os_memheap_t *heap, const struct heap_mem *r, const void *ptr)
+{
+    struct os_mem_blk b;
+
+    if (OH_ALG_QUERY(r, ptr, &b) != OS_EOK)
+    {
+        return OS_NULL;
+    }
+    if (holds_pool(&b))
+    {
+        return "a live memory pool";
+    }
+    return oh_hosted_in(heap, b.mem, b.usable) != OS_NULL ? "a region of another heap" : OS_NULL;
+}
+
+/*
+ * Realloc when nest_path() says so: global lock first, and a block that
+ * holds a pool or a nested region is neither moved nor cut (reported once
+ * the locks are given back).
+ */
+static OH_NOINLINE void *realloc_nested(os_memheap_t *heap, void *ptr, os_size_t size, os_uint16_t owner)
+{
+    os_ubase_t gst = os_port_lock(&oh_global_lock);
+    os_ubase_t st = heap_lock(heap);
+    struct heap_mem *r = owner_region(heap, ptr, "realloc");
+    const char *busy = r != OS_NULL ? realloc_busy(heap, r, ptr) : OS_NULL;
+    void *p = busy == OS_NULL ? realloc_in(heap, r, ptr, size, owner) : OS_NULL;
+
+    heap_unlock(heap, st);
+    os_port_unlock(&oh_global_lock, gst);
+    if (busy != OS_NULL)
+    {
+        oh_report(heap, ptr, OS_EBUSY, "realloc of %p, which holds %s", ptr, busy);   /* no lock held */
+    }
+    return p;
+}
+
+void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
+{
+    os_uint16_t owner;
+    os_ubase_t st;
+    void *p;
+
+    if (ptr == OS_NULL)
+    {
+        return os_memheap_alloc(heap, size);
+    }
+    if (size == 0)
+    {
+        os_memheap_free(heap, ptr);
+        return OS_NULL;
+    }
+    if (REFUSED(heap, "realloc") || injected())
+    {
+        return OS_NULL;
+    }
+    owner = OWNER();
+    st = heap_lock(heap);
+    if (OH_UNLIKELY(nest_path(heap, ptr)))
+    {
+        heap_unlock(heap, st);
+        return NEST_REALLOC(heap, ptr, size, owner);
+    }
+    p = realloc_in(heap, owner_region(heap, ptr, "realloc"), ptr, size, owner);
+    heap_unlock(heap, st);
     return p;
 }
 

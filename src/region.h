@@ -111,7 +111,7 @@ struct oh_nest_ops
 {
     int  (*holds)(os_memheap_t *h, const struct heap_mem *r, const os_uint8_t *lo, const os_uint8_t *hi);
     void (*free)(os_memheap_t *heap, void *ptr);
-    const char *(*busy)(os_memheap_t *heap, const struct heap_mem *r, const void *ptr);
+    void *(*realloc)(os_memheap_t *heap, void *ptr, os_size_t size, os_uint16_t owner);
     int  (*reaches)(os_memheap_t *heap, const void *ptr);
     struct heap_mem *(*hosted_at)(const os_memheap_t *heap, const void *p);
 };

@@ -137,7 +137,7 @@ static OH_NOINLINE void *refuse(const os_memheap_t *heap, const char *what)
 {
     if (!heap_ok(heap))
     {
-#ifdef OS_USING_SYS_HEAP
+#if defined(OS_USING_SYS_HEAP) && !defined(OS_MEM_SMALL)  /* (one fixed message for both in the small build) */
         if (heap == os_sys_heap())
         {
             oh_report(OS_NULL, heap, OS_EINVAL, "%s before os_sys_heap_init/os_sys_heap_add", what);
@@ -164,7 +164,16 @@ static OH_NOINLINE void *refuse(const os_memheap_t *heap, const char *what)
  * has no interrupt test). The hot paths tail-call refuse().
  */
 #define BAD_CALL(heap)      OH_UNLIKELY(!heap_ok(heap) || (!os_port_idle() && os_port_in_isr()))
+#ifdef OS_MEM_SMALL
+/* The small build tests and refuses in one place rather than inline at every entry. */
+static OH_NOINLINE int refused(const os_memheap_t *heap)
+{
+    return BAD_CALL(heap) && (refuse(heap, OS_NULL), 1);
+}
+#define REFUSED(heap, what) refused(heap)
+#else
 #define REFUSED(heap, what) (BAD_CALL(heap) && (refuse(heap, what), 1))
+#endif
 
 #ifdef OS_MEM_SMALL
 /*
@@ -345,9 +354,9 @@ static inline void *alloc_locked(os_memheap_t *heap, os_size_t size)
 /* Everything but the tail call of os_memheap_alloc(). */
 SLOW_PATH void *alloc_slow(os_memheap_t *heap, os_size_t size)
 {
-    if (BAD_CALL(heap))
+    if (REFUSED(heap, "alloc"))
     {
-        return refuse(heap, "alloc");
+        return OS_NULL;
     }
     if (size - 1 < OH_MAX_REQUEST && injected())
     {
@@ -539,6 +548,12 @@ SLOW_PATH void free_slow(os_memheap_t *heap, void *ptr)
     struct heap_mem *r;
     os_ubase_t st;
 
+#ifdef OS_MEM_SMALL
+    if (ptr == OS_NULL || REFUSED(heap, "free"))   /* (a free of OS_NULL takes no lock) */
+    {
+        return;
+    }
+#else
     if (BAD_CALL(heap))
     {
         if (ptr != OS_NULL)
@@ -547,6 +562,7 @@ SLOW_PATH void free_slow(os_memheap_t *heap, void *ptr)
         }
         return;
     }
+#endif
     st = heap_lock(heap);
 #ifdef OH_FREE_UNCHECKED
     r = heap->h_mem;

@@ -235,23 +235,22 @@ static inline void *alloc_in(struct heap_mem *r, os_size_t align, os_size_t size
 }
 
 /*
- * Allocate from region first (OS_NULL: none), then from the regions of
- * list, in order, but first. align 0 means the default. Heap lock held.
+ * Allocate from the regions from r to the end of the list, in order,
+ * skipping `skip`. align 0 means the default. Heap lock held.
  */
-static OH_NOINLINE void *alloc_scan(struct heap_mem *first, struct heap_mem *list,
+static OH_NOINLINE void *alloc_scan(struct heap_mem *r, const struct heap_mem *skip,
                                     os_size_t align, os_size_t size, os_uint16_t owner)
 {
-    void *p = first != OS_NULL ? alloc_in(first, align, size, owner) : OS_NULL;
-    struct heap_mem *r;
+    void *p;
 
-    for (r = list; p == OS_NULL && r != OS_NULL; r = r->next)
+    for (; r != OS_NULL; r = r->next)
     {
-        if (r != first)
+        if (r != skip && (p = alloc_in(r, align, size, owner)) != OS_NULL)
         {
-            p = alloc_in(r, align, size, owner);
+            return p;
         }
     }
-    return p;
+    return OS_NULL;
 }
 
 static void free_nested(os_memheap_t *heap, void *ptr);
@@ -325,7 +324,7 @@ os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, en
     return err;
 }
 
-/* The first region inline (small build: in alloc_scan); the others only when it cannot serve. */
+/* The first region inline; the others only when it cannot serve. */
 static inline void *alloc_locked(os_memheap_t *heap, os_size_t size)
 {
     struct heap_mem *r;
@@ -337,15 +336,11 @@ static inline void *alloc_locked(os_memheap_t *heap, os_size_t size)
     r = heap->h_mem;
     if (OH_LIKELY(r != OS_NULL))
     {
-#ifdef OS_MEM_SMALL
-        p = alloc_scan(r, r, 0, size, owner);
-#else
         p = OH_ALG_ALLOC(r, size, owner);
         if (OH_UNLIKELY(p == OS_NULL))
         {
-            p = alloc_scan(OS_NULL, r->next, 0, size, owner);
+            p = alloc_scan(heap->h_mem->next, OS_NULL, 0, size, owner);
         }
-#endif
     }
     else if (size - 1 < OH_MAX_REQUEST)
     {
@@ -413,7 +408,7 @@ SLOW_PATH void *aligned_slow(os_memheap_t *heap, os_size_t align, os_size_t size
     {
         OH_STAT(heap->failed++);
     }
-    p = shadow_alloc(heap, alloc_scan(OS_NULL, heap->h_mem, align, size, owner));
+    p = shadow_alloc(heap, alloc_scan(heap->h_mem, OS_NULL, align, size, owner));
     heap_unlock(heap, st);
     return p;
 }
@@ -652,7 +647,11 @@ OH_INLINE void *realloc_in(os_memheap_t *heap, struct heap_mem *r, void *ptr, os
 #ifdef OS_MEM_STATS
     os_size_t failed = heap->failed;
 #endif
-    p = alloc_scan(r, heap->h_mem, b.align, size, owner);
+    p = alloc_in(r, b.align, size, owner);
+    if (p == OS_NULL)
+    {
+        p = alloc_scan(heap->h_mem, r, b.align, size, owner);
+    }
 #ifdef OS_MEM_STATS
     heap->failed = failed + (p == OS_NULL);    /* one request, whichever regions it tried */
 #endif

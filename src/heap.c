@@ -238,8 +238,8 @@ static inline void *alloc_in(struct heap_mem *r, os_size_t align, os_size_t size
  * Allocate from the regions from r to the end of the list, in order,
  * skipping `skip`. align 0 means the default. Heap lock held.
  */
-static OH_NOINLINE void *alloc_scan(struct heap_mem *r, const struct heap_mem *skip,
-                                    os_size_t align, os_size_t size, os_uint16_t owner)
+OH_INLINE void *alloc_from(struct heap_mem *r, const struct heap_mem *skip,
+                           os_size_t align, os_size_t size, os_uint16_t owner)
 {
     void *p;
 
@@ -251,6 +251,12 @@ static OH_NOINLINE void *alloc_scan(struct heap_mem *r, const struct heap_mem *s
         }
     }
     return OS_NULL;
+}
+
+/* alloc_from() skipping none (alloc, aligned alloc). */
+static OH_NOINLINE void *alloc_scan(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner)
+{
+    return alloc_from(r, OS_NULL, align, size, owner);
 }
 
 static void free_nested(os_memheap_t *heap, void *ptr);
@@ -339,7 +345,7 @@ static inline void *alloc_locked(os_memheap_t *heap, os_size_t size)
         p = OH_ALG_ALLOC(r, size, owner);
         if (OH_UNLIKELY(p == OS_NULL))
         {
-            p = alloc_scan(heap->h_mem->next, OS_NULL, 0, size, owner);
+            p = alloc_scan(heap->h_mem->next, 0, size, owner);
         }
     }
     else if (size - 1 < OH_MAX_REQUEST)
@@ -408,7 +414,7 @@ SLOW_PATH void *aligned_slow(os_memheap_t *heap, os_size_t align, os_size_t size
     {
         OH_STAT(heap->failed++);
     }
-    p = shadow_alloc(heap, alloc_scan(heap->h_mem, OS_NULL, align, size, owner));
+    p = shadow_alloc(heap, alloc_scan(heap->h_mem, align, size, owner));
     heap_unlock(heap, st);
     return p;
 }
@@ -650,7 +656,7 @@ OH_INLINE void *realloc_in(os_memheap_t *heap, struct heap_mem *r, void *ptr, os
     p = alloc_in(r, b.align, size, owner);
     if (p == OS_NULL)
     {
-        p = alloc_scan(heap->h_mem, r, b.align, size, owner);
+        p = alloc_from(heap->h_mem, r, b.align, size, owner);
     }
 #ifdef OS_MEM_STATS
     heap->failed = failed + (p == OS_NULL);    /* one request, whichever regions it tried */

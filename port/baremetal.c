@@ -25,6 +25,27 @@ void os_mem_port_set_hooks(const struct os_mem_port_hooks *hooks)
 #endif
 }
 
+#if defined(ONEHEAP_PORT_BAREMETAL_H) && defined(OS_MEM_SMALL) && !defined(OS_MEM_PORT_NO_LOCK)
+/* Out of line in the small build (port_baremetal.h). */
+os_ubase_t os_port_lock(os_ubase_t *lock)
+{
+    return oh_port_hooks.lock != OS_NULL ? oh_port_hooks.lock(lock) : 0;
+}
+
+void os_port_unlock(os_ubase_t *lock, os_ubase_t state)
+{
+    if (oh_port_hooks.unlock != OS_NULL)
+    {
+        oh_port_hooks.unlock(lock, state);
+    }
+}
+
+int os_port_in_isr(void)
+{
+    return oh_port_hooks.in_isr != OS_NULL ? oh_port_hooks.in_isr() : 0;
+}
+#endif
+
 void os_port_lock_init(os_ubase_t *lock)
 {
     *lock = 0;

@@ -25,6 +25,12 @@ static inline int os_port_idle(void)
     return oh_port_idle;
 }
 
+#ifdef OS_MEM_SMALL
+/* The small build has one copy of each, in baremetal.c, rather than one in every file that calls them. */
+os_ubase_t os_port_lock(os_ubase_t *lock);
+void       os_port_unlock(os_ubase_t *lock, os_ubase_t state);
+int        os_port_in_isr(void);
+#else
 static inline os_ubase_t os_port_lock(os_ubase_t *lock)
 {
     return oh_port_hooks.lock != OS_NULL ? oh_port_hooks.lock(lock) : 0;
@@ -42,6 +48,7 @@ static inline int os_port_in_isr(void)
 {
     return oh_port_hooks.in_isr != OS_NULL ? oh_port_hooks.in_isr() : 0;
 }
+#endif
 #endif
 
 #endif

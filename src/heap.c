@@ -137,7 +137,7 @@ static OH_NOINLINE void *refuse(const os_memheap_t *heap, const char *what)
 {
     if (!heap_ok(heap))
     {
-#ifdef OS_USING_SYS_HEAP
+#if defined(OS_USING_SYS_HEAP) && !defined(OS_MEM_SMALL)  /* (one fixed message for both in the small build) */
         if (heap == os_sys_heap())
         {
             oh_report(OS_NULL, heap, OS_EINVAL, "%s before os_sys_heap_init/os_sys_heap_add", what);
@@ -164,7 +164,16 @@ static OH_NOINLINE void *refuse(const os_memheap_t *heap, const char *what)
  * has no interrupt test). The hot paths tail-call refuse().
  */
 #define BAD_CALL(heap)      OH_UNLIKELY(!heap_ok(heap) || (!os_port_idle() && os_port_in_isr()))
+#ifdef OS_MEM_SMALL
+/* The small build tests and refuses in one place rather than inline at every entry. */
+static OH_NOINLINE int refused(const os_memheap_t *heap)
+{
+    return BAD_CALL(heap) && (refuse(heap, OS_NULL), 1);
+}
+#define REFUSED(heap, what) refused(heap)
+#else
 #define REFUSED(heap, what) (BAD_CALL(heap) && (refuse(heap, what), 1))
+#endif
 
 #ifdef OS_MEM_SMALL
 /*
@@ -229,8 +238,8 @@ static inline void *alloc_in(struct heap_mem *r, os_size_t align, os_size_t size
  * Allocate from the regions from r to the end of the list, in order,
  * skipping `skip`. align 0 means the default. Heap lock held.
  */
-static OH_NOINLINE void *alloc_scan(struct heap_mem *r, const struct heap_mem *skip,
-                                    os_size_t align, os_size_t size, os_uint16_t owner)
+OH_INLINE void *alloc_from(struct heap_mem *r, const struct heap_mem *skip,
+                           os_size_t align, os_size_t size, os_uint16_t owner)
 {
     void *p;
 
@@ -244,12 +253,22 @@ static OH_NOINLINE void *alloc_scan(struct heap_mem *r, const struct heap_mem *s
     return OS_NULL;
 }
 
-static void free_nested(os_memheap_t *heap, void *ptr);
-static const char *realloc_busy(os_memheap_t *heap, const struct heap_mem *r, const void *ptr);
+/* alloc_from() skipping none (alloc, aligned alloc). */
+static OH_NOINLINE void *alloc_scan(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner)
+{
+    return alloc_from(r, OS_NULL, align, size, owner);
+}
 
-static const struct oh_nest_ops nest_ops = { oh_region_holds, free_nested, realloc_busy };
+static void free_nested(os_memheap_t *heap, void *ptr);
+static void *realloc_nested(os_memheap_t *heap, void *ptr, os_size_t size, os_uint16_t owner);
+static int reaches_pools(os_memheap_t *heap, const void *ptr);
+
+static const struct oh_nest_ops nest_ops = { oh_region_holds, free_nested, realloc_nested, reaches_pools, oh_hosted_at };
 #define NEST_FREE(heap, ptr)        oh_nest->free(heap, ptr)
-#define NEST_BUSY(heap, r, ptr)     oh_nest->busy(heap, r, ptr)
+#define NEST_REALLOC(heap, ptr, size, owner) oh_nest->realloc(heap, ptr, size, owner)
+/* Only while something lives in the heap's blocks, so oh_nest is set (region.h). */
+#define NEST_REACHES(heap, ptr)     oh_nest->reaches(heap, ptr)
+#define NEST_HOSTED_AT(heap, ptr)   oh_nest->hosted_at(heap, ptr)
 
 void oh_nest_on(void)
 {
@@ -326,7 +345,7 @@ static inline void *alloc_locked(os_memheap_t *heap, os_size_t size)
         p = OH_ALG_ALLOC(r, size, owner);
         if (OH_UNLIKELY(p == OS_NULL))
         {
-            p = alloc_scan(heap->h_mem->next, OS_NULL, 0, size, owner);
+            p = alloc_scan(heap->h_mem->next, 0, size, owner);
         }
     }
     else if (size - 1 < OH_MAX_REQUEST)
@@ -341,9 +360,9 @@ static inline void *alloc_locked(os_memheap_t *heap, os_size_t size)
 /* Everything but the tail call of os_memheap_alloc(). */
 SLOW_PATH void *alloc_slow(os_memheap_t *heap, os_size_t size)
 {
-    if (BAD_CALL(heap))
+    if (REFUSED(heap, "alloc"))
     {
-        return refuse(heap, "alloc");
+        return OS_NULL;
     }
     if (size - 1 < OH_MAX_REQUEST && injected())
     {
@@ -395,7 +414,7 @@ SLOW_PATH void *aligned_slow(os_memheap_t *heap, os_size_t align, os_size_t size
     {
         OH_STAT(heap->failed++);
     }
-    p = shadow_alloc(heap, alloc_scan(heap->h_mem, OS_NULL, align, size, owner));
+    p = shadow_alloc(heap, alloc_scan(heap->h_mem, align, size, owner));
     heap_unlock(heap, st);
     return p;
 }
@@ -432,7 +451,7 @@ static struct heap_mem *owner_region(os_memheap_t *heap, const void *ptr, const 
 {
     struct heap_mem *r = oh_region_of(heap, ptr);
 
-    if (r == OS_NULL || (heap->hosted != OS_NULL && oh_hosted_at(heap, ptr) != OS_NULL))
+    if (r == OS_NULL || (heap->hosted != OS_NULL && NEST_HOSTED_AT(heap, ptr) != OS_NULL))
     {
         oh_report_fault(heap, ptr, OS_EINVAL, "%s of %p, which is not in this heap", what, ptr);
         return OS_NULL;
@@ -452,7 +471,7 @@ static struct heap_mem *owner_region(os_memheap_t *heap, const void *ptr, const 
  * into the span of their memory and objects. Heap lock held. O(1), plus
  * O(R) and a query for a block below the span's end.
  */
-static OH_NOINLINE int reaches_pools(os_memheap_t *heap, const void *ptr)
+static int reaches_pools(os_memheap_t *heap, const void *ptr)
 {
     const struct heap_mem *r = oh_region_of(heap, ptr);
     struct os_mem_blk b;
@@ -467,33 +486,7 @@ static inline int nest_path(os_memheap_t *heap, const void *ptr)
     {
         return 0;
     }
-    return heap->hosted != OS_NULL || ((const os_uint8_t *)ptr < heap->pool_hi && reaches_pools(heap, ptr));
-}
-
-/*
- * Take the heap lock; when nest_path() says so, take the global lock first.
- * Returns whether the global lock is held.
- */
-static int lock_heap(os_memheap_t *heap, const void *ptr, os_ubase_t *st, os_ubase_t *gst)
-{
-    *st = heap_lock(heap);
-    if (OH_LIKELY(!nest_path(heap, ptr)))
-    {
-        return 0;
-    }
-    heap_unlock(heap, *st);
-    *gst = os_port_lock(&oh_global_lock);
-    *st = heap_lock(heap);
-    return 1;
-}
-
-static void unlock_heap(os_memheap_t *heap, os_ubase_t st, os_ubase_t gst, int global)
-{
-    heap_unlock(heap, st);
-    if (global)
-    {
-        os_port_unlock(&oh_global_lock, gst);
-    }
+    return heap->hosted != OS_NULL || ((const os_uint8_t *)ptr < heap->pool_hi && NEST_REACHES(heap, ptr));
 }
 
 /*
@@ -561,6 +554,12 @@ SLOW_PATH void free_slow(os_memheap_t *heap, void *ptr)
     struct heap_mem *r;
     os_ubase_t st;
 
+#ifdef OS_MEM_SMALL
+    if (ptr == OS_NULL || REFUSED(heap, "free"))   /* (a free of OS_NULL takes no lock) */
+    {
+        return;
+    }
+#else
     if (BAD_CALL(heap))
     {
         if (ptr != OS_NULL)
@@ -569,6 +568,7 @@ SLOW_PATH void free_slow(os_memheap_t *heap, void *ptr)
         }
         return;
     }
+#endif
     st = heap_lock(heap);
 #ifdef OH_FREE_UNCHECKED
     r = heap->h_mem;
@@ -619,11 +619,64 @@ void os_memheap_free(os_memheap_t *heap, void *ptr)
 }
 
 /*
+ * The resize or move of block ptr of region r (OS_NULL: not in the heap,
+ * already reported) to size bytes (not 0), the heap's locks held. Returns
+ * the block, or OS_NULL with ptr left as it was.
+ */
+OH_INLINE void *realloc_in(os_memheap_t *heap, struct heap_mem *r, void *ptr, os_size_t size, os_uint16_t owner)
+{
+    struct os_mem_blk b;
+    void *p;
+    os_err_t err;
+
+    if (r == OS_NULL || size >= OH_MAX_REQUEST)
+    {
+        return OS_NULL;
+    }
+    note_request(heap, size);
+#ifdef OH_SHADOW
+    os_size_t old_usable = shadow_usable(heap, ptr);
+#endif
+    err = OH_ALG_RESIZE(r, ptr, size);
+    if (err == OS_EOK)
+    {
+#ifdef OH_SHADOW
+        oh_shadow_resized(ptr, old_usable, shadow_usable(heap, ptr));
+#endif
+        return ptr;
+    }
+    if (err != OS_ENOMEM || OH_ALG_QUERY(r, ptr, &b) != OS_EOK)
+    {
+        return OS_NULL;
+    }
+    /* Move: own region first, keeping the alignment of an aligned block. */
+#ifdef OS_MEM_STATS
+    os_size_t failed = heap->failed;
+#endif
+    p = alloc_in(r, b.align, size, owner);
+    if (p == OS_NULL)
+    {
+        p = alloc_from(heap->h_mem, r, b.align, size, owner);
+    }
+#ifdef OS_MEM_STATS
+    heap->failed = failed + (p == OS_NULL);    /* one request, whichever regions it tried */
+#endif
+    if (p != OS_NULL)
+    {
+        (void)shadow_alloc(heap, p);
+        copy_block(p, ptr, b.usable < size ? b.usable : size);
+        shadow_free(heap, ptr);
+        OH_ALG_FREE(r, ptr);
+    }
+    return p;
+}
+
+/*
  * What the block ptr holds that a realloc may not move or cut (a memory
  * pool, a region of another heap), or OS_NULL. Locks held as in
- * free_nested; the caller reports it once they are given back.
+ * free_nested.
  */
-static OH_NOINLINE const char *realloc_busy(os_memheap_t *heap, const struct heap_mem *r, const void *ptr)
+static const char *realloc_busy(os_memheap_t *heap, const struct heap_mem *r, const void *ptr)
 {
     struct os_mem_blk b;
 
@@ -638,16 +691,33 @@ static OH_NOINLINE const char *realloc_busy(os_memheap_t *heap, const struct hea
     return oh_hosted_in(heap, b.mem, b.usable) != OS_NULL ? "a region of another heap" : OS_NULL;
 }
 
+/*
+ * Realloc when nest_path() says so: global lock first, and a block that
+ * holds a pool or a nested region is neither moved nor cut (reported once
+ * the locks are given back).
+ */
+static OH_NOINLINE void *realloc_nested(os_memheap_t *heap, void *ptr, os_size_t size, os_uint16_t owner)
+{
+    os_ubase_t gst = os_port_lock(&oh_global_lock);
+    os_ubase_t st = heap_lock(heap);
+    struct heap_mem *r = owner_region(heap, ptr, "realloc");
+    const char *busy = r != OS_NULL ? realloc_busy(heap, r, ptr) : OS_NULL;
+    void *p = busy == OS_NULL ? realloc_in(heap, r, ptr, size, owner) : OS_NULL;
+
+    heap_unlock(heap, st);
+    os_port_unlock(&oh_global_lock, gst);
+    if (busy != OS_NULL)
+    {
+        oh_report(heap, ptr, OS_EBUSY, "realloc of %p, which holds %s", ptr, busy);   /* no lock held */
+    }
+    return p;
+}
+
 void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
 {
-    struct heap_mem *r;
-    struct os_mem_blk b;
-    os_ubase_t st, gst = 0;
     os_uint16_t owner;
-    void *p = OS_NULL;
-    const char *busy = OS_NULL;
-    int global;
-    os_err_t err;
+    os_ubase_t st;
+    void *p;
 
     if (ptr == OS_NULL)
     {
@@ -663,60 +733,14 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
         return OS_NULL;
     }
     owner = OWNER();
-    global = lock_heap(heap, ptr, &st, &gst);
-    r = owner_region(heap, ptr, "realloc");
-    if (r == OS_NULL)
+    st = heap_lock(heap);
+    if (OH_UNLIKELY(nest_path(heap, ptr)))
     {
-        goto out;
+        heap_unlock(heap, st);
+        return NEST_REALLOC(heap, ptr, size, owner);
     }
-    if (OH_UNLIKELY(global) && (busy = NEST_BUSY(heap, r, ptr)) != OS_NULL)
-    {
-        unlock_heap(heap, st, gst, global);
-        oh_report(heap, ptr, OS_EBUSY, "realloc of %p, which holds %s", ptr, busy);   /* no lock held */
-        return OS_NULL;
-    }
-    if (size >= OH_MAX_REQUEST)
-    {
-        goto out;
-    }
-    note_request(heap, size);
-#ifdef OH_SHADOW
-    os_size_t old_usable = shadow_usable(heap, ptr);
-#endif
-    err = OH_ALG_RESIZE(r, ptr, size);
-    if (err == OS_EOK)
-    {
-        p = ptr;
-#ifdef OH_SHADOW
-        oh_shadow_resized(ptr, old_usable, shadow_usable(heap, ptr));
-#endif
-        goto out;
-    }
-    if (err != OS_ENOMEM || OH_ALG_QUERY(r, ptr, &b) != OS_EOK)
-    {
-        goto out;
-    }
-    /* Move: own region first, keeping the alignment of an aligned block. */
-#ifdef OS_MEM_STATS
-    os_size_t failed = heap->failed;
-#endif
-    p = alloc_in(r, b.align, size, owner);
-    if (p == OS_NULL)
-    {
-        p = alloc_scan(heap->h_mem, r, b.align, size, owner);
-    }
-#ifdef OS_MEM_STATS
-    heap->failed = failed + (p == OS_NULL);    /* one request, whichever regions it tried */
-#endif
-    if (p != OS_NULL)
-    {
-        (void)shadow_alloc(heap, p);
-        copy_block(p, ptr, b.usable < size ? b.usable : size);
-        shadow_free(heap, ptr);
-        OH_ALG_FREE(r, ptr);
-    }
-out:
-    unlock_heap(heap, st, gst, global);
+    p = realloc_in(heap, owner_region(heap, ptr, "realloc"), ptr, size, owner);
+    heap_unlock(heap, st);
     return p;
 }
 

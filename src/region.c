@@ -137,17 +137,10 @@ os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
     }
     oh_name_copy(heap->name, name, OS_NAME_MAX);
     heap->h_mem = OS_NULL;
-    heap->mem_total = 0;
-    heap->mem_used = 0;
-    heap->mem_maxused = 0;
-    heap->failed = 0;
-    heap->peak_request = 0;
-    heap->hosted = OS_NULL;
-    heap->pools = 0;
-    heap->pool_lo = OS_NULL;
-    heap->pool_hi = OS_NULL;
-    heap->span_lo = OS_NULL;
-    heap->span_hi = OS_NULL;
+    /* mem_total to span_hi: the figures, the nesting state and the span, all zero (null) */
+    _Static_assert(offsetof(os_memheap_t, span_hi) + sizeof(void *) == offsetof(os_memheap_t, lock),
+                   "the heap's fields from mem_total to span_hi are cleared together");
+    memset(&heap->mem_total, 0, offsetof(os_memheap_t, lock) - offsetof(os_memheap_t, mem_total));
 #ifdef OS_USING_MEM_TRACE
     memset(heap->task, 0, sizeof(heap->task));
 #endif

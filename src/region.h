@@ -106,13 +106,16 @@ int oh_region_holds(os_memheap_t *h, const struct heap_mem *r, const os_uint8_t 
  * os_memheap_init(), which installs the table; so does the first pool init
  * (oh_nest_on). So it is always set when it is needed, and a program that
  * only uses the system heap does not link the walk, the check, the nested
- * free and the detaching of nested regions.
+ * free, the detaching of nested regions, nor the tests of free and realloc
+ * for a block that reaches pools or holds a nested region.
  */
 struct oh_nest_ops
 {
     int  (*holds)(os_memheap_t *h, const struct heap_mem *r, const os_uint8_t *lo, const os_uint8_t *hi);
     void (*free)(os_memheap_t *heap, void *ptr);
-    const char *(*busy)(os_memheap_t *heap, const struct heap_mem *r, const void *ptr);
+    void *(*realloc)(os_memheap_t *heap, void *ptr, os_size_t size, os_uint16_t owner);
+    int  (*reaches)(os_memheap_t *heap, const void *ptr);
+    struct heap_mem *(*hosted_at)(const os_memheap_t *heap, const void *p);
 };
 extern const struct oh_nest_ops *oh_nest;
 void oh_nest_on(void);

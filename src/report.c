@@ -79,24 +79,42 @@ static int outside(const struct heap_mem *r, const void *p)
 #endif
 
 #ifdef OS_MEM_SMALL
-/* The fixed messages of the small build, by error code. */
-static const char *const messages[] = {
-    [OS_EINVAL] = "invalid argument",
-    [OS_EPERM] = "called from an interrupt",
-    [OS_ENOMEM] = "region too small",
-    [OS_EBUSY] = "holds a pool or another heap's region",
-    [OS_ERROR] = "heap corrupted",
+/*
+ * The fixed messages of the small build, one after the other, and the one
+ * for each error code (0: "error"); T_FOREIGN and the three after it are
+ * for bad pointers.
+ */
+static const char texts[] =
+    "error\0"
+    "heap corrupted\0"
+    "region too small\0"
+    "holds a pool or another heap's region\0"
+    "invalid argument\0"
+    "called from an interrupt\0"
+    "pointer not in this heap\0"
+    "not a block (interior or foreign)\0"
+    "double free\0"
+    "block header overwritten, or not a block";
+enum { T_FOREIGN = 6, T_NOT_BLOCK, T_DOUBLE, T_CORRUPT };
+static const os_uint8_t text_of[] = {
+    [OS_ERROR] = 1, [OS_ENOMEM] = 2, [OS_EBUSY] = 3, [OS_EINVAL] = 4, [OS_EPERM] = 5,
 };
 
-/* "heap 'NAME': message" to the error hook, as oh_vreport writes its lines. */
-static void report_msg(int fatal, const os_memheap_t *heap, const void *addr, os_err_t code, const char *text)
+/* "heap 'NAME': " and fixed text t to the error hook, as oh_vreport writes its lines. */
+static void report_msg(int fatal, const os_memheap_t *heap, const void *addr, os_err_t code, unsigned t)
 {
     char msg[6 + OS_NAME_MAX + 3 + 40];
     const char *name = heap != OS_NULL ? heap->name : "-";
-    const char *parts[4] = { "heap '", name, "': ", text };
+    const char *text = texts;
+    const char *parts[4] = { "heap '", name, "': ", OS_NULL };
     os_size_t n = 0;
     unsigned i;
 
+    while (t != 0)
+    {
+        t -= *text++ == '\0';
+    }
+    parts[3] = text;
     for (i = 0; i < 4; i++)
     {
         const char *s = parts[i];
@@ -112,10 +130,9 @@ static void report_msg(int fatal, const os_memheap_t *heap, const void *addr, os
 
 void oh_report_fixed(int fatal, const os_memheap_t *heap, const void *addr, os_err_t code)
 {
-    const char *text = (unsigned)code < sizeof(messages) / sizeof(messages[0]) ? messages[code] : OS_NULL;
+    unsigned t = (unsigned)code < sizeof(text_of) ? text_of[code] : 0u;
 
-    report_msg(fatal, heap, addr, code,
-               fatal && code == OS_EINVAL ? "pointer not in this heap" : text != OS_NULL ? text : "error");
+    report_msg(fatal, heap, addr, code, fatal && code == OS_EINVAL ? (unsigned)T_FOREIGN : t);
 }
 
 void oh_foreign_pointer(const os_memheap_t *heap, const void *p)
@@ -130,9 +147,7 @@ void oh_bad_pointer(const struct heap_mem *r, const void *p, int why)
         return;
     }
     report_msg(1, r->heap, p, OS_EINVAL,
-               why == BLK_NOT_BLOCK ? "not a block (interior or foreign)"
-               : why == BLK_FREE    ? "double free"
-                                    : "block header overwritten, or not a block");
+               why == BLK_NOT_BLOCK ? T_NOT_BLOCK : why == BLK_FREE ? T_DOUBLE : T_CORRUPT);
 }
 #else
 void oh_report(const os_memheap_t *heap, const void *addr, os_err_t code, const char *fmt, ...)

@@ -65,6 +65,11 @@ struct os_mem_blk
     os_uint8_t   used;
 };
 
+/* First-fit alone: the core calls it by name (see "How the core reaches an algorithm" below). */
+#if defined(OS_USING_ALG_FIRSTFIT) && !defined(OS_USING_ALG_BUDDY)
+#define OH_ALG_DIRECT 1
+#endif
+
 /* Walk callback: return nonzero to stop the walk. */
 typedef int (*os_mem_walk_fn)(const struct heap_mem *r, const struct os_mem_blk *b, void *arg);
 
@@ -73,6 +78,7 @@ struct os_mem_ops
     const char *name;
     /* Largest region the algorithm manages in one piece, in bytes. */
     os_size_t   max_region;
+#ifndef OH_ALG_DIRECT   /* called by name otherwise: the table holds only the two fields above */
 
     /*
      * Set up the control data for the region [r, r->end). Returns the bytes
@@ -132,6 +138,7 @@ struct os_mem_ops
      * OS_EOK with *used = bytes held by used blocks. Never leaves the region.
      */
     os_err_t (*check)(const struct heap_mem *r, os_size_t *used);
+#endif
 };
 
 /* The counts behind the extended statistics (OS_MEM_STATS). */
@@ -287,9 +294,7 @@ extern const struct os_mem_ops oh_buddy_ops;
  * out by the linker's --gc-sections. The macros below are the only way the
  * core calls an algorithm, so both forms stay in step.
  */
-#if defined(OS_USING_ALG_FIRSTFIT) && !defined(OS_USING_ALG_BUDDY)
-#define OH_ALG_DIRECT 1
-
+#ifdef OH_ALG_DIRECT
 os_size_t oh_ff_init(struct heap_mem *r);
 void     *oh_ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner);
 void     *oh_ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner);

@@ -506,13 +506,61 @@ static inline int top_ok(const struct ff *f, os_size_t t)
 /* ---- carving and merging --------------------------------------------------- */
 
 #ifdef OS_MEM_SMALL
+static OH_NOINLINE void *alloc_bad(struct heap_mem *r, os_size_t c);
+
+/* take_fit(): a corrupt block met in the walk of the request's own class (reported, not counted). */
+#define LOST        (NONE - 1)
+
 /*
- * Find a free block of at least n chunks and detach it. Returns its index
- * (and *size), 0 if none was found, NONE for a corrupt block met on the
- * way (reported). (The small build's general path; the others use
- * find_listed() and top.)
+ * The blocks of class k, for a plain request of n chunks that neither the
+ * head of its class nor a higher class nor top can serve: take_missed()
+ * for one class and no alignment, each block checked (header, footer,
+ * both list neighbours) before its links are followed, at most
+ * OS_MEM_FF_SEARCH_MAX blocks (0: no bound). Returns the block, unlinked
+ * (*size its size), 0 if none fits, LOST for a corrupt block (reported).
  */
-static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size_t *size)
+static os_size_t take_own(struct heap_mem *r, struct ff *f, os_size_t k, os_size_t n, os_size_t *size)
+{
+    os_size_t steps = f->end / MINB;
+#if OS_MEM_FF_SEARCH_MAX > 0
+    os_size_t budget = OS_MEM_FF_SEARCH_MAX;
+#endif
+    os_size_t c, s;
+
+    for (c = f->heads[k]; c != 0; c = *nxt(f, c))
+    {
+#if OS_MEM_FF_SEARCH_MAX > 0
+        if (budget-- == 0)
+        {
+            return 0;
+        }
+#endif
+        if (steps-- == 0 || !free_block_ok(f, c, &s) || c == f->top || !fl_ok(f, c))
+        {
+            (void)alloc_bad(r, c < f->end ? c : 0);
+            return LOST;
+        }
+        if (s >= n)
+        {
+            fl_cut(f, c);
+            *size = s;
+            return c;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Find a free block of at least n chunks and detach it: the head of its
+ * own class if it fits, else the head of the first non-empty class above,
+ * else top; with own, then the rest of its own class, which those pass
+ * over (take_missed() for a plain request, looked at only before a
+ * refusal). Returns its index (and *size), 0 if none was found, NONE for a
+ * corrupt block met on the way (reported) or, in the walk of the own
+ * class, LOST (reported). (The small build's general path; the others use
+ * find_listed(), top and take_missed().)
+ */
+static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size_t *size, int own)
 {
     os_size_t k = ff_class(f, n);
     os_size_t c = f->heads[k];
@@ -520,15 +568,15 @@ static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size
 
     if (c != 0 && !free_block_ok(f, c, &s))
     {
-        oh_fault(r, payload(f, c), OS_ERROR, "free block header overwritten");
-        return NONE;
+        goto bad;
     }
     if (c == 0 || s < n)
     {
-        k = ff_next_class(f, k + 1);
-        if (k != NONE)
+        os_size_t next = ff_next_class(f, k + 1);
+
+        if (next != NONE)
         {
-            c = f->heads[k];
+            c = f->heads[next];
         }
         else if (bsize(f, f->top) >= n)
         {
@@ -536,21 +584,22 @@ static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size
         }
         else
         {
-            return 0;
+            return own ? take_own(r, f, k, n, size) : 0;
         }
         if (!free_block_ok(f, c, &s) || s < n)
         {
-            oh_fault(r, payload(f, c), OS_ERROR, "free block header overwritten");
-            return NONE;
+            goto bad;
         }
     }
     if (!detach(f, c))
     {
-        oh_fault(r, payload(f, c), OS_ERROR, "free-list links overwritten");
-        return NONE;
+        goto bad;
     }
     *size = s;
     return c;
+bad:
+    (void)alloc_bad(r, c);  /* a header or list links overwritten */
+    return NONE;
 }
 #endif
 
@@ -1037,16 +1086,10 @@ FF_OP void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
         return oh_refused_size(r, size);
     }
     n = chunks_for(size);
-    c = take_fit(r, f, n, &s);
-    if (c == 0)
+    c = take_fit(r, f, n, &s, 1);
+    if (OH_UNLIKELY(c == LOST))
     {
-        os_size_t k = ff_class(f, n), t = 0, bad = 0;
-
-        c = take_missed(f, k, k, n, 0, &s, &t, &bad);
-        if (OH_UNLIKELY(c == NONE))
-        {
-            return alloc_bad(r, bad);
-        }
+        return OS_NULL;
     }
     if (c == 0 || c == NONE)
     {
@@ -1174,7 +1217,7 @@ FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size
             return aligned_from_end(r, f, c, s, t, n, align, owner);
         }
 #else
-        c = take_fit(r, f, need, &s);
+        c = take_fit(r, f, need, &s, 0);
         if (c == NONE)
         {
             return oh_refused(r);
@@ -1463,7 +1506,7 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
 FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
 {
     struct ff *f = FF(r);
-    os_size_t c, s, n, nx, ns, old;
+    os_size_t c, s, n, nx, ns;
     unsigned fl, al;
     os_uint8_t lg = 0;
 
@@ -1484,40 +1527,35 @@ FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
     }
     if (n <= s)
     {
-        if (s - n >= MINB)
+        if (s - n < MINB)
         {
-            /* Cut the tail off and free it (merging right). */
-            if (!release(f, c + n, s - n, 0))
-            {
-                neighbour_bad(r, p);
-                return OS_ERROR;
-            }
-            OH_SCRUB_FROM(f->base + (c + n) * CH, f->base + (c + s) * CH);
-            set_size(f, c, n, 1);
-            seal(f, c, fl);
-            old = s;
-            s = n;
-            if (al != 0)
-            {
-                *align_byte(f, c, s) = lg;
-            }
-            oh_resized(r, old * CH, s * CH, owner_of(f, c));
+            return OS_EOK;
         }
-        return OS_EOK;
+        /* Cut the tail off and free it (merging right). */
+        if (!release(f, c + n, s - n, 0))
+        {
+            neighbour_bad(r, p);
+            return OS_ERROR;
+        }
+        OH_SCRUB_FROM(f->base + (c + n) * CH, f->base + (c + s) * CH);
     }
-    nx = c + s;
-    if (bused(f, nx) || !free_block_ok(f, nx, &ns) || s + ns < n)
+    else
     {
-        return OS_ENOMEM;
+        nx = c + s;
+        if (bused(f, nx) || !free_block_ok(f, nx, &ns) || s + ns < n)
+        {
+            return OS_ENOMEM;
+        }
+        if (!detach(f, nx))
+        {
+            oh_fault(r, payload(f, nx), OS_ERROR, "free-list links overwritten");
+            return OS_ERROR;
+        }
+        /* only the part taken (the rest may be all of top): O(growth) */
+        OH_FILL_TAKEN(r, f->base + nx * CH, f->base + (c + n) * CH);
+        n = split_tail(f, c, s + ns, n);
     }
-    if (!detach(f, nx))
-    {
-        oh_fault(r, payload(f, nx), OS_ERROR, "free-list links overwritten");
-        return OS_ERROR;
-    }
-    /* only the part taken (the rest may be all of top): O(growth) */
-    OH_FILL_TAKEN(r, f->base + nx * CH, f->base + (c + n) * CH);
-    n = split_tail(f, c, s + ns, n);
+    /* Both ways, the block is now n chunks: its header, check and alignment byte. */
     set_size(f, c, n, 1);
     seal(f, c, fl);
     if (al != 0)
@@ -1765,24 +1803,19 @@ static unsigned pick_sl(os_size_t nchunks)
     return sl;
 }
 
-/* What init derives from the region's bounds alone (check compares the control data with it). */
-struct ff_layout
-{
-    os_uint8_t *base;
-    os_size_t   end;
-    os_size_t   ncls;
-    os_size_t   nwords;
-    os_size_t   maxreq;
-    unsigned    sl;
-};
-
-/* The layout of region r, or 0 if it cannot hold the control data and one minimal block. */
-static int ff_layout(const struct heap_mem *r, struct ff_layout *l)
+/*
+ * What init derives from the region's bounds alone (check compares the
+ * control data with it): base, end, sl, nclasses, nwords and maxreq of l,
+ * which are written only when the region can hold the control data and
+ * one minimal block; otherwise 0.
+ */
+static int ff_layout(const struct heap_mem *r, struct ff *l)
 {
     os_uint8_t *data = (os_uint8_t *)FF(r);
     os_size_t room = (os_size_t)(r->end - data);
-    os_size_t est, end;
+    os_size_t est, end, ncls, nwords;
     os_uint8_t *first;
+    unsigned sl;
 
     if (r->end <= data || room < sizeof(struct ff) + 4 * W + 4 * CH)
     {
@@ -1793,25 +1826,32 @@ static int ff_layout(const struct heap_mem *r, struct ff_layout *l)
     {
         est = MAX_CHUNKS;
     }
-    l->sl = pick_sl(est);
-    l->ncls = ff_class_sl(est, l->sl) + 1;
-    l->nwords = (l->ncls + 31) / 32;
+    sl = pick_sl(est);
+    ncls = ff_class_sl(est, sl) + 1;
+    nwords = (ncls + 31) / 32;
     /* The first block's payload is the first CH-aligned address after the control data. */
-    first = data + sizeof(struct ff) + l->nwords * sizeof(os_uint32_t) + l->ncls * W + HDR;
+    first = data + sizeof(struct ff) + nwords * sizeof(os_uint32_t) + ncls * W + HDR;
     first += (CH - ((os_size_t)(os_ubase_t)first & (CH - 1))) & (CH - 1);
     if (first >= r->end || (os_size_t)(r->end - first) < 2 * W + MINB * CH)
     {
         return 0;
     }
-    l->base = first - HDR - CH;
-    end = ((os_size_t)(r->end - l->base) - HDR) / CH;   /* room for the sentinel's header */
+    end = ((os_size_t)(r->end - (first - HDR - CH)) - HDR) / CH;   /* room for the sentinel's header */
     if (end > MAX_CHUNKS)
     {
         end = MAX_CHUNKS;
     }
+    if (end < 1 + MINB || (end - 1) * CH - HDR < OH_MIN_REQUEST)
+    {
+        return 0;
+    }
+    l->base = first - HDR - CH;
     l->end = end;
-    l->maxreq = end >= 1 + MINB ? (end - 1) * CH - HDR : 0;
-    return l->maxreq >= OH_MIN_REQUEST;
+    l->maxreq = (end - 1) * CH - HDR;
+    l->sl = (os_uint8_t)sl;
+    l->nclasses = (os_uint16_t)ncls;
+    l->nwords = (os_uint8_t)nwords;
+    return 1;
 }
 
 /*
@@ -1843,36 +1883,29 @@ static ffw_t ff_key(const struct ff *f)
 static int ff_ctrl_ok(const struct heap_mem *r)
 {
     const struct ff *f = FF(r);
-    struct ff_layout l;
+    struct ff l;
 
     return ff_layout(r, &l) && f->base == l.base && f->end == l.end && f->sl == l.sl &&
-           f->nclasses == l.ncls && f->nwords == l.nwords && f->heads == (const ffw_t *)&f->map[l.nwords] &&
+           f->nclasses == l.nclasses && f->nwords == l.nwords && f->heads == (const ffw_t *)&f->map[l.nwords] &&
            f->maxreq == l.maxreq && (f->key & KEY_ADDR) == ff_key(f) && f->top >= 1 && f->top <= l.end;
 }
 
 FF_OP os_size_t ff_init(struct heap_mem *r)
 {
     struct ff *f = FF(r);
-    struct ff_layout l;
 
-    if (!ff_layout(r, &l))
+    /* Nothing is written before the layout is known to fit: a refused region is left untouched. */
+    if (!ff_layout(r, f))
     {
         return 0;
     }
-    /* Nothing is written before this point: a refused region is left untouched. */
-    f->base = l.base;
-    f->end = l.end;
     f->top = 1;
-    f->sl = (os_uint8_t)l.sl;
-    f->nclasses = (os_uint16_t)l.ncls;
-    f->nwords = (os_uint8_t)l.nwords;
     f->summary = 0;
     OH_STAT(f->listed = 0);
     ff_inits++;
     f->key = (ffw_t)(ff_key(f) | ((ffw_t)((ff_inits * 0x9E3779B1u) >> (32u - 8u * W)) & (ffw_t)~KEY_ADDR));
-    f->heads = (ffw_t *)(void *)&f->map[l.nwords];
-    f->maxreq = l.maxreq;
-    memset(f->map, 0, l.nwords * sizeof(os_uint32_t) + l.ncls * W);
+    f->heads = (ffw_t *)(void *)&f->map[f->nwords];
+    memset(f->map, 0, f->nwords * sizeof(os_uint32_t) + f->nclasses * W);
     set_size(f, 1, f->end - 1, 0);     /* top */
     OH_SCRUB_FROM(f->base + CH, f->base + f->end * CH);
     set_used(f, f->end, 0, 0, F_PFREE);

@@ -243,9 +243,11 @@ os_err_t os_memheap_check(os_memheap_t *heap);
  * Print every block (used/free, address, usable size, owner task), then,
  * in trace builds, the per-task table: current bytes, current blocks and
  * peak bytes of every task index that ever held a block of this heap, an
- * ended task marked as such. O(B + OS_MEM_TRACE_TASKS), printed through the
- * port's log output with the heap's lock held (see "Real-time use" in the
- * README: on a port whose lock masks interrupts, so does the whole print).
+ * ended task marked as such, through the port's log output. It copies 16
+ * blocks (8 rows) at a time under the heap's lock and prints them after
+ * releasing it, so the output never runs with the lock held: O(B +
+ * OS_MEM_TRACE_TASKS) in all, O(16) blocks plus O(R) per locked section.
+ * Blocks allocated or freed while it prints may show in either state.
  */
 os_err_t os_memheap_trace(os_memheap_t *heap);
 

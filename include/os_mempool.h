@@ -341,9 +341,9 @@ os_err_t os_mp_check(os_mp_t *mp);
 
 /*
  * Print one line per pool: name, block size, total, free and peak blocks,
- * through the port's log output. O(P), with the pools' lock held while it
- * prints (pool init, deinit and the free of a heap block in a pool's span
- * wait for it; see "Real-time use" in the README).
+ * through the port's log output. It copies 8 lines at a time under the
+ * pools' lock and prints them after releasing it: O(P) per locked section,
+ * O(P * P / 8) in all.
  */
 os_err_t os_mp_trace(void);
 

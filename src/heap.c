@@ -828,7 +828,7 @@ static void region_free_info(const struct heap_mem *r, os_size_t *blocks, os_siz
         return;
     }
 #endif
-    (void)OH_ALG_WALK(r, tally_block, &t);
+    (void)OH_ALG_WALK(r, OS_NULL, tally_block, &t);
     *blocks = t.free_blocks;
     *largest = t.largest_free;
 }
@@ -839,7 +839,7 @@ static int region_counts_ok(os_memheap_t *heap, const struct heap_mem *r, os_siz
     struct tally t = { 0, 0, 0 };
     os_size_t blocks = 0, largest = 0;
 
-    (void)OH_ALG_WALK(r, tally_block, &t);
+    (void)OH_ALG_WALK(r, OS_NULL, tally_block, &t);
     region_free_info(r, &blocks, &largest);
     if (used == r->used && t.used_blocks == r->allocs - r->frees && t.free_blocks == blocks &&
         t.largest_free == largest)
@@ -1092,7 +1092,7 @@ os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg)
     }
     for (r = heap->h_mem; r != OS_NULL && !w.stopped; r = r->next)
     {
-        if (OH_ALG_WALK(r, walk_block, &w) != OS_EOK)
+        if (OH_ALG_WALK(r, OS_NULL, walk_block, &w) != OS_EOK)
         {
             err = OS_ERROR;
             break;
@@ -1102,54 +1102,205 @@ os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg)
     return err;
 }
 
+/*
+ * os_memheap_trace copies what it prints under the heap's lock, TRACE_BATCH
+ * blocks at a time, and prints it after releasing the lock: the port's
+ * output never runs with the lock held. Each batch resumes the walk at the
+ * last block printed (found again in O(1) while it is still a block; if a
+ * change made since took it away, the walk starts over at the region's
+ * first block and skips what was printed). A region that changed between
+ * two batches ends the listing. Stack: TRACE_BATCH lines (192 bytes on a
+ * 32-bit target).
+ */
+#define TRACE_BATCH 16u
+
+struct trace_batch
+{
+    const os_uint8_t *after;    /* the last block printed (OS_NULL: none yet) */
+    unsigned n;
+    struct
+    {
+        void       *mem;
+        os_size_t   usable;
+        os_uint16_t owner;
+        os_uint8_t  used;
+    } line[TRACE_BATCH];
+};
+
 static int trace_block(const struct heap_mem *r, const struct os_mem_blk *b, void *arg)
 {
+    struct trace_batch *t = arg;
+
     (void)r;
-    (void)arg;
-    if (b->used)
+    if (t->after != OS_NULL && (const os_uint8_t *)b->mem <= t->after)
     {
+        return 0;   /* printed by an earlier batch */
+    }
+    t->line[t->n].mem = b->mem;
+    t->line[t->n].usable = b->usable;
+    t->line[t->n].owner = b->owner;
+    t->line[t->n].used = b->used;
+    return ++t->n == TRACE_BATCH;
+}
+
+static void trace_print(const struct trace_batch *t)
+{
+    unsigned i;
+
+    for (i = 0; i < t->n; i++)
+    {
+        if (t->line[i].used)
+        {
 #ifdef OS_USING_MEM_TRACE
-        oh_print("  used  %p %10zu  %s\n", b->mem, b->usable, oh_task_name(b->owner));
+            oh_print("  used  %p %10zu  %s\n", t->line[i].mem, t->line[i].usable, oh_task_name(t->line[i].owner));
 #else
-        oh_print("  used  %p %10zu  -\n", b->mem, b->usable);
+            oh_print("  used  %p %10zu  -\n", t->line[i].mem, t->line[i].usable);
 #endif
+        }
+        else
+        {
+            oh_print("  free  %p %10zu\n", t->line[i].mem, t->line[i].usable);
+        }
+    }
+}
+
+/* Region number index of a sound list, OS_NULL if there is none (heap lock held). */
+static const struct heap_mem *region_at(os_memheap_t *heap, os_size_t index)
+{
+    const struct heap_mem *r = heap->h_mem;
+
+    while (r != OS_NULL && index-- != 0)
+    {
+        r = r->next;
+    }
+    return r;
+}
+
+#ifdef OS_USING_MEM_TRACE
+/* The per-task table of os_memheap_trace, copied and printed in batches as the blocks are. */
+static void trace_tasks(os_memheap_t *heap)
+{
+    struct oh_task_row row[TRACE_BATCH / 2];
+    os_uint16_t id = 0;
+
+    oh_print(" tasks:\n  index name              bytes now   blocks   peak bytes\n");
+    while (id < OS_MEM_TRACE_TASKS)
+    {
+        os_ubase_t st = heap_lock(heap);
+        unsigned n = 0;
+
+        if (OH_HEAP_LIVE(heap))
+        {
+            n = TRACE_BATCH / 2;
+            id = oh_task_rows(heap, id, row, &n);
+        }
+        else
+        {
+            id = OS_MEM_TRACE_TASKS;
+        }
+        heap_unlock(heap, st);
+        oh_print_task_rows(row, n);
+    }
+}
+#endif
+
+/* What one batch of the trace found. */
+enum { TR_END, TR_LISTED, TR_BAD_LIST, TR_BAD_BLOCK, TR_CHANGED };
+
+/*
+ * One batch of region number index (see TRACE_BATCH): TR_LISTED; TR_END
+ * when there is no such region (or the heap went away); TR_BAD_LIST when
+ * the list of regions is corrupt, TR_BAD_BLOCK when a header stopped the
+ * walk (both reported); TR_CHANGED when the region is not the one at
+ * *lo..*hi any more (*lo OS_NULL: the first batch, which sets them).
+ */
+static int trace_batch(os_memheap_t *heap, os_size_t index, struct trace_batch *t, const os_uint8_t **lo,
+                       const os_uint8_t **hi, const char **alg, os_size_t *total)
+{
+    os_ubase_t st = heap_lock(heap);
+    const struct heap_mem *r = OS_NULL;
+    int res = TR_END;
+
+    t->n = 0;
+    if (!OH_HEAP_LIVE(heap))
+    {
+        res = TR_END;
+    }
+    else if (regions_bad(heap))
+    {
+        res = TR_BAD_LIST;
+    }
+    else if ((r = region_at(heap, index)) == OS_NULL)
+    {
+        res = TR_END;
+    }
+    else if (*lo != OS_NULL && (r->start != *lo || r->end != *hi))
+    {
+        res = TR_CHANGED;
     }
     else
     {
-        oh_print("  free  %p %10zu\n", b->mem, b->usable);
+        *lo = r->start;
+        *hi = r->end;
+        *alg = r->ops->name;
+        *total = r->total;
+        res = OH_ALG_WALK(r, t->after, trace_block, t) == OS_EOK ? TR_LISTED : TR_BAD_BLOCK;
     }
-    return 0;
+    heap_unlock(heap, st);
+    return res;
 }
 
 os_err_t os_memheap_trace(os_memheap_t *heap)
 {
-    struct heap_mem *r;
+    char name[OS_NAME_MAX + 1];
+    os_size_t total, used, maxused, index;
+    struct trace_batch t;
     os_err_t err = OS_EOK;
     os_ubase_t st;
+    int res = TR_LISTED;
 
     if (REFUSED(heap, "trace"))
     {
         return OS_EINVAL;
     }
     st = heap_lock(heap);
-    oh_print("heap '%s': total %zu, used %zu, max used %zu\n",
-             heap->name, heap->mem_total, heap->mem_used, heap->mem_maxused);
-    if (regions_bad(heap))
+    memcpy(name, heap->name, sizeof name);
+    total = heap->mem_total;
+    used = heap->mem_used;
+    maxused = heap->mem_maxused;
+    heap_unlock(heap, st);
+    oh_print("heap '%s': total %zu, used %zu, max used %zu\n", name, total, used, maxused);
+    for (index = 0; res == TR_LISTED || res == TR_BAD_BLOCK; index++)
     {
-        err = OS_ERROR;
-    }
-    for (r = err == OS_EOK ? heap->h_mem : OS_NULL; r != OS_NULL; r = r->next)
-    {
-        oh_print(" region %p..%p (%s, %zu bytes for blocks)\n  state address    usable bytes  task\n",
-                 (void *)r->start, (void *)r->end, r->ops->name, r->total);
-        if (OH_ALG_WALK(r, trace_block, OS_NULL) != OS_EOK)
+        const os_uint8_t *lo = OS_NULL, *hi = OS_NULL;
+        const char *alg = OS_NULL;
+
+        t.after = OS_NULL;
+        do
+        {
+            res = trace_batch(heap, index, &t, &lo, &hi, &alg, &total);
+            if ((res == TR_LISTED || res == TR_BAD_BLOCK) && t.after == OS_NULL)
+            {
+                oh_print(" region %p..%p (%s, %zu bytes for blocks)\n  state address    usable bytes  task\n",
+                         (const void *)lo, (const void *)hi, alg, total);
+            }
+            trace_print(&t);
+            if (t.n != 0)
+            {
+                t.after = t.line[t.n - 1].mem;
+            }
+        } while (res == TR_LISTED && t.n == TRACE_BATCH);
+        if (res == TR_BAD_LIST || res == TR_BAD_BLOCK)
         {
             err = OS_ERROR;
         }
     }
+    if (res == TR_CHANGED)
+    {
+        oh_print(" (the heap's regions changed while it was listed)\n");
+    }
 #ifdef OS_USING_MEM_TRACE
-    oh_trace_tasks(heap);
+    trace_tasks(heap);
 #endif
-    heap_unlock(heap, st);
     return err;
 }

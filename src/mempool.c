@@ -1022,31 +1022,57 @@ os_err_t os_mp_check(os_mp_t *mp)
     return err;
 }
 
+/*
+ * os_mp_trace copies MP_TRACE_BATCH lines at a time under the pools' lock
+ * and prints them after releasing it (pools found by their place in the
+ * list: one made or taken away meanwhile may shift the listing by one).
+ */
+#define MP_TRACE_BATCH 8u
+
 os_err_t os_mp_trace(void)
 {
-    os_list_node_t *n;
-    os_ubase_t gst, st;
+    struct
+    {
+        char      name[OS_NAME_MAX + 1];
+        os_size_t blk, total, used, peak;
+    } line[MP_TRACE_BATCH];
+    os_size_t skip = 0;
+    unsigned n, i;
 
     if (os_port_in_isr())
     {
         mp_report(0, OS_NULL, OS_NULL, OS_EPERM, "trace called from an interrupt handler");
         return OS_EPERM;
     }
-    gst = os_port_lock(&pools_lock);
     oh_print("%-16s %10s %10s %10s %10s\n", "mempool", "block", "total", "free", "peak");
-    for (n = pools.next; n != &pools; n = n->next)
+    do
     {
-        os_mp_t *mp = MP_OF(n);
-        os_size_t blk, total, used, peak;
+        os_ubase_t gst = os_port_lock(&pools_lock);
+        os_list_node_t *nd = pools.next;
 
-        st = os_port_lock(&mp->lock);
-        blk = mp->blk_size;
-        total = mp->blk_total_num;
-        used = mp->blk_used_num;
-        peak = mp->blk_carved_num;
-        os_port_unlock(&mp->lock, st);
-        oh_print("%-16s %10zu %10zu %10zu %10zu\n", mp->name, blk, total, total - used, peak);
-    }
-    os_port_unlock(&pools_lock, gst);
+        for (i = 0; i < skip && nd != &pools; i++)
+        {
+            nd = nd->next;
+        }
+        for (n = 0; n < MP_TRACE_BATCH && nd != &pools; n++, nd = nd->next)
+        {
+            os_mp_t *mp = MP_OF(nd);
+            os_ubase_t st = os_port_lock(&mp->lock);
+
+            memcpy(line[n].name, mp->name, sizeof line[n].name);
+            line[n].blk = mp->blk_size;
+            line[n].total = mp->blk_total_num;
+            line[n].used = mp->blk_used_num;
+            line[n].peak = mp->blk_carved_num;
+            os_port_unlock(&mp->lock, st);
+        }
+        os_port_unlock(&pools_lock, gst);
+        for (i = 0; i < n; i++)
+        {
+            oh_print("%-16s %10zu %10zu %10zu %10zu\n", line[i].name, line[i].blk, line[i].total,
+                     line[i].total - line[i].used, line[i].peak);
+        }
+        skip += n;
+    } while (n == MP_TRACE_BATCH);
     return OS_EOK;
 }

@@ -349,7 +349,7 @@ int oh_region_holds(os_memheap_t *h, const struct heap_mem *r, const os_uint8_t 
     }
     else
     {
-        (void)OH_ALG_WALK(r, find_holder, &sp);
+        (void)OH_ALG_WALK(r, OS_NULL, find_holder, &sp);
     }
     os_port_unlock(&h->lock, st);
     return sp.inside_used;
@@ -692,7 +692,7 @@ void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
         /* Regions of other heaps inside r's blocks go with it (each level lies
          * strictly inside the one above, so this ends). */
         oh_detach_hosted(owner, r->start, (os_size_t)(r->end - r->start));
-        (void)OH_ALG_WALK(r, sum_used, &used);
+        (void)OH_ALG_WALK(r, OS_NULL, sum_used, &used);
         owner->mem_total -= r->total;
         owner->mem_used -= used < owner->mem_used ? used : owner->mem_used;
         oh_heap_refresh(owner);

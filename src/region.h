@@ -171,8 +171,20 @@ void     oh_heaps_each(void (*fn)(os_memheap_t *heap, void *arg), void *arg);
 const char *oh_task_name(os_uint16_t id);
 /* tasks.c: the bytes of every row of a heap together (heap lock held). */
 os_size_t   oh_task_bytes(const os_memheap_t *heap);
-/* tasks.c: print the per-task table of a heap (heap lock held). */
-void        oh_trace_tasks(const os_memheap_t *heap);
+/* One row of the per-task table as os_memheap_trace prints it. */
+struct oh_task_row
+{
+    struct os_mem_task_use use;
+    os_uint16_t id;
+};
+/*
+ * tasks.c: copy up to *n rows of heap's per-task table that hold or held a
+ * block, from index id on (heap lock held); *n: how many were copied.
+ * Returns the index the next call starts at (OS_MEM_TRACE_TASKS: done).
+ */
+os_uint16_t oh_task_rows(const os_memheap_t *heap, os_uint16_t id, struct oh_task_row *row, unsigned *n);
+/* tasks.c: print rows that oh_task_rows() copied (no lock held). */
+void        oh_print_task_rows(const struct oh_task_row *row, unsigned n);
 #endif
 os_err_t oh_heap_unregister(os_memheap_t *heap);
 

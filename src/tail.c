@@ -276,11 +276,11 @@ static int walk_one(const struct heap_mem *r, const struct os_mem_blk *b, void *
     return w->fn(r, &c, w->arg);
 }
 
-os_err_t oh_tail_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
+os_err_t oh_tail_walk(const struct heap_mem *r, const void *from, os_mem_walk_fn fn, void *arg)
 {
     struct tail_walk w = { fn, arg, 0 };
 
-    return OH_RAW_WALK(r, walk_one, &w);
+    return OH_RAW_WALK(r, from, walk_one, &w);
 }
 
 static int check_one(const struct heap_mem *r, const struct os_mem_blk *b, void *arg)
@@ -310,7 +310,7 @@ os_err_t oh_tail_check(const struct heap_mem *r, os_size_t *used)
     struct tail_walk w = { OS_NULL, OS_NULL, 0 };
     os_err_t err = OH_RAW_CHECK(r, used);
 
-    if (err == OS_EOK && (OH_RAW_WALK(r, check_one, &w) != OS_EOK || w.bad))
+    if (err == OS_EOK && (OH_RAW_WALK(r, OS_NULL, check_one, &w) != OS_EOK || w.bad))
     {
         err = OS_ERROR;
     }

@@ -135,21 +135,34 @@ os_size_t oh_task_bytes(const os_memheap_t *heap)
     return sum;
 }
 
-/* The per-task table of os_memheap_trace (heap lock held). */
-void oh_trace_tasks(const os_memheap_t *heap)
+os_uint16_t oh_task_rows(const os_memheap_t *heap, os_uint16_t id, struct oh_task_row *row, unsigned *n)
 {
-    os_uint16_t id;
+    unsigned max = *n, got = 0;
 
-    oh_print(" tasks:\n  index name              bytes now   blocks   peak bytes\n");
-    for (id = 0; id < OS_MEM_TRACE_TASKS; id++)
+    for (; id < OS_MEM_TRACE_TASKS && got < max; id++)
     {
         const struct os_mem_task_use *t = &heap->task[id];
 
         if (t->peak != 0 || t->blocks != 0)
         {
-            oh_print("  %5u %-16s %10zu %8zu %12zu%s\n", (unsigned)id, oh_task_name(id),
-                     t->bytes, t->blocks, t->peak, os_memory_task_is_ended(id) ? "  (ended)" : "");
+            row[got].use = *t;
+            row[got].id = id;
+            got++;
         }
+    }
+    *n = got;
+    return id;
+}
+
+void oh_print_task_rows(const struct oh_task_row *row, unsigned n)
+{
+    unsigned i;
+
+    for (i = 0; i < n; i++)
+    {
+        oh_print("  %5u %-16s %10zu %8zu %12zu%s\n", (unsigned)row[i].id, oh_task_name(row[i].id),
+                 row[i].use.bytes, row[i].use.blocks, row[i].use.peak,
+                 os_memory_task_is_ended(row[i].id) ? "  (ended)" : "");
     }
 }
 

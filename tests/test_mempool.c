@@ -644,6 +644,27 @@ static void trace(void)
     CHECK_EQ(total, want);
     CHECK_EQ(nfree, want - 1);
     CHECK_EQ(peak, 1);
+    /* more pools than the trace copies at a time: each listed once */
+    static os_mp_t many[21];
+    static _Alignas(64) unsigned char many_mem[21][256];
+    for (int i = 0; i < 21; i++)
+    {
+        char name[8];
+        snprintf(name, sizeof name, "tp%02d", i);
+        CHECK_EQ(os_mp_init(&many[i], name, many_mem[i], sizeof many_mem[i], 32), OS_EOK);
+    }
+    s = trace_output();
+    for (int i = 0; i < 21; i++)
+    {
+        char name[8];
+        snprintf(name, sizeof name, "tp%02d ", i);
+        const char *at = strstr(s, name);
+        CHECKF(at != OS_NULL && strstr(at + 1, name) == OS_NULL, "pool %s listed %s: '%s'", name,
+               at == OS_NULL ? "never" : "twice", s);
+    }
+    CHECKF(strstr(s, "trace_a") != OS_NULL && strstr(s, "trace_b") != OS_NULL, "trace output: '%s'", s);
+    for (int i = 0; i < 21; i++)
+        CHECK_EQ(os_mp_deinit(&many[i]), OS_EOK);
 #endif
     os_mp_free(&b, p);
     CHECK_EQ(os_mp_deinit(&a), OS_EOK);

@@ -69,6 +69,16 @@ static const char *h_task_name(os_uint16_t id)
 
 
 
+/* The port's output: counts what is printed with a lock held (the trace never prints so). */
+static unsigned long puts_locked;
+
+static void h_puts(const char *s)
+{
+    if (depth != 0)
+        puts_locked++;
+    capture_puts(s);
+}
+
 /* The line of the trace output that mentions p, or OS_NULL. */
 static const char *trace_line(const void *p, char *line, size_t size)
 {
@@ -284,6 +294,69 @@ static void trace_output(void)
     CHECK_REPORTS(0);
 }
 
+/* Where the trace output prints p ("ADDR " as a block's line has it), OS_NULL if nowhere; *count: how often. */
+static const char *printed_at(const void *p, int *count)
+{
+    char addr[32];
+    snprintf(addr, sizeof addr, "%p ", p);
+    const char *first = strstr(capture_text(), addr), *at = first;
+    *count = 0;
+    while (at != NULL)
+    {
+        ++*count;
+        at = strstr(at + 1, addr);
+    }
+    return first;
+}
+
+/*
+ * More blocks than the trace copies under the lock at a time: each is
+ * printed once, in address order, as used or free, and nothing is printed
+ * with a lock held.
+ */
+static void trace_batches(void)
+{
+    check_context("trace in batches");
+    enum { N = 60 };
+    void *p[N];
+    for (int i = 0; i < N; i++)
+    {
+        p[i] = os_memheap_alloc(&heap, 24 + 8 * (size_t)i);
+        CHECK(p[i] != OS_NULL);
+    }
+    for (int i = 1; i < N; i += 3)
+        os_memheap_free(&heap, p[i]);   /* between two used blocks: stays a block of its own */
+    capture_reset();
+    puts_locked = 0;
+    CHECK_EQ(os_memheap_trace(&heap), OS_EOK);
+    CHECK_EQ(puts_locked, 0);
+    const char *last = NULL;
+    const void *last_p = NULL;
+    for (int k = 0; k < N; k++)
+    {
+        /* the blocks by address (the heap may not hand them out in order) */
+        int i = -1;
+        for (int j = 0; j < N; j++)
+            if ((last_p == NULL || (uintptr_t)p[j] > (uintptr_t)last_p) &&
+                (i < 0 || (uintptr_t)p[j] < (uintptr_t)p[i]))
+                i = j;
+        int count = 0;
+        const char *at = printed_at(p[i], &count);
+        CHECKF(count == 1, "block %d (%p) printed %d times", i, p[i], count);
+        CHECKF(at != NULL && (last == NULL || at > last), "block %d (%p) out of address order", i, p[i]);
+        char line[256];
+        CHECKF(trace_line(p[i], line, sizeof line) && strstr(line, i % 3 == 1 ? "free" : "used"),
+               "block %d: %s", i, line);
+        last = at != NULL ? at : last;
+        last_p = p[i];
+    }
+    for (int i = 0; i < N; i++)
+        if (i % 3 != 1)
+            os_memheap_free(&heap, p[i]);
+    CHECK_EQ(heap_info(&heap).mem_used, 0);
+    CHECK_REPORTS(0);
+}
+
 #ifdef OS_USING_MEM_TRACE
 /*
  * A task index just past the per-task table (OS_MEM_TRACE_TASKS itself):
@@ -370,7 +443,7 @@ static void default_hook(void)
 int main(void)
 {
     static const struct os_mem_port_hooks hooks = {h_lock, h_unlock, h_in_isr, h_task_id,
-                                                    h_task_name, capture_puts, OS_NULL};
+                                                    h_task_name, h_puts, OS_NULL};
     os_mem_port_set_hooks(&hooks);
     hook_install();
     heap_open(&heap, "port");
@@ -389,6 +462,7 @@ int main(void)
     default_hook();
 #endif
     trace_output();
+    trace_batches();
 #ifdef OS_USING_MEM_TRACE
     index_past_table();
 #endif

@@ -127,10 +127,14 @@ struct os_mem_ops
     os_err_t (*query)(const struct heap_mem *r, const void *p, struct os_mem_blk *b);
 
     /*
-     * Call fn for every block in address order. Stops with OS_ERROR (and a
-     * report) at the first header that would lead outside the region.
+     * Call fn for every block in address order, from the block whose
+     * payload (b->mem) is `from` if that is still a block of the region
+     * (tested in O(1), or O(log n) for buddy), else (and for OS_NULL) from
+     * its first block: a caller that resumes a walk skips what it saw.
+     * Stops with OS_ERROR (and a report) at the first header that would
+     * lead outside the region.
      */
-    os_err_t (*walk)(const struct heap_mem *r, os_mem_walk_fn fn, void *arg);
+    os_err_t (*walk)(const struct heap_mem *r, const void *from, os_mem_walk_fn fn, void *arg);
 
     /*
      * Full validation: every block, the free lists, the bitmaps. Reports
@@ -301,7 +305,7 @@ void     *oh_ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t siz
 void      oh_ff_free(struct heap_mem *r, void *p);
 os_err_t  oh_ff_resize(struct heap_mem *r, void *p, os_size_t size);
 os_err_t  oh_ff_query(const struct heap_mem *r, const void *p, struct os_mem_blk *b);
-os_err_t  oh_ff_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg);
+os_err_t  oh_ff_walk(const struct heap_mem *r, const void *from, os_mem_walk_fn fn, void *arg);
 os_err_t  oh_ff_check(const struct heap_mem *r, os_size_t *used);
 void      oh_ff_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t *largest);
 
@@ -311,7 +315,7 @@ void      oh_ff_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t
 #define OH_RAW_FREE(r, p)               oh_ff_free(r, p)
 #define OH_RAW_RESIZE(r, p, s)          oh_ff_resize(r, p, s)
 #define OH_RAW_QUERY(r, p, b)           oh_ff_query(r, p, b)
-#define OH_RAW_WALK(r, fn, arg)         oh_ff_walk(r, fn, arg)
+#define OH_RAW_WALK(r, from, fn, arg)   oh_ff_walk(r, from, fn, arg)
 #define OH_RAW_CHECK(r, u)              oh_ff_check(r, u)
 #else
 #define OH_ALG_INIT(ops, r)             ((ops)->init(r))
@@ -320,7 +324,7 @@ void      oh_ff_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t
 #define OH_RAW_FREE(r, p)               ((r)->ops->free(r, p))
 #define OH_RAW_RESIZE(r, p, s)          ((r)->ops->resize(r, p, s))
 #define OH_RAW_QUERY(r, p, b)           ((r)->ops->query(r, p, b))
-#define OH_RAW_WALK(r, fn, arg)         ((r)->ops->walk(r, fn, arg))
+#define OH_RAW_WALK(r, from, fn, arg)   ((r)->ops->walk(r, from, fn, arg))
 #define OH_RAW_CHECK(r, u)              ((r)->ops->check(r, u))
 #endif
 
@@ -384,7 +388,7 @@ void    *oh_tail_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t si
 void     oh_tail_free(struct heap_mem *r, void *p);
 os_err_t oh_tail_resize(struct heap_mem *r, void *p, os_size_t size);
 os_err_t oh_tail_query(const struct heap_mem *r, const void *p, struct os_mem_blk *b);
-os_err_t oh_tail_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg);
+os_err_t oh_tail_walk(const struct heap_mem *r, const void *from, os_mem_walk_fn fn, void *arg);
 os_err_t oh_tail_check(const struct heap_mem *r, os_size_t *used);
 
 #define OH_ALG_ALLOC(r, s, o)           oh_tail_alloc(r, s, o)
@@ -392,7 +396,7 @@ os_err_t oh_tail_check(const struct heap_mem *r, os_size_t *used);
 #define OH_ALG_FREE(r, p)               oh_tail_free(r, p)
 #define OH_ALG_RESIZE(r, p, s)          oh_tail_resize(r, p, s)
 #define OH_ALG_QUERY(r, p, b)           oh_tail_query(r, p, b)
-#define OH_ALG_WALK(r, fn, arg)         oh_tail_walk(r, fn, arg)
+#define OH_ALG_WALK(r, from, fn, arg)   oh_tail_walk(r, from, fn, arg)
 #define OH_ALG_CHECK(r, u)              oh_tail_check(r, u)
 #else
 #define OH_ALG_ALLOC                    OH_RAW_ALLOC

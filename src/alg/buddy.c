@@ -1320,16 +1320,36 @@ static void bd_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t 
 #define BD_FREE_INFO    OS_NULL     /* only the statistics ask */
 #endif
 
-static os_err_t bd_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
+/*
+ * Where a walk resumed at payload `from` starts: the unit of the block
+ * whose payload it is, if the table has a block start there of the kind
+ * its offset implies (the walk checks the rest as it goes), else unit 0.
+ */
+static os_size_t walk_start(const struct bd *d, const void *from)
+{
+    os_size_t off = (os_size_t)((os_ubase_t)from - (os_ubase_t)d->first);   /* from may lie anywhere */
+    os_size_t i = off >> SHIFT, rem = off & (U - 1);
+    unsigned c;
+
+    if (from == OS_NULL || i >= d->n)
+    {
+        return 0;
+    }
+    c = code(d, i);
+    return (rem == H && (c == C_USED || c == C_FREE)) || (rem == 0 && c == C_ALGN) ? i : 0;
+}
+
+static os_err_t bd_walk(const struct heap_mem *r, const void *from, os_mem_walk_fn fn, void *arg)
 {
     const struct bd *d = BD(r);
-    os_size_t i = 0;
+    os_size_t i;
     struct os_mem_blk b;
 
     if (oh_ctrl_bad(r, bd_ctrl_ok(r)))
     {
         return OS_ERROR;
     }
+    i = walk_start(d, from);
     while (i < d->n)
     {
         unsigned c = code(d, i);

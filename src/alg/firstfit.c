@@ -1605,16 +1605,39 @@ FF_OP os_err_t ff_query(const struct heap_mem *r, const void *p, struct os_mem_b
 
 static int ff_ctrl_ok(const struct heap_mem *r);
 
-FF_OP os_err_t ff_walk(const struct heap_mem *r, os_mem_walk_fn fn, void *arg)
+/*
+ * Where a walk resumed at payload `from` starts: its block if that is a
+ * used block (checked as free checks it) or a free block (header, footer,
+ * list links), else block 1. O(1).
+ */
+static os_size_t walk_start(const struct ff *f, const void *from)
+{
+    os_size_t c = 1, s;
+    int why = from != OS_NULL ? locate(f, from, &c, &s) : BLK_NOT_BLOCK;
+
+    if (why == BLK_OK)
+    {
+        return c;
+    }
+    if (why != BLK_FREE)
+    {
+        return 1;
+    }
+    c = ((os_size_t)((os_ubase_t)from - (os_ubase_t)f->base) - HDR) >> CH_SHIFT;
+    return free_block_ok(f, c, &s) && (c == f->top || fl_ok(f, c)) ? c : 1;
+}
+
+FF_OP os_err_t ff_walk(const struct heap_mem *r, const void *from, os_mem_walk_fn fn, void *arg)
 {
     const struct ff *f = FF(r);
-    os_size_t c = 1;
+    os_size_t c;
     struct os_mem_blk b;
 
     if (oh_ctrl_bad(r, ff_ctrl_ok(r)))
     {
         return OS_ERROR;
     }
+    c = walk_start(f, from);
     while (c < f->end)
     {
         os_size_t s = bsize(f, c);

@@ -206,9 +206,12 @@ void    *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t
  * block is free in place; otherwise allocates (own region first), copies and
  * frees. On failure returns OS_NULL and the old block is untouched; a
  * block that holds a region of another heap or a live memory pool is not
- * resized (reported, OS_EBUSY). O(R) plus the copy (made with the heap's
- * lock held), plus the allocation's cost when the block moves; for a block
- * that may hold regions of other heaps or pools, O(H + P) more, as free.
+ * resized (reported, OS_EBUSY). O(R) plus the copy, plus the allocation's
+ * cost when the block moves; for a block that may hold regions of other
+ * heaps or pools, O(H + P) more, as free. A block moved within its own
+ * region is copied with no lock held (between two lock sections), unless
+ * that region lies in another heap's block or the block may hold regions
+ * or pools; a move to another region copies under the lock.
  */
 void    *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size);
 

@@ -621,9 +621,14 @@ void os_memheap_free(os_memheap_t *heap, void *ptr)
 /*
  * The resize or move of block ptr of region r (OS_NULL: not in the heap,
  * already reported) to size bytes (not 0), the heap's locks held. Returns
- * the block, or OS_NULL with ptr left as it was.
+ * the block, or OS_NULL with ptr left as it was. st: the state of the heap
+ * lock when that is the only lock held (OS_NULL: the global lock is held
+ * too); then a block moved within r, a region not nested in another heap's
+ * block (so no free elsewhere can take it away), has its contents copied
+ * with no lock held. Other moves copy under the locks.
  */
-OH_INLINE void *realloc_in(os_memheap_t *heap, struct heap_mem *r, void *ptr, os_size_t size, os_uint16_t owner)
+OH_INLINE void *realloc_in(os_memheap_t *heap, struct heap_mem *r, void *ptr, os_size_t size, os_uint16_t owner,
+                           os_ubase_t *st)
 {
     struct os_mem_blk b;
     void *p;
@@ -657,17 +662,28 @@ OH_INLINE void *realloc_in(os_memheap_t *heap, struct heap_mem *r, void *ptr, os
     if (p == OS_NULL)
     {
         p = alloc_from(heap->h_mem, r, b.align, size, owner);
+        st = OS_NULL;
     }
 #ifdef OS_MEM_STATS
     heap->failed = failed + (p == OS_NULL);    /* one request, whichever regions it tried */
 #endif
-    if (p != OS_NULL)
+    if (p == OS_NULL)
     {
-        (void)shadow_alloc(heap, p);
-        copy_block(p, ptr, b.usable < size ? b.usable : size);
-        shadow_free(heap, ptr);
-        OH_ALG_FREE(r, ptr);
+        return OS_NULL;
     }
+    (void)shadow_alloc(heap, p);
+    if (st == OS_NULL || r->host != OS_NULL)
+    {
+        copy_block(p, ptr, b.usable < size ? b.usable : size);
+    }
+    else
+    {
+        heap_unlock(heap, *st);     /* the caller holds both blocks */
+        copy_block(p, ptr, b.usable < size ? b.usable : size);
+        *st = heap_lock(heap);
+    }
+    shadow_free(heap, ptr);
+    OH_ALG_FREE(r, ptr);
     return p;
 }
 
@@ -702,7 +718,7 @@ static OH_NOINLINE void *realloc_nested(os_memheap_t *heap, void *ptr, os_size_t
     os_ubase_t st = heap_lock(heap);
     struct heap_mem *r = owner_region(heap, ptr, "realloc");
     const char *busy = r != OS_NULL ? realloc_busy(heap, r, ptr) : OS_NULL;
-    void *p = busy == OS_NULL ? realloc_in(heap, r, ptr, size, owner) : OS_NULL;
+    void *p = busy == OS_NULL ? realloc_in(heap, r, ptr, size, owner, OS_NULL) : OS_NULL;
 
     heap_unlock(heap, st);
     os_port_unlock(&oh_global_lock, gst);
@@ -739,7 +755,7 @@ void *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size)
         heap_unlock(heap, st);
         return NEST_REALLOC(heap, ptr, size, owner);
     }
-    p = realloc_in(heap, owner_region(heap, ptr, "realloc"), ptr, size, owner);
+    p = realloc_in(heap, owner_region(heap, ptr, "realloc"), ptr, size, owner, &st);
     heap_unlock(heap, st);
     return p;
 }

@@ -42,6 +42,9 @@ static os_ubase_t h_lock(os_ubase_t *w)
     return LOCK_STATE;
 }
 
+/* Armed: the next unlock writes 0xA5 here (once), as another task could while no lock is held. */
+static unsigned char *unlock_poke;
+
 static void h_unlock(os_ubase_t *w, os_ubase_t state)
 {
     unlocks++;
@@ -49,6 +52,11 @@ static void h_unlock(os_ubase_t *w, os_ubase_t state)
     CHECK(state == LOCK_STATE);
     *w = 0;
     depth--;
+    if (unlock_poke != NULL)
+    {
+        *unlock_poke = 0xA5;
+        unlock_poke = NULL;
+    }
 }
 
 static int h_in_isr(void)
@@ -123,6 +131,45 @@ static void locking(void)
     CHECK_EQ(heap_info(&heap).mem_used, 0);
     CHECK_REPORTS(0);
 }
+
+#if EXPECT_LOCKS
+/*
+ * A block that realloc moves within its region is copied with no lock
+ * held: the allocation and the free of the old block are two lock
+ * sections, and a byte of the old block changed after the first one ends
+ * arrives in the new block.
+ */
+static void realloc_copy_unlocked(void)
+{
+    static _Alignas(64) unsigned char mem[32 * KiB];
+    static os_memheap_t h;
+
+    check_context("realloc copies without the lock");
+    heap_open(&h, "copy");
+#ifdef OS_USING_ALG_FIRSTFIT
+    heap_add_ok(&h, mem, sizeof mem, OS_MEM_ALG_FIRSTFIT);
+#else
+    heap_add_ok(&h, mem, sizeof mem, OS_MEM_ALG_BUDDY);
+#endif
+    unsigned char *a = os_memheap_alloc(&h, 4000);
+    void *guard = os_memheap_alloc(&h, 16);     /* right after a: it cannot grow in place */
+    CHECK(a != OS_NULL && guard != OS_NULL);
+    memset(a, 0x11, 4000);
+    unsigned long l0 = locks;
+    unlock_poke = a;
+    unsigned char *p = os_memheap_realloc(&h, a, 8000);
+    CHECK(p != OS_NULL && p != a);
+    CHECK_EQ(locks - l0, 2);
+    CHECKF(p != OS_NULL && p[0] == 0xA5, "the copy was made before the lock was given up");
+    CHECK(p != OS_NULL && p[1] == 0x11 && p[3999] == 0x11);
+    unlock_poke = NULL;
+    os_memheap_free(&h, p);
+    os_memheap_free(&h, guard);
+    CHECK_EQ(os_memheap_check(&h), OS_EOK);
+    heap_close(&h);
+    CHECK_REPORTS(0);
+}
+#endif
 
 /*
  * A heap made while no hook is installed (an idle port: its calls end in
@@ -463,6 +510,9 @@ int main(void)
 #endif
     trace_output();
     trace_batches();
+#if EXPECT_LOCKS
+    realloc_copy_unlocked();
+#endif
 #ifdef OS_USING_MEM_TRACE
     index_past_table();
 #endif

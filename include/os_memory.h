@@ -83,6 +83,7 @@ struct os_memheap
 
     /* private */
     os_uint8_t       fast;              /* the idle tail-call paths may run */
+    os_uint8_t       shape;             /* one region, nothing in its blocks: the locked free's short path */
     os_size_t        mem_total;         /* bytes available for blocks */
     os_size_t        mem_used;          /* bytes held by allocated blocks */
     os_size_t        mem_maxused;       /* peak of mem_used */

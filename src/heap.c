@@ -571,10 +571,9 @@ SLOW_PATH void free_slow(os_memheap_t *heap, void *ptr)
 #endif
     st = heap_lock(heap);
 #ifdef OH_FREE_UNCHECKED
-    r = heap->h_mem;
-    if (OH_LIKELY(!OH_NESTED(heap) && r != OS_NULL && r->next == OS_NULL))
+    if (OH_LIKELY(heap->shape == OH_HEAP_ONE))  /* one region, nothing nested, no pools */
     {
-        OH_ALG_FREE(r, ptr);    /* refuses, and reports as foreign, a pointer outside r (OS_NULL: nothing) */
+        OH_ALG_FREE(heap->h_mem, ptr);  /* refuses, and reports as foreign, a pointer outside it (OS_NULL: nothing) */
         heap_unlock(heap, st);
         return;
     }

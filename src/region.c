@@ -155,20 +155,34 @@ os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
     return OS_EOK;
 }
 
+#if defined(OH_HEAP_ENTRIES) || defined(OH_FREE_UNCHECKED)
+/* heap->fast from heap->shape and the port (global lock or heap lock held). */
+static void refresh_fast(os_memheap_t *heap)
+{
 #ifdef OH_HEAP_ENTRIES
+    heap->fast = (os_uint8_t)(!OH_TAIL_OK() ? 0u : heap->shape == OH_HEAP_ONE ? OH_HEAP_FAST :
+                              heap->shape == OH_HEAP_POOLS ? OH_HEAP_FAST_ALLOC : 0u);
+#else
+    (void)heap;
+#endif
+}
+
 void oh_heap_refresh(os_memheap_t *heap)
 {
     const struct heap_mem *r = heap->h_mem;
 
-    heap->fast = (os_uint8_t)(!OH_HEAP_LIVE(heap) || !OH_TAIL_OK() || heap->hosted != OS_NULL ||
-                              r == OS_NULL || r->next != OS_NULL ? 0u :
-                              heap->pools != 0 ? OH_HEAP_FAST_ALLOC : OH_HEAP_FAST);
+    heap->shape = (os_uint8_t)(!OH_HEAP_LIVE(heap) || heap->hosted != OS_NULL || r == OS_NULL ||
+                               r->next != OS_NULL ? 0u : heap->pools != 0 ? OH_HEAP_POOLS : OH_HEAP_ONE);
+    refresh_fast(heap);
 }
+#endif
 
+#ifdef OH_HEAP_ENTRIES
+/* The port's idleness changed: only the fast byte depends on it. */
 static void refresh_one(os_memheap_t *heap, void *arg)
 {
     (void)arg;
-    oh_heap_refresh(heap);
+    refresh_fast(heap);
 }
 #endif
 

@@ -39,6 +39,16 @@ extern os_ubase_t oh_global_lock;
 #endif
 #define OH_HEAP_FAST        0x5Bu   /* every entry */
 #define OH_HEAP_FAST_ALLOC  0x5Au   /* alloc and aligned alloc only: memory pools live in the heap's blocks */
+/*
+ * heap->shape, what the fast byte says without the port's part: OH_HEAP_ONE
+ * while the heap is initialised, has exactly one region and nothing lives
+ * in its blocks (the locked free then hands the pointer to that region at
+ * once); OH_HEAP_POOLS the same with memory pools in its blocks; else 0.
+ * Written by oh_heap_refresh() with the heap's lock held (or before the
+ * heap is shared), read under it.
+ */
+#define OH_HEAP_ONE         0xA5u
+#define OH_HEAP_POOLS       0xA4u
 
 /*
  * The free of a one-region heap (the fast entry, or the locked path) hands
@@ -55,6 +65,9 @@ extern os_ubase_t oh_global_lock;
 /* The small build and ports that always lock have no tail-call entries (heap.c). */
 #if !defined(OS_MEM_SMALL) && OS_PORT_CAN_IDLE
 #define OH_HEAP_ENTRIES 1
+#endif
+#if defined(OH_HEAP_ENTRIES) || defined(OH_FREE_UNCHECKED)
+/* Recompute heap->shape and heap->fast (heap lock held, or the heap not shared yet). */
 void oh_heap_refresh(os_memheap_t *heap);
 #else
 #define oh_heap_refresh(heap) ((void)(heap))

@@ -160,9 +160,8 @@ os_err_t os_memheap_init(os_memheap_t *heap, const char *name);
  * O(H + P), P = pools (a region may not cover one), plus clearing a buddy
  * region's block table (3 bits per unit) or, at hardening full, filling the
  * region, all with the global lock held; for a region nested in another
- * heap's block, O(1) more when it starts at that block's payload (the
- * pointer the heap returned), else a walk of the outer region up to it
- * (O(B) of that region).
+ * heap's block, a walk of the outer region up to it (O(B) of that region),
+ * with that heap's lock held too.
  */
 os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, enum os_mem_alg alg);
 

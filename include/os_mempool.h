@@ -192,9 +192,7 @@ typedef struct os_mpinfo os_mpinfo_t;
  *   deinitialised.
  * OS_ENOMEM: the memory cannot hold one block.
  * O(P + R), P = pools, R = regions of all heaps (the overlap and "already
- * initialised" checks). Where a heap's region holds mp or the memory: O(1)
- * more when it starts at the payload of the block that holds it (a block
- * as the heap returned it), or lies in the same block as mp; otherwise a
+ * initialised" checks). Where a heap's region holds mp or the memory, a
  * walk of that region up to it, with the global lock and that heap's lock
  * held.
  */
@@ -218,8 +216,8 @@ os_err_t os_mp_deinit(os_mp_t *mp);
  * Make a pool of blk_count blocks of blk_size bytes in one block of the
  * system heap, pool object included. OS_NULL if an argument is bad
  * (reported) or the system heap cannot serve it. O(P + R) plus one
- * os_malloc (the object starts the block, the memory follows it: the
- * checks of os_mp_init take O(1) each).
+ * os_malloc: the block is known to hold the pool, so the checks of
+ * os_mp_init need no walk.
  */
 os_mp_t *os_mp_create(const char *name, os_size_t blk_count, os_size_t blk_size);
 

@@ -474,8 +474,9 @@ static os_err_t mp_init(os_mp_t *mp, const char *name, void *start, os_size_t si
     }
     oh_nest_on();   /* a heap block holding a pool is freed through the nested path */
     a.clash = OS_NULL;
-    err = oh_claim(a.base, a.end - MP_HDR, (const os_uint8_t *)mp, (const os_uint8_t *)(mp + 1), a.host, &what,
-                   mp_register, &a);
+    /* os_mp_create's block (mp is its payload) holds both: found without a walk */
+    err = oh_claim(a.base, a.end - MP_HDR, (const os_uint8_t *)mp, (const os_uint8_t *)(mp + 1),
+                   alloc_type == MP_DYNAMIC ? mp : OS_NULL, a.host, &what, mp_register, &a);
     if (err != OS_EOK)
     {
         if (a.clash == mp)

@@ -317,47 +317,23 @@ static int find_holder(const struct heap_mem *r, const struct os_mem_blk *b, voi
 }
 
 /*
- * The used block that held the last span found: a claim looks at a pool's
- * object first and then at its memory, which os_mp_create puts in the same
- * block. Global lock held (every caller of oh_region_holds() holds it).
+ * A live block that oh_claim() was told holds the span it checks (a pool
+ * os_mp_create made in it), or OS_NULL. Global lock held.
  */
-static struct
-{
-    const struct heap_mem *r;
-    const void *mem;
-} last_holder;
-
-/* Is [lo, hi) of used block p of region r (0: p is not a live block there)? */
-static int in_block(const struct heap_mem *r, const void *p, const os_uint8_t *lo, const os_uint8_t *hi)
-{
-    struct os_mem_blk b;
-    const os_uint8_t *mem;
-
-    if (p == OS_NULL || OH_ALG_QUERY(r, p, &b) != OS_EOK)
-    {
-        return 0;
-    }
-    mem = b.mem;
-    return lo >= mem && hi <= mem + b.usable;
-}
+static const void *known_holder;
 
 /*
- * O(1) when lo is the payload of a live block (the usual nested region or
- * pool memory: a block as the heap returned it) or lies in the block found
- * last; else a walk of r up to the block holding lo.
+ * A walk of r up to the block holding lo, or O(1) when [lo, hi) lies in
+ * known_holder (a block the caller owns, so its header is the library's).
  */
 int oh_region_holds(os_memheap_t *h, const struct heap_mem *r, const os_uint8_t *lo, const os_uint8_t *hi)
 {
     struct span sp = { lo, hi, 0 };
+    struct os_mem_blk b;
     os_ubase_t st = os_port_lock(&h->lock);
 
-    if (in_block(r, lo, lo, hi))
-    {
-        sp.inside_used = 1;
-        last_holder.r = r;
-        last_holder.mem = lo;
-    }
-    else if (last_holder.r == r && in_block(r, last_holder.mem, lo, hi))
+    if (known_holder != OS_NULL && OH_ALG_QUERY(r, known_holder, &b) == OS_EOK &&
+        lo >= (const os_uint8_t *)b.mem && hi <= (const os_uint8_t *)b.mem + b.usable)
     {
         sp.inside_used = 1;
     }
@@ -459,22 +435,21 @@ static void count_pool(os_memheap_t *heap, const os_uint8_t *lo, const os_uint8_
 }
 
 os_err_t oh_claim(const os_uint8_t *lo, const os_uint8_t *hi, const os_uint8_t *olo, const os_uint8_t *ohi,
-                  os_memheap_t *host[2], const char **what, os_err_t (*commit)(void *arg), void *arg)
+                  const void *blk, os_memheap_t *host[2], const char **what, os_err_t (*commit)(void *arg),
+                  void *arg)
 {
     const void *dropped;
     os_ubase_t st = heaps_lock(&dropped);
     os_err_t err;
 
-    /* the object first: in the block os_mp_create takes it comes first, and the memory follows */
-    err = overlap_check(OS_NULL, olo, ohi, &host[1], what, oh_region_holds);
-    if (err != OS_EOK)
+    known_holder = blk;
+    err = overlap_check(OS_NULL, lo, hi, &host[0], what, oh_region_holds);
+    if (err == OS_EOK && overlap_check(OS_NULL, olo, ohi, &host[1], what, oh_region_holds) != OS_EOK)
     {
         *what = "a heap (the pool object must lie outside every region or inside one allocated block)";
+        err = OS_EINVAL;
     }
-    else
-    {
-        err = overlap_check(OS_NULL, lo, hi, &host[0], what, oh_region_holds);
-    }
+    known_holder = OS_NULL;
     if (err == OS_EOK)
     {
         err = commit(arg);

@@ -107,8 +107,9 @@ void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len);
 /*
  * Does a used block of region r (of heap h) hold all of [lo, hi)? Takes h's
  * lock; global lock held. The test behind the overlap rule's one exception:
- * O(1) when lo is a live block's payload or lies in the block found by the
- * call before, else a walk of r up to lo.
+ * a walk of r up to lo, or O(1) inside the block that oh_claim() was told
+ * of. (A pointer's own header is never trusted: lo may be any address, and
+ * the bytes before it a user's data.)
  */
 int oh_region_holds(os_memheap_t *h, const struct heap_mem *r, const os_uint8_t *lo, const os_uint8_t *hi);
 
@@ -156,12 +157,13 @@ void oh_nest_on(void);
  * checked against the pools, and the heap cannot be deinitialised.
  * oh_unclaim() takes the counts back once the pool is unregistered. Both
  * O(regions + B) for memory inside a heap block (that block is found by a
- * walk). oh_pools_overlap, set by the first pool init, tells a region add
+ * walk), except inside blk: a live block's payload (OS_NULL: none) that the
+ * caller knows it holds (os_mp_create's), tested in O(1). oh_pools_overlap, set by the first pool init, tells a region add
  * or a block's free whether [lo, hi) overlaps a pool (*what); it is called
  * with the global lock held and takes the pools lock (lock order: global,
  * heap, then pools).
  */
-os_err_t oh_claim(const os_uint8_t *lo, const os_uint8_t *hi, const os_uint8_t *olo, const os_uint8_t *ohi,
+os_err_t oh_claim(const os_uint8_t *lo, const os_uint8_t *hi, const os_uint8_t *olo, const os_uint8_t *ohi, const void *blk,
                   os_memheap_t *host[2], const char **what, os_err_t (*commit)(void *arg), void *arg);
 void oh_unclaim(os_memheap_t *const host[2]);
 extern int (*oh_pools_overlap)(const os_uint8_t *lo, const os_uint8_t *hi, const char **what);

@@ -1374,7 +1374,7 @@ static void pools_and_heaps(void)
     os_mp_t *head = (os_mp_t *)(void *)blk;
     size_t ob = (sizeof(os_mp_t) + 63) & ~(size_t)63;
     size_t usable = os_memheap_usable_size(&h, blk);
-    CHECK_EQ(os_mp_init(head, "C", blk + ob, usable - ob + 8, 32), OS_EINVAL);
+    CHECK_EQ(os_mp_init(head, "C", blk + ob, usable - ob + 256, 32), OS_EINVAL);  /* (past any rounding or canary) */
     CHECK_REPORTS(1);
     CHECK_EQ(os_mp_init(head, "C", blk + ob, usable - ob, 32), OS_EOK);
     CHECK_EQ(os_mp_deinit(head), OS_EOK);

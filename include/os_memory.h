@@ -91,6 +91,7 @@ struct os_memheap
     os_size_t        peak_request;      /* largest size ever asked for */
     struct heap_mem *hosted;            /* regions of other heaps inside our blocks */
     os_size_t        pools;             /* memory pools (memory or object) inside our blocks */
+    os_size_t        copying;           /* reallocs copying a block with no lock held */
     const os_uint8_t *pool_lo;          /* span of their memory and objects (kept until pools is 0) */
     const os_uint8_t *pool_hi;
     os_uint8_t      *span_lo;           /* lowest start and highest end of any region added */
@@ -168,8 +169,11 @@ os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, en
 /*
  * Detach the heap from the global list; its memory is no longer managed.
  * OS_EBUSY (and nothing changed) while regions of other heaps or memory
- * pools (their memory or their object) live inside its blocks. A call in progress on the heap in another task finishes first
- * (deinit takes the heap's lock); calls made afterwards are refused. The
+ * pools (their memory or their object) live inside its blocks, or while a
+ * realloc in another task copies a block with no lock held (see
+ * os_memheap_realloc). Any other call in progress on the heap in another
+ * task finishes first (deinit takes the heap's lock); calls made
+ * afterwards are refused. The
  * object must not be initialised again while other tasks may still call
  * it. O(H).
  */

@@ -311,7 +311,8 @@ os_err_t os_memheap_deinit(os_memheap_t *heap)
     oh_shadow_leave();
     if (err == OS_EBUSY)
     {
-        oh_report(heap, OS_NULL, err, "deinit while regions of other heaps or memory pools live in its blocks");
+        oh_report(heap, OS_NULL, err, "deinit while regions of other heaps or memory pools live in its blocks, "
+                  "or while a realloc copies a block");
     }
     return err;
 }
@@ -671,15 +672,17 @@ OH_INLINE void *realloc_in(os_memheap_t *heap, struct heap_mem *r, void *ptr, os
         return OS_NULL;
     }
     (void)shadow_alloc(heap, p);
-    if (st == OS_NULL || r->host != OS_NULL)
+    if (st == OS_NULL || r->host != OS_NULL || !OH_HEAP_LIVE(heap))
     {
         copy_block(p, ptr, b.usable < size ? b.usable : size);
     }
     else
     {
+        heap->copying++;            /* deinit is refused meanwhile */
         heap_unlock(heap, *st);     /* the caller holds both blocks */
         copy_block(p, ptr, b.usable < size ? b.usable : size);
         *st = heap_lock(heap);
+        heap->copying--;
     }
     shadow_free(heap, ptr);
     OH_ALG_FREE(r, ptr);

@@ -260,6 +260,17 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
         heaps_unlock(st, dropped);
         return !OH_HEAP_LIVE(heap) ? OS_EINVAL : OS_EBUSY;
     }
+    /* Refused while a realloc copies a block with no lock held; else no call
+     * can start one from here on, as every call now finds the heap gone. */
+    hst = os_port_lock(&heap->lock);
+    if (heap->copying != 0)
+    {
+        os_port_unlock(&heap->lock, hst);
+        heaps_unlock(st, dropped);
+        return OS_EBUSY;
+    }
+    OH_HEAP_MARK(heap, 0);
+    os_port_unlock(&heap->lock, hst);
     /* A control block that was overwritten is neither followed nor trusted:
      * the hosts' lists are searched instead. */
     sound = oh_regions_sound(heap, &bad);
@@ -282,7 +293,6 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
      * first, and one waiting for the lock then finds no region. */
     hst = os_port_lock(&heap->lock);
     heap->h_mem = OS_NULL;
-    OH_HEAP_MARK(heap, 0);
     oh_heap_refresh(heap);
     os_port_unlock(&heap->lock, hst);
     heaps_unlock(st, dropped);

@@ -44,6 +44,8 @@ static os_ubase_t h_lock(os_ubase_t *w)
 
 /* Armed: the next unlock writes 0xA5 here (once), as another task could while no lock is held. */
 static unsigned char *unlock_poke;
+/* Armed: the next unlock calls this (once), as another task could. */
+static void (*unlock_call)(void);
 
 static void h_unlock(os_ubase_t *w, os_ubase_t state)
 {
@@ -56,6 +58,12 @@ static void h_unlock(os_ubase_t *w, os_ubase_t state)
     {
         *unlock_poke = 0xA5;
         unlock_poke = NULL;
+    }
+    if (unlock_call != NULL)
+    {
+        void (*fn)(void) = unlock_call;
+        unlock_call = NULL;
+        fn();
     }
 }
 
@@ -139,10 +147,19 @@ static void locking(void)
  * sections, and a byte of the old block changed after the first one ends
  * arrives in the new block.
  */
+static os_memheap_t copy_heap;
+static os_err_t deinit_result;
+
+static void deinit_copy_heap(void)
+{
+    deinit_result = os_memheap_deinit(&copy_heap);
+}
+
 static void realloc_copy_unlocked(void)
 {
     static _Alignas(64) unsigned char mem[32 * KiB];
-    static os_memheap_t h;
+    os_memheap_t *const hp = &copy_heap;
+#define h (*hp)
 
     check_context("realloc copies without the lock");
     heap_open(&h, "copy");
@@ -163,11 +180,27 @@ static void realloc_copy_unlocked(void)
     CHECKF(p != OS_NULL && p[0] == 0xA5, "the copy was made before the lock was given up");
     CHECK(p != OS_NULL && p[1] == 0x11 && p[3999] == 0x11);
     unlock_poke = NULL;
+    CHECK_REPORTS(0);
+
+    /* a deinit while the copy runs is refused (reported), and the realloc completes */
+    a = p;
+    void *guard2 = os_memheap_alloc(&h, 5000);  /* (too big for the hole a left) right after p: it cannot grow in place */
+    CHECK(guard2 != OS_NULL);
+    unlock_call = deinit_copy_heap;
+    deinit_result = OS_EOK;
+    p = os_memheap_realloc(&h, a, 12000);
+    CHECK(p != OS_NULL && p != a);
+    CHECK_EQ(deinit_result, OS_EBUSY);
+    CHECK_REPORTS(1);
+    CHECK(p != OS_NULL && p[1] == 0x11 && p[3999] == 0x11);
+    unlock_call = OS_NULL;
     os_memheap_free(&h, p);
     os_memheap_free(&h, guard);
+    os_memheap_free(&h, guard2);
     CHECK_EQ(os_memheap_check(&h), OS_EOK);
     heap_close(&h);
     CHECK_REPORTS(0);
+#undef h
 }
 #endif
 

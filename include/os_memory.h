@@ -92,6 +92,7 @@ struct os_memheap
     struct heap_mem *hosted;            /* regions of other heaps inside our blocks */
     os_size_t        pools;             /* memory pools (memory or object) inside our blocks */
     os_size_t        copying;           /* reallocs copying a block with no lock held */
+    os_size_t        frees;             /* locked frees and reallocs so far (a trace's resume test) */
     const os_uint8_t *pool_lo;          /* span of their memory and objects (kept until pools is 0) */
     const os_uint8_t *pool_hi;
     os_uint8_t      *span_lo;           /* lowest start and highest end of any region added */
@@ -252,9 +253,11 @@ os_err_t os_memheap_check(os_memheap_t *heap);
  * peak bytes of every task index that ever held a block of this heap, an
  * ended task marked as such, through the port's log output. It copies 16
  * blocks (8 rows) at a time under the heap's lock and prints them after
- * releasing it, so the output never runs with the lock held: O(B +
- * OS_MEM_TRACE_TASKS) in all, O(16) blocks plus O(R) per locked section.
- * Blocks allocated or freed while it prints may show in either state.
+ * releasing it, so the output never runs with the lock held. Each locked
+ * section costs O(R) plus 16 blocks, or plus O(B) when another task freed
+ * or reallocated a block since the previous one (the walk then starts
+ * over); O(B + OS_MEM_TRACE_TASKS) in all without such changes. Blocks
+ * allocated or freed while it prints may show in either state.
  */
 os_err_t os_memheap_trace(os_memheap_t *heap);
 

@@ -538,6 +538,7 @@ static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
             oh_detach_hosted(heap, b.mem, b.usable);
         }
         shadow_free(heap, ptr);
+        heap->frees++;
         OH_ALG_FREE(r, ptr);
     }
 out:
@@ -574,6 +575,7 @@ SLOW_PATH void free_slow(os_memheap_t *heap, void *ptr)
 #ifdef OH_FREE_UNCHECKED
     if (OH_LIKELY(heap->shape == OH_HEAP_ONE))  /* one region, nothing nested, no pools */
     {
+        heap->frees++;
         OH_ALG_FREE(heap->h_mem, ptr);  /* refuses, and reports as foreign, a pointer outside it (OS_NULL: nothing) */
         heap_unlock(heap, st);
         return;
@@ -594,6 +596,7 @@ SLOW_PATH void free_slow(os_memheap_t *heap, void *ptr)
     if (OH_LIKELY(r != OS_NULL))
     {
         shadow_free(heap, ptr);
+        heap->frees++;
         OH_ALG_FREE(r, ptr);
         heap_unlock(heap, st);
         return;
@@ -642,6 +645,7 @@ OH_INLINE void *realloc_in(os_memheap_t *heap, struct heap_mem *r, void *ptr, os
 #ifdef OH_SHADOW
     os_size_t old_usable = shadow_usable(heap, ptr);
 #endif
+    heap->frees++;
     err = OH_ALG_RESIZE(r, ptr, size);
     if (err == OS_EOK)
     {
@@ -1124,10 +1128,11 @@ os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg)
  * os_memheap_trace copies what it prints under the heap's lock, TRACE_BATCH
  * blocks at a time, and prints it after releasing the lock: the port's
  * output never runs with the lock held. Each batch resumes the walk at the
- * last block printed (found again in O(1) while it is still a block; if a
- * change made since took it away, the walk starts over at the region's
- * first block and skips what was printed). A region that changed between
- * two batches ends the listing. Stack: TRACE_BATCH lines (192 bytes on a
+ * last block printed (found again in O(1)) when no free or realloc ran in
+ * between (heap->frees), as only those take block starts away; otherwise
+ * the walk starts over at the region's first block and skips what was
+ * printed (O(B) under the lock). A region that changed between two
+ * batches ends the listing. Stack: TRACE_BATCH lines (192 bytes on a
  * 32-bit target).
  */
 #define TRACE_BATCH 16u
@@ -1135,6 +1140,7 @@ os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg)
 struct trace_batch
 {
     const os_uint8_t *after;    /* the last block printed (OS_NULL: none yet) */
+    os_size_t frees;            /* heap->frees when it was printed */
     unsigned n;
     struct
     {
@@ -1258,11 +1264,16 @@ static int trace_batch(os_memheap_t *heap, os_size_t index, struct trace_batch *
     }
     else
     {
+        /* Resume at the last block printed only if no free or realloc could have merged it
+         * away since: its header is then still the library's, not a user's bytes. */
+        const void *from = t->after != OS_NULL && t->frees == heap->frees ? t->after : OS_NULL;
+
         *lo = r->start;
         *hi = r->end;
         *alg = r->ops->name;
         *total = r->total;
-        res = OH_ALG_WALK(r, t->after, trace_block, t) == OS_EOK ? TR_LISTED : TR_BAD_BLOCK;
+        res = OH_ALG_WALK(r, from, trace_block, t) == OS_EOK ? TR_LISTED : TR_BAD_BLOCK;
+        t->frees = heap->frees;
     }
     heap_unlock(heap, st);
     return res;

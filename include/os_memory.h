@@ -257,7 +257,8 @@ os_err_t os_memheap_check(os_memheap_t *heap);
  * section costs O(R) plus 16 blocks, or plus O(B) when another task freed
  * or reallocated a block since the previous one (the walk then starts
  * over); O(B + OS_MEM_TRACE_TASKS) in all without such changes. Blocks
- * allocated or freed while it prints may show in either state.
+ * allocated or freed while it prints may show in either state. On a port
+ * with no lock (idle), the log output must not free into the heap traced.
  */
 os_err_t os_memheap_trace(os_memheap_t *heap);
 

@@ -687,6 +687,7 @@ OH_INLINE void *realloc_in(os_memheap_t *heap, struct heap_mem *r, void *ptr, os
         copy_block(p, ptr, b.usable < size ? b.usable : size);
         *st = heap_lock(heap);
         heap->copying--;
+        heap->frees++;              /* a trace may have run meanwhile: this free counts again */
     }
     shadow_free(heap, ptr);
     OH_ALG_FREE(r, ptr);
@@ -1129,9 +1130,12 @@ os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg)
  * blocks at a time, and prints it after releasing the lock: the port's
  * output never runs with the lock held. Each batch resumes the walk at the
  * last block printed (found again in O(1)) when no free or realloc ran in
- * between (heap->frees), as only those take block starts away; otherwise
- * the walk starts over at the region's first block and skips what was
- * printed (O(B) under the lock). A region that changed between two
+ * between (heap->frees, which the locked paths and a nested region's
+ * detach count), as only those take block starts away; otherwise the walk
+ * starts over at the region's first block and skips what was printed (O(B)
+ * under the lock). The tail-call free of an idle port does not count: on
+ * such a port nothing else runs while the trace prints, as long as the
+ * port's output does not free into the heap being traced. A region that changed between two
  * batches ends the listing. Stack: TRACE_BATCH lines (192 bytes on a
  * 32-bit target).
  */

@@ -270,6 +270,7 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
         return OS_EBUSY;
     }
     OH_HEAP_MARK(heap, 0);
+    oh_heap_refresh(heap);
     os_port_unlock(&heap->lock, hst);
     /* A control block that was overwritten is neither followed nor trusted:
      * the hosts' lists are searched instead. */
@@ -694,6 +695,7 @@ void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
         (void)OH_ALG_WALK(r, OS_NULL, sum_used, &used);
         owner->mem_total -= r->total;
         owner->mem_used -= used < owner->mem_used ? used : owner->mem_used;
+        owner->frees++;     /* its blocks went away: a trace of it must not resume in r */
         oh_heap_refresh(owner);
         oh_shadow_released(r->start, r->end);
         os_port_unlock(&owner->lock, st);

@@ -502,6 +502,17 @@ static int holds_pool(const struct os_mem_blk *b)
            oh_pools_overlap((const os_uint8_t *)b->mem, (const os_uint8_t *)b->mem + b->usable, &what);
 }
 
+/*
+ * Free block ptr of region r, heap lock held: counted in heap->frees, which
+ * a trace reads to know whether block starts may have gone since its last
+ * batch (os_memheap_trace).
+ */
+static inline void free_in(os_memheap_t *heap, struct heap_mem *r, void *ptr)
+{
+    heap->frees++;
+    OH_ALG_FREE(r, ptr);
+}
+
 /* Free with regions of other heaps or memory pools in this heap's blocks: global lock first. */
 static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
 {
@@ -538,8 +549,7 @@ static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
             oh_detach_hosted(heap, b.mem, b.usable);
         }
         shadow_free(heap, ptr);
-        heap->frees++;
-        OH_ALG_FREE(r, ptr);
+        free_in(heap, r, ptr);
     }
 out:
     heap_unlock(heap, st);
@@ -575,8 +585,7 @@ SLOW_PATH void free_slow(os_memheap_t *heap, void *ptr)
 #ifdef OH_FREE_UNCHECKED
     if (OH_LIKELY(heap->shape == OH_HEAP_ONE))  /* one region, nothing nested, no pools */
     {
-        heap->frees++;
-        OH_ALG_FREE(heap->h_mem, ptr);  /* refuses, and reports as foreign, a pointer outside it (OS_NULL: nothing) */
+        free_in(heap, heap->h_mem, ptr);    /* refuses, and reports as foreign, a pointer outside it (OS_NULL: nothing) */
         heap_unlock(heap, st);
         return;
     }
@@ -596,8 +605,7 @@ SLOW_PATH void free_slow(os_memheap_t *heap, void *ptr)
     if (OH_LIKELY(r != OS_NULL))
     {
         shadow_free(heap, ptr);
-        heap->frees++;
-        OH_ALG_FREE(r, ptr);
+        free_in(heap, r, ptr);
         heap_unlock(heap, st);
         return;
     }
@@ -645,7 +653,7 @@ OH_INLINE void *realloc_in(os_memheap_t *heap, struct heap_mem *r, void *ptr, os
 #ifdef OH_SHADOW
     os_size_t old_usable = shadow_usable(heap, ptr);
 #endif
-    heap->frees++;
+    heap->frees++;      /* growing in place takes the next block's start away (free_in) */
     err = OH_ALG_RESIZE(r, ptr, size);
     if (err == OS_EOK)
     {
@@ -687,10 +695,9 @@ OH_INLINE void *realloc_in(os_memheap_t *heap, struct heap_mem *r, void *ptr, os
         copy_block(p, ptr, b.usable < size ? b.usable : size);
         *st = heap_lock(heap);
         heap->copying--;
-        heap->frees++;              /* a trace may have run meanwhile: this free counts again */
     }
     shadow_free(heap, ptr);
-    OH_ALG_FREE(r, ptr);
+    free_in(heap, r, ptr);          /* (counted again: a trace batch may have run during the copy) */
     return p;
 }
 

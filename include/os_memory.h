@@ -191,8 +191,8 @@ os_err_t os_memheap_deinit(os_memheap_t *heap);
  * (O(1), but a request may then be refused while a free block fits; over
  * R regions that is R * N blocks at most). Buddy: a request that no listed
  * or quick block serves first merges quick blocks back (a bounded number,
- * see the README). Hardening tail and full also verify the whole block
- * handed out: O(size).
+ * see the README). Hardening full also verifies the whole block handed
+ * out (its free-block fill): O(size).
  */
 void    *os_memheap_alloc(os_memheap_t *heap, os_size_t size);
 

@@ -158,23 +158,22 @@ static void deinit_copy_heap(void)
 static void realloc_copy_unlocked(void)
 {
     static _Alignas(64) unsigned char mem[32 * KiB];
-    os_memheap_t *const hp = &copy_heap;
-#define h (*hp)
+    os_memheap_t *const h = &copy_heap;
 
     check_context("realloc copies without the lock");
-    heap_open(&h, "copy");
+    heap_open(h, "copy");
 #ifdef OS_USING_ALG_FIRSTFIT
-    heap_add_ok(&h, mem, sizeof mem, OS_MEM_ALG_FIRSTFIT);
+    heap_add_ok(h, mem, sizeof mem, OS_MEM_ALG_FIRSTFIT);
 #else
-    heap_add_ok(&h, mem, sizeof mem, OS_MEM_ALG_BUDDY);
+    heap_add_ok(h, mem, sizeof mem, OS_MEM_ALG_BUDDY);
 #endif
-    unsigned char *a = os_memheap_alloc(&h, 4000);
-    void *guard = os_memheap_alloc(&h, 16);     /* right after a: it cannot grow in place */
+    unsigned char *a = os_memheap_alloc(h, 4000);
+    void *guard = os_memheap_alloc(h, 16);     /* right after a: it cannot grow in place */
     CHECK(a != OS_NULL && guard != OS_NULL);
     memset(a, 0x11, 4000);
     unsigned long l0 = locks;
     unlock_poke = a;
-    unsigned char *p = os_memheap_realloc(&h, a, 8000);
+    unsigned char *p = os_memheap_realloc(h, a, 8000);
     CHECK(p != OS_NULL && p != a);
     CHECK_EQ(locks - l0, 2);
     CHECKF(p != OS_NULL && p[0] == 0xA5, "the copy was made before the lock was given up");
@@ -184,23 +183,22 @@ static void realloc_copy_unlocked(void)
 
     /* a deinit while the copy runs is refused (reported), and the realloc completes */
     a = p;
-    void *guard2 = os_memheap_alloc(&h, 5000);  /* (too big for the hole a left) right after p: it cannot grow in place */
+    void *guard2 = os_memheap_alloc(h, 5000);  /* (too big for the hole a left) right after p: it cannot grow in place */
     CHECK(guard2 != OS_NULL);
     unlock_call = deinit_copy_heap;
     deinit_result = OS_EOK;
-    p = os_memheap_realloc(&h, a, 12000);
+    p = os_memheap_realloc(h, a, 12000);
     CHECK(p != OS_NULL && p != a);
     CHECK_EQ(deinit_result, OS_EBUSY);
     CHECK_REPORTS(1);
     CHECK(p != OS_NULL && p[1] == 0x11 && p[3999] == 0x11);
     unlock_call = OS_NULL;
-    os_memheap_free(&h, p);
-    os_memheap_free(&h, guard);
-    os_memheap_free(&h, guard2);
-    CHECK_EQ(os_memheap_check(&h), OS_EOK);
-    heap_close(&h);
+    os_memheap_free(h, p);
+    os_memheap_free(h, guard);
+    os_memheap_free(h, guard2);
+    CHECK_EQ(os_memheap_check(h), OS_EOK);
+    heap_close(h);
     CHECK_REPORTS(0);
-#undef h
 }
 #endif
 

@@ -229,6 +229,7 @@ row "worst_alloc: alloc(256) after 1024 holes (Ir)" single worst_alloc
 row "worst_free: max of variants (Ir)" worst worst_free
 row "worst_alloc_fallthrough: max of variants (Ir)" worst worst_fall
 row "worst_refused: alloc refused, 900 too-small blocks in its class (Ir)" single worst_refused
+row "worst_flush: largest alloc after the heap was filled and emptied (Ir)" single worst_flush
 if [[ -n ${IR[baremetal:pool_pairs]:-} ]]; then   # absent with -DONEHEAP_MEM_POOL=OFF
     row "pool_pairs: os_mp_alloc(OS_NO_WAIT)/os_mp_free, 64 B (Ir/call; glibc: malloc(64)/free)" per_call pool_pairs
     row "pool_pairs: one alloc + one free (Ir/pair)" per_pair pool_pairs

@@ -510,6 +510,38 @@ static int wl_worst_free_top(const struct bench_params *p, struct bench_result *
 }
 
 /*
+ * worst_flush: the buddy algorithm's longest allocation, one that must
+ * merge every quick block back first. The largest request that succeeds
+ * is found (and freed), the heap is filled with blocks of 24, 56, ...,
+ * 4088 bytes in turn (buddy orders 0 to 7 on 64-bit targets, 8 on 32-bit
+ * ones: the orders that have quick lists) until a request fails, all are
+ * freed in reverse, and the largest request is made again: the free lists
+ * cannot serve it until the quick blocks are merged back. Other
+ * allocators: the same calls.
+ */
+#define WFL_MAX (BENCH_ARENA_SIZE / 32u)
+static void *wfl_ptr[WFL_MAX];
+
+static int wl_worst_flush(const struct bench_params *p, struct bench_result *res)
+{
+    size_t big = BENCH_ARENA_SIZE / 2, n = 0;
+    void *x = NULL;
+
+    (void)p;
+    while (big >= BENCH_ARENA_SIZE / 64 && (x = bench->u_alloc(big - 64)) == NULL)
+        big /= 2;
+    if (!x)
+        bench_fail("could not build the adversarial heap", NULL, big);
+    bench->u_free(x);
+    while (n < WFL_MAX && (wfl_ptr[n] = bench->u_alloc(((size_t)32 << (n % 8)) - 8)) != NULL)
+        n++;
+    while (n > 0)
+        bench->u_free(wfl_ptr[--n]);
+    measure_one_alloc(res, big - 64);
+    return 0;
+}
+
+/*
  * worst_fall_<v>: the only free block that fits is a large one in the
  * highest occupied size class, so a segregated-fit search must pass over
  * every class between the request and that block.
@@ -729,6 +761,7 @@ const struct workload bench_workloads[] = {
     { "worst_free_2", wl_worst_free,   2, "same, neighbours newest in populated lists" },
     { "worst_free_3", wl_worst_free,   3, "same, right neighbour is the large end block" },
     { "worst_free_4", wl_worst_free_top, 4, "smallest block split off the largest, freed with its quick list full" },
+    { "worst_flush",  wl_worst_flush,  0, "largest block after blocks of 24..4088 B filled the heap and were freed" },
     { "worst_fall_0", wl_worst_fall,   0, "fresh heap, alloc(8)" },
     { "worst_fall_1", wl_worst_fall,   1, "holes in every class 16..512, request above" },
     { "worst_fall_2", wl_worst_fall,   2, "holes in every class 16..4096, request above" },

@@ -119,11 +119,11 @@ typedef struct os_meminfo os_meminfo_t;
 void     os_sys_heap_init(void);
 /* Add a region to the system heap: see os_memheap_add(). */
 os_err_t os_sys_heap_add(void *start_addr, os_size_t size, enum os_mem_alg alg);
-/* The os_memheap_* calls below, on the system heap. */
+/* The os_memheap_* calls below, on the system heap, at the same cost. */
 void    *os_malloc(os_size_t size);
 void    *os_aligned_malloc(os_size_t align, os_size_t size);
 void    *os_realloc(void *ptr, os_size_t size);
-/* Zeroed array of count elements; OS_NULL if count * size overflows. */
+/* Zeroed array of count elements; OS_NULL if count * size overflows. As os_malloc, plus O(count * size) to zero it. */
 void    *os_calloc(os_size_t count, os_size_t size);
 void     os_free(void *ptr);
 void     os_memory_info(os_meminfo_t *info);
@@ -131,7 +131,7 @@ os_err_t os_memory_check(void);
 os_err_t os_memory_trace(void);
 /* Usable bytes of a live block of the system heap (0 if ptr is not one). O(R). */
 os_size_t os_malloc_usable_size(void *ptr);
-/* The system heap object itself, for the os_memheap_* extensions. */
+/* The system heap object itself, for the os_memheap_* extensions. O(1). */
 os_memheap_t *os_sys_heap(void);
 #endif
 
@@ -330,6 +330,7 @@ os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg);
  * error hook: the heap's name (or "-"), the address concerned (or OS_NULL),
  * the error code and a one-line message. The default hook is the port's
  * (it prints the message). os_mem_set_error_hook(OS_NULL) restores it.
+ * O(1) (one atomic store; reports made after it returns use the new hook).
  */
 typedef void (*os_mem_error_hook_t)(const char *heap_name, const void *addr,
                                     os_err_t code, const char *msg);
@@ -385,7 +386,7 @@ os_err_t os_memheap_region_stats(os_memheap_t *heap, os_size_t index, os_memheap
  * if memory were exhausted (OS_NULL; a failed realloc keeps the block), and
  * with repeat every later one too; n = 0 turns injection off.
  * os_mem_fault_seen() is the number of allocation points passed since the
- * last os_mem_fault_set(). Not meant for concurrent use.
+ * last os_mem_fault_set(). Not meant for concurrent use. Both O(1).
  */
 void      os_mem_fault_set(os_size_t n, int repeat);
 os_size_t os_mem_fault_seen(void);
@@ -399,7 +400,9 @@ os_size_t os_mem_fault_seen(void);
  * (task index OS_MEM_TASK_STARTUP). task_id returns OS_MEM_TASK_STARTUP
  * until the scheduler runs, OS_MEM_TASK_UNKNOWN where no task is known, and
  * an index from 2 for a task. Install the hooks once, before the first heap
- * call; the struct is copied.
+ * call; the struct is copied. O(H + P) for H heaps and P memory pools:
+ * each one's fast path is switched on or off, as the port is idle (no
+ * lock and no interrupt test installed) or not.
  */
 struct os_mem_port_hooks
 {

@@ -107,6 +107,7 @@ struct os_mem_wait
  *          not block.
  *   fini   w is no longer used by the pool; release what init took.
  * Install them once, before the first blocking alloc; the struct is copied.
+ * O(1).
  */
 struct os_mem_wait_hooks
 {

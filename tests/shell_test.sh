@@ -1,6 +1,6 @@
 #!/bin/sh
-# The host shell runs the seed's samples on the 128 KiB first-fit system heap
-# and prints what the seed shows: 1..65536 bytes succeed and 131072 fails;
+# The host shell runs the OneOS documentation's samples on the 128 KiB first-fit system heap
+# and prints what that documentation shows: 1..65536 bytes succeed and 131072 fails;
 # the user heap inside a 2048-byte block serves 1..1024 bytes, fails at 2048,
 # and reallocates 64 -> 68 -> 60 bytes at one address; the heap checks sound.
 sh_bin=$1

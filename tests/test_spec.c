@@ -353,7 +353,7 @@ static void spec_nested(const struct test_alg *a)
     CHECK(info_unchanged(&heap_c, &ic));
     CHECK_REPORTS(1);
 
-    /* the seed's nested heap: a 2048-byte region serves 1024 but not 2048 bytes */
+    /* the OneOS sample's nested heap: a 2048-byte region serves 1024 but not 2048 bytes */
     check_context("%s: nested heap serves", a->name);
     void *q = os_memheap_alloc(&heap_c, a->serve_from_2048);
     CHECKF(q != OS_NULL, "2048-byte region cannot serve %zu bytes", (size_t)a->serve_from_2048);
@@ -424,7 +424,7 @@ static void spec_nested(const struct test_alg *a)
     CHECK_REPORTS(0);
 
     /* freeing the host block takes the nested region away from its heap
-     * (the seed frees the block without deinitialising the nested heap);
+     * (the OneOS sample frees the block without deinitialising the nested heap);
      * a host block cannot be resized while it holds a region */
     check_context("%s: freeing a host block", a->name);
     {
@@ -471,7 +471,7 @@ static void spec_nested(const struct test_alg *a)
     heap_close(&heap_a);
 
 #ifdef OS_USING_SYS_HEAP
-    /* the seed's user_heap_sample: a user heap inside an os_malloc block */
+    /* the OneOS user_heap_sample: a user heap inside an os_malloc block */
     check_context("%s: nested in an os_malloc block", a->name);
     unsigned char *m = os_malloc(2048);
     CHECK(m != OS_NULL);
@@ -936,7 +936,7 @@ static void spec_realloc(const struct test_layout *l)
     enum os_mem_alg alg = test_layout_alg(l, 0);
     const struct test_alg *ai = test_alg_info(alg);
 
-    /* growth in place into a free successor (first-fit), the seed's numbers */
+    /* growth in place into a free successor (first-fit), the OneOS documentation's numbers */
     if (ai->grows_in_place)
     {
         check_context("%s: realloc in place", l->name);

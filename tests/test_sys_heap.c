@@ -1,9 +1,9 @@
 /*
- * test_sys_heap.c - the system heap on a 128 KiB static region: the seed's
- * sys_heap_sample (malloc of 1 .. 65536 bytes succeeds, 131072 fails, then a
- * realloc chain), calloc zeroing, info / check / trace, usable size, the
- * aligned variant, and the seed's user_heap_sample (a user heap inside an
- * os_malloc block).
+ * test_sys_heap.c - the system heap on a 128 KiB static region: the OneOS
+ * documentation's sys_heap_sample (malloc of 1 .. 65536 bytes succeeds,
+ * 131072 fails, then a realloc chain), calloc zeroing, info / check /
+ * trace, usable size, the aligned variant, and its user_heap_sample (a
+ * user heap inside an os_malloc block).
  */
 #include "common.h"
 
@@ -295,7 +295,7 @@ static void user_heap_sample(void)
     CHECK_REPORTS(0);
 }
 
-/* The seed's user_heap_sample as written: the block is freed while the user
+/* The OneOS user_heap_sample as written: the block is freed while the user
  * heap still manages it (no deinit). The heap loses that region. */
 static void user_heap_sample_as_seed(void)
 {

@@ -227,11 +227,13 @@ void    *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size);
  * memory pools inside a span of it that the block reaches into, also
  * O(H + P), P = pools; a block that holds a live pool's memory or
  * object (directly or inside a nested region) is not freed (reported,
- * OS_EBUSY: deinit the pool first); freeing the block that holds another
- * heap's region takes the region away from its heap (O(B) of that region
- * and of the regions nested in it) after checking this block's region (O(B)
- * of it), so that a free refused for a corruption found there leaves the
- * other heap untouched.
+ * OS_EBUSY: deinit the pool first). A block that holds another heap's
+ * region is not freed while that region holds a block in use (reported,
+ * OS_EBUSY: free those blocks, or deinit that heap, first; O(B) of that
+ * region up to its first block in use); otherwise its free takes the
+ * region away from its heap (O(B) of that region and of the regions nested
+ * in it) after checking this block's region (O(B) of it), so that a free
+ * refused for a corruption found there leaves the other heap untouched.
  */
 void     os_memheap_free(os_memheap_t *heap, void *ptr);
 

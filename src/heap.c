@@ -535,6 +535,11 @@ static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
         {
             os_size_t u = 0;
 
+            if (oh_hosted_busy(heap, b.mem, b.usable) != OS_NULL)
+            {
+                busy = 2;   /* its blocks would be lost: reported after the locks are given back */
+                goto out;
+            }
             /*
              * Taking the nested regions away cannot be undone, so the free
              * must not be refused after it: the region's check tests all
@@ -554,9 +559,12 @@ static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
 out:
     heap_unlock(heap, st);
     os_port_unlock(&oh_global_lock, gst);
-    if (busy)
+    if (busy != 0)
     {
-        oh_report(heap, ptr, OS_EBUSY, "free of %p, which holds a live memory pool, refused", ptr);
+        oh_report(heap, ptr, OS_EBUSY,
+                  busy == 1 ? "free of %p, which holds a live memory pool, refused"
+                            : "free of %p, which holds a region of another heap with blocks in use, refused",
+                  ptr);
     }
 }
 

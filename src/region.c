@@ -648,6 +648,40 @@ struct heap_mem *oh_hosted_at(const os_memheap_t *heap, const void *p)
     return OS_NULL;
 }
 
+/* Walk callback: stop at the first block in use. */
+static int any_used(const struct heap_mem *r, const struct os_mem_blk *b, void *arg)
+{
+    (void)r;
+    *(int *)arg |= b->used;
+    return b->used;
+}
+
+struct heap_mem *oh_hosted_busy(const os_memheap_t *heap, const void *mem, os_size_t len)
+{
+    const os_uint8_t *lo = mem;
+    struct heap_mem *r;
+
+    for (r = heap->hosted; r != OS_NULL; r = r->host_next)
+    {
+        os_ubase_t st;
+        os_err_t err;
+        int used = 0;
+
+        if (r->start < lo || r->end > lo + len)
+        {
+            continue;
+        }
+        st = os_port_lock(&r->heap->lock);
+        err = OH_ALG_WALK(r, OS_NULL, any_used, &used);
+        os_port_unlock(&r->heap->lock, st);
+        if (err != OS_EOK || used)
+        {
+            return r;
+        }
+    }
+    return OS_NULL;
+}
+
 /* Sum the used blocks of a region that goes away, and take them off their owners' rows. */
 static int sum_used(const struct heap_mem *r, const struct os_mem_blk *b, void *arg)
 {

@@ -98,6 +98,15 @@ struct heap_mem *oh_hosted_in(const os_memheap_t *heap, const void *mem, os_size
 struct heap_mem *oh_hosted_at(const os_memheap_t *heap, const void *p);
 
 /*
+ * A region of another heap inside [mem, mem + len) that holds a block in
+ * use (or whose blocks cannot be walked: its control data is corrupt), or
+ * OS_NULL: a free of the block [mem, mem + len) would lose what it holds.
+ * Takes each such region's heap lock; global and heap locks held. O(nested
+ * regions), plus a walk of each up to its first block in use.
+ */
+struct heap_mem *oh_hosted_busy(const os_memheap_t *heap, const void *mem, os_size_t len);
+
+/*
  * Remove the regions of other heaps that live inside [mem, mem + len), and
  * with each of them the regions nested in its blocks, at any depth. Global
  * and heap locks held.

@@ -905,10 +905,11 @@ static void overrun_into_next(const struct test_alg *a)
 }
 
 /*
- * A block that holds another heap's region, in a region that is corrupt
- * elsewhere (the header of the block after it): its free is refused and
- * reported before the nested heap loses anything, on every algorithm and
- * level; once the header is repaired the free goes through.
+ * A block that holds another heap's region (which holds no block in use,
+ * so nothing else refuses the free), in a region that is corrupt elsewhere
+ * (the header of the block after it): its free is refused and reported
+ * before the nested heap loses anything, on every algorithm and level;
+ * once the header is repaired the free goes through.
  */
 static void nested_host_in_corrupt_region(const struct test_alg *a)
 {
@@ -927,6 +928,7 @@ static void nested_host_in_corrupt_region(const struct test_alg *a)
     CHECK_EQ(os_memheap_add(&g, hb, 4096, a->alg), OS_EOK);
     void *x = os_memheap_alloc(&g, 100);
     CHECK(x != NULL);
+    os_memheap_free(&g, x);
     os_meminfo_t ig = heap_info(&g);
     size_t used = heap_info(&heap).mem_used;
     test_unpoison(y - 1, 1);
@@ -1768,7 +1770,8 @@ static void not_in_use_named(const struct test_alg *a)
  * A region taken away and memory at the same address added again: a
  * pointer from the old region is not a block of the new one. Once after
  * deinit and init of the same heap object, once for a nested region whose
- * host block was freed and handed out again.
+ * heap was deinitialised and whose host block was freed and handed out
+ * again.
  */
 static void stale_pointer_after_readd(const struct test_alg *a)
 {
@@ -1801,9 +1804,11 @@ static void stale_pointer_after_readd(const struct test_alg *a)
     for (int i = 0; i < 3; i++)
         q[i] = os_memheap_alloc(&inner, 100);
     CHECK(q[0] && q[1] && q[2]);
-    os_memheap_free(&heap, host);       /* inner loses the region */
+    CHECK_EQ(os_memheap_deinit(&inner), OS_EOK);    /* drops the region, q[] with it */
+    os_memheap_free(&heap, host);
     unsigned char *again = os_memheap_alloc(&heap, 3000);
     CHECK(again == host);
+    heap_open(&inner, "inner");
     heap_add_ok(&inner, again, 3000, a->alg);
     before = heap_info(&inner);
     os_memheap_free(&inner, q[1]);

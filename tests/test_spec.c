@@ -423,9 +423,11 @@ static void spec_nested(const struct test_alg *a)
     os_memheap_free(&heap_a, p);
     CHECK_REPORTS(0);
 
-    /* freeing the host block takes the nested region away from its heap
-     * (the OneOS sample frees the block without deinitialising the nested heap);
-     * a host block cannot be resized while it holds a region */
+    /* a host block cannot be resized while it holds a region, nor freed while
+     * that region holds blocks in use (they would be lost); once they are
+     * freed, freeing the host block takes the nested region away from its
+     * heap (the OneOS sample frees the block without deinitialising the
+     * nested heap) */
     check_context("%s: freeing a host block", a->name);
     {
         os_memheap_t g;
@@ -433,16 +435,31 @@ static void spec_nested(const struct test_alg *a)
         CHECK(hb != OS_NULL);
         heap_open(&g, "G");
         CHECK_EQ(os_memheap_add(&g, hb, 4096, a->alg), OS_EOK);
-        void *x = os_memheap_alloc(&g, 100);
+        unsigned char *x = os_memheap_alloc(&g, 100);
         CHECK(x != OS_NULL);
         os_meminfo_t ia2 = heap_info(&heap_a);
         CHECK(os_memheap_realloc(&heap_a, hb, 6000) == OS_NULL);
         CHECK_REPORTS(1);
         CHECK(info_unchanged(&heap_a, &ia2));
-        CHECK(os_memheap_alloc(&g, 100) != OS_NULL);
+        void *y = os_memheap_alloc(&g, 100);
+        CHECK(y != OS_NULL);
+        memset(x, 0x5A, 100);
+        os_meminfo_t ig = heap_info(&g);
+        os_memheap_free(&heap_a, hb);       /* x and y live in it: refused */
+        CHECK_REPORTS(1);
+        CHECK(info_unchanged(&heap_a, &ia2));
+        CHECK(info_unchanged(&g, &ig));
+        CHECK(x != OS_NULL && x[0] == 0x5A && x[99] == 0x5A);
+        CHECK_EQ(os_memheap_check(&g), OS_EOK);
+        os_memheap_free(&g, x);
+        os_memheap_free(&heap_a, hb);       /* y is still live: refused */
+        CHECK_REPORTS(1);
+        CHECK(info_unchanged(&heap_a, &ia2));
+        os_memheap_free(&g, y);
+        CHECK_EQ(heap_info(&g).mem_used, 0);
         os_memheap_free(&heap_a, hb);
         CHECK_REPORTS(0);
-        os_meminfo_t ig = heap_info(&g);
+        ig = heap_info(&g);
         CHECK_EQ(ig.mem_total, 0);
         CHECK_EQ(ig.mem_used, 0);
         CHECK(os_memheap_alloc(&g, 16) == OS_NULL);

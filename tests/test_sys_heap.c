@@ -296,7 +296,9 @@ static void user_heap_sample(void)
 }
 
 /* The OneOS user_heap_sample as written: the block is freed while the user
- * heap still manages it (no deinit). The heap loses that region. */
+ * heap still manages it (no deinit), once every block of the user heap was
+ * freed. The heap loses that region. A free of the block while the user
+ * heap still holds a block in it is refused (the block would be lost). */
 static void user_heap_sample_as_seed(void)
 {
     static os_memheap_t seed_heap;
@@ -316,8 +318,16 @@ static void user_heap_sample_as_seed(void)
     p = os_memheap_realloc(&seed_heap, p, 60);
     CHECK(p != OS_NULL);
     os_memheap_free(&seed_heap, p);
-    void *live = os_memheap_alloc(&seed_heap, 100);     /* still held when the block goes */
+    void *live = os_memheap_alloc(&seed_heap, 100);
     CHECK(live != OS_NULL);
+    os_meminfo_t held, held_user = heap_info(&seed_heap);
+    os_memory_info(&held);
+    os_free(start);                                     /* refused: live is in it */
+    CHECK_REPORTS(1);
+    CHECK(info_unchanged(os_sys_heap(), &held));
+    CHECK(info_unchanged(&seed_heap, &held_user));
+    CHECK_EQ(os_memheap_check(&seed_heap), OS_EOK);
+    os_memheap_free(&seed_heap, live);
     os_free(start);
     CHECK_REPORTS(0);
     os_meminfo_t after;

@@ -8,7 +8,8 @@
  * blocks allocated from another heap (legal: the nested user heap of the
  * OneOS samples), partly or wholly, several levels deep. Between the adds
  * the input allocates, reallocates and frees blocks (freeing a block that
- * holds a region takes that region away from its heap) and deinitialises
+ * holds a region takes that region away from its heap, and is refused,
+ * reported, while that region holds a block in use) and deinitialises
  * heaps.
  *
  * A model of the live regions and blocks predicts each add: OS_EINVAL when
@@ -516,6 +517,27 @@ static void op_alloc(struct fuzz_in *in)
     }
 }
 
+/* Does a region nested in block b hold a live block (so that freeing b is refused)? */
+static int hosts_live(unsigned b)
+{
+    for (unsigned r = 0; r < nregions; r++)
+    {
+        if (!regions[r].live || regions[r].host != (int)b)
+        {
+            continue;
+        }
+        for (unsigned k = 0; k < nblocks; k++)
+        {
+            if (blocks[k].live && blocks[k].heap == regions[r].heap && blocks[k].p >= regions[r].lo &&
+                blocks[k].p < regions[r].hi)
+            {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 static void op_free(struct fuzz_in *in)
 {
     unsigned b = in_u8(in) % (nblocks ? nblocks : 1);
@@ -524,7 +546,14 @@ static void op_free(struct fuzz_in *in)
         return;
     }
     unsigned long before = fuzz_reports;
+    int refused = hosts_live(b);
     os_memheap_free(&heap_obj[blocks[b].heap], blocks[b].p);
+    if (refused)
+    {
+        FUZZ_REQUIRE(fuzz_reports == before + 1, "a refused free of a host block was reported %lu times",
+                     fuzz_reports - before);
+        return;
+    }
     FUZZ_REQUIRE(fuzz_reports == before, "freeing block %p of heap %d reported", (void *)blocks[b].p,
                  blocks[b].heap);
     kill_block(b);
@@ -604,31 +633,24 @@ static void op_reinit(struct fuzz_in *in)
 static void teardown(void)
 {
     /* Two heaps can host each other (A's region in a block of B, B's in a
-     * block of A), so neither deinit would succeed: free the host blocks
-     * first, innermost first, which detaches what they hold. */
+     * block of A), so neither deinit would succeed: free the blocks that
+     * host nothing, then the host blocks, innermost first (a host block is
+     * freed once its regions hold no live block), which detaches what they
+     * hold. */
+    for (unsigned b = 0; b < nblocks; b++)
+    {
+        if (blocks[b].live && !blocks[b].hosting)
+        {
+            os_memheap_free(&heap_obj[blocks[b].heap], blocks[b].p);
+            kill_block(b);
+        }
+    }
     for (int again = 1; again;)
     {
         again = 0;
         for (unsigned b = 0; b < nblocks; b++)
         {
-            if (!blocks[b].live || !blocks[b].hosting)
-            {
-                continue;
-            }
-            int inner_hosts = 0;
-            for (unsigned r = 0; r < nregions; r++)
-            {
-                if (!regions[r].live || regions[r].host != (int)b)
-                {
-                    continue;
-                }
-                for (unsigned k = 0; k < nblocks; k++)
-                {
-                    inner_hosts |= blocks[k].live && blocks[k].hosting && blocks[k].heap == regions[r].heap &&
-                                   blocks[k].p >= regions[r].lo && blocks[k].p < regions[r].hi;
-                }
-            }
-            if (!inner_hosts)
+            if (blocks[b].live && !hosts_live(b))
             {
                 os_memheap_free(&heap_obj[blocks[b].heap], blocks[b].p);
                 kill_block(b);

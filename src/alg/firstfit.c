@@ -225,8 +225,18 @@ static inline ffw_t *foot(const struct ff *f, os_size_t e)
     return (ffw_t *)(void *)(f->base + e * CH) - 1;
 }
 
+/*
+ * FF_SHARED(spec): a helper that the small build keeps out of line (one
+ * copy for its several callers); the others declare it with spec.
+ */
+#ifdef OS_MEM_SMALL
+#define FF_SHARED(spec) static OH_NOINLINE
+#else
+#define FF_SHARED(spec) spec
+#endif
+
 /* w[1] of used block c whose header is h, with the given flags (the header comment says how). */
-static inline ffw_t check_of(const struct ff *f, os_size_t c, const ffw_t *h, unsigned flags)
+FF_SHARED(static inline) ffw_t check_of(const struct ff *f, os_size_t c, const ffw_t *h, unsigned flags)
 {
     os_uint32_t x = (os_uint32_t)(f->key ^ h[0]) ^ (os_uint32_t)(c * 0x9E3779B1u) ^ ((os_uint32_t)flags << FSH);
 
@@ -482,7 +492,7 @@ OH_INLINE int detach(struct ff *f, os_size_t c)
 }
 
 /* Put free block c (headers already written) in its list, or make it top. */
-OH_INLINE void attach(struct ff *f, os_size_t c, os_size_t size)
+FF_SHARED(OH_INLINE) void attach(struct ff *f, os_size_t c, os_size_t size)
 {
     if (c + size == f->end)
     {
@@ -819,7 +829,7 @@ static OH_NOINLINE void bad_pointer(const struct heap_mem *r, const void *p, int
     oh_bad_pointer(r, p, why);
 }
 
-static inline int locate_or_report(const struct heap_mem *r, const void *p, os_size_t *pc, os_size_t *ps)
+FF_SHARED(static inline) int locate_or_report(const struct heap_mem *r, const void *p, os_size_t *pc, os_size_t *ps)
 {
     int why = locate(FF(r), p, pc, ps);
 

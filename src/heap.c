@@ -132,12 +132,13 @@ static inline int heap_ok(const os_memheap_t *heap)
     return heap != OS_NULL && OH_HEAP_LIVE(heap);
 }
 
+#ifndef OS_MEM_SMALL
 /* Refuse a call on a bad heap object or from an interrupt; report why. */
 static OH_NOINLINE void *refuse(const os_memheap_t *heap, const char *what)
 {
     if (!heap_ok(heap))
     {
-#if defined(OS_USING_SYS_HEAP) && !defined(OS_MEM_SMALL)  /* (one fixed message for both in the small build) */
+#ifdef OS_USING_SYS_HEAP
         if (heap == os_sys_heap())
         {
             oh_report(OS_NULL, heap, OS_EINVAL, "%s before os_sys_heap_init/os_sys_heap_add", what);
@@ -152,27 +153,32 @@ static OH_NOINLINE void *refuse(const os_memheap_t *heap, const char *what)
     {
         (void)oh_isr_refused(heap, OS_NULL, what);
     }
-    (void)what;     /* the small build's reports do not name the call */
     return OS_NULL;
 }
-#ifdef OS_MEM_SMALL
-#define refuse(heap, what) refuse(heap, OS_NULL)
-#endif
 
 /*
  * A call to refuse: a bad heap object or an interrupt context (an idle port
  * has no interrupt test). The hot paths tail-call refuse().
  */
 #define BAD_CALL(heap)      OH_UNLIKELY(!heap_ok(heap) || (!os_port_idle() && os_port_in_isr()))
-#ifdef OS_MEM_SMALL
-/* The small build tests and refuses in one place rather than inline at every entry. */
+#define REFUSED(heap, what) (BAD_CALL(heap) && (refuse(heap, what), 1))
+#else
+/*
+ * The small build tests and refuses in one place rather than inline at
+ * every entry: a bad heap object (one fixed message for the system heap
+ * and a user heap), or an interrupt context, which oh_isr_refused() tests
+ * and reports. 1: refused.
+ */
 static OH_NOINLINE int refused(const os_memheap_t *heap)
 {
-    return BAD_CALL(heap) && (refuse(heap, OS_NULL), 1);
+    if (!heap_ok(heap))
+    {
+        oh_report(OS_NULL, heap, OS_EINVAL, "call on a heap object that is not initialised");
+        return 1;
+    }
+    return oh_isr_refused(heap, OS_NULL, OS_NULL);
 }
 #define REFUSED(heap, what) refused(heap)
-#else
-#define REFUSED(heap, what) (BAD_CALL(heap) && (refuse(heap, what), 1))
 #endif
 
 #ifdef OS_MEM_SMALL

@@ -108,7 +108,8 @@ static void heaps_unlock(os_ubase_t st, const void *dropped)
     }
 }
 
-int oh_isr_refused(const os_memheap_t *heap, const void *addr, const char *what)
+/* (The name in parentheses: the small build's macro of that name in region.h does not apply here.) */
+int (oh_isr_refused)(const os_memheap_t *heap, const void *addr, const char *what)
 {
     if (os_port_idle() || !os_port_in_isr())
     {

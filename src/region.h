@@ -185,6 +185,10 @@ extern int (*oh_pools_overlap)(const os_uint8_t *lo, const os_uint8_t *hi, const
  * test. O(1).
  */
 int oh_isr_refused(const os_memheap_t *heap, const void *addr, const char *what);
+#ifdef OS_MEM_SMALL
+/* The small build's reports do not name the call, so its name is not compiled in. */
+#define oh_isr_refused(heap, addr, what) (oh_isr_refused)(heap, addr, OS_NULL)
+#endif
 
 os_err_t oh_heap_register(os_memheap_t *heap, const char *name);
 /* Call fn for every registered heap, global lock held (fn takes no lock). O(heaps). */

@@ -337,7 +337,7 @@ os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, en
     return err;
 }
 
-/* The first region inline; the others only when it cannot serve. */
+/* The first region inline, the others only when it cannot serve (the small build: one call for all). */
 static inline void *alloc_locked(os_memheap_t *heap, os_size_t size)
 {
     struct heap_mem *r;
@@ -349,11 +349,15 @@ static inline void *alloc_locked(os_memheap_t *heap, os_size_t size)
     r = heap->h_mem;
     if (OH_LIKELY(r != OS_NULL))
     {
+#ifdef OS_MEM_SMALL
+        p = alloc_scan(r, 0, size, owner);
+#else
         p = OH_ALG_ALLOC(r, size, owner);
         if (OH_UNLIKELY(p == OS_NULL))
         {
             p = alloc_scan(heap->h_mem->next, 0, size, owner);
         }
+#endif
     }
     else if (size - 1 < OH_MAX_REQUEST)
     {

@@ -662,6 +662,7 @@ OH_INLINE void *realloc_in(os_memheap_t *heap, struct heap_mem *r, void *ptr, os
     struct os_mem_blk b;
     void *p;
     os_err_t err;
+    int unlocked;
 
     if (r == OS_NULL || size >= OH_MAX_REQUEST)
     {
@@ -702,15 +703,15 @@ OH_INLINE void *realloc_in(os_memheap_t *heap, struct heap_mem *r, void *ptr, os
         return OS_NULL;
     }
     (void)shadow_alloc(heap, p);
-    if (st == OS_NULL || r->host != OS_NULL || !OH_HEAP_LIVE(heap))
-    {
-        copy_block(p, ptr, b.usable < size ? b.usable : size);
-    }
-    else
+    unlocked = st != OS_NULL && r->host == OS_NULL && OH_HEAP_LIVE(heap);
+    if (unlocked)
     {
         heap->copying++;            /* deinit is refused meanwhile */
         heap_unlock(heap, *st);     /* the caller holds both blocks */
-        copy_block(p, ptr, b.usable < size ? b.usable : size);
+    }
+    copy_block(p, ptr, b.usable < size ? b.usable : size);
+    if (unlocked)
+    {
         *st = heap_lock(heap);
         heap->copying--;
     }

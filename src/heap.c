@@ -269,7 +269,8 @@ static void free_nested(os_memheap_t *heap, void *ptr);
 static void *realloc_nested(os_memheap_t *heap, void *ptr, os_size_t size, os_uint16_t owner);
 static int reaches_pools(os_memheap_t *heap, const void *ptr);
 
-static const struct oh_nest_ops nest_ops = { oh_region_holds, free_nested, realloc_nested, reaches_pools, oh_hosted_at };
+static const struct oh_nest_ops nest_ops = { oh_region_holds, free_nested, realloc_nested, reaches_pools, oh_hosted_at,
+                                              oh_host_link };
 #define NEST_FREE(heap, ptr)        oh_nest->free(heap, ptr)
 #define NEST_REALLOC(heap, ptr, size, owner) oh_nest->realloc(heap, ptr, size, owner)
 /* Only while something lives in the heap's blocks, so oh_nest is set (region.h). */

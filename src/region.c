@@ -527,6 +527,17 @@ static struct heap_mem *region_init(os_memheap_t *heap, const struct os_mem_ops 
     return r;
 }
 
+void oh_host_link(os_memheap_t *host, struct heap_mem *r)
+{
+    os_ubase_t st = os_port_lock(&host->lock);
+
+    r->host = host;
+    r->host_next = host->hosted;
+    host->hosted = r;
+    oh_heap_refresh(host);
+    os_port_unlock(&host->lock, st);
+}
+
 static void region_link(os_memheap_t *heap, struct heap_mem *r, os_memheap_t *host)
 {
     struct heap_mem **pp;
@@ -534,12 +545,7 @@ static void region_link(os_memheap_t *heap, struct heap_mem *r, os_memheap_t *ho
 
     if (host != OS_NULL)
     {
-        st = os_port_lock(&host->lock);
-        r->host = host;
-        r->host_next = host->hosted;
-        host->hosted = r;
-        oh_heap_refresh(host);
-        os_port_unlock(&host->lock, st);
+        oh_nest->host_link(host, r);    /* a host means a nested region: oh_nest is set */
     }
     st = os_port_lock(&heap->lock);
     for (pp = &heap->h_mem; *pp != OS_NULL; pp = &(*pp)->next)

@@ -97,6 +97,9 @@ struct heap_mem *oh_hosted_in(const os_memheap_t *heap, const void *mem, os_size
 /* A region of another heap nested inside heap's blocks that holds p, or OS_NULL. */
 struct heap_mem *oh_hosted_at(const os_memheap_t *heap, const void *p);
 
+/* Link region r, just added to its heap, in the list of host's nested regions. Global lock held. */
+void oh_host_link(os_memheap_t *host, struct heap_mem *r);
+
 /*
  * A region of another heap inside [mem, mem + len) that holds a block in
  * use (or whose blocks cannot be walked: its control data is corrupt), or
@@ -129,8 +132,8 @@ int oh_region_holds(os_memheap_t *h, const struct heap_mem *r, const os_uint8_t 
  * os_memheap_init(), which installs the table; so does the first pool init
  * (oh_nest_on). So it is always set when it is needed, and a program that
  * only uses the system heap does not link the walk, the check, the nested
- * free, the detaching of nested regions, nor the tests of free and realloc
- * for a block that reaches pools or holds a nested region.
+ * free, the linking and detaching of nested regions, nor the tests of free
+ * and realloc for a block that reaches pools or holds a nested region.
  */
 struct oh_nest_ops
 {
@@ -139,6 +142,7 @@ struct oh_nest_ops
     void *(*realloc)(os_memheap_t *heap, void *ptr, os_size_t size, os_uint16_t owner);
     int  (*reaches)(os_memheap_t *heap, const void *ptr);
     struct heap_mem *(*hosted_at)(const os_memheap_t *heap, const void *p);
+    void (*host_link)(os_memheap_t *host, struct heap_mem *r);
 };
 extern const struct oh_nest_ops *oh_nest;
 void oh_nest_on(void);

@@ -367,6 +367,16 @@ int (*oh_pools_overlap)(const os_uint8_t *lo, const os_uint8_t *hi, const char *
  * a heap object, or (a region) when it overlaps a memory pool. Global lock
  * held.
  */
+/*
+ * What an overlap is with (*what): named by the pools' reports, and by a
+ * region add's outside the small build, whose reports are fixed.
+ */
+#if defined(OS_MEM_SMALL) && !defined(OS_USING_MEM_POOL)
+#define OVERLAP_WITH(text)  OS_NULL
+#else
+#define OVERLAP_WITH(text)  text
+#endif
+
 static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, const os_uint8_t *hi,
                               os_memheap_t **host, const char **what,
                               int (*holds)(os_memheap_t *, const struct heap_mem *, const os_uint8_t *,
@@ -376,7 +386,7 @@ static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, co
     os_size_t host_span = OS_SIZE_MAX;
 
     *host = OS_NULL;
-    *what = "a region of a heap";
+    *what = OVERLAP_WITH("a region of a heap");
     for (n = heaps.next; n != &heaps; n = n->next)
     {
         os_memheap_t *h = HEAP_OF(n);
@@ -384,7 +394,7 @@ static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, co
 
         if ((const os_uint8_t *)h < hi && (const os_uint8_t *)(h + 1) > lo)
         {
-            *what = "a heap object";    /* its lock and list links would be overwritten */
+            *what = OVERLAP_WITH("a heap object");  /* its lock and list links would be overwritten */
             return OS_EINVAL;
         }
 

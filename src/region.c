@@ -360,14 +360,6 @@ int oh_region_holds(os_memheap_t *h, const struct heap_mem *r, const os_uint8_t 
 int (*oh_pools_overlap)(const os_uint8_t *lo, const os_uint8_t *hi, const char **what);
 
 /*
- * May [lo, hi) be added to heap (OS_NULL: be claimed by a memory pool)?
- * OS_EOK with *host set to the heap whose allocated block holds it (or
- * OS_NULL), holds telling whether a region's allocated block does (OS_NULL:
- * never); OS_EINVAL (*what: with what) on any other overlap, when it holds
- * a heap object, or (a region) when it overlaps a memory pool. Global lock
- * held.
- */
-/*
  * What an overlap is with (*what): named by the pools' reports, and by a
  * region add's outside the small build, whose reports are fixed.
  */
@@ -377,6 +369,14 @@ int (*oh_pools_overlap)(const os_uint8_t *lo, const os_uint8_t *hi, const char *
 #define OVERLAP_WITH(text)  text
 #endif
 
+/*
+ * May [lo, hi) be added to heap (OS_NULL: be claimed by a memory pool)?
+ * OS_EOK with *host set to the heap whose allocated block holds it (or
+ * OS_NULL), holds telling whether a region's allocated block does (OS_NULL:
+ * never); OS_EINVAL (*what: with what) on any other overlap, when it holds
+ * a heap object, or (a region) when it overlaps a memory pool. Global lock
+ * held.
+ */
 static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, const os_uint8_t *hi,
                               os_memheap_t **host, const char **what,
                               int (*holds)(os_memheap_t *, const struct heap_mem *, const os_uint8_t *,

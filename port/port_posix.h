@@ -12,12 +12,38 @@ struct os_port_wait
     int             woken;      /* set by os_port_wake, under mutex */
 };
 
-/* Contended path: spins, then yields the processor. */
+/*
+ * The lock word holds 0 (free) or the holding thread's identity, its
+ * thread pointer (never 0): taking it is one compare-and-swap, as cheap as
+ * an exchange, and a thread that finds its own identity there is about to
+ * wait for itself (a heap call from a signal handler that interrupted a
+ * heap call, or from the error hook or a walk callback under the lock),
+ * which the contended path reports instead of hanging.
+ */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_thread_pointer)
+#define OH_POSIX_THREAD_POINTER 1
+#endif
+#endif
+
+static inline os_ubase_t os_port_self(void)
+{
+#ifdef OH_POSIX_THREAD_POINTER
+    return (os_ubase_t)__builtin_thread_pointer();
+#else
+    static _Thread_local char self;     /* its address: one per thread */
+    return (os_ubase_t)&self;
+#endif
+}
+
+/* Contended path: spins, then yields the processor; never returns if this thread holds the lock. */
 void os_port_lock_wait(os_ubase_t *lock);
 
 static inline os_ubase_t os_port_lock(os_ubase_t *lock)
 {
-    if (OH_UNLIKELY(__atomic_exchange_n(lock, (os_ubase_t)1, __ATOMIC_ACQUIRE) != 0))
+    os_ubase_t free = 0, self = os_port_self();
+
+    if (OH_UNLIKELY(!__atomic_compare_exchange_n(lock, &free, self, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
     {
         os_port_lock_wait(lock);
     }

@@ -22,19 +22,26 @@ void os_port_lock_init(os_ubase_t *lock)
 
 void os_port_lock_wait(os_ubase_t *lock)
 {
+    os_ubase_t self = os_port_self();
     unsigned spins = 0;
 
     for (;;)
     {
-        while (__atomic_load_n(lock, __ATOMIC_RELAXED) != 0)
+        os_ubase_t holder, free = 0;
+
+        while ((holder = __atomic_load_n(lock, __ATOMIC_RELAXED)) != 0)
         {
+            if (holder == self)
+            {
+                oh_port_reentered(lock);    /* does not return */
+            }
             if (++spins >= 64)
             {
                 spins = 0;
                 sched_yield();
             }
         }
-        if (__atomic_exchange_n(lock, (os_ubase_t)1, __ATOMIC_ACQUIRE) == 0)
+        if (__atomic_compare_exchange_n(lock, &free, self, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
         {
             return;
         }

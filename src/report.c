@@ -32,6 +32,24 @@ static void deliver(int fatal, const char *name, const void *addr, os_err_t code
 #endif
 }
 
+void oh_port_reentered(const os_ubase_t *lock)
+{
+    static int reported;
+    static const char msg[] = "a heap call waits for a lock its own thread holds (a call from a signal "
+                              "handler, or from the error hook or a walk callback, into a heap that "
+                              "is in use): it would never return";
+
+    if (!__atomic_exchange_n(&reported, 1, __ATOMIC_ACQ_REL))
+    {
+        deliver(0, "-", lock, OS_EPERM, msg);
+    }
+    os_port_assert_fail(msg);
+    for (;;)
+    {
+        /* os_port_assert_fail must not return */
+    }
+}
+
 /* Format one report and deliver it. */
 void oh_vreport(int fatal, const char *kind, const char *name, const void *addr, os_err_t code,
                 const char *fmt, va_list ap)

@@ -85,6 +85,7 @@ _kc_bool(OS_MEM_ERROR_ASSERT ONEHEAP_ERROR_ASSERT "Assert on corruption (from Kc
 _kc_bool(OS_MEM_NO_INTRINSICS ONEHEAP_NO_INTRINSICS "Portable find-first-set (from Kconfig)")
 _kc_bool(OS_MEM_SMALL ONEHEAP_SMALL "Small footprint (from Kconfig)")
 _kc_bool(OS_MEM_STATS ONEHEAP_STATS "Extended statistics (from Kconfig)")
+_kc_bool(OS_MEM_FF_WIDE_HEADER ONEHEAP_FF_WIDE_HEADER "First-fit 8-byte header on 32-bit targets (from Kconfig)")
 set(ONEHEAP_FF_SL_BITS "${_kc_OS_MEM_FF_SL_BITS}" CACHE STRING "First-fit classes (from Kconfig)" FORCE)
 if(NOT "${_kc_OS_MEM_FF_SEARCH_MAX}" STREQUAL "")
   set(ONEHEAP_FF_SEARCH_MAX "${_kc_OS_MEM_FF_SEARCH_MAX}" CACHE STRING "First-fit search bound (from Kconfig)" FORCE)

@@ -5,8 +5,8 @@
 #   requests compiled in (valgrind: its ctests run memcheck), first-fit
 #   with buddy (every test over buddy and mixed heaps), buddy only (with
 #   quick lists off: ONEHEAP_BUDDY_QUICK=0), 32-bit
-#   (gcc -m32: 16-bit first-fit headers; m32full: the same with hardening
-#   full, pool check tags and trace off), bare-metal port
+#   (gcc -m32: 16-bit first-fit headers; m32full: 32-bit first-fit header
+#   words, hardening full, pool check tags and trace off), bare-metal port
 #   with trace, bare-metal without a lock, assert-on-corruption, the smallest first-fit class setting with 16-byte
 #   alignment, pool check tags and the portable find-first-set; the POSIX port with trace
 #   off; without the system heap; a Kconfig build of configs/host_defconfig;
@@ -31,7 +31,7 @@ declare -A configs=(
   [buddy]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_STATS=ON -DONEHEAP_HARDENING=off"
   [buddyonly]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_FIRSTFIT=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BUDDY_QUICK=0 -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [m32]="-DCMAKE_C_COMPILER=gcc -DCMAKE_C_FLAGS=-m32 -DCMAKE_EXE_LINKER_FLAGS=-m32 -DCMAKE_SHARED_LINKER_FLAGS=-m32 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=ON -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_STATS=ON"
-  [m32full]="-DCMAKE_C_COMPILER=gcc -DCMAKE_C_FLAGS=-m32 -DCMAKE_EXE_LINKER_FLAGS=-m32 -DCMAKE_SHARED_LINKER_FLAGS=-m32 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_HARDENING=full -DONEHEAP_MP_CHECK_TAG=ON -DONEHEAP_TRACE=OFF -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
+  [m32full]="-DCMAKE_C_COMPILER=gcc -DCMAKE_C_FLAGS=-m32 -DCMAKE_EXE_LINKER_FLAGS=-m32 -DCMAKE_SHARED_LINKER_FLAGS=-m32 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_FF_WIDE_HEADER=ON -DONEHEAP_HARDENING=full -DONEHEAP_MP_CHECK_TAG=ON -DONEHEAP_TRACE=OFF -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [nolock]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=baremetal -DONEHEAP_NO_LOCK=ON -DONEHEAP_TRACE=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_HARDENING=off -DONEHEAP_STATS=ON"
   [assert]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ERROR_ASSERT=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [small]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_FF_SL_BITS=0 -DONEHEAP_ALIGN=16 -DONEHEAP_MP_CHECK_TAG=ON -DONEHEAP_NO_INTRINSICS=ON -DONEHEAP_SYS_HEAP=OFF -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_HARDENING=full -DONEHEAP_ALG_BUDDY=ON"

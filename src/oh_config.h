@@ -58,9 +58,13 @@
 #error "oneheap: OS_MEM_TRACE_TASKS must be 2..4096"
 #endif
 
-/* First-fit header words: 16-bit (4-byte header, regions <= 256 KiB) or 32-bit. */
+/*
+ * First-fit header words: 16-bit (4-byte header, regions <= 256 KiB: a
+ * larger one is managed in pieces, so no block exceeds that) or 32-bit
+ * (8-byte header). 16-bit on 32-bit targets unless OS_MEM_FF_WIDE_HEADER.
+ */
 #ifndef OS_MEM_FF_SMALL_HEADER
-#if UINTPTR_MAX <= 0xFFFFFFFFu
+#if UINTPTR_MAX <= 0xFFFFFFFFu && !defined(OS_MEM_FF_WIDE_HEADER)
 #define OS_MEM_FF_SMALL_HEADER 1
 #else
 #define OS_MEM_FF_SMALL_HEADER 0

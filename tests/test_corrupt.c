@@ -28,6 +28,13 @@
 
 #define KiB ((size_t)1024)
 
+/* First-fit header words: 16-bit on 32-bit targets unless OS_MEM_FF_WIDE_HEADER, else 32-bit. */
+#if UINTPTR_MAX <= 0xFFFFFFFFu && !defined(OS_MEM_FF_WIDE_HEADER)
+#define FF_WORD 2u
+#else
+#define FF_WORD 4u
+#endif
+
 static _Alignas(64) unsigned char arena[256 * KiB];
 static _Alignas(64) unsigned char foreign_buf[1024];    /* never part of a heap */
 
@@ -862,8 +869,8 @@ static void merge_with_corrupt_neighbour(const struct test_alg *a)
 static void overrun_into_next(const struct test_alg *a)
 {
     static const size_t bsizes[] = {24, 64, 500};
-    /* the size word and the check word end the header: 16-bit words on 32-bit targets */
-    const size_t hw = UINTPTR_MAX <= 0xFFFFFFFFu ? 4 : 8;
+    /* the size word and the check word end the header */
+    const size_t hw = 2 * FF_WORD;
     static const unsigned char masks[] = {0x5A, 0x01, 0x40, 0x80};
     if (strcmp(a->name, "firstfit") != 0)
         return;
@@ -964,9 +971,8 @@ static void nested_host_in_corrupt_region(const struct test_alg *a)
  */
 static void successor_back_link(const struct test_alg *a)
 {
-    /* header words: 16-bit on 32-bit targets; the back link is the owner word
-     * with trace, else the first payload word */
-    const size_t w = UINTPTR_MAX <= 0xFFFFFFFFu ? 2 : 4;
+    /* the back link is the owner word with trace, else the first payload word */
+    const size_t w = FF_WORD;
 #ifdef OS_USING_MEM_TRACE
     const size_t back = 3 * w;
 #else

@@ -1897,6 +1897,40 @@ static void spec_largest_in_place(const struct test_alg *a)
 }
 
 /*
+ * First-fit: a block above 256 KiB. A 4-byte header (16-bit words, the
+ * default on 32-bit targets) cannot describe it: the region is managed in
+ * pieces of 256 KiB and the request is refused. With 8-byte headers
+ * (64-bit targets, or OS_MEM_FF_WIDE_HEADER) it is served.
+ */
+static void spec_large_block(const struct test_alg *a)
+{
+    if (a->alg != OS_MEM_ALG_FIRSTFIT)
+        return;
+    check_context("%s: a 400 KiB block in a 512 KiB region", a->name);
+    heap_open(&heap_a, "A");
+    heap_add_ok(&heap_a, WORK, 512 * KiB, a->alg);
+    hook_reset();
+    unsigned char *p = os_memheap_alloc(&heap_a, 400 * KiB);
+#if UINTPTR_MAX > 0xFFFFFFFFu || defined(OS_MEM_FF_WIDE_HEADER)
+    CHECK(p != OS_NULL);
+    if (p)
+    {
+        pat_fill(p, 23, 0, 400 * KiB);
+        CHECK_EQ(os_memheap_usable_size(&heap_a, p) >= 400 * KiB, 1);
+        CHECK_EQ(os_memheap_check(&heap_a), OS_EOK);
+        CHECK(pat_ok(p, 23, 0, 400 * KiB));
+        os_memheap_free(&heap_a, p);
+    }
+    CHECK_REPORTS(0);
+#else
+    CHECK(p == OS_NULL);
+    hook_reset();
+#endif
+    CHECK_EQ(heap_info(&heap_a).mem_used, 0);
+    heap_close(&heap_a);
+}
+
+/*
  * Buddy: a block of two units whose upper buddy was split into two
  * one-unit blocks, both freed (they wait unmerged in the quick list of
  * their order). Grown to four units, it grows in place: the freed halves
@@ -2060,6 +2094,7 @@ int main(void)
         spec_reinit_unzeroed(a);
         spec_nested_innermost(a);
         spec_largest_in_place(a);
+        spec_large_block(a);
         spec_buddy_grow_over_freed_halves(a);
     }
     for (unsigned i = 0; i < test_layout_count(); i++)

@@ -85,10 +85,11 @@ void        os_port_wait_fini(struct os_port_wait *w);
 void        oh_port_idle_changed(void);
 
 /*
- * Called by a port that finds the calling thread about to wait for a lock
- * it holds itself (the POSIX port's lock word names its holder): reports
- * it through the error hook (OS_EPERM; once: a hook that calls the heap
- * again goes straight on) and ends in os_port_assert_fail. Never returns.
+ * For a port whose lock word names its holder (it defines
+ * OS_PORT_LOCK_OWNER, as the POSIX port does) and that finds the calling
+ * thread about to wait for a lock it holds itself: reports it through the
+ * error hook (OS_EPERM; once: a hook that calls the heap again goes
+ * straight on) and ends in os_port_assert_fail. Never returns.
  */
 void        oh_port_reentered(const os_ubase_t *lock);
 

@@ -20,6 +20,8 @@ struct os_port_wait
  * heap call, or from the error hook or a walk callback under the lock),
  * which the contended path reports instead of hanging.
  */
+#define OS_PORT_LOCK_OWNER 1    /* the core then provides oh_port_reentered() (port.h) */
+
 #if defined(__has_builtin)
 #if __has_builtin(__builtin_thread_pointer)
 #define OH_POSIX_THREAD_POINTER 1

@@ -32,6 +32,7 @@ static void deliver(int fatal, const char *name, const void *addr, os_err_t code
 #endif
 }
 
+#ifdef OS_PORT_LOCK_OWNER
 void oh_port_reentered(const os_ubase_t *lock)
 {
     static int reported;
@@ -49,6 +50,7 @@ void oh_port_reentered(const os_ubase_t *lock)
         /* os_port_assert_fail must not return */
     }
 }
+#endif
 
 /* Format one report and deliver it. */
 void oh_vreport(int fatal, const char *kind, const char *name, const void *addr, os_err_t code,

@@ -546,11 +546,6 @@ static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
         {
             os_size_t u = 0;
 
-            if (oh_hosted_busy(heap, b.mem, b.usable) != OS_NULL)
-            {
-                busy = 2;   /* its blocks would be lost: reported after the locks are given back */
-                goto out;
-            }
             /*
              * Taking the nested regions away cannot be undone, so the free
              * must not be refused after it: the region's check tests all
@@ -562,7 +557,11 @@ static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
                                 "free of %p, which holds another heap's region, refused: its region is corrupt", ptr);
                 goto out;
             }
-            oh_detach_hosted(heap, b.mem, b.usable);
+            if (!oh_detach_hosted(heap, b.mem, b.usable, 1))
+            {
+                busy = 2;   /* its blocks would be lost: reported after the locks are given back */
+                goto out;
+            }
         }
         shadow_free(heap, ptr);
         free_in(heap, r, ptr);
@@ -574,7 +573,8 @@ out:
     {
         oh_report(heap, ptr, OS_EBUSY,
                   busy == 1 ? "free of %p, which holds a live memory pool, refused"
-                            : "free of %p, which holds a region of another heap with blocks in use, refused",
+                            : "free of %p, which holds a region of another heap with blocks in use (or that "
+                              "cannot be walked), refused",
                   ptr);
     }
 }

@@ -673,30 +673,37 @@ static int any_used(const struct heap_mem *r, const struct os_mem_blk *b, void *
     return b->used;
 }
 
-struct heap_mem *oh_hosted_busy(const os_memheap_t *heap, const void *mem, os_size_t len)
+/* Does nested region r hold no block in use (and can it be walked)? Its heap's lock held. */
+static int region_idle(const struct heap_mem *r)
 {
-    const os_uint8_t *lo = mem;
-    struct heap_mem *r;
+    int used = 0;
+
+    return OH_ALG_WALK(r, OS_NULL, any_used, &used) == OS_EOK && !used;
+}
+
+/* Does a region of another heap inside [lo, lo + len) hold a block in use? Takes each one's heap lock. */
+static int hosted_busy(const os_memheap_t *heap, const os_uint8_t *lo, os_size_t len)
+{
+    const struct heap_mem *r;
 
     for (r = heap->hosted; r != OS_NULL; r = r->host_next)
     {
         os_ubase_t st;
-        os_err_t err;
-        int used = 0;
+        int idle;
 
         if (r->start < lo || r->end > lo + len)
         {
             continue;
         }
         st = os_port_lock(&r->heap->lock);
-        err = OH_ALG_WALK(r, OS_NULL, any_used, &used);
+        idle = region_idle(r);
         os_port_unlock(&r->heap->lock, st);
-        if (err != OS_EOK || used)
+        if (!idle)
         {
-            return r;
+            return 1;
         }
     }
-    return OS_NULL;
+    return 0;
 }
 
 /* Sum the used blocks of a region that goes away, and take them off their owners' rows. */
@@ -711,11 +718,16 @@ static int sum_used(const struct heap_mem *r, const struct os_mem_blk *b, void *
     return 0;
 }
 
-void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
+int oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len, int idle)
 {
     const os_uint8_t *lo = mem;
     struct heap_mem **pp = &heap->hosted;
+    int done = 1;
 
+    if (idle && hosted_busy(heap, lo, len))
+    {
+        return 0;   /* nothing changed */
+    }
     while (*pp != OS_NULL)
     {
         struct heap_mem *r = *pp;
@@ -729,9 +741,18 @@ void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
             pp = &r->host_next;
             continue;
         }
+        st = os_port_lock(&owner->lock);
+        if (idle && !region_idle(r))
+        {
+            /* A block was taken from it since hosted_busy() (its heap's alloc
+             * takes that lock alone): stop, so it is not lost. The regions
+             * detached so far held none. */
+            os_port_unlock(&owner->lock, st);
+            done = 0;
+            break;
+        }
         /* The nested heap loses this region and whatever it held. */
         *pp = r->host_next;
-        st = os_port_lock(&owner->lock);
         for (qq = &owner->h_mem; *qq != OS_NULL; qq = &(*qq)->next)
         {
             if (*qq == r)
@@ -742,7 +763,7 @@ void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
         }
         /* Regions of other heaps inside r's blocks go with it (each level lies
          * strictly inside the one above, so this ends). */
-        oh_detach_hosted(owner, r->start, (os_size_t)(r->end - r->start));
+        (void)oh_detach_hosted(owner, r->start, (os_size_t)(r->end - r->start), 0);
         (void)OH_ALG_WALK(r, OS_NULL, sum_used, &used);
         owner->mem_total -= r->total;
         owner->mem_used -= used < owner->mem_used ? used : owner->mem_used;
@@ -752,6 +773,7 @@ void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
         os_port_unlock(&owner->lock, st);
     }
     oh_heap_refresh(heap);
+    return done;
 }
 
 int oh_region_sound(const os_memheap_t *heap, const struct heap_mem *r)

@@ -101,20 +101,16 @@ struct heap_mem *oh_hosted_at(const os_memheap_t *heap, const void *p);
 void oh_host_link(os_memheap_t *host, struct heap_mem *r);
 
 /*
- * A region of another heap inside [mem, mem + len) that holds a block in
- * use (or whose blocks cannot be walked: its control data is corrupt), or
- * OS_NULL: a free of the block [mem, mem + len) would lose what it holds.
- * Takes each such region's heap lock; global and heap locks held. O(nested
- * regions), plus a walk of each up to its first block in use.
- */
-struct heap_mem *oh_hosted_busy(const os_memheap_t *heap, const void *mem, os_size_t len);
-
-/*
  * Remove the regions of other heaps that live inside [mem, mem + len), and
- * with each of them the regions nested in its blocks, at any depth. Global
- * and heap locks held.
+ * with each of them the regions nested in its blocks, at any depth. With
+ * idle, only if none of them holds a block in use (or cannot be walked:
+ * its control data is corrupt), which is tested first, and again for each
+ * region under its heap's lock as it is removed (that heap's alloc takes
+ * that lock alone): 0 when it was refused, 1 when done. Global and heap
+ * locks held; takes each such region's heap lock. O(nested regions) plus a
+ * walk of each.
  */
-void oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len);
+int oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len, int idle);
 
 /*
  * Does a used block of region r (of heap h) hold all of [lo, hi)? Takes h's

@@ -270,9 +270,100 @@ static void deinit_waits(const struct test_layout *l)
 }
 #endif
 
+/*
+ * A free of a block that holds another heap's region, while a thread
+ * allocates from that heap: the free is refused while the nested heap holds
+ * a block, and when it goes through, no block the other thread holds was
+ * in the region (that thread's frees are never reported as not in the
+ * heap). The outer heap holds many blocks, so the check of its region that
+ * such a free makes takes long.
+ */
+static os_memheap_t outer, inner;
+static int race_go, race_stop, race_busy;
+static unsigned long race_allocs;
+static unsigned long race_lost, race_refused;
+static _Thread_local int race_in_user;
+
+/* Reports made by the thread that uses the inner heap are its blocks lost; the others, refused frees. */
+static void race_hook(const char *heap_name, const void *addr, os_err_t code, const char *msg)
+{
+    (void)heap_name;
+    (void)addr;
+    (void)msg;
+    if (race_in_user)
+        __atomic_fetch_add(&race_lost, 1, __ATOMIC_RELAXED);
+    else if (code == OS_EBUSY)
+        __atomic_fetch_add(&race_refused, 1, __ATOMIC_RELAXED);
+}
+
+static void *inner_user(void *arg)
+{
+    (void)arg;
+    race_in_user = 1;
+    while (!__atomic_load_n(&race_stop, __ATOMIC_ACQUIRE))
+    {
+        __atomic_store_n(&race_busy, 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&race_go, __ATOMIC_SEQ_CST))
+        {
+            unsigned char *p = os_memheap_alloc(&inner, 40);
+            if (p != OS_NULL)
+            {
+                __atomic_fetch_add(&race_allocs, 1, __ATOMIC_SEQ_CST);
+                for (int i = 0; i < 64; i++)
+                    memset(p, i, 40);       /* hold it a while */
+                os_memheap_free(&inner, p);
+            }
+        }
+        __atomic_store_n(&race_busy, 0, __ATOMIC_SEQ_CST);
+    }
+    return NULL;
+}
+
+static void host_free_race(void)
+{
+    enum { TRIALS = 60, FILLERS = 6000 };
+    check_context("free of a host block while its nested heap allocates");
+    os_mem_set_error_hook(race_hook);
+    heap_open(&outer, "outer");
+    heap_add_ok(&outer, arena, sizeof arena, OS_MEM_ALG_DEFAULT);
+    for (int i = 0; i < FILLERS; i++)
+        CHECK(os_memheap_alloc(&outer, 48) != OS_NULL);
+    pthread_t t;
+    CHECK_EQ(pthread_create(&t, NULL, inner_user, NULL), 0);
+    for (int trial = 0; trial < TRIALS; trial++)
+    {
+        unsigned char *hb = os_memheap_alloc(&outer, 4096);
+        CHECK(hb != OS_NULL);
+        heap_open(&inner, "inner");
+        heap_add_ok(&inner, hb, 4096, OS_MEM_ALG_DEFAULT);
+        size_t used = heap_info(&outer).mem_used;
+        unsigned long allocs = __atomic_load_n(&race_allocs, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&race_go, 1, __ATOMIC_SEQ_CST);
+        while (__atomic_load_n(&race_allocs, __ATOMIC_SEQ_CST) == allocs)
+            ;   /* the inner heap is in use */
+        while (heap_info(&outer).mem_used == used)
+            os_memheap_free(&outer, hb);        /* refused (reported) while inner holds a block */
+        __atomic_store_n(&race_go, 0, __ATOMIC_SEQ_CST);
+        while (__atomic_load_n(&race_busy, __ATOMIC_SEQ_CST))
+            ;   /* its last call on the inner heap has returned */
+        heap_close(&inner);
+    }
+    __atomic_store_n(&race_stop, 1, __ATOMIC_RELEASE);
+    CHECK_EQ(pthread_join(t, NULL), 0);
+    CHECK_EQ(__atomic_load_n(&race_lost, __ATOMIC_RELAXED), 0);
+    CHECK_EQ(os_memheap_check(&outer), OS_EOK);
+    printf("host block freed %d times while its nested heap was in use: %lu refusals\n", TRIALS,
+           __atomic_load_n(&race_refused, __ATOMIC_RELAXED));
+    hook_install();
+    heap_close(&outer);     /* (its region is the arena: nothing needs freeing) */
+}
+
 int main(void)
 {
     hook_install();
+#if TEST_BAD_OPS
+    host_free_race();
+#endif
 
     const struct test_layout *l = test_layout_mixed();
     heap_open(&user_heap, "shared");

@@ -207,7 +207,9 @@ void    *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t
 
 /*
  * Resize a block, keeping its contents and its alignment. ptr OS_NULL: alloc.
- * size 0: free, returns OS_NULL. Shrinks always and grows where the next
+ * size 0: free, returns OS_NULL (also when that free is refused, as for a
+ * block holding a live pool or a busy nested region: the block then stays
+ * allocated, and the refusal is reported). Shrinks always and grows where the next
  * block is free in place; otherwise allocates (own region first), copies and
  * frees. On failure returns OS_NULL and the old block is untouched; a
  * block that holds a region of another heap or a live memory pool is not
@@ -319,7 +321,10 @@ typedef int (*os_memheap_walk_fn)(const struct os_memheap_block *blk, void *arg)
 
 /*
  * Call fn for every block of every region, with the heap locked: fn must
- * not call into the same heap. A nonzero return from fn stops the walk.
+ * not call into the same heap (the POSIX port reports that and stops the
+ * program), nor into a heap whose block holds one of this heap's regions
+ * (a free of that block waits for this heap's lock while holding its own).
+ * A nonzero return from fn stops the walk.
  * OS_EOK, or OS_ERROR (reported) if a corrupt header stops it. O(B), as
  * check for buddy regions.
  */

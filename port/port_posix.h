@@ -22,10 +22,12 @@ struct os_port_wait
  */
 #define OS_PORT_LOCK_OWNER 1    /* the core then provides oh_port_reentered() (port.h) */
 
-#if defined(__has_builtin)
-#if __has_builtin(__builtin_thread_pointer)
+/* The thread pointer where the compiler's builtin is known to work, else the address of a per-thread byte. */
+#if defined(__linux__) && (defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)) && \
+    !defined(OH_POSIX_NO_THREAD_POINTER)
 #define OH_POSIX_THREAD_POINTER 1
-#endif
+#else
+extern _Thread_local char oh_posix_self;    /* posix.c */
 #endif
 
 static inline os_ubase_t os_port_self(void)
@@ -33,8 +35,7 @@ static inline os_ubase_t os_port_self(void)
 #ifdef OH_POSIX_THREAD_POINTER
     return (os_ubase_t)__builtin_thread_pointer();
 #else
-    static _Thread_local char self;     /* its address: one per thread */
-    return (os_ubase_t)&self;
+    return (os_ubase_t)&oh_posix_self;
 #endif
 }
 

@@ -15,6 +15,11 @@
 #include <os_mempool.h>
 #include "port.h"
 
+#ifndef OH_POSIX_THREAD_POINTER
+/* One byte per thread: its address names the thread in a lock word (port_posix.h). */
+__attribute__((tls_model("initial-exec"))) _Thread_local char oh_posix_self;
+#endif
+
 void os_port_lock_init(os_ubase_t *lock)
 {
     __atomic_store_n(lock, (os_ubase_t)0, __ATOMIC_RELEASE);

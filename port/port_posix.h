@@ -13,9 +13,9 @@ struct os_port_wait
 };
 
 /*
- * The lock word holds 0 (free) or the holding thread's identity, its
- * thread pointer (never 0): taking it is one compare-and-swap, as cheap as
- * an exchange, and a thread that finds its own identity there is about to
+ * The lock word holds 0 (free) or the holding thread's identity (never 0,
+ * see os_port_self): taking it is one compare-and-swap, as cheap as an
+ * exchange, and a thread that finds its own identity there is about to
  * wait for itself (a heap call from a signal handler that interrupted a
  * heap call, or from the error hook or a walk callback under the lock),
  * which the contended path reports instead of hanging.

@@ -634,6 +634,12 @@ os_err_t oh_region_add(os_memheap_t *heap, void *start, os_size_t size, enum os_
 
 /* ---- nested heaps ------------------------------------------------------------ */
 
+/* Does nested region r lie inside [lo, lo + len) (a block of its host)? */
+static inline int nested_in(const struct heap_mem *r, const os_uint8_t *lo, os_size_t len)
+{
+    return r->start >= lo && r->end <= lo + len;
+}
+
 struct heap_mem *oh_hosted_in(const os_memheap_t *heap, const void *mem, os_size_t len)
 {
     const os_uint8_t *lo = mem;
@@ -641,7 +647,7 @@ struct heap_mem *oh_hosted_in(const os_memheap_t *heap, const void *mem, os_size
 
     for (r = heap->hosted; r != OS_NULL; r = r->host_next)
     {
-        if (r->start >= lo && r->end <= lo + len)
+        if (nested_in(r, lo, len))
         {
             return r;
         }
@@ -691,7 +697,7 @@ static int hosted_busy(const os_memheap_t *heap, const os_uint8_t *lo, os_size_t
         os_ubase_t st;
         int idle;
 
-        if (r->start < lo || r->end > lo + len)
+        if (!nested_in(r, lo, len))
         {
             continue;
         }
@@ -736,7 +742,7 @@ int oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len, int idl
         os_size_t used = 0;
         os_ubase_t st;
 
-        if (r->start < lo || r->end > lo + len)
+        if (!nested_in(r, lo, len))
         {
             pp = &r->host_next;
             continue;

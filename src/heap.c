@@ -1162,9 +1162,11 @@ os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg)
  * starts over at the region's first block and skips what was printed (O(B)
  * under the lock). The tail-call free of an idle port does not count: on
  * such a port nothing else runs while the trace prints, as long as the
- * port's output does not free into the heap being traced. A region that changed between two
- * batches ends the listing. Stack: TRACE_BATCH lines (192 bytes on a
- * 32-bit target).
+ * port's output does not free into the heap being traced. Each batch finds
+ * its region again by address (O(regions)), so a region taken away while
+ * the listing runs never makes it skip another: when the region being
+ * listed, or the one listed before it, is gone, the listing ends with a
+ * note. Stack: TRACE_BATCH lines (192 bytes on a 32-bit target).
  */
 #define TRACE_BATCH 16u
 
@@ -1219,16 +1221,23 @@ static void trace_print(const struct trace_batch *t)
     }
 }
 
-/* Region number index of a sound list, OS_NULL if there is none (heap lock held). */
-static const struct heap_mem *region_at(os_memheap_t *heap, os_size_t index)
+/*
+ * The region of a sound list that starts at lo, or OS_NULL; with next, the
+ * one after it (the first region when lo is OS_NULL). Heap lock held.
+ */
+static const struct heap_mem *region_from(os_memheap_t *heap, const os_uint8_t *lo, int next)
 {
     const struct heap_mem *r = heap->h_mem;
 
-    while (r != OS_NULL && index-- != 0)
+    if (lo == OS_NULL)
+    {
+        return r;
+    }
+    while (r != OS_NULL && r->start != lo)
     {
         r = r->next;
     }
-    return r;
+    return r != OS_NULL && next ? r->next : r;
 }
 
 #ifdef OS_USING_MEM_TRACE
@@ -1263,13 +1272,17 @@ static void trace_tasks(os_memheap_t *heap)
 enum { TR_END, TR_LISTED, TR_BAD_LIST, TR_BAD_BLOCK, TR_CHANGED };
 
 /*
- * One batch of region number index (see TRACE_BATCH): TR_LISTED; TR_END
- * when there is no such region (or the heap went away); TR_BAD_LIST when
- * the list of regions is corrupt, TR_BAD_BLOCK when a header stopped the
- * walk (both reported); TR_CHANGED when the region is not the one at
- * *lo..*hi any more (*lo OS_NULL: the first batch, which sets them).
+ * One batch of the region at *lo..*hi, or, when *lo is OS_NULL, the first
+ * batch of the region after the one that starts at prev (the first region
+ * when prev is OS_NULL too), which sets them (see TRACE_BATCH). Regions are
+ * found by address, not by position, so one taken away between two batches
+ * cannot make the listing skip another. TR_LISTED; TR_END when there is no
+ * such region (or the heap went away); TR_BAD_LIST when the list of regions
+ * is corrupt, TR_BAD_BLOCK when a header stopped the walk (both reported);
+ * TR_CHANGED when the region being listed, or the one listed before it, is
+ * not in the heap any more.
  */
-static int trace_batch(os_memheap_t *heap, os_size_t index, struct trace_batch *t, const os_uint8_t **lo,
+static int trace_batch(os_memheap_t *heap, const os_uint8_t *prev, struct trace_batch *t, const os_uint8_t **lo,
                        const os_uint8_t **hi, const char **alg, os_size_t *total)
 {
     os_ubase_t st = heap_lock(heap);
@@ -1285,13 +1298,14 @@ static int trace_batch(os_memheap_t *heap, os_size_t index, struct trace_batch *
     {
         res = TR_BAD_LIST;
     }
-    else if ((r = region_at(heap, index)) == OS_NULL)
-    {
-        res = TR_END;
-    }
-    else if (*lo != OS_NULL && (r->start != *lo || r->end != *hi))
+    else if (*lo != OS_NULL ? (r = region_from(heap, *lo, 0)) == OS_NULL || r->end != *hi
+                            : prev != OS_NULL && region_from(heap, prev, 0) == OS_NULL)
     {
         res = TR_CHANGED;
+    }
+    else if (*lo == OS_NULL && (r = region_from(heap, prev, 1)) == OS_NULL)
+    {
+        res = TR_END;
     }
     else
     {
@@ -1313,7 +1327,8 @@ static int trace_batch(os_memheap_t *heap, os_size_t index, struct trace_batch *
 os_err_t os_memheap_trace(os_memheap_t *heap)
 {
     char name[OS_NAME_MAX + 1];
-    os_size_t total, used, maxused, index;
+    os_size_t total, used, maxused;
+    const os_uint8_t *prev = OS_NULL;   /* the start of the region listed last */
     struct trace_batch t;
     os_err_t err = OS_EOK;
     os_ubase_t st;
@@ -1330,7 +1345,7 @@ os_err_t os_memheap_trace(os_memheap_t *heap)
     maxused = heap->mem_maxused;
     heap_unlock(heap, st);
     oh_print("heap '%s': total %zu, used %zu, max used %zu\n", name, total, used, maxused);
-    for (index = 0; res == TR_LISTED || res == TR_BAD_BLOCK; index++)
+    while (res == TR_LISTED || res == TR_BAD_BLOCK)
     {
         const os_uint8_t *lo = OS_NULL, *hi = OS_NULL;
         const char *alg = OS_NULL;
@@ -1338,7 +1353,7 @@ os_err_t os_memheap_trace(os_memheap_t *heap)
         t.after = OS_NULL;
         do
         {
-            res = trace_batch(heap, index, &t, &lo, &hi, &alg, &total);
+            res = trace_batch(heap, prev, &t, &lo, &hi, &alg, &total);
             if ((res == TR_LISTED || res == TR_BAD_BLOCK) && t.after == OS_NULL)
             {
                 oh_print(" region %p..%p (%s, %zu bytes for blocks)\n  state address    usable bytes  task\n",
@@ -1354,6 +1369,7 @@ os_err_t os_memheap_trace(os_memheap_t *heap)
         {
             err = OS_ERROR;
         }
+        prev = lo;
     }
     if (res == TR_CHANGED)
     {

@@ -95,6 +95,9 @@ static void h_puts(const char *s)
     capture_puts(s);
 }
 
+static const struct os_mem_port_hooks hooks_main = {h_lock, h_unlock, h_in_isr, h_task_id,
+                                                    h_task_name, h_puts, OS_NULL};
+
 /* The line of the trace output that mentions p, or OS_NULL. */
 static const char *trace_line(const void *p, char *line, size_t size)
 {
@@ -435,6 +438,70 @@ static void trace_batches(void)
     CHECK_REPORTS(0);
 }
 
+/*
+ * A region taken away while the trace lists the heap (the port's output
+ * runs with no lock held, so another task can free the host block that
+ * holds a region): the listing says that the regions changed instead of
+ * skipping the region that followed it without a word.
+ */
+static os_memheap_t nested;
+static void *nested_host;           /* the block of `heap` that holds the nested heap's second region */
+static int   host_freed;
+
+static void free_host_on_its_line(const char *s)
+{
+    char needle[64];
+
+    h_puts(s);
+    snprintf(needle, sizeof needle, " region %p", nested_host);
+    if (!host_freed && strstr(capture_text(), needle) != NULL)
+    {
+        host_freed = 1;
+        os_memheap_free(&heap, nested_host);
+    }
+}
+
+static void trace_region_gone(void)
+{
+    check_context("trace while a listed region is taken away");
+    static const struct os_mem_port_hooks gone_hooks = {h_lock, h_unlock, h_in_isr, h_task_id,
+                                                        h_task_name, free_host_on_its_line, OS_NULL};
+    static _Alignas(64) unsigned char first[4 * KiB], last[4 * KiB];
+    const size_t mid = 4 * KiB;
+
+    nested_host = os_memheap_alloc(&heap, mid);
+    CHECK(nested_host != OS_NULL);
+    heap_open(&nested, "nested");
+    heap_add_ok(&nested, first, sizeof first, test_layout_alg(test_layout_mixed(), 0));
+    heap_add_ok(&nested, nested_host, mid, test_layout_alg(test_layout_mixed(), 1));
+    heap_add_ok(&nested, last, sizeof last, test_layout_alg(test_layout_mixed(), 2));
+    void *a = os_memheap_alloc(&nested, 100);
+    CHECK(a != OS_NULL && (unsigned char *)a >= first && (unsigned char *)a < first + sizeof first);
+
+    /* undisturbed, the listing names all three regions */
+    capture_reset();
+    CHECK_EQ(os_memheap_trace(&nested), OS_EOK);
+    CHECK(strstr(capture_text(), "regions changed") == NULL);
+    char needle[64];
+    snprintf(needle, sizeof needle, " region %p", (void *)last);
+    CHECKF(strstr(capture_text(), needle) != NULL, "last region not listed:\n%s", capture_text());
+
+    /* the middle region goes away as soon as its line is printed */
+    const size_t total3 = heap_info(&nested).mem_total;
+    host_freed = 0;
+    os_mem_port_set_hooks(&gone_hooks);
+    capture_reset();
+    CHECK_EQ(os_memheap_trace(&nested), OS_EOK);
+    os_mem_port_set_hooks(&hooks_main);
+    CHECK(host_freed);
+    CHECKF(strstr(capture_text(), needle) != NULL || strstr(capture_text(), "regions changed") != NULL,
+           "the region after the one taken away was skipped with no note:\n%s", capture_text());
+    CHECKF(heap_info(&nested).mem_total < total3, "the middle region is still counted");
+    os_memheap_free(&nested, a);
+    heap_close(&nested);
+    CHECK_REPORTS(0);
+}
+
 #ifdef OS_USING_MEM_TRACE
 /*
  * A task index just past the per-task table (OS_MEM_TRACE_TASKS itself):
@@ -520,9 +587,7 @@ static void default_hook(void)
 
 int main(void)
 {
-    static const struct os_mem_port_hooks hooks = {h_lock, h_unlock, h_in_isr, h_task_id,
-                                                    h_task_name, h_puts, OS_NULL};
-    os_mem_port_set_hooks(&hooks);
+    os_mem_port_set_hooks(&hooks_main);
     hook_install();
     heap_open(&heap, "port");
     heap_add_ok(&heap, region, sizeof region, test_layout_alg(test_layout_mixed(), 0));
@@ -541,13 +606,14 @@ int main(void)
 #endif
     trace_output();
     trace_batches();
+    trace_region_gone();
 #if EXPECT_LOCKS
     realloc_copy_unlocked();
 #endif
 #ifdef OS_USING_MEM_TRACE
     index_past_table();
 #endif
-    hooks_later(&hooks);
+    hooks_later(&hooks_main);
     CHECK_EQ(locks, unlocks);
 #ifdef OS_USING_MEM_TRACE
     os_mem_port_set_hooks(OS_NULL);

@@ -964,6 +964,61 @@ static void nested_host_in_corrupt_region(const struct test_alg *a)
 }
 
 /*
+ * First-fit with 16-bit header words: a header forged inside a block's
+ * payload, for every one of the 2^14 check values, never makes the overlap
+ * rule take a region that starts right after it and runs past the block's
+ * end for one that lies inside a used block. The rule finds the block that
+ * holds the region's start by walking the host region, not by trusting the
+ * bytes before the start (which are the user's). With 32-bit words (or
+ * buddy's 32-bit seal) there are too many values to try them all.
+ */
+static void forged_header_before_region(const struct test_alg *a)
+{
+#if FF_WORD == 2
+    if (a->alg != OS_MEM_ALG_FIRSTFIT)
+        return;
+    check_context("%s: region after a header forged in a block", a->name);
+    open_fresh(a->alg);
+    const size_t blk = 1024, span = 2048, at = 256;
+    unsigned char *b = os_memheap_alloc(&heap, blk);
+    CHECK(b != NULL);
+    if (b == NULL)
+    {
+        heap_close(&heap);
+        return;
+    }
+    unsigned char *lo = b + at;     /* on the chunk grid: payloads are 8-aligned */
+    const size_t chunks = (span + 3 * FF_WORD + 7) / 8 + 1;
+    os_uint16_t w[3] = {0, (os_uint16_t)(chunks << 1 | 1u), 0};    /* owner (trace builds), size|used, check */
+    os_memheap_t g;
+    heap_open(&g, "G");
+    unsigned accepted = 0;
+    for (unsigned v = 0; v < (1u << 14) && accepted == 0; v++)
+    {
+        w[2] = (os_uint16_t)(v << 2);
+        memcpy(lo - sizeof w, w, sizeof w);
+        hook_reset();
+        if (os_memheap_add(&g, lo, span, a->alg) == OS_EOK)
+            accepted = v + 1;
+        else
+            CHECK_REPORTED();
+    }
+    CHECKF(accepted == 0, "a region past the block's end was taken on a forged check %u", accepted - 1);
+    hook_reset();
+    if (accepted == 0)
+        CHECK_EQ(os_memheap_add(&g, lo, blk - at, a->alg), OS_EOK);     /* inside the block: taken */
+    heap_close(&g);
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    os_memheap_free(&heap, b);
+    CHECK_EQ(heap_info(&heap).mem_used, 0);
+    CHECK_REPORTS(0);
+    heap_close(&heap);
+#else
+    (void)a;
+#endif
+}
+
+/*
  * First-fit: only the back link of a free block's list successor is
  * overwritten. A merge unlinks the block and checks both list neighbours
  * first, so the free that would merge is refused and reported (without
@@ -2076,6 +2131,7 @@ int main(void)
         merge_with_corrupt_neighbour(a);
         overrun_into_next(a);
         nested_host_in_corrupt_region(a);
+        forged_header_before_region(a);
         buddy_seal_before_merge(a);
         buddy_back_link(a);
         buddy_bytes_after_region(a);

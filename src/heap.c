@@ -1221,25 +1221,6 @@ static void trace_print(const struct trace_batch *t)
     }
 }
 
-/*
- * The region of a sound list that starts at lo, or OS_NULL; with next, the
- * one after it (the first region when lo is OS_NULL). Heap lock held.
- */
-static const struct heap_mem *region_from(os_memheap_t *heap, const os_uint8_t *lo, int next)
-{
-    const struct heap_mem *r = heap->h_mem;
-
-    if (lo == OS_NULL)
-    {
-        return r;
-    }
-    while (r != OS_NULL && r->start != lo)
-    {
-        r = r->next;
-    }
-    return r != OS_NULL && next ? r->next : r;
-}
-
 #ifdef OS_USING_MEM_TRACE
 /* The per-task table of os_memheap_trace, copied and printed in batches as the blocks are. */
 static void trace_tasks(os_memheap_t *heap)
@@ -1272,15 +1253,47 @@ static void trace_tasks(os_memheap_t *heap)
 enum { TR_END, TR_LISTED, TR_BAD_LIST, TR_BAD_BLOCK, TR_CHANGED };
 
 /*
- * One batch of the region at *lo..*hi, or, when *lo is OS_NULL, the first
- * batch of the region after the one that starts at prev (the first region
- * when prev is OS_NULL too), which sets them (see TRACE_BATCH). Regions are
- * found by address, not by position, so one taken away between two batches
- * cannot make the listing skip another. TR_LISTED; TR_END when there is no
- * such region (or the heap went away); TR_BAD_LIST when the list of regions
- * is corrupt, TR_BAD_BLOCK when a header stopped the walk (both reported);
- * TR_CHANGED when the region being listed, or the one listed before it, is
- * not in the heap any more.
+ * The region a trace batch lists (heap lock held, list sound): the one at
+ * lo..hi when lo is set (a later batch of the same region), else the one
+ * after the region that starts at prev (the first region when prev is
+ * OS_NULL). Regions are found by address, not by position, so one taken
+ * away between two batches cannot make the listing skip another.
+ * TR_LISTED (*out set), TR_END when there is no next region, TR_CHANGED
+ * when the region at lo..hi, or the one at prev, is not in the heap any
+ * more. O(regions).
+ */
+static int trace_region(os_memheap_t *heap, const os_uint8_t *prev, const os_uint8_t *lo, const os_uint8_t *hi,
+                        const struct heap_mem **out)
+{
+    const struct heap_mem *r = heap->h_mem;
+    const os_uint8_t *want = lo != OS_NULL ? lo : prev;
+
+    if (want != OS_NULL)
+    {
+        while (r != OS_NULL && r->start != want)
+        {
+            r = r->next;
+        }
+        if (r == OS_NULL || (lo != OS_NULL && r->end != hi))
+        {
+            return TR_CHANGED;
+        }
+        if (lo == OS_NULL)
+        {
+            r = r->next;
+        }
+    }
+    *out = r;
+    return r != OS_NULL ? TR_LISTED : TR_END;
+}
+
+/*
+ * One batch (see TRACE_BATCH) of the region trace_region() finds, which
+ * sets *lo, *hi, *alg and *total on the first batch of a region (*lo
+ * OS_NULL). TR_LISTED; TR_END when there is no region left (or the heap
+ * went away); TR_BAD_LIST when the list of regions is corrupt,
+ * TR_BAD_BLOCK when a header stopped the walk (both reported); TR_CHANGED
+ * as trace_region() says.
  */
 static int trace_batch(os_memheap_t *heap, const os_uint8_t *prev, struct trace_batch *t, const os_uint8_t **lo,
                        const os_uint8_t **hi, const char **alg, os_size_t *total)
@@ -1298,16 +1311,7 @@ static int trace_batch(os_memheap_t *heap, const os_uint8_t *prev, struct trace_
     {
         res = TR_BAD_LIST;
     }
-    else if (*lo != OS_NULL ? (r = region_from(heap, *lo, 0)) == OS_NULL || r->end != *hi
-                            : prev != OS_NULL && region_from(heap, prev, 0) == OS_NULL)
-    {
-        res = TR_CHANGED;
-    }
-    else if (*lo == OS_NULL && (r = region_from(heap, prev, 1)) == OS_NULL)
-    {
-        res = TR_END;
-    }
-    else
+    else if ((res = trace_region(heap, prev, *lo, *hi, &r)) == TR_LISTED)
     {
         /* Resume at the last block printed only if no free or realloc could have merged it
          * away since: its header is then still the library's, not a user's bytes. */

@@ -93,6 +93,7 @@ struct os_memheap
     os_size_t        pools;             /* memory pools (memory or object) inside our blocks */
     os_size_t        copying;           /* reallocs copying a block with no lock held */
     os_size_t        frees;             /* locked frees and reallocs so far (a trace's resume test) */
+    os_size_t        regions;           /* regions added and taken away so far (a trace's test of its place) */
     const os_uint8_t *pool_lo;          /* span of their memory and objects (kept until pools is 0) */
     const os_uint8_t *pool_hi;
     os_uint8_t      *span_lo;           /* lowest start and highest end of any region added */

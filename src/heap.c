@@ -465,7 +465,10 @@ static struct heap_mem *owner_region(os_memheap_t *heap, const void *ptr, const 
 
     if (r == OS_NULL || (heap->hosted != OS_NULL && NEST_HOSTED_AT(heap, ptr) != OS_NULL))
     {
-        oh_report_fault(heap, ptr, OS_EINVAL, "%s of %p, which is not in this heap", what, ptr);
+        if (!oh_heap_gone(heap, what, ptr))
+        {
+            oh_report_fault(heap, ptr, OS_EINVAL, "%s of %p, which is not in this heap", what, ptr);
+        }
         return OS_NULL;
     }
     (void)what;
@@ -557,7 +560,7 @@ static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
                                 "free of %p, which holds another heap's region, refused: its region is corrupt", ptr);
                 goto out;
             }
-            if (!oh_detach_hosted(heap, b.mem, b.usable, 1))
+            if (!oh_detach_hosted(heap, b.mem, b.usable))
             {
                 busy = 2;   /* its blocks would be lost: reported after the locks are given back */
                 goto out;
@@ -1163,10 +1166,10 @@ os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg)
  * under the lock). The tail-call free of an idle port does not count: on
  * such a port nothing else runs while the trace prints, as long as the
  * port's output does not free into the heap being traced. Each batch finds
- * its region again by address (O(regions)), so a region taken away while
- * the listing runs never makes it skip another: when the region being
- * listed, or the one listed before it, is gone, the listing ends with a
- * note. Stack: TRACE_BATCH lines (192 bytes on a 32-bit target).
+ * its region again by its place in the list (O(regions)); a region added
+ * or taken away since the listing started (heap->regions) would move that
+ * place, so the listing then ends with a note rather than skip a region or
+ * list one twice. Stack: TRACE_BATCH lines (192 bytes on a 32-bit target).
  */
 #define TRACE_BATCH 16u
 
@@ -1174,6 +1177,7 @@ struct trace_batch
 {
     const os_uint8_t *after;    /* the last block printed (OS_NULL: none yet) */
     os_size_t frees;            /* heap->frees when it was printed */
+    os_size_t regions;          /* heap->regions when the listing started */
     unsigned n;
     struct
     {
@@ -1221,6 +1225,18 @@ static void trace_print(const struct trace_batch *t)
     }
 }
 
+/* Region number index of a sound list, OS_NULL if there is none (heap lock held). */
+static const struct heap_mem *region_at(os_memheap_t *heap, os_size_t index)
+{
+    const struct heap_mem *r = heap->h_mem;
+
+    while (r != OS_NULL && index-- != 0)
+    {
+        r = r->next;
+    }
+    return r;
+}
+
 #ifdef OS_USING_MEM_TRACE
 /* The per-task table of os_memheap_trace, copied and printed in batches as the blocks are. */
 static void trace_tasks(os_memheap_t *heap)
@@ -1253,49 +1269,13 @@ static void trace_tasks(os_memheap_t *heap)
 enum { TR_END, TR_LISTED, TR_BAD_LIST, TR_BAD_BLOCK, TR_CHANGED };
 
 /*
- * The region a trace batch lists (heap lock held, list sound): the one at
- * lo..hi when lo is set (a later batch of the same region), else the one
- * after the region that starts at prev (the first region when prev is
- * OS_NULL). Regions are found by address, not by position, so one taken
- * away between two batches cannot make the listing skip another.
- * TR_LISTED (*out set), TR_END when there is no next region, TR_CHANGED
- * when the region at lo..hi, or the one at prev, is not in the heap any
- * more. O(regions).
+ * One batch of region number index (see TRACE_BATCH): TR_LISTED; TR_END
+ * when there is no such region (or the heap went away); TR_BAD_LIST when
+ * the list of regions is corrupt, TR_BAD_BLOCK when a header stopped the
+ * walk (both reported); TR_CHANGED when a region was added or taken away
+ * since the listing started. Sets *lo, *hi, *alg and *total.
  */
-static int trace_region(os_memheap_t *heap, const os_uint8_t *prev, const os_uint8_t *lo, const os_uint8_t *hi,
-                        const struct heap_mem **out)
-{
-    const struct heap_mem *r = heap->h_mem;
-    const os_uint8_t *want = lo != OS_NULL ? lo : prev;
-
-    if (want != OS_NULL)
-    {
-        while (r != OS_NULL && r->start != want)
-        {
-            r = r->next;
-        }
-        if (r == OS_NULL || (lo != OS_NULL && r->end != hi))
-        {
-            return TR_CHANGED;
-        }
-        if (lo == OS_NULL)
-        {
-            r = r->next;
-        }
-    }
-    *out = r;
-    return r != OS_NULL ? TR_LISTED : TR_END;
-}
-
-/*
- * One batch (see TRACE_BATCH) of the region trace_region() finds, which
- * sets *lo, *hi, *alg and *total on the first batch of a region (*lo
- * OS_NULL). TR_LISTED; TR_END when there is no region left (or the heap
- * went away); TR_BAD_LIST when the list of regions is corrupt,
- * TR_BAD_BLOCK when a header stopped the walk (both reported); TR_CHANGED
- * as trace_region() says.
- */
-static int trace_batch(os_memheap_t *heap, const os_uint8_t *prev, struct trace_batch *t, const os_uint8_t **lo,
+static int trace_batch(os_memheap_t *heap, os_size_t index, struct trace_batch *t, const os_uint8_t **lo,
                        const os_uint8_t **hi, const char **alg, os_size_t *total)
 {
     os_ubase_t st = heap_lock(heap);
@@ -1311,7 +1291,11 @@ static int trace_batch(os_memheap_t *heap, const os_uint8_t *prev, struct trace_
     {
         res = TR_BAD_LIST;
     }
-    else if ((res = trace_region(heap, prev, *lo, *hi, &r)) == TR_LISTED)
+    else if (heap->regions != t->regions)
+    {
+        res = TR_CHANGED;
+    }
+    else if ((r = region_at(heap, index)) != OS_NULL)
     {
         /* Resume at the last block printed only if no free or realloc could have merged it
          * away since: its header is then still the library's, not a user's bytes. */
@@ -1331,8 +1315,7 @@ static int trace_batch(os_memheap_t *heap, const os_uint8_t *prev, struct trace_
 os_err_t os_memheap_trace(os_memheap_t *heap)
 {
     char name[OS_NAME_MAX + 1];
-    os_size_t total, used, maxused;
-    const os_uint8_t *prev = OS_NULL;   /* the start of the region listed last */
+    os_size_t total, used, maxused, index;
     struct trace_batch t;
     os_err_t err = OS_EOK;
     os_ubase_t st;
@@ -1347,9 +1330,10 @@ os_err_t os_memheap_trace(os_memheap_t *heap)
     total = heap->mem_total;
     used = heap->mem_used;
     maxused = heap->mem_maxused;
+    t.regions = heap->regions;
     heap_unlock(heap, st);
     oh_print("heap '%s': total %zu, used %zu, max used %zu\n", name, total, used, maxused);
-    while (res == TR_LISTED || res == TR_BAD_BLOCK)
+    for (index = 0; res == TR_LISTED || res == TR_BAD_BLOCK; index++)
     {
         const os_uint8_t *lo = OS_NULL, *hi = OS_NULL;
         const char *alg = OS_NULL;
@@ -1357,7 +1341,7 @@ os_err_t os_memheap_trace(os_memheap_t *heap)
         t.after = OS_NULL;
         do
         {
-            res = trace_batch(heap, prev, &t, &lo, &hi, &alg, &total);
+            res = trace_batch(heap, index, &t, &lo, &hi, &alg, &total);
             if ((res == TR_LISTED || res == TR_BAD_BLOCK) && t.after == OS_NULL)
             {
                 oh_print(" region %p..%p (%s, %zu bytes for blocks)\n  state address    usable bytes  task\n",
@@ -1373,7 +1357,6 @@ os_err_t os_memheap_trace(os_memheap_t *heap)
         {
             err = OS_ERROR;
         }
-        prev = lo;
     }
     if (res == TR_CHANGED)
     {

@@ -101,16 +101,18 @@ struct heap_mem *oh_hosted_at(const os_memheap_t *heap, const void *p);
 void oh_host_link(os_memheap_t *host, struct heap_mem *r);
 
 /*
- * Remove the regions of other heaps that live inside [mem, mem + len), and
- * with each of them the regions nested in its blocks, at any depth. With
- * idle, only if none of them holds a block in use (or cannot be walked:
- * its control data is corrupt), which is tested first, and again for each
- * region under its heap's lock as it is removed (that heap's alloc takes
- * that lock alone): 0 when it was refused, 1 when done. Global and heap
- * locks held; takes each such region's heap lock. O(nested regions) plus a
- * walk of each.
+ * Remove the regions of other heaps that live inside [mem, mem + len) (a
+ * block about to be freed), only if none of them holds a block in use (or
+ * cannot be walked: its control data is corrupt): 1 when done, 0 when
+ * refused, with every region where it was. Each region is tested first,
+ * then again under its heap's lock as it is taken out of that heap (whose
+ * alloc takes that lock alone); if one fails then, the ones taken out are
+ * put back. A region holding no block holds no nested region or pool
+ * either, so nothing deeper goes with it. Global and heap locks held; takes
+ * each such region's heap lock. O(nested regions) plus a walk of each
+ * (O(nested regions^2) to put them back).
  */
-int oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len, int idle);
+int oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len);
 
 /*
  * Does a used block of region r (of heap h) hold all of [lo, hi)? Takes h's

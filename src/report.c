@@ -157,7 +157,10 @@ void oh_report_fixed(int fatal, const os_memheap_t *heap, const void *addr, os_e
 
 void oh_foreign_pointer(const os_memheap_t *heap, const void *p)
 {
-    oh_report_fixed(1, heap, p, OS_EINVAL);
+    if (!oh_heap_gone(heap, "free", p))
+    {
+        oh_report_fixed(1, heap, p, OS_EINVAL);
+    }
 }
 
 void oh_bad_pointer(const struct heap_mem *r, const void *p, int why)
@@ -195,7 +198,10 @@ void oh_fault(const struct heap_mem *r, const void *addr, os_err_t code, const c
 
 void oh_foreign_pointer(const os_memheap_t *heap, const void *p)
 {
-    oh_report_fault(heap, p, OS_EINVAL, "free of %p, which is not in this heap", p);
+    if (!oh_heap_gone(heap, "free", p))
+    {
+        oh_report_fault(heap, p, OS_EINVAL, "free of %p, which is not in this heap", p);
+    }
 }
 
 void oh_bad_pointer(const struct heap_mem *r, const void *p, int why)
@@ -211,6 +217,18 @@ void oh_bad_pointer(const struct heap_mem *r, const void *p, int why)
                                   : "block header overwritten, or not a block");
 }
 #endif
+
+int oh_heap_gone(const os_memheap_t *heap, const char *what, const void *p)
+{
+    if (OH_HEAP_LIVE(heap))
+    {
+        return 0;
+    }
+    oh_report(OS_NULL, heap, OS_EINVAL, "%s of %p: the heap was deinitialised meanwhile", what, p);
+    (void)what;     /* the small build's reports do not name them */
+    (void)p;
+    return 1;
+}
 
 int oh_ctrl_bad(const struct heap_mem *r, int ok)
 {

@@ -44,6 +44,14 @@ void oh_report_fault(const os_memheap_t *heap, const void *addr, os_err_t code, 
     ;
 #endif
 
+/*
+ * Is heap no longer initialised (a deinit ran between a call's entry test
+ * and its lock)? Then the call is reported as refused on a heap that is
+ * gone, not as a bad pointer (no assert), and 1 returned. For the paths
+ * that did not find p in the heap. O(1).
+ */
+int oh_heap_gone(const os_memheap_t *heap, const char *what, const void *p);
+
 /* Print formatted text through the port's log output. */
 void oh_print(const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)

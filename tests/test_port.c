@@ -32,8 +32,19 @@ static os_uint16_t   current_task;
 
 #define LOCK_STATE ((os_ubase_t)0x5A5A)
 
+/* Armed: the next lock calls this first (once), as if another task had run just before it. */
+static void (*lock_call)(void);
+/* Set: every unlock calls this with the lock word, after releasing it. */
+static void (*unlock_each)(os_ubase_t *w);
+
 static os_ubase_t h_lock(os_ubase_t *w)
 {
+    if (lock_call != NULL)
+    {
+        void (*fn)(void) = lock_call;
+        lock_call = NULL;
+        fn();
+    }
     locks++;
     CHECKF(*w == 0, "lock word %lu: lock taken twice (would deadlock)", (unsigned long)*w);
     *w = 1;
@@ -65,6 +76,8 @@ static void h_unlock(os_ubase_t *w, os_ubase_t state)
         unlock_call = NULL;
         fn();
     }
+    if (unlock_each != NULL)
+        unlock_each(w);
 }
 
 static int h_in_isr(void)
@@ -448,6 +461,8 @@ static os_memheap_t nested;
 static void *nested_host;           /* the block of `heap` that holds the nested heap's second region */
 static int   host_freed;
 
+static int   host_readd;            /* and is then allocated again and given back to the nested heap */
+
 static void free_host_on_its_line(const char *s)
 {
     char needle[64];
@@ -458,6 +473,13 @@ static void free_host_on_its_line(const char *s)
     {
         host_freed = 1;
         os_memheap_free(&heap, nested_host);
+        if (host_readd)
+        {
+            /* the same block again (the first fit), added back: now the nested heap's last region */
+            void *again = os_memheap_alloc(&heap, 4 * KiB);
+            CHECK(again == nested_host);
+            CHECK_EQ(os_memheap_add(&nested, again, 4 * KiB, test_layout_alg(test_layout_mixed(), 1)), OS_EOK);
+        }
     }
 }
 
@@ -497,10 +519,162 @@ static void trace_region_gone(void)
     CHECKF(strstr(capture_text(), needle) != NULL || strstr(capture_text(), "regions changed") != NULL,
            "the region after the one taken away was skipped with no note:\n%s", capture_text());
     CHECKF(heap_info(&nested).mem_total < total3, "the middle region is still counted");
+
+    /* the same, and the host block comes back at once as the nested heap's last region */
+    nested_host = os_memheap_alloc(&heap, mid);
+    CHECK(nested_host != OS_NULL);
+    heap_add_ok(&nested, nested_host, mid, test_layout_alg(test_layout_mixed(), 1));
+    host_freed = 0;
+    host_readd = 1;
+    os_mem_port_set_hooks(&gone_hooks);
+    capture_reset();
+    CHECK_EQ(os_memheap_trace(&nested), OS_EOK);
+    os_mem_port_set_hooks(&hooks_main);
+    host_readd = 0;
+    CHECK(host_freed);
+    CHECKF(strstr(capture_text(), needle) != NULL || strstr(capture_text(), "regions changed") != NULL,
+           "a region was skipped with no note after one went and came back:\n%s", capture_text());
+    CHECK_EQ(os_memheap_check(&nested), OS_EOK);
     os_memheap_free(&nested, a);
     heap_close(&nested);
+    os_memheap_free(&heap, nested_host);
     CHECK_REPORTS(0);
 }
+
+#if EXPECT_LOCKS
+/*
+ * A free of a host block that holds regions of two heaps, refused because
+ * the second one's heap allocated in it after the first was taken out (its
+ * heap's lock released, another task runs): the first is put back, so the
+ * refusal changed nothing, and both heaps keep their regions.
+ */
+static os_memheap_t busy_heap, idle_heap;
+static os_size_t idle_total;
+static void *busy_block;
+
+static void alloc_when_idle_region_gone(os_ubase_t *w)
+{
+    if (w == &idle_heap.lock && idle_heap.mem_total < idle_total)
+    {
+        unlock_each = NULL;
+        busy_block = os_memheap_alloc(&busy_heap, 64);
+    }
+}
+
+static void refused_free_keeps_regions(void)
+{
+    check_context("a refused free of a host block keeps every nested region");
+    const size_t before = heap_info(&heap).mem_used;
+    unsigned char *b = os_memheap_alloc(&heap, 8 * KiB);
+    CHECK(b != OS_NULL);
+    if (b == OS_NULL)
+        return;
+    heap_open(&busy_heap, "busy");
+    heap_open(&idle_heap, "idle");
+    /* the region added last is the first one the free takes out */
+    heap_add_ok(&busy_heap, b, 4 * KiB, test_layout_alg(test_layout_mixed(), 0));
+    heap_add_ok(&idle_heap, b + 4 * KiB, 4 * KiB, test_layout_alg(test_layout_mixed(), 1));
+    idle_total = heap_info(&idle_heap).mem_total;
+    const size_t used = heap_info(&heap).mem_used;
+    busy_block = OS_NULL;
+    unlock_each = alloc_when_idle_region_gone;
+    hook_reset();
+    os_memheap_free(&heap, b);
+    unlock_each = NULL;
+    CHECKF(busy_block != OS_NULL && (unsigned char *)busy_block > b && (unsigned char *)busy_block < b + 4 * KiB,
+           "the other task's block %p is not in the busy region", busy_block);
+    CHECK_REPORTS(1);
+    CHECK_EQ(hook_last_code(), OS_EBUSY);
+    CHECK_EQ(heap_info(&heap).mem_used, used);
+    CHECKF(heap_info(&idle_heap).mem_total == idle_total, "the idle heap lost its region: total %zu, was %zu",
+           (size_t)heap_info(&idle_heap).mem_total, (size_t)idle_total);
+    void *x = os_memheap_alloc(&idle_heap, 100);
+    CHECK(x != OS_NULL && (unsigned char *)x > b + 4 * KiB && (unsigned char *)x < b + 8 * KiB);
+    CHECK_EQ(os_memheap_check(&idle_heap), OS_EOK);
+    CHECK_EQ(os_memheap_check(&busy_heap), OS_EOK);
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    os_memheap_free(&idle_heap, x);
+    os_memheap_free(&busy_heap, busy_block);
+    hook_reset();
+    os_memheap_free(&heap, b);      /* both idle now: both regions go */
+    CHECK_REPORTS(0);
+    CHECK_EQ(heap_info(&idle_heap).mem_total, 0);
+    CHECK_EQ(heap_info(&busy_heap).mem_total, 0);
+    CHECK_EQ(heap_info(&heap).mem_used, before);
+    heap_close(&busy_heap);
+    heap_close(&idle_heap);
+}
+
+/*
+ * os_memheap_add and os_memheap_deinit of the same heap, the deinit run
+ * by another task between the add's entry test and its locks: the add is
+ * refused, and the heap it was meant for holds nothing (before, the region
+ * was linked into a heap that no longer existed, and into its host's list
+ * of nested regions, where adding the block again later closed that list
+ * into a loop).
+ */
+static os_memheap_t late;
+static os_err_t late_deinit;
+
+static void deinit_late(void)
+{
+    late_deinit = os_memheap_deinit(&late);
+}
+
+static void add_after_deinit(void)
+{
+    check_context("an add that a deinit of its heap overtakes");
+    const enum os_mem_alg alg = test_layout_alg(test_layout_mixed(), 0);
+    const size_t before = heap_info(&heap).mem_used;
+    unsigned char *b = os_memheap_alloc(&heap, 4 * KiB);
+    CHECK(b != OS_NULL);
+    if (b == OS_NULL)
+        return;
+    heap_open(&late, "late");
+    late_deinit = OS_ERROR;
+    lock_call = deinit_late;
+    hook_reset();
+    os_err_t err = os_memheap_add(&late, b, 4 * KiB, alg);
+    lock_call = NULL;
+    CHECK_EQ(late_deinit, OS_EOK);
+    CHECK_EQ(err, OS_EINVAL);
+    CHECK_REPORTED();
+    CHECK(late.h_mem == OS_NULL);
+    /* the heap object may be initialised again and take the same block */
+    heap_open(&late, "late");
+    heap_add_ok(&late, b, 4 * KiB, alg);
+    void *x = os_memheap_alloc(&late, 64);
+    CHECK(x != OS_NULL);
+    os_memheap_free(&late, x);
+    hook_reset();
+    os_memheap_free(&heap, b);
+    CHECK_REPORTS(0);
+    CHECK_EQ(heap_info(&late).mem_total, 0);
+    CHECK_EQ(heap_info(&heap).mem_used, before);
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    heap_close(&late);
+
+    /* a free that a deinit overtakes: refused as a call on a heap that is gone, not as a bad pointer */
+    check_context("a free that a deinit of its heap overtakes");
+    static _Alignas(64) unsigned char late_region[4 * KiB];
+    heap_open(&late, "late");
+    heap_add_ok(&late, late_region, sizeof late_region, alg);
+    void *y = os_memheap_alloc(&late, 64);
+    CHECK(y != OS_NULL);
+    late_deinit = OS_ERROR;
+    lock_call = deinit_late;
+    hook_reset();
+    os_memheap_free(&late, y);
+    lock_call = NULL;
+    CHECK_EQ(late_deinit, OS_EOK);
+    CHECK_EQ(hook_last_code(), OS_EINVAL);
+#ifndef OS_MEM_SMALL
+    CHECKF(strstr(hook_last_msg(), "deinitialised meanwhile") != NULL, "reported as: %s", hook_last_msg());
+#endif
+    CHECK_REPORTS(1);
+    memset(&late, 0, sizeof late);
+}
+#endif
 
 #ifdef OS_USING_MEM_TRACE
 /*
@@ -607,6 +781,10 @@ int main(void)
     trace_output();
     trace_batches();
     trace_region_gone();
+#if EXPECT_LOCKS
+    refused_free_keeps_regions();
+    add_after_deinit();
+#endif
 #if EXPECT_LOCKS
     realloc_copy_unlocked();
 #endif

@@ -234,9 +234,13 @@ void    *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size);
  * region is not freed while that region holds a block in use (reported,
  * OS_EBUSY: free those blocks, or deinit that heap, first; O(B) of that
  * region up to its first block in use); otherwise its free takes the
- * region away from its heap (O(B) of that region and of the regions nested
- * in it) after checking this block's region (O(B) of it), so that a free
- * refused for a corruption found there leaves the other heap untouched.
+ * region away from its heap (O(B) of that region; a region with no block in
+ * use holds no other region) after checking this block's region (O(B) of
+ * it), so that a free refused for a corruption found there leaves the other
+ * heap untouched. Each such region is tested again under its heap's lock as
+ * it is taken away; when one of them took a block meanwhile, the ones
+ * already taken are put back (O(N^2), N = regions in the block) and the free
+ * is refused as above.
  */
 void     os_memheap_free(os_memheap_t *heap, void *ptr);
 
@@ -326,8 +330,10 @@ typedef int (*os_memheap_walk_fn)(const struct os_memheap_block *blk, void *arg)
  * program), nor into a heap whose block holds one of this heap's regions
  * (a free of that block waits for this heap's lock while holding its own).
  * A nonzero return from fn stops the walk.
- * OS_EOK, or OS_ERROR (reported) if a corrupt header stops it. O(B), as
- * check for buddy regions.
+ * OS_EOK, or OS_ERROR (reported) if a corrupt header stops it; OS_EINVAL
+ * (reported) on a heap that is not initialised, also one that a deinit in
+ * another task took away after this call began. O(B), as check for buddy
+ * regions.
  */
 os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg);
 

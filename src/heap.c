@@ -550,8 +550,9 @@ static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
             os_size_t u = 0;
 
             /*
-             * Taking the nested regions away cannot be undone, so the free
-             * must not be refused after it: the region's check tests all
+             * Once the nested regions are taken away (they are put back
+             * only while oh_detach_hosted() may still refuse), the free
+             * must not be refused: the region's check tests all
              * that free would (the block, its neighbours, the lists).
              */
             if (OH_ALG_CHECK(r, &u) != OS_EOK)
@@ -926,6 +927,20 @@ static int regions_bad(os_memheap_t *heap)
     return 1;
 }
 
+/*
+ * Check and walk, with the heap's lock: OS_EINVAL when a deinit overtook
+ * the call after its entry test, OS_ERROR when the list of regions is
+ * broken (both reported), else OS_EOK.
+ */
+static os_err_t regions_unusable(os_memheap_t *heap, const char *what)
+{
+    if (oh_heap_gone(heap, what, OS_NULL))
+    {
+        return OS_EINVAL;
+    }
+    return regions_bad(heap) ? OS_ERROR : OS_EOK;
+}
+
 os_err_t os_memheap_check(os_memheap_t *heap)
 {
     struct heap_mem *r;
@@ -938,10 +953,11 @@ os_err_t os_memheap_check(os_memheap_t *heap)
         return OS_EINVAL;
     }
     st = heap_lock(heap);
-    if (regions_bad(heap))
+    err = regions_unusable(heap, "check");
+    if (err != OS_EOK)
     {
         heap_unlock(heap, st);
-        return OS_ERROR;
+        return err;
     }
     for (r = heap->h_mem; r != OS_NULL; r = r->next)
     {
@@ -1138,10 +1154,11 @@ os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg)
         return OS_EINVAL;
     }
     st = heap_lock(heap);
-    if (regions_bad(heap))
+    err = regions_unusable(heap, "walk");
+    if (err != OS_EOK)
     {
         heap_unlock(heap, st);
-        return OS_ERROR;
+        return err;
     }
     for (r = heap->h_mem; r != OS_NULL && !w.stopped; r = r->next)
     {

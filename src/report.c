@@ -157,7 +157,7 @@ void oh_report_fixed(int fatal, const os_memheap_t *heap, const void *addr, os_e
 
 void oh_foreign_pointer(const os_memheap_t *heap, const void *p)
 {
-    if (!oh_heap_gone(heap, "free", p))
+    if (!oh_heap_gone(heap, OS_NULL, p))
     {
         oh_report_fixed(1, heap, p, OS_EINVAL);
     }
@@ -224,7 +224,8 @@ int oh_heap_gone(const os_memheap_t *heap, const char *what, const void *p)
     {
         return 0;
     }
-    oh_report(OS_NULL, heap, OS_EINVAL, "%s of %p: the heap was deinitialised meanwhile", what, p);
+    oh_report(OS_NULL, p != OS_NULL ? p : (const void *)heap, OS_EINVAL,
+              "%s on heap %p, which was deinitialised meanwhile", what, (const void *)heap);
     (void)what;     /* the small build's reports do not name them */
     (void)p;
     return 1;

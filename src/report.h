@@ -48,7 +48,8 @@ void oh_report_fault(const os_memheap_t *heap, const void *addr, os_err_t code, 
  * Is heap no longer initialised (a deinit ran between a call's entry test
  * and its lock)? Then the call is reported as refused on a heap that is
  * gone, not as a bad pointer (no assert), and 1 returned. For the paths
- * that did not find p in the heap. O(1).
+ * that did not find p in the heap (p OS_NULL: check and walk, which find
+ * no region). O(1).
  */
 int oh_heap_gone(const os_memheap_t *heap, const char *what, const void *p);
 

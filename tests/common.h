@@ -21,6 +21,13 @@
 
 #include "check.h"
 
+/* The small build's reports carry a fixed text per kind instead of the formatted message. */
+#ifdef OS_MEM_SMALL
+#define TEST_SMALL_TEXTS 1
+#else
+#define TEST_SMALL_TEXTS 0
+#endif
+
 /* Bad frees and corruptions only report (and do not assert) in this config. */
 #if defined(OS_MEM_ERROR_ASSERT) && OS_MEM_ERROR_ASSERT
 #define TEST_BAD_OPS 0

@@ -307,15 +307,16 @@ static int corner_cases(void)
                   "pvalloc(1) is a page-aligned page");
     free(v);
 
-    /* a request larger than any block a region can hold (8 GiB): refused at
-     * once, ENOMEM, and nothing reserved for it (64-bit programs) */
+    /* a request larger than any block a region can hold (just under 8 GiB with
+     * 8- or 16-byte alignment; 32 GiB with first-fit and 128 GiB with buddy at
+     * 64): refused at once, ENOMEM, and nothing reserved for it (64-bit programs) */
     if (sizeof(void *) == 8)
     {
         long long vsz = statm(0);
         errno = 0;
-        huge = malloc_fn((size_t)16 << 30);
-        bad += CORNER(huge == NULL && errno == ENOMEM, "malloc(16 GiB): NULL, errno ENOMEM");
-        bad += CORNER(vsz > 0 && statm(0) - vsz < (256ll << 20), "malloc(16 GiB) reserved no address space");
+        huge = malloc_fn((size_t)256 << 30);
+        bad += CORNER(huge == NULL && errno == ENOMEM, "malloc(256 GiB): NULL, errno ENOMEM");
+        bad += CORNER(vsz > 0 && statm(0) - vsz < (256ll << 20), "malloc(256 GiB) reserved no address space");
         free(huge);
     }
 

@@ -1322,7 +1322,8 @@ static void freeing_hook(const char *name, const void *addr, os_err_t code, cons
 static void pools_and_heaps(void)
 {
     check_context("pools and heaps");
-    static _Alignas(64) unsigned char pm[4096], hm[16384], oz[4096];
+    /* (pm holds a heap object at 256 bytes in: room for one with a large per-task table) */
+    static _Alignas(64) unsigned char pm[4096 + sizeof(os_memheap_t)], hm[16384], oz[4096];
     static os_mp_t a, b;
     static os_memheap_t h;
 
@@ -1474,9 +1475,9 @@ static void pools_and_heaps(void)
     CHECK(gr != OS_NULL);
     heap_open(&g, "pg");
     heap_add_ok(&g, gr, 6000, OS_MEM_ALG_DEFAULT);
-    unsigned char *gb = os_memheap_alloc(&g, 2000);
+    unsigned char *gb = os_memheap_alloc(&g, 1000);    /* (a buddy region of 6000 bytes always holds one) */
     CHECK(gb != OS_NULL);
-    CHECK_EQ(os_mp_init(&a, "A", gb, 2000, 32), OS_EOK);
+    CHECK_EQ(os_mp_init(&a, "A", gb, 1000, 32), OS_EOK);
     os_memheap_free(&h, gr);
     CHECK_REPORTS(1);
     CHECK_EQ(os_memheap_deinit(&g), OS_EBUSY);

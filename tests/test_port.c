@@ -117,13 +117,6 @@ static const char *trace_line(const void *p, char *line, size_t size)
     return text_line_of(capture_text(), p, line, size);
 }
 
-/* The small build's reports carry a fixed text per kind instead of the formatted message. */
-#ifdef OS_MEM_SMALL
-#define TEST_SMALL_TEXTS 1
-#else
-#define TEST_SMALL_TEXTS 0
-#endif
-
 /* With OS_MEM_PORT_NO_LOCK the lock and interrupt hooks are never consulted. */
 #ifdef OS_MEM_PORT_NO_LOCK
 #define EXPECT_LOCKS 0

@@ -5,8 +5,8 @@
  * Geometry. The region is cut into units of U bytes: 32 on 64-bit targets,
  * 16 on 32-bit ones (at least 2 * OS_MEM_ALIGN_SIZE). Unit i lives at
  * first + i * U, first being the first U-aligned address after the control
- * data; n units fit before r->end (the last few bytes, less than a unit,
- * are lost). A block of order k is 2^k units, and it is naturally aligned
+ * data; n units fit before r->end (the last few bytes, less than two
+ * units, are lost: see bd_layout). A block of order k is 2^k units, and it is naturally aligned
  * by address: its address is a multiple of U << k. Indices are relative to
  * first; alignment is tested on the absolute index a = i + o, where
  * o = (first / U) mod 2^30, so that a block's index alignment is its address
@@ -275,10 +275,46 @@ static inline os_uint32_t hash(os_size_t i)
     return ((os_uint32_t)i * HMUL) ^ HXOR;
 }
 
+/*
+ * With OS_MEM_ALIGN_SIZE above 8 a header has H - 8 bytes before its info
+ * and seal. They are kept zero, so that check finds a write that ran into
+ * them off the end of the block before (the seal does not cover them).
+ */
+static inline void pad_clear(const struct bd *d, os_size_t i)
+{
+#if OS_MEM_ALIGN_SIZE > 8
+    memset(unit(d, i), 0, H - 8);
+#else
+    (void)d;
+    (void)i;
+#endif
+}
+
+static int pad_clean(const struct bd *d, os_size_t i)
+{
+#if OS_MEM_ALIGN_SIZE > 8
+    const os_uint8_t *u = unit(d, i);
+    os_size_t j;
+
+    for (j = 0; j < H - 8; j++)
+    {
+        if (u[j] != 0)
+        {
+            return 0;
+        }
+    }
+#else
+    (void)d;
+    (void)i;
+#endif
+    return 1;
+}
+
 static inline void put_hdr(const struct bd *d, os_size_t i, os_uint32_t info)
 {
     os_uint32_t *h = hd(d, i);
 
+    pad_clear(d, i);
     h[0] = info;
     h[1] = info ^ hash(i);
 }
@@ -1022,6 +1058,7 @@ static OH_NOINLINE void free_slow(struct heap_mem *r, void *p)
             d->qroom[k]--;
             h[2] = d->ord[k].qhead ^ hs;
             d->ord[k].qhead = (os_uint32_t)i;
+            pad_clear(d, i);    /* (the payload's first bytes until now) */
             h[0] = INFO(k, T_QUICK);
             h[1] = INFO(k, T_QUICK) ^ hs;
             return;
@@ -1420,7 +1457,7 @@ static os_err_t bd_check(const struct heap_mem *r, os_size_t *used)
         if (c == C_USED)
         {
             quick = is_quick(d, i);
-            if (hdr_order(d, i, quick ? T_QUICK : T_USED) != k)
+            if (hdr_order(d, i, quick ? T_QUICK : T_USED) != k || !pad_clean(d, i))
             {
                 oh_fault(r, unit(d, i) + H, OS_ERROR, "check: block header overwritten");
                 bad = 1;
@@ -1440,7 +1477,7 @@ static os_err_t bd_check(const struct heap_mem *r, os_size_t *used)
         }
         else if (c == C_FREE)
         {
-            if (hdr_order(d, i, T_FREE) != k)
+            if (hdr_order(d, i, T_FREE) != k || !pad_clean(d, i))
             {
                 oh_fault(r, unit(d, i) + H, OS_ERROR, "check: block header overwritten");
                 bad = 1;
@@ -1611,7 +1648,9 @@ struct bd_layout
 /*
  * n is the most units that fit behind control data sized for n units
  * (found by bisection: the control data grows with n), so less than a unit
- * is lost at the region's end. A region is accepted iff one unit fits
+ * is lost at the region's end, or less than two when the room left there
+ * would hold one more unit but that unit's share of the control data would
+ * push the first unit up by one. A region is accepted iff one unit fits
  * (and the largest block serves a minimal request), so every larger region
  * is accepted too. The layout of region r, or 0 if it is not accepted.
  * O(log n).

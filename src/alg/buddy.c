@@ -6,11 +6,12 @@
  * 16 on 32-bit ones (at least 2 * OS_MEM_ALIGN_SIZE). Unit i lives at
  * first + i * U, first being the first U-aligned address after the control
  * data; n units fit before r->end (the last few bytes, less than two
- * units, are lost: see bd_layout). A block of order k is 2^k units, and it is naturally aligned
- * by address: its address is a multiple of U << k. Indices are relative to
- * first; alignment is tested on the absolute index a = i + o, where
- * o = (first / U) mod 2^30, so that a block's index alignment is its address
- * alignment. The buddy of the block of order k at a is at a ^ 2^k.
+ * units, are lost: see bd_layout). A block of order k is 2^k units, and it
+ * is naturally aligned by address: its address is a multiple of U << k.
+ * Indices are relative to first; alignment is tested on the absolute index
+ * a = i + o, where o = (first / U) mod 2^30, so that a block's index
+ * alignment is its address alignment. The buddy of the block of order k at
+ * a is at a ^ 2^k.
  *
  * Any region, any alignment: init tiles [0, n) greedily with the largest
  * naturally aligned power-of-two blocks that fit, so every whole unit is

@@ -616,7 +616,12 @@ os_err_t oh_region_add(os_memheap_t *heap, void *start, os_size_t size, enum os_
         (void)what;     /* the small build's reports do not name it */
         return err;
     }
-    /* A region above the algorithm's limit is managed as several pieces. */
+    /*
+     * A region above the algorithm's limit is managed as several pieces.
+     * A last piece too short for the control data and one block is left
+     * out: it holds about what the control data of another piece would
+     * cost, so moving the cut would not give the heap more room.
+     */
     err = OS_ENOMEM;
     while (lo < hi)
     {
@@ -625,7 +630,7 @@ os_err_t oh_region_add(os_memheap_t *heap, void *start, os_size_t size, enum os_
 
         if (r == OS_NULL)
         {
-            break;  /* only the first piece can be too small to matter */
+            break;  /* the first piece: the region is refused; a later one: left out */
         }
         region_link(heap, r, host);
         err = OS_EOK;

@@ -1212,12 +1212,14 @@ static void spec_aligned(const struct test_layout *l)
         if (!a)
             continue;
         pat_fill(a, 5, 0, 100);
-        /* take the space right after it so that growth must move */
+        /* take the space right after it so that growth must move (at most 16 KiB of fillers: with
+         * large buddy units a successor of another size may come late, and 20000 bytes must fit) */
         void *fill[400];
         size_t nfill = 0;
         int succ_taken = 0;
         size_t ua = os_memheap_usable_size(&heap_a, a);
-        while (nfill < 400 && !succ_taken)
+        size_t used0 = heap_info(&heap_a).mem_used;
+        while (nfill < 400 && !succ_taken && heap_info(&heap_a).mem_used - used0 < 16 * KiB)
         {
             unsigned char *f = os_memheap_alloc(&heap_a, 24);
             if (!f)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build and run every test, in each configuration that matters:
-#   gcc default (POSIX port, trace on), clang (the POSIX lock naming its
+#   gcc default (POSIX port, trace on, also -Wpedantic), clang (the POSIX lock naming its
 #   holder by a per-thread byte, not the thread pointer), ASan+UBSan, ASan with every
 #   region poisoned outside live blocks (asanpoison), TSan, Valgrind client
 #   requests compiled in (valgrind: its ctests run memcheck), first-fit
@@ -24,7 +24,7 @@ scripts/deps.sh
 
 jobs=$(nproc)
 declare -A configs=(
-  [gcc]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_FAULT_INJECT=ON -DONEHEAP_STATS=ON"
+  [gcc]="-DCMAKE_C_COMPILER=gcc -DCMAKE_C_FLAGS=-Wpedantic -DONEHEAP_FAULT_INJECT=ON -DONEHEAP_STATS=ON"
   [clang]="-DCMAKE_C_COMPILER=clang -DCMAKE_C_FLAGS=-DOH_POSIX_NO_THREAD_POINTER -DONEHEAP_QEMU_TEST=OFF"
   [asan]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_FAULT_INJECT=ON -DONEHEAP_STATS=ON"
   [tsan]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug -DONEHEAP_BENCH=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_STATS=ON"

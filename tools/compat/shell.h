@@ -34,6 +34,7 @@ void sh_register(struct sh_cmd *cmd);
     __attribute__((constructor)) static void sh_cmd_register_##cmd(void)                      \
     {                                                                                          \
         sh_register(&sh_cmd_##cmd);                                                            \
-    }
+    }                                                                                          \
+    _Static_assert(1, #cmd)     /* the caller's ';' ends this declaration */
 
 #endif

@@ -501,17 +501,30 @@ __attribute__((destructor)) static void at_exit(void)
 }
 
 /* ---- initialisation ------------------------------------------------------------------ */
+/*
+ * The next definition of `name` into function pointer fp. ISO C has no
+ * conversion from dlsym()'s object pointer to a function pointer; POSIX
+ * guarantees that the representations agree, so the bytes are copied.
+ */
+#define RESOLVE(fp, name)                                                                            \
+    do                                                                                               \
+    {                                                                                                \
+        void *sym_ = dlsym(RTLD_NEXT, name);                                                         \
+        _Static_assert(sizeof(fp) == sizeof(sym_), "function and object pointers differ in size");  \
+        memcpy(&(fp), &sym_, sizeof(fp));                                                            \
+    } while (0)
+
 static void resolve(void)
 {
-    real_malloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
-    real_calloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "calloc");
-    real_realloc = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
-    real_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
-    real_memalign = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "memalign");
-    real_posix_memalign = (int (*)(void **, size_t, size_t))dlsym(RTLD_NEXT, "posix_memalign");
-    real_aligned_alloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "aligned_alloc");
-    real_valloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "valloc");
-    real_pvalloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "pvalloc");
+    RESOLVE(real_malloc, "malloc");
+    RESOLVE(real_calloc, "calloc");
+    RESOLVE(real_realloc, "realloc");
+    RESOLVE(real_free, "free");
+    RESOLVE(real_memalign, "memalign");
+    RESOLVE(real_posix_memalign, "posix_memalign");
+    RESOLVE(real_aligned_alloc, "aligned_alloc");
+    RESOLVE(real_valloc, "valloc");
+    RESOLVE(real_pvalloc, "pvalloc");
 }
 
 /*

@@ -1408,13 +1408,14 @@ static void buddy_seal_before_merge(const struct test_alg *a)
  * Buddy with OS_MEM_ALIGN_SIZE above 8: a header has bytes before its info
  * and seal, which the seal does not cover. A write of one byte past a
  * block's usable end lands there, in the next block's header: check reports
- * it (the library keeps those bytes zero). With a tail canary (hardening
+ * it (the library keeps those bytes zero), and so do a free and a realloc
+ * of the next block, which leave it as it is. With a tail canary (hardening
  * tail and up) the write hits the canary first, which is tested elsewhere.
  */
 static void buddy_header_padding(const struct test_alg *a)
 {
 #if OS_MEM_ALIGN_SIZE > 8
-    unsigned char *blk[8] = {0}, *p = NULL;
+    unsigned char *blk[8] = {0}, *p = NULL, *next = NULL;
     size_t up = 0;
 
     if (strcmp(a->name, "buddy") != 0 || OS_MEM_HARDENING >= 2)
@@ -1428,7 +1429,7 @@ static void buddy_header_padding(const struct test_alg *a)
         {
             size_t u = blk[i] ? os_memheap_usable_size(&heap, blk[i]) : 0;
             if (blk[i] && blk[j] && blk[j] == blk[i] + u + OS_MEM_ALIGN_SIZE)
-                p = blk[i], up = u;
+                p = blk[i], up = u, next = blk[j];
         }
     CHECK(p != NULL);
     if (p)
@@ -1438,6 +1439,12 @@ static void buddy_header_padding(const struct test_alg *a)
         test_poke_bytes(p + up, &bad, 1);
         CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
         CHECK_REPORTED();
+        os_meminfo_t before = heap_info(&heap);
+        os_memheap_free(&heap, next);
+        CHECK_REPORTED();
+        CHECK(os_memheap_realloc(&heap, next, 10) == OS_NULL);
+        CHECK_REPORTED();
+        CHECK_EQ(heap_info(&heap).mem_used, before.mem_used);
         test_poke_bytes(p + up, &saved, 1);
         CHECK_EQ(os_memheap_check(&heap), OS_EOK);
     }

@@ -278,8 +278,9 @@ static inline os_uint32_t hash(os_size_t i)
 
 /*
  * With OS_MEM_ALIGN_SIZE above 8 a header has H - 8 bytes before its info
- * and seal. They are kept zero, so that check finds a write that ran into
- * them off the end of the block before (the seal does not cover them).
+ * and seal. They are kept zero, so that free and check find a write that
+ * ran into them off the end of the block before (the seal does not cover
+ * them).
  */
 static inline void pad_clear(const struct bd *d, os_size_t i)
 {
@@ -875,6 +876,10 @@ static int locate(const struct bd *d, const void *p, os_size_t *pi, unsigned *pk
         {
             return hdr_order(d, i, T_QUICK) != BAD_ORDER ? BLK_FREE : BLK_CORRUPT;
         }
+        if (!pad_clean(d, i))
+        {
+            return BLK_CORRUPT;
+        }
     }
     else if (rem == 0 && c == C_ALGN)
     {
@@ -1087,7 +1092,7 @@ static void bd_free(struct heap_mem *r, void *p)
         info = h[0];
         hs = hash(i);
         k = (unsigned)(info >> 8) & (NQ - 1u);     /* a sealed header names an order < nord <= NQ */
-        if (OH_LIKELY(h[1] == (info ^ hs) && (info & 0xFFu) == T_USED))
+        if (OH_LIKELY(h[1] == (info ^ hs) && (info & 0xFFu) == T_USED && pad_clean(d, i)))
         {
             if (OH_LIKELY(d->qroom[k] != 0))
             {

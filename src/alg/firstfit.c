@@ -128,8 +128,12 @@ typedef os_uint32_t ffw_t;
 #define MAX_CHUNKS  ((os_size_t)(FFW_MAX >> 3))         /* and its top two bits stay clear */
 #define TOP_CLEAR(w) (((w) >> 30) == 0u)                /* which the check does not see */
 #endif
+/* The smallest request takes at least MINB chunks, so a block that holds it is a whole block. */
+_Static_assert((HDR + 1u + CH - 1u) / CH >= MINB, "a one-byte request must take a whole minimal block");
+/* The flags enter the check linearly: check(flags) = check(0) ^ flags * FMUL. */
+#define FMUL        ((ffw_t)(((1u << FSH) << 2) | 1u))
 /* xor into w[1] of a used block: flips F_PFREE and its share of the check */
-#define PFLIP       ((ffw_t)(((F_PFREE << FSH) << 2) | F_PFREE))
+#define PFLIP       ((ffw_t)(F_PFREE * FMUL))
 /*
  * Hardening level 1 (header) and up: a free verifies the check of the used
  * block on its right (or the sentinel) before it flips that block's
@@ -257,7 +261,13 @@ static inline void seal(const struct ff *f, os_size_t c, unsigned flags)
 
 static inline int sealed(const struct ff *f, os_size_t c, const ffw_t *h)
 {
+#ifdef OS_MEM_SMALL
     return h[1] == check_of(f, c, h, h[1] & 3u);
+#else
+    unsigned d = (unsigned)(h[1] ^ check_of(f, c, h, 0));   /* flags * FMUL if it matches */
+
+    return d == (d & 3u) * FMUL;
+#endif
 }
 
 /* The flags of used block c. */
@@ -379,8 +389,8 @@ OH_INLINE void fl_push(struct ff *f, os_size_t c, os_size_t k)
     ffw_t *heads = f->heads;
     os_size_t n = heads[k];
 
-    *nxt(f, c) = (ffw_t)n;
     *prv(f, c) = (ffw_t)(HEAD | k);
+    heads[k] = (ffw_t)c;
     if (n != 0)
     {
         *prv(f, n) = (ffw_t)c;
@@ -390,7 +400,7 @@ OH_INLINE void fl_push(struct ff *f, os_size_t c, os_size_t k)
         f->map[k >> 5] |= (os_uint32_t)1 << (k & 31u);
         f->summary |= (os_uint32_t)1 << (k >> 5);
     }
-    heads[k] = (ffw_t)c;
+    *nxt(f, c) = (ffw_t)n;      /* (after the others: a paired store of both links is slower) */
     OH_STAT(f->listed++);
 }
 
@@ -925,29 +935,45 @@ OH_INLINE void pop_head(struct ff *f, os_size_t k, os_size_t next)
  * 0 if no listed block fits, NONE (with *bad) for a corrupt block. Only
  * the size of the own class's head is read before it is chosen (a head
  * past the end is not read; check reports it); the chosen block is
- * checked in full.
+ * checked in full. n >= MINB (so a block of n chunks or more is big enough).
+ * The own class is looked at when its map bit is set, and the search for
+ * a class above (ff_next_class()) starts from the same map word.
  */
 OH_INLINE os_size_t find_listed(const struct ff *f, os_size_t n, os_size_t *pk, os_size_t *ps,
                                os_size_t *pnext, os_size_t *bad)
 {
-    os_size_t k = ff_class(f, n);
-    os_size_t c = f->heads[k];
-    os_size_t s = 0, next;
+    os_size_t k = ff_class(f, n), w = k >> 5;
+    os_uint32_t bits = f->map[w] & (~(os_uint32_t)0 << (k & 31u));     /* classes k.. of word w */
+    os_size_t c, s, next;
 
-    if (c - 1 >= f->end - 1 || (s = bsize(f, c)) < n)
+    if ((bits & ((os_uint32_t)1 << (k & 31u))) != 0)
     {
-        k = ff_next_class(f, k + 1);
-        if (k == NONE)
+        c = f->heads[k];
+        if (c - 1 < f->end - 1 && (s = bsize(f, c)) >= n)
+        {
+            goto chosen;
+        }
+        bits &= bits - 1;       /* (ff_next_class(f, k + 1)) */
+    }
+    if (bits == 0)
+    {
+        os_uint32_t sm = f->summary & (~(os_uint32_t)1 << w);
+
+        if (sm == 0)
         {
             return 0;
         }
-        c = f->heads[k];
-        if (c - 1 >= f->end - 1 || (s = bsize(f, c)) < n)
-        {
-            goto corrupt;
-        }
+        w = oh_ctz32(sm);
+        bits = f->map[w];
     }
-    if (bused(f, c) || s < MINB || s > f->end - c || *foot(f, c + s) != s)
+    k = (w << 5) + oh_ctz32(bits);
+    c = f->heads[k];
+    if (c - 1 >= f->end - 1 || (s = bsize(f, c)) < n)
+    {
+        goto corrupt;
+    }
+chosen:
+    if (bused(f, c) || s > f->end - c || *foot(f, c + s) != s)
     {
         goto corrupt;
     }
@@ -1114,7 +1140,7 @@ FF_OP void *ff_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
  * least n chunks (the rest a free block) and hand it out; pfree: F_PFREE if
  * the block on its left is free.
  */
-static void *aligned_finish(struct heap_mem *r, struct ff *f, os_size_t c, os_size_t s, os_size_t n,
+OH_INLINE void *aligned_finish(struct heap_mem *r, struct ff *f, os_size_t c, os_size_t s, os_size_t n,
                             os_size_t align, os_uint16_t owner, unsigned pfree)
 {
     n = split_tail(f, c, s, n);
@@ -1129,7 +1155,7 @@ static void *aligned_finish(struct heap_mem *r, struct ff *f, os_size_t c, os_si
  * Listed free block [c, c + s), already in the list of its front's class,
  * keeps [c, t) (at least MINB chunks); [t, c + s) becomes the aligned block.
  */
-static void *aligned_from_end(struct heap_mem *r, struct ff *f, os_size_t c, os_size_t s, os_size_t t,
+OH_INLINE void *aligned_from_end(struct heap_mem *r, struct ff *f, os_size_t c, os_size_t s, os_size_t t,
                               os_size_t n, os_size_t align, os_uint16_t owner)
 {
     set_free(f, c, t - c);
@@ -1408,22 +1434,23 @@ static OH_NOINLINE void free_alone(struct heap_mem *r, void *p, os_size_t c, os_
 }
 
 /*
- * Free used block c of s chunks (size checked) whose flags are not 0: the
- * block on its left is free (merged through the footer, which must agree
- * with that block's header), or it is an aligned block (the general path).
+ * Free used block c of s chunks (size checked) whose flags are not 0 (or
+ * whose check failed): d is w[1] xor the check with no flags, flags * FMUL
+ * if the check matches. The block on its left is free (merged through the
+ * footer, which must agree with that block's header), or it is an aligned
+ * block (the general path).
  */
-static OH_NOINLINE void free_flagged(struct heap_mem *r, void *p, os_size_t c, os_size_t s)
+static OH_NOINLINE void free_flagged(struct heap_mem *r, void *p, os_size_t c, os_size_t s, unsigned d)
 {
     struct ff *f = FF(r);
-    const ffw_t *h = hd(f, c);
     os_size_t ls;
 
-    if (!sealed(f, c, h))
+    if (d != (d & 3u) * FMUL)
     {
         bad_pointer(r, p, BLK_CORRUPT);
         return;
     }
-    if ((h[1] & F_PFREE) == 0)
+    if ((d & F_PFREE) == 0)
     {
         free_merge(r, p, c, s);
         return;
@@ -1456,7 +1483,7 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
     os_size_t c = off >> CH_SHIFT, end = f->end;
     ffw_t *h, *rh;
     os_size_t w, s, t;
-    ffw_t w1;
+    unsigned d;
 
     if (OH_UNLIKELY((off & (CH - 1)) != 0 || c - 1 >= end - MINB))
     {
@@ -1471,20 +1498,15 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
         bad_pointer(r, p, BLK_FREE);
         return;
     }
-    w1 = h[1];
     if (OH_UNLIKELY(s - MINB > end - c - MINB))     /* s in [MINB, end - c] */
     {
         bad_pointer(r, p, BLK_CORRUPT);
         return;
     }
-    if ((w1 & 3u) != 0)
+    d = (unsigned)(h[1] ^ check_of(f, c, h, 0));
+    if (d != 0)
     {
-        free_flagged(r, p, c, s);
-        return;
-    }
-    if (OH_UNLIKELY(w1 != check_of(f, c, h, 0)))
-    {
-        bad_pointer(r, p, BLK_CORRUPT);
+        free_flagged(r, p, c, s, d);   /* flags, or a broken check */
         return;
     }
     rh = h + s * (CH / W);

@@ -199,6 +199,10 @@ static size_t least_region(size_t need)
         {
             p2 <<= 1;
         }
+        if (p2 > SIZE_MAX / 3)
+        {
+            return 0;       /* (2 * p2 would wrap in a 32-bit program: no region could serve it) */
+        }
         least = 2 * p2 + p2 / 16;
     }
 #endif
@@ -684,20 +688,36 @@ EXPORT void *malloc(size_t size)
  */
 #define RETURN_PAGES    ((size_t)256 << 10)
 
-static void release(void *ptr)
+/* The whole pages inside block p of n usable bytes, about to be freed, go back to the OS (large blocks). */
+static void drop_pages(void *p, size_t n)
 {
-    os_memheap_t *heap = heap_of(ptr);
 #if OS_MEM_HARDENING < 3
-    size_t n = os_memheap_usable_size(heap, ptr);   /* 0, unreported, if ptr is no live block */
-
     if (n >= RETURN_PAGES)
     {
         uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-        uintptr_t lo = ((uintptr_t)ptr + page - 1) & ~(page - 1);
-        uintptr_t hi = ((uintptr_t)ptr + n) & ~(page - 1);
+        uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
+        uintptr_t hi = ((uintptr_t)p + n) & ~(page - 1);
 
         (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
     }
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
+/* Called by the core (OH_MOVED_BLOCK) for the old block of a realloc that it moved. */
+void oh_malloc_moved(void *old, os_size_t usable)
+{
+    drop_pages(old, usable);
+}
+
+static void release(void *ptr)
+{
+    os_memheap_t *heap = heap_of(ptr);
+
+#if OS_MEM_HARDENING < 3
+    drop_pages(ptr, os_memheap_usable_size(heap, ptr));     /* 0, unreported, if ptr is no live block */
 #endif
     os_memheap_free(heap, ptr);
 }

@@ -653,6 +653,19 @@ void os_memheap_free(os_memheap_t *heap, void *ptr)
 }
 
 /*
+ * OH_MOVED_BLOCK: a function that a build may name (the malloc override
+ * does, to give a large block's whole pages back to the OS), told of the
+ * old block of a move once its contents are copied, before it is freed:
+ * the caller still holds it, so nobody else can have it yet.
+ */
+#ifdef OH_MOVED_BLOCK
+void OH_MOVED_BLOCK(void *old, os_size_t usable);
+#define moved_block(p, n)   OH_MOVED_BLOCK(p, n)
+#else
+#define moved_block(p, n)   ((void)0)
+#endif
+
+/*
  * The resize or move of block ptr of region r (OS_NULL: not in the heap,
  * already reported) to size bytes (not 0), the heap's locks held. Returns
  * the block, or OS_NULL with ptr left as it was. st: the state of the heap
@@ -715,6 +728,7 @@ OH_INLINE void *realloc_in(os_memheap_t *heap, struct heap_mem *r, void *ptr, os
         heap_unlock(heap, *st);     /* the caller holds both blocks */
     }
     copy_block(p, ptr, b.usable < size ? b.usable : size);
+    moved_block(ptr, b.usable);
     if (unlocked)
     {
         *st = heap_lock(heap);

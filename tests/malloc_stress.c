@@ -243,6 +243,27 @@ static long long statm(int i)
     return v[i] < 0 ? -1 : v[i] * (long long)sysconf(_SC_PAGESIZE);
 }
 
+/*
+ * Bytes mapped in the process, summed from /proc/self/maps (which qemu-user
+ * also gives for the program it runs, a 32-bit one on a 64-bit kernel,
+ * unlike statm); -1 if unreadable.
+ */
+static long long mapped(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    unsigned long long lo, hi;
+    long long total = 0;
+    char line[512];
+
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "%llx-%llx", &lo, &hi) == 2)
+            total += (long long)(hi - lo);
+    fclose(f);
+    return total;
+}
+
 static int corner_cases(void)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -319,6 +340,22 @@ static int corner_cases(void)
         bad += CORNER(vsz > 0 && statm(0) - vsz < (256ll << 20), "malloc(256 GiB) reserved no address space");
         free(huge);
     }
+    {
+        /* just below the largest request a region is tried for (a quarter of the address space):
+         * served, or refused with nothing reserved (a buddy region for it would pass 4 GiB in a
+         * 32-bit program) */
+        long long vsz = mapped();
+        int refused = 0;
+
+        for (int i = 0; i < 4; i++)
+        {
+            void *big1 = malloc_fn(SIZE_MAX / 4 - 1000);
+            refused += big1 == NULL;
+            free(big1);
+        }
+        bad += CORNER(refused < 4 || (vsz > 0 && mapped() - vsz < (64ll << 20)),
+                      "malloc(SIZE_MAX / 4 - 1000) refused four times reserved no address space");
+    }
 
     /* free gives the pages of a large block back to the OS (not at hardening
      * full, which fills freed memory) */
@@ -337,6 +374,27 @@ static int corner_cases(void)
             free_fn((void *)(uintptr_t)b);
             bad += CORNER(rss > 0 && rss - statm(1) >= (24ll << 20), "free of a written 32 MiB block returns its pages");
         }
+
+        /* so does a realloc that moves a large block within its heap (a blocker of the same size
+         * taken right after it: its neighbour, or its buddy; one that grew in place all the same
+         * is not measured) */
+        void *(*volatile realloc_fn)(void *, size_t) = realloc;
+        size_t mid = (size_t)8 << 20;
+        unsigned char *m = malloc_fn(mid), *blocker = malloc_fn(mid), *moved = NULL;
+        bad += CORNER(m != NULL && blocker != NULL, "malloc(8 MiB) twice");
+        if (m != NULL && blocker != NULL)
+        {
+            memset(m, 7, mid);
+            long long rss = statm(1);
+            moved = realloc_fn(m, mid + mid / 2);
+            bad += CORNER(moved != NULL && moved[0] == 7 && moved[mid - 1] == 7, "realloc(8 MiB -> 12 MiB) keeps the data");
+            if (moved != m)
+                bad += CORNER(rss > 0 && statm(1) - rss < (4ll << 20), "a realloc that moved 8 MiB gives them back");
+            else
+                printf("realloc(8 MiB -> 12 MiB) grew in place: page return not measured\n");
+            free_fn(moved != NULL ? moved : m);
+        }
+        free_fn(blocker);
     }
 
     printf("corner cases: %d failed\n", bad);

@@ -21,6 +21,13 @@
 
 #include "check.h"
 
+/* First-fit header words, in bytes: 16-bit on 32-bit targets unless OS_MEM_FF_WIDE_HEADER, else 32-bit. */
+#if UINTPTR_MAX <= 0xFFFFFFFFu && !defined(OS_MEM_FF_WIDE_HEADER)
+#define TEST_FF_WORD 2u
+#else
+#define TEST_FF_WORD 4u
+#endif
+
 /* The small build's reports carry a fixed text per kind instead of the formatted message. */
 #ifdef OS_MEM_SMALL
 #define TEST_SMALL_TEXTS 1

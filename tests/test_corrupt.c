@@ -28,13 +28,6 @@
 
 #define KiB ((size_t)1024)
 
-/* First-fit header words: 16-bit on 32-bit targets unless OS_MEM_FF_WIDE_HEADER, else 32-bit. */
-#if UINTPTR_MAX <= 0xFFFFFFFFu && !defined(OS_MEM_FF_WIDE_HEADER)
-#define FF_WORD 2u
-#else
-#define FF_WORD 4u
-#endif
-
 static _Alignas(64) unsigned char arena[256 * KiB];
 static _Alignas(64) unsigned char foreign_buf[1024];    /* never part of a heap */
 
@@ -879,7 +872,7 @@ static void overrun_into_next(const struct test_alg *a)
 {
     static const size_t bsizes[] = {24, 64, 500};
     /* the size word and the check word end the header */
-    const size_t hw = 2 * FF_WORD;
+    const size_t hw = 2 * TEST_FF_WORD;
     static const unsigned char masks[] = {0x5A, 0x01, 0x40, 0x80};
     if (strcmp(a->name, "firstfit") != 0)
         return;
@@ -983,7 +976,7 @@ static void nested_host_in_corrupt_region(const struct test_alg *a)
  */
 static void forged_header_before_region(const struct test_alg *a)
 {
-#if FF_WORD == 2 && defined(OS_USING_ALG_FIRSTFIT)
+#if TEST_FF_WORD == 2 && defined(OS_USING_ALG_FIRSTFIT)
     if (a->alg != OS_MEM_ALG_FIRSTFIT)
         return;
     check_context("%s: region after a header forged in a block", a->name);
@@ -997,7 +990,7 @@ static void forged_header_before_region(const struct test_alg *a)
         return;
     }
     unsigned char *lo = b + at;     /* on the chunk grid: payloads are 8-aligned */
-    const size_t chunks = (span + 3 * FF_WORD + 7) / 8 + 1;
+    const size_t chunks = (span + 3 * TEST_FF_WORD + 7) / 8 + 1;
     os_uint16_t w[3] = {0, (os_uint16_t)(chunks << 1 | 1u), 0};    /* owner (trace builds), size|used, check */
     os_memheap_t g;
     heap_open(&g, "G");
@@ -1036,7 +1029,7 @@ static void forged_header_before_region(const struct test_alg *a)
 static void successor_back_link(const struct test_alg *a)
 {
     /* the back link is the owner word with trace, else the first payload word */
-    const size_t w = FF_WORD;
+    const size_t w = TEST_FF_WORD;
 #ifdef OS_USING_MEM_TRACE
     const size_t back = 3 * w;
 #else

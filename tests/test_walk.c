@@ -177,7 +177,7 @@ static void fresh_region_covered(const struct test_alg *a)
             os_memheap_t heap;
             ptrdiff_t slack = END_SLACK;
 
-#if UINTPTR_MAX <= 0xFFFFFFFFu && !defined(OS_MEM_FF_WIDE_HEADER)
+#if TEST_FF_WORD == 2
             if (strcmp(a->name, "firstfit") == 0 && size % FF_PIECE < 1024 && size > FF_PIECE)
             {
                 slack = 1024;

@@ -259,14 +259,18 @@ static inline void seal(const struct ff *f, os_size_t c, unsigned flags)
     h[1] = check_of(f, c, h, flags);
 }
 
+/* d = w[1] xor the check with no flags: does w[1] hold the check of the flags it carries? */
+static inline int flags_only(unsigned d)
+{
+    return d == (d & 3u) * FMUL;
+}
+
 static inline int sealed(const struct ff *f, os_size_t c, const ffw_t *h)
 {
 #ifdef OS_MEM_SMALL
     return h[1] == check_of(f, c, h, h[1] & 3u);
 #else
-    unsigned d = (unsigned)(h[1] ^ check_of(f, c, h, 0));   /* flags * FMUL if it matches */
-
-    return d == (d & 3u) * FMUL;
+    return flags_only((unsigned)(h[1] ^ check_of(f, c, h, 0)));
 #endif
 }
 
@@ -1445,7 +1449,7 @@ static OH_NOINLINE void free_flagged(struct heap_mem *r, void *p, os_size_t c, o
     struct ff *f = FF(r);
     os_size_t ls;
 
-    if (d != (d & 3u) * FMUL)
+    if (!flags_only(d))
     {
         bad_pointer(r, p, BLK_CORRUPT);
         return;

@@ -249,7 +249,7 @@ OH_INLINE void *alloc_from(struct heap_mem *r, const struct heap_mem *skip,
 {
     void *p;
 
-    for (; r != OS_NULL; r = r->next)
+    for (; r != OS_NULL; r = OH_NEXT(r))
     {
         if (r != skip && (p = alloc_in(r, align, size, owner)) != OS_NULL)
         {
@@ -356,7 +356,7 @@ static inline void *alloc_locked(os_memheap_t *heap, os_size_t size)
         p = OH_ALG_ALLOC(r, size, owner);
         if (OH_UNLIKELY(p == OS_NULL))
         {
-            p = alloc_scan(heap->h_mem->next, 0, size, owner);
+            p = alloc_scan(OH_NEXT(heap->h_mem), 0, size, owner);
         }
 #endif
     }
@@ -886,6 +886,12 @@ static void region_free_info(const struct heap_mem *r, os_size_t *blocks, os_siz
 {
     struct tally t = { 0, 0, 0 };
 
+    if (!OH_SEALED(r))
+    {
+        *blocks = 0;
+        *largest = 0;
+        return;
+    }
 #ifdef OH_ALG_DIRECT
     oh_ff_free_info(r, blocks, largest);
     return;
@@ -973,7 +979,7 @@ os_err_t os_memheap_check(os_memheap_t *heap)
         heap_unlock(heap, st);
         return err;
     }
-    for (r = heap->h_mem; r != OS_NULL; r = r->next)
+    for (r = heap->h_mem; r != OS_NULL; r = OH_NEXT(r))
     {
         os_size_t u = 0;
 
@@ -1073,7 +1079,7 @@ os_err_t os_memheap_get_stats(os_memheap_t *heap, os_memheap_stats_t *st)
     }
     stats_clear(st);
     s = heap_lock(heap);
-    for (r = heap->h_mem; r != OS_NULL; r = r->next)
+    for (r = heap->h_mem; r != OS_NULL; r = OH_NEXT(r))
     {
         stats_add(st, r);
     }
@@ -1103,7 +1109,7 @@ os_err_t os_memheap_region_stats(os_memheap_t *heap, os_size_t index, os_memheap
     }
     stats_clear(st);
     s = heap_lock(heap);
-    for (r = heap->h_mem; r != OS_NULL && index != 0; r = r->next)
+    for (r = heap->h_mem; r != OS_NULL && index != 0; r = OH_NEXT(r))
     {
         index--;
     }
@@ -1174,7 +1180,7 @@ os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg)
         heap_unlock(heap, st);
         return err;
     }
-    for (r = heap->h_mem; r != OS_NULL && !w.stopped; r = r->next)
+    for (r = heap->h_mem; r != OS_NULL && !w.stopped; r = OH_NEXT(r))
     {
         if (OH_ALG_WALK(r, OS_NULL, walk_block, &w) != OS_EOK)
         {
@@ -1263,7 +1269,7 @@ static const struct heap_mem *region_at(os_memheap_t *heap, os_size_t index)
 
     while (r != OS_NULL && index-- != 0)
     {
-        r = r->next;
+        r = OH_NEXT(r);
     }
     return r;
 }

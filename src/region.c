@@ -20,6 +20,72 @@ static const struct os_mem_ops *const registry[] = {
 
 #define REGISTRY_SIZE (sizeof(registry) / sizeof(registry[0]))
 
+/* Is ops an algorithm of the registry? O(algorithms). */
+static int ops_known(const struct os_mem_ops *ops)
+{
+    unsigned a;
+
+    for (a = 0; a < REGISTRY_SIZE && registry[a] != ops; a++)
+    {
+    }
+    return a < REGISTRY_SIZE;
+}
+
+#if OS_MEM_HARDENING >= 2
+#define SEAL_MUL    ((os_ubase_t)0x9E3779B97F4A7C15ull)    /* odd: each step is one-to-one */
+#define SEAL_ADD(h, x) ((h) = ((h) ^ (os_ubase_t)(x)) * SEAL_MUL)
+
+/*
+ * The seal of r: its address, the fields next to total, then the words of
+ * the algorithm's fixed part (r->ops known). Each step (h ^ x) * odd is
+ * one-to-one in h and in x, so a change of any single word always changes
+ * the seal; only changes of two or more words can cancel out.
+ */
+static os_ubase_t seal_of(const struct heap_mem *r)
+{
+    const os_uint8_t *fixed = (const os_uint8_t *)OH_REGION_DATA(r);
+    os_size_t i, n = r->ops->fixed;
+    os_ubase_t h = (os_ubase_t)r, w;
+
+    SEAL_ADD(h, r->next);
+    SEAL_ADD(h, r->ops);
+    SEAL_ADD(h, r->start);
+    SEAL_ADD(h, r->end);
+    SEAL_ADD(h, r->heap);
+    SEAL_ADD(h, r->host);
+    SEAL_ADD(h, r->host_next);
+    SEAL_ADD(h, r->total);
+    for (i = 0; i < n; i += sizeof w)
+    {
+        memcpy(&w, fixed + i, sizeof w);
+        SEAL_ADD(h, w);
+    }
+    return h;
+}
+
+void oh_region_seal(struct heap_mem *r)
+{
+    r->seal = seal_of(r);
+}
+
+int oh_region_sealed(const struct heap_mem *r)
+{
+    return ops_known(r->ops) && r->seal == seal_of(r);
+}
+#endif
+
+/* Set the link *pp, the field at offset `field` of a region or the list head `head`; reseal that region. */
+static void set_link(struct heap_mem **pp, struct heap_mem *to, struct heap_mem *const *head, os_size_t field)
+{
+    *pp = to;
+    if (pp != head)
+    {
+        oh_region_seal((struct heap_mem *)(void *)((os_uint8_t *)pp - field));
+    }
+}
+#define NEXT_FIELD  offsetof(struct heap_mem, next)
+#define HOST_FIELD  offsetof(struct heap_mem, host_next)
+
 os_ubase_t oh_global_lock;
 const struct oh_nest_ops *oh_nest;
 static os_list_node_t heaps = { &heaps, &heaps };
@@ -232,14 +298,25 @@ static void unhost_all(const os_memheap_t *heap)
         st = os_port_lock(&h->lock);
         for (pp = &h->hosted; *pp != OS_NULL;)
         {
-            if ((*pp)->heap == heap)
+            struct heap_mem *r = *pp;
+            int sealed = OH_SEALED(r);      /* else its link is not followed, and it stays unsealed */
+
+            if (r->heap == heap)
             {
-                (*pp)->host = OS_NULL;
-                *pp = (*pp)->host_next;
+                r->host = OS_NULL;
+                set_link(pp, sealed ? r->host_next : OS_NULL, &h->hosted, HOST_FIELD);
+                if (sealed)
+                {
+                    oh_region_seal(r);
+                }
+            }
+            else if (sealed)
+            {
+                pp = &r->host_next;
             }
             else
             {
-                pp = &(*pp)->host_next;
+                break;
             }
         }
         oh_heap_refresh(h);
@@ -374,8 +451,9 @@ int (*oh_pools_overlap)(const os_uint8_t *lo, const os_uint8_t *hi, const char *
  * OS_EOK with *host set to the heap whose allocated block holds it (or
  * OS_NULL), holds telling whether a region's allocated block does (OS_NULL:
  * never); OS_EINVAL (*what: with what) on any other overlap, when it holds
- * a heap object, or (a region) when it overlaps a memory pool. Global lock
- * held.
+ * a heap object, or (a region) when it overlaps a memory pool; also when a
+ * heap's list of regions meets a region that fails its seal (then every
+ * heap's list is sound when it returns OS_EOK). Global lock held.
  */
 static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, const os_uint8_t *hi,
                               os_memheap_t **host, const char **what,
@@ -400,6 +478,12 @@ static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, co
 
         for (r = h->h_mem; r != OS_NULL; r = r->next)
         {
+            if (!OH_SEALED(r))
+            {
+                /* (hardening tail and full) nothing past it can be checked */
+                *what = OVERLAP_WITH("a region whose control data was overwritten (the list is not followed)");
+                return OS_EINVAL;
+            }
             if (hi <= r->start || lo >= r->end)
             {
                 continue;
@@ -534,6 +618,7 @@ static struct heap_mem *region_init(os_memheap_t *heap, const struct os_mem_ops 
         *r = saved;
         return OS_NULL;
     }
+    oh_region_seal(r);
     return r;
 }
 
@@ -543,6 +628,7 @@ void oh_host_link(os_memheap_t *host, struct heap_mem *r)
 
     r->host = host;
     r->host_next = host->hosted;
+    oh_region_seal(r);
     host->hosted = r;
     oh_heap_refresh(host);
     os_port_unlock(&host->lock, st);
@@ -558,10 +644,10 @@ static void region_link(os_memheap_t *heap, struct heap_mem *r, os_memheap_t *ho
         oh_nest->host_link(host, r);    /* a host means a nested region: oh_nest is set */
     }
     st = os_port_lock(&heap->lock);
-    for (pp = &heap->h_mem; *pp != OS_NULL; pp = &(*pp)->next)
+    for (pp = &heap->h_mem; *pp != OS_NULL; pp = &(*pp)->next)     /* sealed: overlap_check() */
     {
     }
-    *pp = r;
+    set_link(pp, r, &heap->h_mem, NEXT_FIELD);
     heap->regions++;
     heap->mem_total += r->total;
     if (heap->span_lo == OS_NULL || r->start < heap->span_lo)
@@ -658,7 +744,7 @@ struct heap_mem *oh_hosted_in(const os_memheap_t *heap, const void *mem, os_size
     const os_uint8_t *lo = mem;
     struct heap_mem *r;
 
-    for (r = heap->hosted; r != OS_NULL; r = r->host_next)
+    for (r = heap->hosted; r != OS_NULL; r = OH_HOST_NEXT(r))
     {
         if (nested_in(r, lo, len))
         {
@@ -674,7 +760,7 @@ struct heap_mem *oh_hosted_at(const os_memheap_t *heap, const void *p)
 
     /* The block that holds a nested region may start exactly where the
      * region does; no block of the nested heap can (its control data is there). */
-    for (r = heap->hosted; r != OS_NULL; r = r->host_next)
+    for (r = heap->hosted; r != OS_NULL; r = OH_HOST_NEXT(r))
     {
         if ((const os_uint8_t *)p > r->start && (const os_uint8_t *)p < r->end)
         {
@@ -705,7 +791,7 @@ static int hosted_busy(const os_memheap_t *heap, const os_uint8_t *lo, os_size_t
 {
     const struct heap_mem *r;
 
-    for (r = heap->hosted; r != OS_NULL; r = r->host_next)
+    for (r = heap->hosted; r != OS_NULL; r = OH_HOST_NEXT(r))
     {
         os_ubase_t st;
         int idle;
@@ -713,6 +799,10 @@ static int hosted_busy(const os_memheap_t *heap, const os_uint8_t *lo, os_size_t
         if (!nested_in(r, lo, len))
         {
             continue;
+        }
+        if (!OH_SEALED(r))
+        {
+            return 1;   /* its heap is not known for sure: the block stays */
         }
         st = os_port_lock(&r->heap->lock);
         idle = region_idle(r);
@@ -725,24 +815,30 @@ static int hosted_busy(const os_memheap_t *heap, const os_uint8_t *lo, os_size_t
     return 0;
 }
 
-/* Take nested region r out of its heap's list of regions and out of its total. Its heap's lock held. */
-static void region_unlink(struct heap_mem *r)
+/*
+ * Take nested region r out of its heap's list of regions and out of its
+ * total. Its heap's lock held; r passed region_idle() (so its seal too).
+ * 0, with nothing changed, if r is not found before a region that fails
+ * its seal (hardening tail and full) or the end of the list.
+ */
+static int region_unlink(struct heap_mem *r)
 {
     os_memheap_t *owner = r->heap;
     struct heap_mem **qq;
 
-    for (qq = &owner->h_mem; *qq != OS_NULL; qq = &(*qq)->next)
+    for (qq = &owner->h_mem; *qq != r; qq = &(*qq)->next)
     {
-        if (*qq == r)
+        if (*qq == OS_NULL || !OH_SEALED(*qq))
         {
-            *qq = r->next;
-            break;
+            return 0;
         }
     }
+    set_link(qq, r->next, &owner->h_mem, NEXT_FIELD);
     owner->mem_total -= r->total;
     owner->frees++;         /* its blocks went away: a trace of it must not resume in r */
     owner->regions++;       /* nor go on along the list of regions */
     oh_heap_refresh(owner);
+    return 1;
 }
 
 /*
@@ -756,11 +852,11 @@ static void region_relink(struct heap_mem *r)
     os_memheap_t *owner = r->heap;
     struct heap_mem **qq = &owner->h_mem;
 
-    while (*qq != r->next && *qq != OS_NULL)
+    while (*qq != r->next && *qq != OS_NULL)     /* the regions region_unlink() passed */
     {
         qq = &(*qq)->next;
     }
-    *qq = r;
+    set_link(qq, r, &owner->h_mem, NEXT_FIELD);
     owner->mem_total += r->total;
     owner->regions++;
     oh_heap_refresh(owner);
@@ -772,7 +868,7 @@ static struct heap_mem *hosted_before(const os_memheap_t *heap, const struct hea
 {
     struct heap_mem *r, *last = OS_NULL;
 
-    for (r = heap->hosted; r != before; r = r->host_next)
+    for (r = heap->hosted; r != before && r != OS_NULL; r = OH_HOST_NEXT(r))
     {
         if (nested_in(r, lo, len))
         {
@@ -793,7 +889,7 @@ int oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
     }
     /* Test each region again under its heap's lock, and take it out of that
      * heap's list at once, so that nothing can allocate from it any more. */
-    for (r = heap->hosted; r != OS_NULL; r = r->host_next)
+    for (r = heap->hosted; r != OS_NULL; r = OH_HOST_NEXT(r))
     {
         os_ubase_t st;
         int idle;
@@ -802,12 +898,13 @@ int oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
         {
             continue;
         }
-        st = os_port_lock(&r->heap->lock);
-        idle = region_idle(r);
-        if (idle)
+        if (!OH_SEALED(r))
         {
-            region_unlink(r);
+            stop = r;
+            break;
         }
+        st = os_port_lock(&r->heap->lock);
+        idle = region_idle(r) && region_unlink(r);
         os_port_unlock(&r->heap->lock, st);
         if (!idle)
         {
@@ -818,7 +915,8 @@ int oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
     if (stop != OS_NULL)
     {
         /* A block was taken from r since hosted_busy() (its heap's alloc
-         * takes that lock alone): put the regions taken out before it back,
+         * takes that lock alone), or r could not be taken out of its heap's
+         * list (a region before it fails its seal): put the regions taken out before it back,
          * last first, so nothing has changed but the counts a trace tests.
          * O(nested regions^2), with a lock each. */
         while ((r = hosted_before(heap, stop, lo, len)) != OS_NULL)
@@ -837,12 +935,16 @@ int oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
     {
         if (nested_in(r, lo, len))
         {
-            *pp = r->host_next;
+            set_link(pp, r->host_next, &heap->hosted, HOST_FIELD);
             oh_shadow_released(r->start, r->end);
+        }
+        else if (OH_SEALED(r))
+        {
+            pp = &r->host_next;
         }
         else
         {
-            pp = &r->host_next;
+            break;
         }
     }
     oh_heap_refresh(heap);
@@ -854,15 +956,12 @@ int oh_region_sound(const os_memheap_t *heap, const struct heap_mem *r)
     /* as integers: a field that was overwritten may point anywhere */
     os_ubase_t at = (os_ubase_t)r, nx = (os_ubase_t)r->next;
     os_ubase_t lo = (os_ubase_t)r->start, hi = (os_ubase_t)r->end;
-    unsigned a;
 
-    for (a = 0; a < REGISTRY_SIZE && registry[a] != r->ops; a++)
-    {
-    }
-    return a < REGISTRY_SIZE && r->heap == heap && lo <= at && at - lo < sizeof(void *) && hi > at &&
+    return ops_known(r->ops) && r->heap == heap && lo <= at && at - lo < sizeof(void *) && hi > at &&
            hi - lo <= r->ops->max_region && r->total <= hi - lo &&
            (nx == 0 || (nx % sizeof(void *) == 0 && nx >= (os_ubase_t)heap->span_lo &&
-                        nx < (os_ubase_t)heap->span_hi && (nx < lo || nx >= hi)));
+                        nx < (os_ubase_t)heap->span_hi && (nx < lo || nx >= hi))) &&
+           OH_SEALED(r);
 }
 
 int oh_regions_sound(const os_memheap_t *heap, const struct heap_mem **bad)

@@ -76,12 +76,40 @@ void oh_heap_refresh(os_memheap_t *heap);
 /* The ops of an algorithm, or OS_NULL if it is unknown or compiled out. */
 const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg);
 
+/*
+ * Sealed control data (hardening levels tail and full). A stray write into
+ * a region's control block or into the fixed part of its algorithm's
+ * control data (what init derives from the bounds: where the blocks start,
+ * how many there are, list and bitmap geometry) would send alloc and free
+ * to write wherever it points. So each region carries a seal over both
+ * (alg.h, struct heap_mem); every call that reaches an algorithm tests it
+ * first (tail.c) and reports a region that fails it instead of calling
+ * into it, and no walk along a heap's regions or a host's nested regions
+ * follows a link out of a region that fails it (OH_NEXT, OH_HOST_NEXT).
+ * The mutable part (list heads, bitmaps, the last block) is tested by the
+ * algorithm where it is used. oh_region_seal() recomputes the seal after a
+ * change of the control block (a link, at region add); the global lock, or
+ * the region's heap lock, is held as for the change itself. Both O(1):
+ * about a dozen words are summed.
+ */
+#if OS_MEM_HARDENING >= 2
+void oh_region_seal(struct heap_mem *r);
+int  oh_region_sealed(const struct heap_mem *r);
+#define OH_SEALED(r)    oh_region_sealed(r)
+#else
+#define oh_region_seal(r) ((void)(r))
+#define OH_SEALED(r)    1
+#endif
+/* The link out of region r, or OS_NULL (the walk ends there) if r fails its seal. */
+#define OH_NEXT(r)      (OH_SEALED(r) ? (r)->next : OS_NULL)
+#define OH_HOST_NEXT(r) (OH_SEALED(r) ? (r)->host_next : OS_NULL)
+
 /* The region of heap holding p, or OS_NULL. O(R). Heap lock held. */
 static inline struct heap_mem *oh_region_of(const os_memheap_t *heap, const void *p)
 {
     struct heap_mem *r;
 
-    for (r = heap->h_mem; r != OS_NULL; r = r->next)
+    for (r = heap->h_mem; r != OS_NULL; r = OH_NEXT(r))
     {
         if ((const os_uint8_t *)p >= r->start && (const os_uint8_t *)p < r->end)
         {
@@ -223,8 +251,9 @@ os_err_t oh_heap_unregister(os_memheap_t *heap);
  * what region add wrote, as far as can be told without following a link:
  * a registered algorithm, owned by heap, its bounds around it, and its
  * next link null or a pointer-aligned address inside the span of heap's
- * regions and outside r. Check tests it before it calls r's algorithm or
- * follows r->next. O(algorithms).
+ * regions and outside r; at hardening tail and full, also its seal. Check
+ * tests it before it calls r's algorithm or follows r->next.
+ * O(algorithms).
  */
 int oh_region_sound(const os_memheap_t *heap, const struct heap_mem *r);
 

@@ -18,6 +18,10 @@
  * the copy of a moving realloc). Cost: a query per alloc and free, and
  * TAIL bytes per block.
  *
+ * Every call reaches the algorithm through here, so here it first tests the
+ * region's seal (region.h; unsealed()) and refuses a region whose control
+ * data was overwritten.
+ *
  * Level 3 (full) adds the freed-block pattern (alg.h, OH_FILL): free fills
  * what it gave back, alloc verifies that the block it hands out still holds
  * the pattern and check verifies every free block, so a write into freed
@@ -187,8 +191,29 @@ static void tail_describe(struct os_mem_blk *b)
     b->usable = n;
 }
 
+/*
+ * Does region r fail its seal (region.h)? Then it is reported, naming no
+ * heap (r->heap is not trusted either), and the caller refuses the call
+ * without touching the region: every call below reaches the algorithm
+ * only through here.
+ */
+static int unsealed(const struct heap_mem *r)
+{
+    if (OH_LIKELY(oh_region_sealed(r)))
+    {
+        return 0;
+    }
+    oh_report_fault(OS_NULL, r, OS_ERROR, "region control data at %p overwritten (its seal is broken)",
+                    (const void *)r);
+    return 1;
+}
+
 void *oh_tail_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
 {
+    if (unsealed(r))
+    {
+        return OS_NULL;
+    }
     if (size - 1 >= OH_MAX_REQUEST)
     {
         return oh_refused_size(r, size);
@@ -198,14 +223,23 @@ void *oh_tail_alloc(struct heap_mem *r, os_size_t size, os_uint16_t owner)
 
 void *oh_tail_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size, os_uint16_t owner)
 {
+    if (unsealed(r))
+    {
+        return OS_NULL;
+    }
     return tail_new(r, OH_RAW_ALIGNED_ALLOC(r, align, size + TAIL, owner), size, 1);
 }
 
 void oh_tail_free(struct heap_mem *r, void *p)
 {
     struct os_mem_blk b;
-    int live = tail_verify(r, p, &b, "free") != NOT_LIVE;
+    int live;
 
+    if (unsealed(r))
+    {
+        return;
+    }
+    live = tail_verify(r, p, &b, "free") != NOT_LIVE;
     OH_RAW_FREE(r, p);
 #if OS_MEM_HARDENING >= 3
     {
@@ -224,9 +258,15 @@ void oh_tail_free(struct heap_mem *r, void *p)
 os_err_t oh_tail_resize(struct heap_mem *r, void *p, os_size_t size)
 {
     struct os_mem_blk b;
-    int state = tail_verify(r, p, &b, "realloc");
-    os_err_t err = OH_RAW_RESIZE(r, p, size + TAIL);
+    int state;
+    os_err_t err;
 
+    if (unsealed(r))
+    {
+        return OS_ERROR;
+    }
+    state = tail_verify(r, p, &b, "realloc");
+    err = OH_RAW_RESIZE(r, p, size + TAIL);
     if (err == OS_EOK)
     {
         (void)tail_new(r, p, size, 0);
@@ -248,7 +288,7 @@ os_err_t oh_tail_resize(struct heap_mem *r, void *p, os_size_t size)
 
 os_err_t oh_tail_query(const struct heap_mem *r, const void *p, struct os_mem_blk *b)
 {
-    os_err_t err = OH_RAW_QUERY(r, p, b);
+    os_err_t err = oh_region_sealed(r) ? OH_RAW_QUERY(r, p, b) : OS_ERROR;     /* (a query does not report) */
 
     if (err == OS_EOK)
     {
@@ -280,6 +320,10 @@ os_err_t oh_tail_walk(const struct heap_mem *r, const void *from, os_mem_walk_fn
 {
     struct tail_walk w = { fn, arg, 0 };
 
+    if (unsealed(r))
+    {
+        return OS_ERROR;
+    }
     return OH_RAW_WALK(r, from, walk_one, &w);
 }
 
@@ -308,8 +352,13 @@ static int check_one(const struct heap_mem *r, const struct os_mem_blk *b, void 
 os_err_t oh_tail_check(const struct heap_mem *r, os_size_t *used)
 {
     struct tail_walk w = { OS_NULL, OS_NULL, 0 };
-    os_err_t err = OH_RAW_CHECK(r, used);
+    os_err_t err;
 
+    if (unsealed(r))
+    {
+        return OS_ERROR;
+    }
+    err = OH_RAW_CHECK(r, used);
     if (err == OS_EOK && (OH_RAW_WALK(r, OS_NULL, check_one, &w) != OS_EOK || w.bad))
     {
         err = OS_ERROR;

@@ -1616,6 +1616,178 @@ static void control_byte_flips(const struct test_alg *a)
     printf("%s: %zu control bytes changed: %zu caught by check, %zu harmless\n", a->name, span, caught, harmless);
 }
 
+#if OS_MEM_HARDENING >= 2
+/*
+ * Stray writes into a region's control data, then alloc, free and realloc
+ * with no check in between (hardening tail and full verify the control data
+ * on every call). Each byte of both regions' control data (the region's
+ * control block and the algorithm's, up to the first block), changed by
+ * three masks, in a heap of two regions with live and free blocks in both;
+ * then 150 random calls. Whatever a call reports or refuses: no call writes
+ * outside the regions (guard zones around them stay intact) or crashes, no
+ * block it hands out lies outside a region or over a live block, and no
+ * live block's contents change. A block whose free or realloc was reported
+ * is left alone afterwards.
+ */
+#define SC_GUARD    (2 * KiB)
+#define SC_A        (4 * KiB)
+#define SC_B        (8 * KiB)
+#define SC_LIVE     48
+
+struct sc_blk
+{
+    unsigned char *p;
+    size_t n;
+    uint32_t id;
+    int dead;
+};
+
+static _Alignas(64) unsigned char sc_zone_a[SC_GUARD + SC_A + SC_GUARD];
+static _Alignas(64) unsigned char sc_zone_b[SC_GUARD + SC_B + SC_GUARD];
+
+static int sc_inside(const void *p, size_t n)
+{
+    return range_inside(p, n, sc_zone_a + SC_GUARD, SC_A) || range_inside(p, n, sc_zone_b + SC_GUARD, SC_B);
+}
+
+static int sc_guards_ok(void)
+{
+    for (size_t i = 0; i < SC_GUARD; i++)
+        if (sc_zone_a[i] != 0x5A || sc_zone_a[SC_GUARD + SC_A + i] != 0x5A || sc_zone_b[i] != 0x5A ||
+            sc_zone_b[SC_GUARD + SC_B + i] != 0x5A)
+            return 0;
+    return 1;
+}
+
+/* A block just handed out (n bytes at p): inside a region, over no live block; then filled. */
+static void sc_took(struct sc_blk *live, unsigned j, unsigned char *p, size_t n, uint32_t id)
+{
+    CHECKF(sc_inside(p, n), "a %zu-byte block at %p lies outside both regions", n, (void *)p);
+    for (unsigned k = 0; k < SC_LIVE; k++)
+        if (k != j && live[k].p && !live[k].dead)
+            CHECKF(!ranges_overlap(p, n, live[k].p, live[k].n), "a %zu-byte block at %p lies over the live block %p",
+                   n, (void *)p, (void *)live[k].p);
+    live[j] = (struct sc_blk){ p, n, id, 0 };
+    pat_fill(p, id, 0, n);
+}
+
+static int sc_intact(const struct sc_blk *b)
+{
+    CHECKF(pat_ok(b->p, b->id, 0, b->n), "the live block %p (%zu bytes) changed", (void *)b->p, b->n);
+    return pat_ok(b->p, b->id, 0, b->n);
+}
+
+static size_t sc_span(const struct test_alg *a, unsigned char *zone, size_t size)
+{
+    unsigned char *lowest = OS_NULL;
+    size_t header = 0;
+    heap_open(&heap, "stray");
+    heap_add_ok(&heap, zone, size, a->alg);
+    (void)os_memheap_walk(&heap, find_header, &header);
+    (void)os_memheap_walk(&heap, lowest_block, &lowest);
+    heap_close(&heap);
+    CHECK(lowest != OS_NULL && lowest > zone + header);
+    return lowest != OS_NULL && lowest > zone + header ? (size_t)(lowest - zone) - header : 0;
+}
+
+static void stray_control_writes(const struct test_alg *a)
+{
+    static const unsigned char masks[] = {0x01, 0x80, 0xFF};
+    unsigned char *ra = sc_zone_a + SC_GUARD, *rb = sc_zone_b + SC_GUARD;
+    size_t span[2] = {sc_span(a, ra, SC_A), sc_span(a, rb, SC_B)};
+    unsigned long trials = 0, reported = 0;
+
+    for (unsigned which = 0; which < 2; which++)
+        for (size_t off = 0; off < span[which]; off++)
+            for (unsigned m = 0; m < sizeof masks; m++)
+            {
+                check_context("%s: byte %zu of region %c's control data ^ 0x%02X, then 150 calls", a->name, off,
+                              which ? 'B' : 'A', masks[m]);
+                memset(sc_zone_a, 0x5A, sizeof sc_zone_a);
+                memset(sc_zone_b, 0x5A, sizeof sc_zone_b);
+                heap_open(&heap, "stray");
+                heap_add_ok(&heap, ra, SC_A, a->alg);
+                heap_add_ok(&heap, rb, SC_B, a->alg);
+                struct sc_blk live[SC_LIVE] = { { 0 } };
+                test_rng_t rng;
+                uint32_t id = 1;
+                rng_seed(&rng, ((uint64_t)which << 40) ^ ((uint64_t)off << 8) ^ m);
+                for (unsigned j = 0; j < 24; j++)
+                {
+                    size_t n = rng_range(&rng, 40, 240);
+                    unsigned char *p = os_memheap_alloc(&heap, n);
+                    if (p)
+                        sc_took(live, j, p, n, id++);
+                }
+                CHECK(live[23].p != OS_NULL);       /* both regions hold blocks */
+                for (unsigned j = 0; j < 24; j += 3)
+                {
+                    os_memheap_free(&heap, live[j].p);
+                    live[j].p = OS_NULL;
+                }
+                hook_reset();
+                unsigned char *at = (which ? rb : ra) + off;
+                unsigned char v = (unsigned char)(*at ^ masks[m]);
+                test_unpoison(at, 1);
+                test_poke_bytes(at, &v, 1);
+
+                for (unsigned it = 0; it < 150; it++)
+                {
+                    unsigned j = rng_below(&rng, SC_LIVE), op = rng_below(&rng, 20);
+                    struct sc_blk *b = &live[j];
+                    unsigned long before = hook_count();
+                    if (b->dead)
+                        continue;
+                    if (b->p == OS_NULL)
+                    {
+                        size_t n = rng_range(&rng, 1, 900);
+                        unsigned char *p = op < 4 ? os_memheap_aligned_alloc(&heap, (size_t)16 << rng_below(&rng, 5), n)
+                                                  : os_memheap_alloc(&heap, n);
+                        if (p)
+                            sc_took(live, j, p, n, id++);
+                    }
+                    else if (!sc_intact(b))
+                    {
+                        break;
+                    }
+                    else if (op < 14)
+                    {
+                        os_memheap_free(&heap, b->p);
+                        b->dead = hook_count() != before;
+                        if (!b->dead)
+                            b->p = OS_NULL;
+                    }
+                    else
+                    {
+                        size_t n = rng_range(&rng, 1, 1200);
+                        unsigned char *q = os_memheap_realloc(&heap, b->p, n);
+                        if (hook_count() != before)
+                        {
+                            b->dead = 1;
+                        }
+                        else if (q != OS_NULL)
+                        {
+                            size_t keep = n < b->n ? n : b->n;
+                            CHECKF(pat_ok(q, b->id, 0, keep), "realloc to %zu bytes lost the contents", n);
+                            sc_took(live, j, q, n, id++);
+                        }
+                    }
+                }
+                for (unsigned j = 0; j < SC_LIVE; j++)
+                    if (live[j].p && !live[j].dead)
+                        (void)sc_intact(&live[j]);
+                CHECKF(sc_guards_ok(), "a call wrote outside the regions");
+                trials++;
+                reported += hook_count() != 0;
+                (void)os_memheap_deinit(&heap);
+                memset(&heap, 0, sizeof heap);
+                hook_reset();
+            }
+    printf("%s: %lu stray control-data writes: %lu reported, %lu harmless\n", a->name, trials, reported,
+           trials - reported);
+}
+#endif
+
 /*
  * Deinit of a heap whose first region's control block was overwritten: its
  * second region, nested in a block of another heap, still leaves that
@@ -2193,6 +2365,9 @@ int main(void)
         buddy_header_padding(a);
         buddy_bytes_after_region(a);
         control_byte_flips(a);
+#if OS_MEM_HARDENING >= 2
+        stray_control_writes(a);
+#endif
         deinit_past_broken_region(a);
         buddy_alignment_byte(a);
         write_after_free_first_word(a);

@@ -28,7 +28,10 @@
  *    [start, end);
  *  - next links the regions of one heap in the order they were added;
  *  - host is the heap whose allocated block holds this region (or NULL),
- *    and host_next links the regions hosted by the same heap.
+ *    and host_next links the regions hosted by the same heap;
+ *  - at hardening levels tail and full, seal sums the fields from next to
+ *    total and the algorithm's fixed part (oh_region_seal); whoever
+ *    changes a link seals the region again.
  */
 struct heap_mem
 {
@@ -40,6 +43,9 @@ struct heap_mem
     struct os_memheap       *host;
     struct heap_mem         *host_next;
     os_size_t                total;     /* bytes available for blocks (from init) */
+#if OS_MEM_HARDENING >= 2
+    os_ubase_t               seal;      /* oh_region_seal(): the fields above and the algorithm's fixed part */
+#endif
 #ifdef OS_MEM_STATS
     /* kept by oh_took / oh_gave / oh_resized / oh_refused */
     os_size_t                used;      /* bytes held by live blocks */
@@ -78,6 +84,15 @@ struct os_mem_ops
     const char *name;
     /* Largest region the algorithm manages in one piece, in bytes. */
     os_size_t   max_region;
+#if OS_MEM_HARDENING >= 2
+    /*
+     * Bytes at the start of the algorithm's control data (OH_REGION_DATA)
+     * that init writes and nothing changes afterwards, whole words with no
+     * padding among them: hardening levels tail and full seal them with
+     * the region's control block (region.h, oh_region_seal).
+     */
+    os_size_t   fixed;
+#endif
 #ifndef OH_ALG_DIRECT   /* called by name otherwise: the table holds only the two fields above */
 
     /*
@@ -332,7 +347,9 @@ void      oh_ff_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t
  * Freed-block pattern (OS_MEM_HARDENING >= 3). Invariant: every byte of a
  * free block from OH_FILL_SKIP bytes after its start to OH_FILL_FOOT bytes
  * before its end holds OH_FILL (the first bytes hold its header and links,
- * at most 24 bytes in either algorithm; the last ones first-fit's footer).
+ * at most 24 bytes in either algorithm; the last ones first-fit's footer,
+ * or the trailer that a buddy aligned block gets as it is handed out: at
+ * most 5 bytes).
  * tail.c fills a block as it is freed and verifies the pattern when the
  * memory is handed out again. An algorithm keeps the invariant where it
  * makes the inside of a free block out of something else: OH_SCRUB_HEAD on
@@ -348,7 +365,7 @@ void      oh_ff_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t
  * might match by chance. */
 #define OH_FILL         0xDAu
 #define OH_FILL_SKIP    32u
-#define OH_FILL_FOOT    4u
+#define OH_FILL_FOOT    8u
 /* The block of `bytes` bytes at `start` now lies inside a free block that starts before it. */
 #define OH_SCRUB_HEAD(start, bytes) \
     memset((start) - OH_FILL_FOOT, (int)OH_FILL, \

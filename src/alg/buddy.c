@@ -49,10 +49,12 @@
  * already gives the alignment is not padded at all. log2 of the requested
  * alignment is kept in the block's last byte (query reports it, so a moving
  * realloc reproduces the alignment exactly in any region); with
- * OS_USING_MEM_TRACE the owner's task index takes the two bytes before it.
+ * OS_USING_MEM_TRACE the owner's task index takes the two bytes before it;
+ * at hardening tail and full, a 16-bit seal of its index and order comes
+ * before those (trl_seal: its order comes from the table alone).
  *
  * Per-block overhead: H bytes (8 by default) for a plain block, 1 byte (3
- * with trace) for an aligned block, plus 3 bits of block table per unit
+ * with trace, 2 more at tail and full) for an aligned block, plus 3 bits of block table per unit
  * (1.2 % of the region on 64-bit targets, 2.3 % on 32-bit ones).
  *
  * Free lists: one doubly linked list per order, a head per order and a
@@ -129,10 +131,15 @@
 #define MAX_UNITS   ((os_size_t)1 << MAX_ORDER)
 #define NIL         0xFFFFFFFFu
 #define BAD         0xFFFFFFFEu     /* take(): a corrupt block was met and reported */
-#ifdef OS_USING_MEM_TRACE
-#define TRL         3u      /* aligned block: owner (2 bytes), log2 of the alignment */
+#if OS_MEM_HARDENING >= 2
+#define TRL_SEAL    2u      /* aligned block: a seal of its index and order (trl_seal) first */
 #else
-#define TRL         1u      /* aligned block: log2 of the alignment */
+#define TRL_SEAL    0u
+#endif
+#ifdef OS_USING_MEM_TRACE
+#define TRL         (3u + TRL_SEAL) /* aligned block: owner (2 bytes), log2 of the alignment */
+#else
+#define TRL         (1u + TRL_SEAL) /* aligned block: log2 of the alignment */
 #endif
 
 #define C_NONE      0u
@@ -163,6 +170,7 @@
 
 struct bd
 {
+    /* fixed by init (BD_FIXED: sealed at hardening tail and full, alg.h) */
     os_uint8_t  *first;     /* unit 0 */
     os_uint32_t *px;        /* block table planes, 32 units per word: plain block start, */
     os_uint32_t *pf;        /* listed free block start, */
@@ -171,12 +179,13 @@ struct bd
     os_size_t    o;         /* absolute index of unit 0, mod 2^MAX_ORDER */
     os_size_t    maxblk;    /* bytes in a block of the highest order */
     os_size_t    maxreq;    /* maxblk - H: the largest plain request */
+    os_uint32_t  nord;      /* orders 0 .. nord - 1 */
+    os_uint32_t  qn;        /* orders with a quick list: min(QN, nord) */
+    /* changed by alloc and free */
 #ifdef OS_MEM_STATS
     os_size_t    listed;    /* blocks in the free lists (bd_free_info) */
 #endif
     os_uint32_t  avail;     /* bit k: list k non-empty */
-    os_uint32_t  nord;      /* orders 0 .. nord - 1 */
-    os_uint32_t  qn;        /* orders with a quick list: min(QN, nord) */
     os_uint8_t   qroom[NQ]; /* free places in each quick list: QDEPTH - length; 0 from qn up */
     struct
     {
@@ -186,6 +195,21 @@ struct bd
 };
 
 #define BD(r)       ((struct bd *)OH_REGION_DATA(r))
+#define BD_FIXED    (offsetof(struct bd, qn) + sizeof(os_uint32_t))
+_Static_assert(BD_FIXED % sizeof(os_ubase_t) == 0, "the fixed part of struct bd is whole words");
+
+/*
+ * Hardening tail and full: the fixed part is sealed (tested before every
+ * call reaches buddy), and the changing fields are tested where they are
+ * followed, BD_SANE(): an order found in `avail` before its list head is
+ * read, a list head before a push writes through it. Below tail, alloc and
+ * free trust the control data (check tests all of it).
+ */
+#if OS_MEM_HARDENING >= 2
+#define BD_SANE(x)  (x)
+#else
+#define BD_SANE(x)  1
+#endif
 
 /* ---- block table and headers ------------------------------------------------ */
 
@@ -379,10 +403,34 @@ static inline unsigned order_for(os_size_t bytes)
 
 /* ---- free lists --------------------------------------------------------------- */
 
+#if OS_MEM_HARDENING >= 2
+/*
+ * The head of list k, about to be pushed on, is not a listed free block
+ * of the region that heads its list: reported; the list starts again
+ * empty (the blocks it held are lost to allocation until the region is
+ * added again). Returns NIL, the new successor.
+ */
+static OH_NOINLINE os_uint32_t head_lost(struct bd *d, unsigned k)
+{
+    const struct heap_mem *r = (const struct heap_mem *)(const void *)((const os_uint8_t *)d - OH_REGION_HDR_SIZE);
+
+    oh_fault(r, &d->ord[k].head, OS_ERROR, "free list head overwritten");
+    d->ord[k].head = NIL;
+    return NIL;
+}
+#else
+#define head_lost(d, k) NIL
+#endif
+
 static inline void push(struct bd *d, os_size_t i, unsigned k)
 {
     os_uint32_t nx = d->ord[k].head;
     os_uint32_t *l = lk(d, i);
+
+    if (!BD_SANE(nx == NIL || (nx < d->n && bit(d->pf, nx) && lk(d, nx)[1] == NIL)))
+    {
+        nx = head_lost(d, k);
+    }
 
     l[0] = nx;
     l[1] = NIL;
@@ -557,6 +605,10 @@ OH_INLINE os_size_t take(const struct heap_mem *r, struct bd *d, unsigned k)
         return NIL;
     }
     j = oh_ctz32(m);
+    if (OH_UNLIKELY(!BD_SANE(j < d->nord)))
+    {
+        return take_bad(r, d, d->n);     /* avail names an order past the region's */
+    }
     i = d->ord[j].head;
     if (OH_UNLIKELY(i >= d->n || !bit(d->pf, i)))
     {
@@ -799,6 +851,20 @@ static inline os_uint8_t *blk_end(const struct bd *d, os_size_t i, unsigned k)
     return unit(d, i + ((os_size_t)1 << k));
 }
 
+/*
+ * An aligned block's order comes from the block table alone (it has no
+ * header), so at hardening tail and full its trailer also holds 16 bits of
+ * hash(i) and k: a table changed by a stray write that makes the block
+ * look larger or smaller puts the end somewhere else, where the seal is
+ * not (but for a chance of 1 in 65536), and locate() refuses the block.
+ */
+#if OS_MEM_HARDENING >= 2
+static inline os_uint16_t trl_seal(os_size_t i, unsigned k)
+{
+    return (os_uint16_t)((hash(i) ^ ((os_uint32_t)k << 20)) >> 16);
+}
+#endif
+
 static inline void put_trl(const struct bd *d, os_size_t i, unsigned k, unsigned lg, os_uint16_t owner)
 {
     os_uint8_t *e = blk_end(d, i, k);
@@ -808,6 +874,29 @@ static inline void put_trl(const struct bd *d, os_size_t i, unsigned k, unsigned
     memcpy(e - 3, &owner, 2);
 #else
     (void)owner;
+#endif
+#if OS_MEM_HARDENING >= 2
+    {
+        os_uint16_t s = trl_seal(i, k);
+
+        memcpy(e - TRL, &s, 2);
+    }
+#endif
+}
+
+/* Does aligned block i of order k (by the table) carry its seal? Always at levels below tail. */
+static inline int trl_sealed(const struct bd *d, os_size_t i, unsigned k)
+{
+#if OS_MEM_HARDENING >= 2
+    os_uint16_t s;
+
+    memcpy(&s, blk_end(d, i, k) - TRL, 2);
+    return s == trl_seal(i, k);
+#else
+    (void)d;
+    (void)i;
+    (void)k;
+    return 1;
 #endif
 }
 
@@ -884,7 +973,7 @@ static int locate(const struct bd *d, const void *p, os_size_t *pi, unsigned *pk
     else if (rem == 0 && c == C_ALGN)
     {
         pk2 = probe(d, i);
-        if (pk2 < 0)
+        if (pk2 < 0 || !trl_sealed(d, i, (unsigned)pk2))
         {
             return BLK_CORRUPT;
         }
@@ -936,6 +1025,10 @@ static OH_NOINLINE void *alloc_slow(struct heap_mem *r, unsigned k, os_uint16_t 
         return alloc_rare(r, k, owner);
     }
     j = oh_ctz32(m);
+    if (OH_UNLIKELY(!BD_SANE(j < d->nord)))
+    {
+        return alloc_rare(r, k, owner);
+    }
     i = d->ord[j].head;
     if (OH_UNLIKELY(i >= d->n || !bit(d->pf, i)))
     {
@@ -1783,6 +1876,9 @@ static os_size_t bd_init(struct heap_mem *r)
 const struct os_mem_ops oh_buddy_ops = {
     "buddy",
     OS_SIZE_MAX / U >= MAX_UNITS ? MAX_UNITS * U : OS_SIZE_MAX,
+#if OS_MEM_HARDENING >= 2
+    BD_FIXED,
+#endif
     bd_init,
     bd_alloc,
     bd_aligned_alloc,

@@ -152,21 +152,44 @@ _Static_assert((HDR + 1u + CH - 1u) / CH >= MINB, "a one-byte request must take 
 
 struct ff
 {
+    /* fixed by init (FF_FIXED: sealed at hardening tail and full, alg.h) */
     os_uint8_t *base;       /* chunk 0 */
     ffw_t      *heads;      /* list heads, one per class (after map) */
     os_size_t   maxreq;     /* largest request that can ever fit */
     os_size_t   end;        /* index of the end sentinel */
+    os_uint16_t nclasses;
+    os_uint8_t  sl;         /* log2 of classes per power of two */
+    os_uint8_t  nwords;     /* words in map */
+    ffw_t       key;        /* the region's check secret (ff_key()) */
+#if OS_MEM_FF_SMALL_HEADER
+    os_uint16_t zero;       /* 0: the fixed part is whole words, with no padding */
+#endif
+    /* changed by alloc and free */
     os_size_t   top;        /* the last block when it is free, else end (size 0) */
 #ifdef OS_MEM_STATS
     os_size_t   listed;     /* blocks in the lists */
 #endif
     os_uint32_t summary;    /* bit w: map[w] != 0 */
-    os_uint16_t nclasses;
-    os_uint8_t  sl;         /* log2 of classes per power of two */
-    os_uint8_t  nwords;     /* words in map */
-    ffw_t       key;        /* the region's check secret (ff_key()) */
     os_uint32_t map[];      /* bit k: list k non-empty; the list heads follow */
 };
+#define FF_FIXED    offsetof(struct ff, top)
+_Static_assert(FF_FIXED % sizeof(os_ubase_t) == 0 &&
+                   FF_FIXED == offsetof(struct ff, key) + sizeof(ffw_t) * (1u + (sizeof(ffw_t) == 2u)),
+               "the fixed part of struct ff is whole words with no padding");
+
+/*
+ * Hardening tail and full: the fixed part is sealed (tested before every
+ * call reaches first-fit), and the changing fields are tested where they
+ * are followed, FF_SANE(): top before its header is read, a class found in
+ * the bitmap before its list head is read, a list head before a push
+ * writes through it. Below tail, alloc and free trust the control data
+ * (check tests all of it).
+ */
+#if OS_MEM_HARDENING >= 2
+#define FF_SANE(x)  (x)
+#else
+#define FF_SANE(x)  1
+#endif
 
 #define FF(r)       ((struct ff *)OH_REGION_DATA(r))
 
@@ -370,9 +393,14 @@ OH_INLINE os_size_t ff_next_class(const struct ff *f, os_size_t k)
             return NONE;
         }
         w = oh_ctz32(s);
+        if (!FF_SANE(w < f->nwords && f->map[w] != 0))
+        {
+            return NONE;
+        }
         bits = f->map[w];
     }
-    return (w << 5) + oh_ctz32(bits);
+    k = (w << 5) + oh_ctz32(bits);
+    return FF_SANE(k < f->nclasses) ? k : NONE;
 }
 
 /* Clear bit k of the bitmap (list k became empty). */
@@ -387,12 +415,35 @@ OH_INLINE void map_clear(struct ff *f, os_size_t k)
     }
 }
 
+#if OS_MEM_HARDENING >= 2
+/*
+ * The head of list k, about to be pushed on, is not a block of the region
+ * whose prev link names the list: reported; the list starts again empty
+ * (the blocks it held are lost to allocation until the region is added
+ * again). Returns 0, the new successor.
+ */
+static OH_NOINLINE os_size_t head_lost(struct ff *f, os_size_t k)
+{
+    const struct heap_mem *r = (const struct heap_mem *)(const void *)((const os_uint8_t *)f - OH_REGION_HDR_SIZE);
+
+    oh_fault(r, &f->heads[k], OS_ERROR, "free list head overwritten");
+    f->heads[k] = 0;
+    return 0;
+}
+#else
+#define head_lost(f, k) 0
+#endif
+
 /* Push free block c on list k (its class). */
 OH_INLINE void fl_push(struct ff *f, os_size_t c, os_size_t k)
 {
     ffw_t *heads = f->heads;
     os_size_t n = heads[k];
 
+    if (!FF_SANE(n == 0 || (n < f->end && *prv(f, n) == (ffw_t)(HEAD | k))))
+    {
+        n = head_lost(f, k);
+    }
     *prv(f, c) = (ffw_t)(HEAD | k);
     heads[k] = (ffw_t)c;
     if (n != 0)
@@ -601,6 +652,11 @@ static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size
         if (next != NONE)
         {
             c = f->heads[next];
+        }
+        else if (!FF_SANE(f->top <= f->end))
+        {
+            c = 0;
+            goto bad;
         }
         else if (bsize(f, f->top) >= n)
         {
@@ -968,9 +1024,19 @@ OH_INLINE os_size_t find_listed(const struct ff *f, os_size_t n, os_size_t *pk, 
             return 0;
         }
         w = oh_ctz32(sm);
+        if (!FF_SANE(w < f->nwords && f->map[w] != 0))
+        {
+            c = 0;      /* the summary names a word past the bitmap, or an empty one */
+            goto corrupt;
+        }
         bits = f->map[w];
     }
     k = (w << 5) + oh_ctz32(bits);
+    if (!FF_SANE(k < f->nclasses))
+    {
+        c = 0;      /* the bitmap names no class */
+        goto corrupt;
+    }
     c = f->heads[k];
     if (c - 1 >= f->end - 1 || (s = bsize(f, c)) < n)
     {
@@ -1045,8 +1111,13 @@ OH_INLINE void *alloc_top(struct heap_mem *r, struct ff *f, os_size_t n, os_uint
 {
     os_size_t t = f->top;
     os_size_t ts = f->end - t, rest;
-    ffw_t *h = hd(f, t);
+    ffw_t *h;
 
+    if (!FF_SANE(t <= f->end))
+    {
+        return alloc_bad(r, 0);     /* top past the sentinel: its header is not read */
+    }
+    h = hd(f, t);
     if (ts < n)
     {
         return alloc_missed(r, n, owner);
@@ -1271,6 +1342,10 @@ FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size
 #endif
     }
     c = f->top;
+    if (!FF_SANE(c <= f->end))
+    {
+        return alloc_bad(r, 0);
+    }
     s = f->end - c;
     t = top_place(f, c, align);
     if (s < n || t - c > s - n)
@@ -1827,12 +1902,13 @@ FF_OP os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
 FF_OP void ff_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t *largest)
 {
     const struct ff *f = FF(r);
-    os_size_t best = f->end - f->top;   /* top's size (0 without top) */
+    os_size_t best = FF_SANE(f->top <= f->end) ? f->end - f->top : 0;     /* top's size (0 without top) */
+    os_size_t w = oh_msb32(f->summary | 1u);
 
     *blocks = f->listed + (f->top != f->end);
-    if (f->summary != 0)
+    if (f->summary != 0 && FF_SANE(w < f->nwords && f->map[w] != 0 &&
+                                   (w << 5) + oh_msb32(f->map[w]) < f->nclasses))
     {
-        os_size_t w = oh_msb32(f->summary);
         os_size_t c = f->heads[(w << 5) + oh_msb32(f->map[w])];
         os_size_t steps = f->listed;
 
@@ -1910,6 +1986,9 @@ static int ff_layout(const struct heap_mem *r, struct ff *l)
     l->sl = (os_uint8_t)sl;
     l->nclasses = (os_uint16_t)ncls;
     l->nwords = (os_uint8_t)nwords;
+#if OS_MEM_FF_SMALL_HEADER
+    l->zero = 0;
+#endif
     return 1;
 }
 
@@ -1976,11 +2055,17 @@ FF_OP os_size_t ff_init(struct heap_mem *r)
 const struct os_mem_ops oh_firstfit_ops = {
     .name = "firstfit",
     .max_region = MAX_CHUNKS * CH,
+#if OS_MEM_HARDENING >= 2
+    .fixed = FF_FIXED,
+#endif
 };
 #else
 const struct os_mem_ops oh_firstfit_ops = {
     "firstfit",
     MAX_CHUNKS * CH,
+#if OS_MEM_HARDENING >= 2
+    FF_FIXED,
+#endif
     ff_init,
     ff_alloc,
     ff_aligned_alloc,

@@ -57,6 +57,8 @@ struct heap_mem
 
 #define OH_REGION_HDR_SIZE  (((sizeof(struct heap_mem) + sizeof(void *) - 1) / sizeof(void *)) * sizeof(void *))
 #define OH_REGION_DATA(r)   ((void *)((os_uint8_t *)(r) + OH_REGION_HDR_SIZE))
+/* The region whose algorithm control data starts at data. */
+#define OH_REGION_OF(data)  ((const struct heap_mem *)(const void *)((const os_uint8_t *)(data) - OH_REGION_HDR_SIZE))
 
 /* A block as seen by walks and queries. */
 struct os_mem_blk

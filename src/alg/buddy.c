@@ -54,8 +54,9 @@
  * before those (trl_seal: its order comes from the table alone).
  *
  * Per-block overhead: H bytes (8 by default) for a plain block, 1 byte (3
- * with trace, 2 more at tail and full) for an aligned block, plus 3 bits of block table per unit
- * (1.2 % of the region on 64-bit targets, 2.3 % on 32-bit ones).
+ * with trace, 2 more at tail and full) for an aligned block, plus 3 bits
+ * of block table per unit (1.2 % of the region on 64-bit targets, 2.3 % on
+ * 32-bit ones).
  *
  * Free lists: one doubly linked list per order, a head per order and a
  * bitmap `avail` of non-empty orders. Allocation of order k takes the head
@@ -412,9 +413,7 @@ static inline unsigned order_for(os_size_t bytes)
  */
 static OH_NOINLINE os_uint32_t head_lost(struct bd *d, unsigned k)
 {
-    const struct heap_mem *r = (const struct heap_mem *)(const void *)((const os_uint8_t *)d - OH_REGION_HDR_SIZE);
-
-    oh_fault(r, &d->ord[k].head, OS_ERROR, "free list head overwritten");
+    oh_fault(OH_REGION_OF(d), &d->ord[k].head, OS_ERROR, "free list head overwritten");
     d->ord[k].head = NIL;
     return NIL;
 }

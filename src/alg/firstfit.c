@@ -424,9 +424,7 @@ OH_INLINE void map_clear(struct ff *f, os_size_t k)
  */
 static OH_NOINLINE os_size_t head_lost(struct ff *f, os_size_t k)
 {
-    const struct heap_mem *r = (const struct heap_mem *)(const void *)((const os_uint8_t *)f - OH_REGION_HDR_SIZE);
-
-    oh_fault(r, &f->heads[k], OS_ERROR, "free list head overwritten");
+    oh_fault(OH_REGION_OF(f), &f->heads[k], OS_ERROR, "free list head overwritten");
     f->heads[k] = 0;
     return 0;
 }

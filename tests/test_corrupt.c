@@ -1788,6 +1788,65 @@ static void stray_control_writes(const struct test_alg *a)
 }
 #endif
 
+#if OS_MEM_HARDENING >= 2
+/*
+ * A region that fails its seal, on the paths that walk lists of regions: a
+ * nested heap's region whose `total` (a field only the seal covers) had one
+ * bit changed keeps its host block from being freed (reported, nothing
+ * changed), every call on the nested heap is refused with a report, and an
+ * add of a region to any heap is refused while it is there (the lists
+ * cannot be checked past it). With the bit back, all of it works again.
+ */
+static void unsealed_nested_region(const struct test_alg *a)
+{
+    static _Alignas(64) unsigned char extra[2048];
+    check_context("%s: a nested region that fails its seal", a->name);
+    open_fresh(a->alg);
+    unsigned char *hb = os_memheap_alloc(&heap, 4096);
+    CHECK(hb != NULL);
+    if (!hb)
+    {
+        heap_close(&heap);
+        return;
+    }
+    os_memheap_t g;
+    heap_open(&g, "G");
+    CHECK_EQ(os_memheap_add(&g, hb, 4096, a->alg), OS_EOK);
+    void *x = os_memheap_alloc(&g, 100);
+    CHECK(x != NULL);
+    os_memheap_free(&g, x);
+    size_t used = heap_info(&heap).mem_used;
+    unsigned char *total = hb + 7 * sizeof(void *);     /* next, ops, start, end, heap, host, host_next, total */
+    test_unpoison(total, 1);
+    unsigned char old = *total;
+    test_poke(total, old ^ 0x01, 1);
+    hook_reset();
+    os_memheap_free(&heap, hb);
+    CHECK_REPORTED();
+    CHECK_EQ(heap_info(&heap).mem_used, used);
+    hook_reset();
+    CHECK(os_memheap_alloc(&g, 100) == NULL);
+    CHECK_REPORTED();
+    hook_reset();
+    CHECK_EQ(os_memheap_add(&heap, extra, sizeof extra, a->alg), OS_EINVAL);
+    CHECK_REPORTED();
+    hook_reset();
+    CHECK_EQ(os_memheap_check(&g), OS_ERROR);
+    CHECK_REPORTED();
+    test_poke(total, old, 1);
+    hook_reset();
+    CHECK_EQ(os_memheap_check(&g), OS_EOK);
+    x = os_memheap_alloc(&g, 100);
+    CHECK(x != NULL);
+    os_memheap_free(&g, x);
+    os_memheap_free(&heap, hb);
+    CHECK_REPORTS(0);
+    CHECK_EQ(heap_info(&g).mem_total, 0);
+    heap_close(&g);
+    heap_close(&heap);
+}
+#endif
+
 /*
  * Deinit of a heap whose first region's control block was overwritten: its
  * second region, nested in a block of another heap, still leaves that
@@ -2367,6 +2426,7 @@ int main(void)
         control_byte_flips(a);
 #if OS_MEM_HARDENING >= 2
         stray_control_writes(a);
+        unsealed_nested_region(a);
 #endif
         deinit_past_broken_region(a);
         buddy_alignment_byte(a);

@@ -744,11 +744,11 @@ struct heap_mem *oh_hosted_in(const os_memheap_t *heap, const void *mem, os_size
     const os_uint8_t *lo = mem;
     struct heap_mem *r;
 
-    for (r = heap->hosted; r != OS_NULL; r = OH_HOST_NEXT(r))
+    for (r = heap->hosted; r != OS_NULL; r = r->host_next)
     {
-        if (nested_in(r, lo, len))
+        if (nested_in(r, lo, len) || !OH_SEALED(r))
         {
-            return r;
+            return r;   /* (one that fails its seal may hide the rest: the block may hold one) */
         }
     }
     return OS_NULL;
@@ -791,18 +791,18 @@ static int hosted_busy(const os_memheap_t *heap, const os_uint8_t *lo, os_size_t
 {
     const struct heap_mem *r;
 
-    for (r = heap->hosted; r != OS_NULL; r = OH_HOST_NEXT(r))
+    for (r = heap->hosted; r != OS_NULL; r = r->host_next)
     {
         os_ubase_t st;
         int idle;
 
+        if (!OH_SEALED(r))
+        {
+            return 1;   /* its heap and the rest of the list are not known for sure: the block stays */
+        }
         if (!nested_in(r, lo, len))
         {
             continue;
-        }
-        if (!OH_SEALED(r))
-        {
-            return 1;   /* its heap is not known for sure: the block stays */
         }
         st = os_port_lock(&r->heap->lock);
         idle = region_idle(r);
@@ -889,19 +889,19 @@ int oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
     }
     /* Test each region again under its heap's lock, and take it out of that
      * heap's list at once, so that nothing can allocate from it any more. */
-    for (r = heap->hosted; r != OS_NULL; r = OH_HOST_NEXT(r))
+    for (r = heap->hosted; r != OS_NULL; r = r->host_next)
     {
         os_ubase_t st;
         int idle;
 
-        if (!nested_in(r, lo, len))
-        {
-            continue;
-        }
         if (!OH_SEALED(r))
         {
             stop = r;
             break;
+        }
+        if (!nested_in(r, lo, len))
+        {
+            continue;
         }
         st = os_port_lock(&r->heap->lock);
         idle = region_idle(r) && region_unlink(r);

@@ -119,7 +119,11 @@ static inline struct heap_mem *oh_region_of(const os_memheap_t *heap, const void
     return OS_NULL;
 }
 
-/* A region of another heap that lies inside [mem, mem + len), or OS_NULL. O(nested regions). */
+/*
+ * A region of another heap that lies inside [mem, mem + len), or OS_NULL;
+ * also (hardening tail and full) the first nested region that fails its
+ * seal, as the ones after it are not known. O(nested regions).
+ */
 struct heap_mem *oh_hosted_in(const os_memheap_t *heap, const void *mem, os_size_t len);
 
 /* A region of another heap nested inside heap's blocks that holds p, or OS_NULL. */

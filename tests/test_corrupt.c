@@ -1690,12 +1690,109 @@ static size_t sc_span(const struct test_alg *a, unsigned char *zone, size_t size
     return lowest != OS_NULL && lowest > zone + header ? (size_t)(lowest - zone) - header : 0;
 }
 
+struct sc_run
+{
+    struct sc_blk live[SC_LIVE];
+    test_rng_t rng;
+    uint32_t id;
+};
+
+/* A heap of both regions (guard zones filled), 24 blocks taken and every third given back. */
+static void sc_open(const struct test_alg *a, struct sc_run *t, uint64_t seed)
+{
+    memset(sc_zone_a, 0x5A, sizeof sc_zone_a);
+    memset(sc_zone_b, 0x5A, sizeof sc_zone_b);
+    heap_open(&heap, "stray");
+    heap_add_ok(&heap, sc_zone_a + SC_GUARD, SC_A, a->alg);
+    heap_add_ok(&heap, sc_zone_b + SC_GUARD, SC_B, a->alg);
+    memset(t->live, 0, sizeof t->live);
+    t->id = 1;
+    rng_seed(&t->rng, seed);
+    for (unsigned j = 0; j < 24; j++)
+    {
+        size_t n = rng_range(&t->rng, 40, 240);
+        unsigned char *p = os_memheap_alloc(&heap, n);
+        if (p)
+            sc_took(t->live, j, p, n, t->id++);
+    }
+    CHECK(t->live[23].p != OS_NULL);        /* both regions hold blocks */
+    for (unsigned j = 0; j < 24; j += 3)
+    {
+        os_memheap_free(&heap, t->live[j].p);
+        t->live[j].p = OS_NULL;
+    }
+    hook_reset();
+}
+
+/* n random allocs, aligned allocs, frees and reallocs, each block checked before it is given up. */
+static void sc_calls(struct sc_run *t, unsigned n_calls)
+{
+    for (unsigned it = 0; it < n_calls; it++)
+    {
+        unsigned j = rng_below(&t->rng, SC_LIVE), op = rng_below(&t->rng, 20);
+        struct sc_blk *b = &t->live[j];
+        unsigned long before = hook_count();
+        if (b->dead)
+            continue;
+        if (b->p == OS_NULL)
+        {
+            size_t n = rng_range(&t->rng, 1, 900);
+            unsigned char *p = op < 4 ? os_memheap_aligned_alloc(&heap, (size_t)16 << rng_below(&t->rng, 5), n)
+                                      : os_memheap_alloc(&heap, n);
+            if (p)
+                sc_took(t->live, j, p, n, t->id++);
+        }
+        else if (!sc_intact(b))
+        {
+            return;
+        }
+        else if (op < 14)
+        {
+            os_memheap_free(&heap, b->p);
+            b->dead = hook_count() != before;
+            if (!b->dead)
+                b->p = OS_NULL;
+        }
+        else
+        {
+            size_t n = rng_range(&t->rng, 1, 1200);
+            unsigned char *q = os_memheap_realloc(&heap, b->p, n);
+            if (hook_count() != before)
+            {
+                b->dead = 1;
+            }
+            else if (q != OS_NULL)
+            {
+                size_t keep = n < b->n ? n : b->n;
+                CHECKF(pat_ok(q, b->id, 0, keep), "realloc to %zu bytes lost the contents", n);
+                sc_took(t->live, j, q, n, t->id++);
+            }
+        }
+    }
+}
+
+/* Every live block intact, the guard zones too; the heap closed. Returns whether anything was reported. */
+static int sc_close(struct sc_run *t)
+{
+    int reported = hook_count() != 0;
+
+    for (unsigned j = 0; j < SC_LIVE; j++)
+        if (t->live[j].p && !t->live[j].dead)
+            (void)sc_intact(&t->live[j]);
+    CHECKF(sc_guards_ok(), "a call wrote outside the regions");
+    (void)os_memheap_deinit(&heap);
+    memset(&heap, 0, sizeof heap);
+    hook_reset();
+    return reported;
+}
+
 static void stray_control_writes(const struct test_alg *a)
 {
     static const unsigned char masks[] = {0x01, 0x80, 0xFF};
-    unsigned char *ra = sc_zone_a + SC_GUARD, *rb = sc_zone_b + SC_GUARD;
-    size_t span[2] = {sc_span(a, ra, SC_A), sc_span(a, rb, SC_B)};
+    unsigned char *reg[2] = {sc_zone_a + SC_GUARD, sc_zone_b + SC_GUARD};
+    size_t span[2] = {sc_span(a, reg[0], SC_A), sc_span(a, reg[1], SC_B)};
     unsigned long trials = 0, reported = 0;
+    static struct sc_run t;
 
     for (unsigned which = 0; which < 2; which++)
         for (size_t off = 0; off < span[which]; off++)
@@ -1703,108 +1800,209 @@ static void stray_control_writes(const struct test_alg *a)
             {
                 check_context("%s: byte %zu of region %c's control data ^ 0x%02X, then 150 calls", a->name, off,
                               which ? 'B' : 'A', masks[m]);
-                memset(sc_zone_a, 0x5A, sizeof sc_zone_a);
-                memset(sc_zone_b, 0x5A, sizeof sc_zone_b);
-                heap_open(&heap, "stray");
-                heap_add_ok(&heap, ra, SC_A, a->alg);
-                heap_add_ok(&heap, rb, SC_B, a->alg);
-                struct sc_blk live[SC_LIVE] = { { 0 } };
-                test_rng_t rng;
-                uint32_t id = 1;
-                rng_seed(&rng, ((uint64_t)which << 40) ^ ((uint64_t)off << 8) ^ m);
-                for (unsigned j = 0; j < 24; j++)
-                {
-                    size_t n = rng_range(&rng, 40, 240);
-                    unsigned char *p = os_memheap_alloc(&heap, n);
-                    if (p)
-                        sc_took(live, j, p, n, id++);
-                }
-                CHECK(live[23].p != OS_NULL);       /* both regions hold blocks */
-                for (unsigned j = 0; j < 24; j += 3)
-                {
-                    os_memheap_free(&heap, live[j].p);
-                    live[j].p = OS_NULL;
-                }
-                hook_reset();
-                unsigned char *at = (which ? rb : ra) + off;
+                sc_open(a, &t, ((uint64_t)which << 40) ^ ((uint64_t)off << 8) ^ m);
+                unsigned char *at = reg[which] + off;
                 unsigned char v = (unsigned char)(*at ^ masks[m]);
                 test_unpoison(at, 1);
                 test_poke_bytes(at, &v, 1);
-
-                for (unsigned it = 0; it < 150; it++)
-                {
-                    unsigned j = rng_below(&rng, SC_LIVE), op = rng_below(&rng, 20);
-                    struct sc_blk *b = &live[j];
-                    unsigned long before = hook_count();
-                    if (b->dead)
-                        continue;
-                    if (b->p == OS_NULL)
-                    {
-                        size_t n = rng_range(&rng, 1, 900);
-                        unsigned char *p = op < 4 ? os_memheap_aligned_alloc(&heap, (size_t)16 << rng_below(&rng, 5), n)
-                                                  : os_memheap_alloc(&heap, n);
-                        if (p)
-                            sc_took(live, j, p, n, id++);
-                    }
-                    else if (!sc_intact(b))
-                    {
-                        break;
-                    }
-                    else if (op < 14)
-                    {
-                        os_memheap_free(&heap, b->p);
-                        b->dead = hook_count() != before;
-                        if (!b->dead)
-                            b->p = OS_NULL;
-                    }
-                    else
-                    {
-                        size_t n = rng_range(&rng, 1, 1200);
-                        unsigned char *q = os_memheap_realloc(&heap, b->p, n);
-                        if (hook_count() != before)
-                        {
-                            b->dead = 1;
-                        }
-                        else if (q != OS_NULL)
-                        {
-                            size_t keep = n < b->n ? n : b->n;
-                            CHECKF(pat_ok(q, b->id, 0, keep), "realloc to %zu bytes lost the contents", n);
-                            sc_took(live, j, q, n, id++);
-                        }
-                    }
-                }
-                for (unsigned j = 0; j < SC_LIVE; j++)
-                    if (live[j].p && !live[j].dead)
-                        (void)sc_intact(&live[j]);
-                CHECKF(sc_guards_ok(), "a call wrote outside the regions");
+                sc_calls(&t, 150);
                 trials++;
-                reported += hook_count() != 0;
-                (void)os_memheap_deinit(&heap);
-                memset(&heap, 0, sizeof heap);
-                hook_reset();
+                reported += (unsigned long)sc_close(&t);
             }
     printf("%s: %lu stray control-data writes: %lu reported, %lu harmless\n", a->name, trials, reported,
            trials - reported);
+}
+
+/*
+ * The same, 3000 times, with a region's whole control data set back to a
+ * copy taken 100 calls earlier (every field holds a value it once held: list heads,
+ * bitmaps and the last block's index name blocks that have since been
+ * used, split or merged, whose old headers the regions may still hold).
+ */
+static void restored_control_data(const struct test_alg *a)
+{
+    unsigned char *reg[2] = {sc_zone_a + SC_GUARD, sc_zone_b + SC_GUARD};
+    size_t span[2] = {sc_span(a, reg[0], SC_A), sc_span(a, reg[1], SC_B)};
+    unsigned char copy[1024];
+    unsigned long reported = 0;
+    static struct sc_run t;
+
+    CHECK(span[0] <= sizeof copy && span[1] <= sizeof copy);
+    for (unsigned seed = 0; seed < 3000; seed++)
+    {
+        unsigned which = seed & 1u;
+        check_context("%s: seed %u, region %c's control data set back 100 calls, then 150 calls", a->name, seed,
+                      which ? 'B' : 'A');
+        sc_open(a, &t, 0x5EED0000u + seed);
+        sc_calls(&t, rng_below(&t.rng, 60));
+        test_unpoison(reg[which], span[which]);
+        memcpy(copy, reg[which], span[which]);
+        sc_calls(&t, 100);
+        CHECK_REPORTS(0);
+        test_poke_bytes(reg[which], copy, span[which]);
+        sc_calls(&t, 150);
+        reported += (unsigned long)sc_close(&t);
+    }
+    printf("%s: 3000 control data set back: %lu reported\n", a->name, reported);
+}
+
+/*
+ * Two sequences that left stale metadata where a control data set back
+ * would find it, each at several region start offsets: an aligned block
+ * shrunk by realloc (buddy: its trailer at the old end), and top moved
+ * back by a shrinking realloc under an aligned block placed after it
+ * (first-fit: a header at top's old place). After the control data is set
+ * back, no call hands out a block over the live block b or changes it.
+ */
+static void restored_after_shrink(const struct test_alg *a)
+{
+    static _Alignas(4096) unsigned char zone[4 * 4096];
+    static const size_t offs[] = {0x980, 0x7C0, 0x40, 0x5C8, 0xFF8};
+    unsigned char copy[1024];
+
+    for (unsigned v = 0; v < 2; v++)
+        for (size_t o = 0; o < sizeof offs / sizeof offs[0]; o++)
+        {
+            unsigned char *reg = zone + 4096 + offs[o];
+            check_context("%s: %s, region at 4096-aligned + %#zx, control data set back", a->name,
+                          v ? "top moved back" : "aligned block shrunk", offs[o]);
+            heap_open(&heap, "setback");
+            heap_add_ok(&heap, reg, 8192, a->alg);
+            unsigned char *lowest = OS_NULL;
+            (void)os_memheap_walk(&heap, lowest_block, &lowest);
+            size_t header = 0;
+            (void)os_memheap_walk(&heap, find_header, &header);
+            size_t span = lowest ? (size_t)(lowest - reg) - header : 0;
+            CHECK(span > 0 && span <= sizeof copy);
+            unsigned char *p = v ? os_memheap_alloc(&heap, 700) : os_memheap_aligned_alloc(&heap, 128, 707);
+            CHECK(p != OS_NULL);
+            test_unpoison(reg, span);
+            memcpy(copy, reg, span);
+            p = os_memheap_realloc(&heap, p, v ? 100 : 86);
+            unsigned char *b = v ? os_memheap_aligned_alloc(&heap, 1024, 500) : os_memheap_aligned_alloc(&heap, 128, 162);
+            size_t bn = v ? 500 : 162;
+            CHECK(p != OS_NULL && b != OS_NULL);
+            if (p == OS_NULL || b == OS_NULL || span == 0 || span > sizeof copy)
+            {
+                heap_close(&heap);
+                continue;
+            }
+            memset(b, 0x22, bn);
+            test_poke_bytes(reg, copy, span);
+            hook_reset();
+            size_t u = os_memheap_usable_size(&heap, p);
+            CHECKF(u == 0 || u == (v ? 100u : 86u), "usable size %zu", u);
+            if (!v)
+                os_memheap_free(&heap, p);
+            unsigned char *c = v ? os_memheap_alloc(&heap, 800) : os_memheap_aligned_alloc(&heap, 64, 840);
+            size_t cn = v ? 800 : 840;
+            CHECKF(c == OS_NULL || !ranges_overlap(c, cn, b, bn), "a block at %p over the live block %p", (void *)c,
+                   (void *)b);
+            if (c != OS_NULL && !ranges_overlap(c, cn, b, bn))
+                memset(c, 0x33, cn);
+            for (size_t i = 0; i < bn; i++)
+                if (b[i] != 0x22)
+                {
+                    CHECKF(0, "the live block changed at +%zu", i);
+                    break;
+                }
+            (void)os_memheap_deinit(&heap);
+            memset(&heap, 0, sizeof heap);
+            hook_reset();
+        }
+}
+
+/* Walk callback: the last block (the one that ends highest). */
+static int last_block(const struct os_memheap_block *b, void *arg)
+{
+    struct os_memheap_block *last = arg;
+    if (last->addr == OS_NULL || (unsigned char *)b->addr > (unsigned char *)last->addr)
+        *last = *b;
+    return 0;
+}
+
+/*
+ * First-fit: top (the free last block) set back by a stray write to where
+ * it lay before, now inside a live block whose data happens to hold the
+ * header word a top there would have (size << 1). Top's footer, kept at
+ * tail and full, does not match: the alloc is refused, the live block
+ * keeps its data.
+ */
+static void restored_top_over_forged_header(const struct test_alg *a)
+{
+    static _Alignas(64) unsigned char zone[8192];
+    unsigned char copy[1024];
+
+    if (a->alg != OS_MEM_ALG_FIRSTFIT)
+        return;
+    check_context("%s: top set back into a live block that holds a top header", a->name);
+    heap_open(&heap, "topback");
+    heap_add_ok(&heap, zone, sizeof zone, a->alg);
+    unsigned char *lowest = OS_NULL;
+    (void)os_memheap_walk(&heap, lowest_block, &lowest);
+    size_t header = 0;
+    (void)os_memheap_walk(&heap, find_header, &header);
+    size_t span = lowest ? (size_t)(lowest - zone) - header : 0;
+    CHECK(span > 0 && span <= sizeof copy);
+    unsigned char *p = os_memheap_alloc(&heap, 700);
+    struct os_memheap_block top = { 0 }, pb = block_at(&heap, p);
+    (void)os_memheap_walk(&heap, last_block, &top);
+    CHECK(p != OS_NULL && !top.used && span > 0 && span <= sizeof copy);
+    if (p == OS_NULL || top.used || span == 0 || span > sizeof copy)
+    {
+        heap_close(&heap);
+        return;
+    }
+    test_unpoison(zone, span);
+    memcpy(copy, zone, span);                   /* top lies right after p */
+    os_memheap_free(&heap, p);
+    unsigned char *c = os_memheap_alloc(&heap, 1500);   /* over p and top's old place */
+    CHECK(c == p);
+    if (c != p)
+    {
+        heap_close(&heap);
+        return;
+    }
+    memset(c, 0x22, 1500);
+    /* the data where top's header lay: the two words before its payload, the first one its size << 1 */
+    unsigned char *word = (unsigned char *)p + pb.total - 2 * TEST_FF_WORD;
+    uint32_t v = (uint32_t)(top.total / OS_MEM_ALIGN_SIZE) << 1;
+    memcpy(word, &v, TEST_FF_WORD);             /* (little-endian hosts) */
+    unsigned char saved[8];
+    memcpy(saved, word, 2 * TEST_FF_WORD);
+    test_poke_bytes(zone, copy, span);
+    hook_reset();
+    unsigned char *d = os_memheap_alloc(&heap, 24);
+    CHECKF(d == OS_NULL || !ranges_overlap(d, 24, c, 1500), "a block at %p over the live block %p", (void *)d,
+           (void *)c);
+    CHECK_REPORTED();
+    CHECK(memcmp(word, saved, 2 * TEST_FF_WORD) == 0);
+    (void)os_memheap_deinit(&heap);
+    memset(&heap, 0, sizeof heap);
+    hook_reset();
 }
 #endif
 
 #if OS_MEM_HARDENING >= 2
 /*
- * A region that fails its seal, on the paths that walk lists of regions: a
- * nested heap's region whose `total` (a field only the seal covers) had one
- * bit changed keeps its host block from being freed (reported, nothing
- * changed), every call on the nested heap is refused with a report, and an
- * add of a region to any heap is refused while it is there (the lists
- * cannot be checked past it). With the bit back, all of it works again.
+ * A region that fails its seal, on the paths that walk lists of regions. A
+ * nested heap G has two regions, in two blocks of the host heap; the one
+ * added last (first in the host's list of nested regions) has one bit of
+ * its `total` (a field only the seal covers) changed, and the other holds
+ * a live block. Freeing either host block is refused with a report (the
+ * regions after a broken one in the host's list are not known), nothing
+ * changes, G's block keeps its data; G's check reports; an add of a region
+ * to any heap is refused while it is there (the lists cannot be checked
+ * past it). With the bit back, all of it works again.
  */
 static void unsealed_nested_region(const struct test_alg *a)
 {
     static _Alignas(64) unsigned char extra[2048];
     check_context("%s: a nested region that fails its seal", a->name);
     open_fresh(a->alg);
-    unsigned char *hb = os_memheap_alloc(&heap, 4096);
-    CHECK(hb != NULL);
-    if (!hb)
+    unsigned char *hb = os_memheap_alloc(&heap, 4096), *hb2 = os_memheap_alloc(&heap, 4096);
+    CHECK(hb != NULL && hb2 != NULL);
+    if (!hb || !hb2)
     {
         heap_close(&heap);
         return;
@@ -1812,21 +2010,34 @@ static void unsealed_nested_region(const struct test_alg *a)
     os_memheap_t g;
     heap_open(&g, "G");
     CHECK_EQ(os_memheap_add(&g, hb, 4096, a->alg), OS_EOK);
-    void *x = os_memheap_alloc(&g, 100);
-    CHECK(x != NULL);
-    os_memheap_free(&g, x);
+    CHECK_EQ(os_memheap_add(&g, hb2, 4096, a->alg), OS_EOK);
+    unsigned char *x = os_memheap_alloc(&g, 100);
+    CHECK(x != NULL && x > hb && x < hb + 4096);
+    if (x == NULL)
+    {
+        heap_close(&g);
+        heap_close(&heap);
+        return;
+    }
+    memset(x, 0x3C, 100);
     size_t used = heap_info(&heap).mem_used;
-    unsigned char *total = hb + 7 * sizeof(void *);     /* next, ops, start, end, heap, host, host_next, total */
+    unsigned char *total = hb2 + 7 * sizeof(void *);    /* next, ops, start, end, heap, host, host_next, total */
     test_unpoison(total, 1);
     unsigned char old = *total;
     test_poke(total, old ^ 0x01, 1);
-    hook_reset();
-    os_memheap_free(&heap, hb);
-    CHECK_REPORTED();
-    CHECK_EQ(heap_info(&heap).mem_used, used);
-    hook_reset();
-    CHECK(os_memheap_alloc(&g, 100) == NULL);
-    CHECK_REPORTED();
+    for (int i = 0; i < 2; i++)
+    {
+        hook_reset();
+        os_memheap_free(&heap, i ? hb2 : hb);
+        CHECK_REPORTED();
+        CHECK_EQ(heap_info(&heap).mem_used, used);
+    }
+    for (int i = 0; i < 100; i++)
+        if (x[i] != 0x3C)
+        {
+            CHECKF(0, "G's live block changed at +%d", i);
+            break;
+        }
     hook_reset();
     CHECK_EQ(os_memheap_add(&heap, extra, sizeof extra, a->alg), OS_EINVAL);
     CHECK_REPORTED();
@@ -1836,10 +2047,9 @@ static void unsealed_nested_region(const struct test_alg *a)
     test_poke(total, old, 1);
     hook_reset();
     CHECK_EQ(os_memheap_check(&g), OS_EOK);
-    x = os_memheap_alloc(&g, 100);
-    CHECK(x != NULL);
     os_memheap_free(&g, x);
     os_memheap_free(&heap, hb);
+    os_memheap_free(&heap, hb2);
     CHECK_REPORTS(0);
     CHECK_EQ(heap_info(&g).mem_total, 0);
     heap_close(&g);
@@ -2426,6 +2636,9 @@ int main(void)
         control_byte_flips(a);
 #if OS_MEM_HARDENING >= 2
         stray_control_writes(a);
+        restored_control_data(a);
+        restored_after_shrink(a);
+        restored_top_over_forged_header(a);
         unsealed_nested_region(a);
 #endif
         deinit_past_broken_region(a);

@@ -380,10 +380,32 @@ void      oh_ff_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t
          : (void)0)
 void oh_fill_taken(const struct heap_mem *r, const os_uint8_t *start, const os_uint8_t *end);
 #define OH_FILL_TAKEN(r, start, end) oh_fill_taken(r, start, end)
+#elif OS_MEM_HARDENING >= 2
+/*
+ * Level 2 (tail): the header of a block merged into the block on its left
+ * is cleared, so that no stale header is left behind for a list head or a
+ * last-block index that a stray write set back to an earlier value
+ * (region.h, sealed control data).
+ */
+#define OH_SCRUB_HEAD(start, bytes) OH_WIPE_HEAD(start, bytes)
+#define OH_SCRUB_FROM(start, end)   ((void)0)
+#define OH_FILL_TAKEN(r, start, end) ((void)0)
 #else
 #define OH_SCRUB_HEAD(start, bytes) ((void)0)
 #define OH_SCRUB_FROM(start, end)   ((void)0)
 #define OH_FILL_TAKEN(r, start, end) ((void)0)
+#endif
+/*
+ * Levels 2 and 3: clear the header of the block of `bytes` bytes at start,
+ * which became the inside of another block (both algorithms keep a block's
+ * header within its first OH_HEAD_BYTES).
+ */
+#if OS_MEM_HARDENING >= 2
+#define OH_HEAD_BYTES   (OS_MEM_ALIGN_SIZE > 16 ? (os_size_t)OS_MEM_ALIGN_SIZE : (os_size_t)16)
+#define OH_WIPE_HEAD(start, bytes) \
+    memset((start), 0, (os_size_t)(bytes) < OH_HEAD_BYTES ? (os_size_t)(bytes) : OH_HEAD_BYTES)
+#else
+#define OH_WIPE_HEAD(start, bytes) ((void)0)
 #endif
 
 /*

@@ -883,6 +883,24 @@ static inline void put_trl(const struct bd *d, os_size_t i, unsigned k, unsigned
 #endif
 }
 
+/*
+ * Aligned block i stops being one of order k (freed, or resized to another
+ * order): its seal is spoilt, so that a table set back to k by a stray
+ * write does not find it again.
+ */
+static inline void trl_erase(const struct bd *d, os_size_t i, unsigned k)
+{
+#if OS_MEM_HARDENING >= 2
+    os_uint16_t s = (os_uint16_t)~trl_seal(i, k);
+
+    memcpy(blk_end(d, i, k) - TRL, &s, 2);
+#else
+    (void)d;
+    (void)i;
+    (void)k;
+#endif
+}
+
 /* Does aligned block i of order k (by the table) carry its seal? Always at levels below tail. */
 static inline int trl_sealed(const struct bd *d, os_size_t i, unsigned k)
 {
@@ -1145,6 +1163,7 @@ static OH_NOINLINE void free_slow(struct heap_mem *r, void *p)
     {
         unsigned lg = blk_end(d, i, k)[-1];
 
+        trl_erase(d, i, k);
         bit_clr(d->pa, i);
         bit_set(d->px, i);
         if (d->qroom[k] != 0 && lg < SHIFT + k)
@@ -1309,6 +1328,10 @@ static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size)
     }
     if (nk <= k)
     {
+        if (c != C_USED && nk != k)
+        {
+            trl_erase(d, i, k);     /* before the halves' links, which a small block's trailer overlaps */
+        }
         /* Give back the upper halves; their buddies are (part of) this block. */
         for (l = k; l > nk;)
         {
@@ -1380,6 +1403,10 @@ static os_err_t bd_resize(struct heap_mem *r, void *p, os_size_t size)
     }
     else
     {
+        if (nk > k)
+        {
+            trl_erase(d, i, k);     /* now inside the block */
+        }
         put_trl(d, i, nk, lg, owner);
     }
     oh_resized(r, U << k, U << nk, owner);

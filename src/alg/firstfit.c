@@ -190,6 +190,19 @@ _Static_assert(FF_FIXED % sizeof(os_ubase_t) == 0 &&
 #else
 #define FF_SANE(x)  1
 #endif
+/*
+ * At tail and full, top also keeps its size in its footer, as the other
+ * free blocks do (below tail a shrinking top leaves it stale): a top index
+ * set back to an earlier place by a stray write must then match two words,
+ * not just a header word that the user's data in a block there may hold.
+ */
+#if OS_MEM_HARDENING >= 2
+#define TOP_FOOT(f, t)      (*foot(f, (f)->end) = (ffw_t)((f)->end - (t)))
+#define TOP_FOOT_OK(f, t)   (*foot(f, (f)->end) == (ffw_t)((f)->end - (t)))
+#else
+#define TOP_FOOT(f, t)      ((void)0)
+#define TOP_FOOT_OK(f, t)   1
+#endif
 
 #define FF(r)       ((struct ff *)OH_REGION_DATA(r))
 
@@ -523,7 +536,7 @@ OH_INLINE int free_block_ok(const struct ff *f, os_size_t c, os_size_t *size)
     {
         return 0;
     }
-    return c == f->top ? c + s == f->end : *foot(f, c + s) == s;
+    return c == f->top ? c + s == f->end && TOP_FOOT_OK(f, c) : *foot(f, c + s) == s;
 }
 
 /*
@@ -573,7 +586,7 @@ FF_SHARED(OH_INLINE) void attach(struct ff *f, os_size_t c, os_size_t size)
  */
 static inline int top_ok(const struct ff *f, os_size_t t)
 {
-    return hd(f, t)[0] == (ffw_t)((f->end - t) << 1);
+    return hd(f, t)[0] == (ffw_t)((f->end - t) << 1) && TOP_FOOT_OK(f, t);
 }
 
 /* ---- carving and merging --------------------------------------------------- */
@@ -651,7 +664,7 @@ static os_size_t take_fit(struct heap_mem *r, struct ff *f, os_size_t n, os_size
         {
             c = f->heads[next];
         }
-        else if (!FF_SANE(f->top <= f->end))
+        else if (!FF_SANE(f->top - 1 < f->end))
         {
             c = 0;
             goto bad;
@@ -1111,16 +1124,16 @@ OH_INLINE void *alloc_top(struct heap_mem *r, struct ff *f, os_size_t n, os_uint
     os_size_t ts = f->end - t, rest;
     ffw_t *h;
 
-    if (!FF_SANE(t <= f->end))
+    if (!FF_SANE(t - 1 < f->end))
     {
-        return alloc_bad(r, 0);     /* top past the sentinel: its header is not read */
+        return alloc_bad(r, 0);     /* top not in 1..end (chunk 0 lies in the control data): not read */
     }
     h = hd(f, t);
     if (ts < n)
     {
         return alloc_missed(r, n, owner);
     }
-    if (OH_UNLIKELY(h[0] != (ffw_t)(ts << 1)))     /* top_ok(), from what is at hand */
+    if (OH_UNLIKELY(h[0] != (ffw_t)(ts << 1) || !TOP_FOOT_OK(f, t)))     /* top_ok(), from what is at hand */
     {
         return alloc_bad(r, t);
     }
@@ -1129,6 +1142,7 @@ OH_INLINE void *alloc_top(struct heap_mem *r, struct ff *f, os_size_t n, os_uint
     {
         h[n * (CH / W)] = (ffw_t)(rest << 1);
         f->top = t + n;
+        TOP_FOOT(f, t + n);
     }
     else
     {
@@ -1340,7 +1354,7 @@ FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size
 #endif
     }
     c = f->top;
-    if (!FF_SANE(c <= f->end))
+    if (!FF_SANE(c - 1 < f->end))
     {
         return alloc_bad(r, 0);
     }
@@ -1501,6 +1515,7 @@ static OH_NOINLINE void free_alone(struct heap_mem *r, void *p, os_size_t c, os_
     {
         set_size(f, c, s, 0);
         f->top = c;
+        TOP_FOOT(f, c);
     }
     else
     {
@@ -1592,7 +1607,7 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
     {
         ffw_t tw = rh[0];
 
-        if (OH_UNLIKELY(tw != (ffw_t)((end - t) << 1)))    /* top_ok(), from what is at hand */
+        if (OH_UNLIKELY(tw != (ffw_t)((end - t) << 1) || !TOP_FOOT_OK(f, t)))    /* top_ok(), from what is at hand */
         {
             free_merge(r, p, c, s);     /* reports the broken top */
             return;
@@ -1600,6 +1615,7 @@ FF_OP void ff_free(struct heap_mem *r, void *p)
         OH_SCRUB_HEAD(f->base + t * CH, (end - t) * CH);
         h[0] = (ffw_t)(tw + (s << 1));  /* (end - c) << 1 */
         f->top = c;
+        TOP_FOOT(f, c);
         oh_gave(r, s * CH, owner_of(f, c));
         return;
     }
@@ -1662,6 +1678,7 @@ FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
         }
         /* only the part taken (the rest may be all of top): O(growth) */
         OH_FILL_TAKEN(r, f->base + nx * CH, f->base + (c + n) * CH);
+        OH_WIPE_HEAD(f->base + nx * CH, ns * CH);
         n = split_tail(f, c, s + ns, n);
     }
     /* Both ways, the block is now n chunks: its header, check and alignment byte. */
@@ -1900,7 +1917,7 @@ FF_OP os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
 FF_OP void ff_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t *largest)
 {
     const struct ff *f = FF(r);
-    os_size_t best = FF_SANE(f->top <= f->end) ? f->end - f->top : 0;     /* top's size (0 without top) */
+    os_size_t best = FF_SANE(f->top - 1 < f->end) ? f->end - f->top : 0;     /* top's size (0 without top) */
     os_size_t w = oh_msb32(f->summary | 1u);
 
     *blocks = f->listed + (f->top != f->end);
@@ -2043,6 +2060,7 @@ FF_OP os_size_t ff_init(struct heap_mem *r)
     f->heads = (ffw_t *)(void *)&f->map[f->nwords];
     memset(f->map, 0, f->nwords * sizeof(os_uint32_t) + f->nclasses * W);
     set_size(f, 1, f->end - 1, 0);     /* top */
+    TOP_FOOT(f, 1);
     OH_SCRUB_FROM(f->base + CH, f->base + f->end * CH);
     set_used(f, f->end, 0, 0, F_PFREE);
     return (f->end - 1) * CH;

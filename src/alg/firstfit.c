@@ -586,7 +586,13 @@ FF_SHARED(OH_INLINE) void attach(struct ff *f, os_size_t c, os_size_t size)
  */
 static inline int top_ok(const struct ff *f, os_size_t t)
 {
-    return hd(f, t)[0] == (ffw_t)((f->end - t) << 1) && TOP_FOOT_OK(f, t);
+#if OS_MEM_HARDENING >= 2
+    if (!TOP_FOOT_OK(f, t))
+    {
+        return 0;
+    }
+#endif
+    return hd(f, t)[0] == (ffw_t)((f->end - t) << 1);
 }
 
 /* ---- carving and merging --------------------------------------------------- */

@@ -1677,17 +1677,24 @@ static int sc_intact(const struct sc_blk *b)
     return pat_ok(b->p, b->id, 0, b->n);
 }
 
-static size_t sc_span(const struct test_alg *a, unsigned char *zone, size_t size)
+/* Bytes of control data at the start of reg, the open heap's only region, just added (0 if not found). */
+static size_t ctrl_span(const unsigned char *reg)
 {
     unsigned char *lowest = OS_NULL;
     size_t header = 0;
-    heap_open(&heap, "stray");
-    heap_add_ok(&heap, zone, size, a->alg);
     (void)os_memheap_walk(&heap, find_header, &header);
     (void)os_memheap_walk(&heap, lowest_block, &lowest);
+    CHECK(lowest != OS_NULL && lowest > reg + header);
+    return lowest != OS_NULL && lowest > reg + header ? (size_t)(lowest - reg) - header : 0;
+}
+
+static size_t sc_span(const struct test_alg *a, unsigned char *zone, size_t size)
+{
+    heap_open(&heap, "stray");
+    heap_add_ok(&heap, zone, size, a->alg);
+    size_t span = ctrl_span(zone);
     heap_close(&heap);
-    CHECK(lowest != OS_NULL && lowest > zone + header);
-    return lowest != OS_NULL && lowest > zone + header ? (size_t)(lowest - zone) - header : 0;
+    return span;
 }
 
 struct sc_run
@@ -1868,12 +1875,8 @@ static void restored_after_shrink(const struct test_alg *a)
                           v ? "top moved back" : "aligned block shrunk", offs[o]);
             heap_open(&heap, "setback");
             heap_add_ok(&heap, reg, 8192, a->alg);
-            unsigned char *lowest = OS_NULL;
-            (void)os_memheap_walk(&heap, lowest_block, &lowest);
-            size_t header = 0;
-            (void)os_memheap_walk(&heap, find_header, &header);
-            size_t span = lowest ? (size_t)(lowest - reg) - header : 0;
-            CHECK(span > 0 && span <= sizeof copy);
+            size_t span = ctrl_span(reg);
+            CHECK(span <= sizeof copy);
             unsigned char *p = v ? os_memheap_alloc(&heap, 700) : os_memheap_aligned_alloc(&heap, 128, 707);
             CHECK(p != OS_NULL);
             test_unpoison(reg, span);
@@ -1938,12 +1941,8 @@ static void restored_top_over_forged_header(const struct test_alg *a)
     check_context("%s: top set back into a live block that holds a top header", a->name);
     heap_open(&heap, "topback");
     heap_add_ok(&heap, zone, sizeof zone, a->alg);
-    unsigned char *lowest = OS_NULL;
-    (void)os_memheap_walk(&heap, lowest_block, &lowest);
-    size_t header = 0;
-    (void)os_memheap_walk(&heap, find_header, &header);
-    size_t span = lowest ? (size_t)(lowest - zone) - header : 0;
-    CHECK(span > 0 && span <= sizeof copy);
+    size_t span = ctrl_span(zone);
+    CHECK(span <= sizeof copy);
     unsigned char *p = os_memheap_alloc(&heap, 700);
     struct os_memheap_block top = { 0 }, pb = block_at(&heap, p);
     (void)os_memheap_walk(&heap, last_block, &top);

@@ -1980,6 +1980,104 @@ static void restored_top_over_forged_header(const struct test_alg *a)
     memset(&heap, 0, sizeof heap);
     hook_reset();
 }
+
+/* The offset in ctrl[0..span) of the only size_t word that grows by `step` from a to b and from b to c; 0 if none or several. */
+static size_t word_stepping(const unsigned char *a, const unsigned char *b, const unsigned char *c, size_t span,
+                            size_t step)
+{
+    size_t found = 0, hits = 0;
+    for (size_t off = 0; off + sizeof(size_t) <= span; off += sizeof(size_t))
+    {
+        size_t va, vb, vc;
+        memcpy(&va, a + off, sizeof va);
+        memcpy(&vb, b + off, sizeof vb);
+        memcpy(&vc, c + off, sizeof vc);
+        if (va != 0 && vb - va == step && vc - vb == step)
+        {
+            found = off;
+            hits++;
+        }
+    }
+    return hits == 1 ? found : 0;
+}
+
+/*
+ * First-fit: top's index (changed by alloc and free, so not under the
+ * seal) set to 0 by a stray write, the word where chunk 0's header would
+ * lie (chunk 0 is the control data's last chunk) forged to read as a free
+ * block that reaches the end, and top's footer forged to match. Chunk 0 is never a block: allocations
+ * are refused with a report, none lies over the live block or the control
+ * data, and the live block keeps its data. Top is found as the only word
+ * of the control data that grows by a block's chunks each time a block is
+ * carved from it.
+ */
+static void top_set_to_zero(const struct test_alg *a)
+{
+    static _Alignas(64) unsigned char zone[8192];
+    unsigned char s0[1024], s1[1024], s2[1024];
+
+    if (a->alg != OS_MEM_ALG_FIRSTFIT)
+        return;
+    check_context("%s: top set to 0 over a forged header at chunk 0", a->name);
+    heap_open(&heap, "topzero");
+    heap_add_ok(&heap, zone, sizeof zone, a->alg);
+    size_t span = ctrl_span(zone), header = 0;
+    (void)os_memheap_walk(&heap, find_header, &header);
+    CHECK(span > 0 && span <= sizeof s0);
+    if (span == 0 || span > sizeof s0)
+    {
+        heap_close(&heap);
+        return;
+    }
+    test_unpoison(zone, span);
+    memcpy(s0, zone, span);
+    unsigned char *live = os_memheap_alloc(&heap, 24);
+    memcpy(s1, zone, span);
+    unsigned char *other = os_memheap_alloc(&heap, 24);
+    memcpy(s2, zone, span);
+    CHECK(live != OS_NULL && other != OS_NULL);
+    size_t chunks = block_at(&heap, live).total / OS_MEM_ALIGN_SIZE;
+    size_t top_off = word_stepping(s0, s1, s2, span, chunks);
+    CHECKF(top_off != 0, "top's index not found in the %zu bytes of control data", span);
+    struct os_memheap_block top = { 0 };
+    (void)os_memheap_walk(&heap, last_block, &top);
+    CHECK(!top.used);
+    if (live == OS_NULL || top_off == 0 || top.used)
+    {
+        heap_close(&heap);
+        return;
+    }
+    memset(live, 0x22, 24);
+    /* chunk 0 starts one chunk before the first block; its header words end where its payload would start */
+    unsigned char *chunk0 = zone + span - OS_MEM_ALIGN_SIZE;
+    unsigned char *end = (unsigned char *)top.addr - (top.total - top.size) + top.total;
+    size_t zero = 0;
+    uint32_t ends = (uint32_t)((size_t)(end - chunk0) / OS_MEM_ALIGN_SIZE), forged = ends << 1;
+    test_poke_bytes(zone + top_off, &zero, sizeof zero);
+    /* (little-endian hosts) the header's size word, and top's footer (the last word before the end) */
+    test_poke_bytes(chunk0 + header - 2 * TEST_FF_WORD, &forged, TEST_FF_WORD);
+    test_poke_bytes(end - TEST_FF_WORD, &ends, TEST_FF_WORD);
+    hook_reset();
+    for (unsigned i = 0; i < 4; i++)
+    {
+        size_t n = (size_t)24 << i;
+        unsigned char *d = i & 1u ? os_memheap_aligned_alloc(&heap, 64, n) : os_memheap_alloc(&heap, n);
+        CHECKF(d == OS_NULL || !ranges_overlap(d, n, live, 24), "a block at %p over the live block %p", (void *)d,
+               (void *)live);
+        CHECKF(d == OS_NULL || !ranges_overlap(d, n, zone, span), "a block at %p over the control data", (void *)d);
+        CHECKF(d == OS_NULL, "an alloc of %zu bytes served with top at 0", n);
+    }
+    CHECK_REPORTED();
+    for (size_t i = 0; i < 24; i++)
+        if (live[i] != 0x22)
+        {
+            CHECKF(0, "the live block changed at +%zu", i);
+            break;
+        }
+    (void)os_memheap_deinit(&heap);
+    memset(&heap, 0, sizeof heap);
+    hook_reset();
+}
 #endif
 
 #if OS_MEM_HARDENING >= 2
@@ -2638,6 +2736,7 @@ int main(void)
         restored_control_data(a);
         restored_after_shrink(a);
         restored_top_over_forged_header(a);
+        top_set_to_zero(a);
         unsealed_nested_region(a);
 #endif
         deinit_past_broken_region(a);

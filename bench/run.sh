@@ -2,8 +2,8 @@
 # bench/run.sh - instruction counts per allocator call and utilisation of
 # oneheap, with glibc malloc as a reference, measured in the same run.
 #
-#   bench/run.sh [--quick] [--with-buddy] [--skip-build] [--jobs N] [--keep]
-#                [-- EXTRA CMAKE ARGS...]
+#   bench/run.sh [--quick] [--with-buddy] [--configs LIST] [--skip-build] [--jobs N]
+#                [--keep] [-- EXTRA CMAKE ARGS...]
 #
 # 1. Configures and builds oneheap + oneheap-bench in build/bench-<config>:
 #      baremetal  -DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF   (headline)
@@ -25,6 +25,8 @@
 #    Prints a Markdown table. Exits non-zero if any build or run fails.
 #
 # --quick uses small op counts (for a fast check; numbers are less stable).
+# --configs baremetal,header,... builds and measures only those
+# configurations (baremetal must be one of them: glibc runs on its binary).
 # Extra CMake arguments after "--" go to every configuration (for example
 # -DONEHEAP_FF_SL_BITS=4); --keep keeps valgrind's own messages (*.err).
 # Raw callgrind files and program output: build/bench-<config>/callgrind/.
@@ -37,6 +39,7 @@ SKIP_BUILD=0
 KEEP=0
 JOBS="$(nproc 2>/dev/null || echo 2)"
 EXTRA=()
+ONLY=""
 
 usage() {
     sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
@@ -46,6 +49,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --quick) QUICK=1 ;;
         --with-buddy) BUDDY=1 ;;
+        --configs) ONLY="$2"; shift ;;
         --skip-build) SKIP_BUILD=1 ;;
         --keep) KEEP=1 ;;
         --jobs) JOBS="$2"; shift ;;
@@ -69,6 +73,13 @@ COMMON=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -DNDEBUG"
 
 CONFIGS=(baremetal nolock posix trace header tail full)
 [[ $BUDDY -eq 1 ]] && CONFIGS+=(buddy)
+if [[ -n $ONLY ]]; then
+    IFS=, read -ra CONFIGS <<<"$ONLY"
+    [[ " ${CONFIGS[*]} " == *" baremetal "* ]] || die "--configs must include baremetal"
+    for c in "${CONFIGS[@]}"; do
+        [[ " baremetal nolock posix trace header tail full buddy " == *" $c "* ]] || die "unknown configuration '$c'"
+    done
+fi
 
 config_flags() {
     case "$1" in

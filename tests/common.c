@@ -153,6 +153,8 @@ static atomic_flag  hook_busy = ATOMIC_FLAG_INIT;    /* guards the "last report"
 static os_err_t     hook_code;
 static const void  *hook_addr;
 static char         hook_msg[256];
+static char         hook_all[8192];     /* every report since hook_reset(), one per line, while it fits */
+static size_t       hook_all_len;
 
 static void counting_hook(const char *heap_name, const void *addr, os_err_t code, const char *msg)
 {
@@ -163,6 +165,11 @@ static void counting_hook(const char *heap_name, const void *addr, os_err_t code
     hook_addr = addr;
     snprintf(hook_msg, sizeof hook_msg, "heap=%s addr=%p code=%ld: %s",
              heap_name ? heap_name : "(null)", addr, (long)code, msg ? msg : "(null)");
+    int n = snprintf(hook_all + hook_all_len, sizeof hook_all - hook_all_len, "%s\n", hook_msg);
+    if (n > 0 && (size_t)n < sizeof hook_all - hook_all_len)
+        hook_all_len += (size_t)n;
+    else
+        hook_all[hook_all_len] = '\0';     /* full: keep what was whole */
     if (atomic_load(&hook_echo_on))
     {
         fprintf(stdout, "  [report] %s\n", hook_msg);
@@ -197,6 +204,8 @@ void hook_reset(void)
     while (atomic_flag_test_and_set(&hook_busy))
         ;
     hook_msg[0] = '\0';
+    hook_all[0] = '\0';
+    hook_all_len = 0;
     atomic_flag_clear(&hook_busy);
 }
 
@@ -213,6 +222,15 @@ const void *hook_last_addr(void)
 const char *hook_last_msg(void)
 {
     return hook_msg;
+}
+
+int hook_seen(const char *text)
+{
+    while (atomic_flag_test_and_set(&hook_busy))
+        ;
+    int seen = strstr(hook_all, text) != NULL;
+    atomic_flag_clear(&hook_busy);
+    return seen;
 }
 
 void hook_check_(const char *file, int line, unsigned long n, int mode)

@@ -112,6 +112,8 @@ void          hook_reset(void);
 os_err_t      hook_last_code(void);
 const void   *hook_last_addr(void);
 const char   *hook_last_msg(void);
+/* Did a report since hook_reset() contain text (the first 8 KiB of reports are kept)? */
+int           hook_seen(const char *text);
 
 /* Check that exactly n reports arrived since the last reset, then reset. */
 #define CHECK_REPORTS(n) hook_check_(__FILE__, __LINE__, (unsigned long)(n), 0)

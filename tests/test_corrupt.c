@@ -52,6 +52,15 @@ static void open_fresh(enum os_mem_alg alg)
     hook_reset();
 }
 
+/* xor v into the header-sized word at p (first-fit's header words, little-endian hosts). */
+static void xor_word(unsigned char *p, uint32_t v, size_t width)
+{
+    uint32_t w = 0;
+    memcpy(&w, p, width);
+    w ^= v;
+    test_poke_bytes(p, &w, width);
+}
+
 /* After a corruption: keep using the heap; it may refuse or report, never crash. */
 static void poke_around(unsigned char **live, size_t nlive, size_t live_size)
 {
@@ -2558,6 +2567,126 @@ static const size_t many_sizes[] = {1,   2,   7,   8,   9,   15,  16,   17,   24
                                     257, 500, 511, 512, 513, 1000, 1023, 1024, 1025, 2000, 2047,
                                     2048, 4000};
 
+#if TEST_SMALL_TEXTS
+#define CHECK_SAID(text) CHECK_REPORTED()      /* (the small build's reports carry a fixed text per kind) */
+#else
+#define CHECK_SAID(text) CHECKF(hook_seen(text), "no report said \"%s\" (last: %s)", text, hook_last_msg())
+#endif
+
+/*
+ * The diagnostics of check and walk that only a damaged heap raises, each
+ * produced on its own, reported with what it found, and undone: check
+ * passes again.
+ *  - First-fit: a used block rewritten as a free one (size, footer) next
+ *    to a free block: "two adjacent free blocks". The same between two
+ *    used blocks, with the right one's left-free flag flipped so that it
+ *    agrees (the xor keeps its check valid, see firstfit.c's PFLIP): the
+ *    block is in no list, "free blocks missing from the free lists". A
+ *    block size of 0: walk stops, "block size out of range".
+ *  - Buddy: a used block of an order above the quick lists retagged quick
+ *    (the tag enters its info and its seal alike, so both change): "quick
+ *    block of an order without a quick list".
+ *  - Trace builds: a per-task row 8 bytes above what its blocks hold.
+ */
+static void check_diagnostics(const struct test_alg *a)
+{
+    check_context("%s: check and walk on a damaged heap", a->name);
+    open_fresh(a->alg);
+    if (strcmp(a->name, "firstfit") == 0)
+    {
+        const size_t w = TEST_FF_WORD;
+        const uint32_t pflip = w == 2 ? 0x802u : 0x80002u;     /* F_PFREE times the check's flag factor */
+        unsigned char *p[5];
+        size_t header = 0;
+        for (int i = 0; i < 5; i++)
+            p[i] = os_memheap_alloc(&heap, 64);
+        CHECK(p[0] && p[1] && p[2] && p[3] && p[4]);
+        if (!(p[0] && p[1] && p[2] && p[3] && p[4]))
+        {
+            heap_close(&heap);
+            return;
+        }
+        os_memheap_free(&heap, p[0]);   /* listed: p[1] follows it */
+        (void)os_memheap_walk(&heap, find_header, &header);
+        for (int v = 1; v <= 2; v++)
+        {
+            /* v 1: p[1], after the free block; v 2: p[2], between used blocks */
+            struct os_memheap_block b = block_at(&heap, p[v]);
+            uint32_t chunks = (uint32_t)(b.total / OS_MEM_ALIGN_SIZE), size_word = chunks << 1;
+            unsigned char *w0 = p[v] - 2 * w, *foot = p[v] - header + b.total - w;
+            uint32_t old_w0 = 0, old_foot = 0;
+            memcpy(&old_w0, w0, w);
+            memcpy(&old_foot, foot, w);
+            test_poke_bytes(w0, &size_word, w);
+            test_poke_bytes(foot, &chunks, w);
+            if (v == 2)
+                xor_word(p[3] - w, pflip, w);
+            hook_reset();
+            CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+            CHECK_SAID(v == 1 ? "two adjacent free blocks" : "free blocks missing from the free lists");
+            test_poke_bytes(w0, &old_w0, w);
+            test_poke_bytes(foot, &old_foot, w);
+            if (v == 2)
+                xor_word(p[3] - w, pflip, w);
+            hook_reset();
+            CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+            CHECK_REPORTS(0);
+        }
+        uint32_t old_w0 = 0, zero = 0;
+        memcpy(&old_w0, p[3] - 2 * w, w);
+        test_poke_bytes(p[3] - 2 * w, &zero, w);
+        hook_reset();
+        size_t n = 0;
+        CHECK_EQ(os_memheap_walk(&heap, count_blocks, &n), OS_ERROR);
+        CHECK_SAID("block size out of range");
+        test_poke_bytes(p[3] - 2 * w, &old_w0, w);
+        hook_reset();
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        for (int i = 1; i < 5; i++)
+            os_memheap_free(&heap, p[i]);
+    }
+    else if (strcmp(a->name, "buddy") == 0)
+    {
+        unsigned char *p = os_memheap_alloc(&heap, BD_BIG_REQ);
+        const uint32_t retag = 0xA6u ^ 0x3Cu;   /* tag used -> tag quick */
+        CHECK(p != OS_NULL);
+        if (p != OS_NULL)
+        {
+            xor_word(p - 8, retag, 4);      /* info, then its seal */
+            xor_word(p - 4, retag, 4);
+            hook_reset();
+            CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+            CHECK_SAID("quick block of an order without a quick list");
+            xor_word(p - 8, retag, 4);
+            xor_word(p - 4, retag, 4);
+            hook_reset();
+            CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+            os_memheap_free(&heap, p);
+        }
+    }
+#ifdef OS_USING_MEM_TRACE
+    unsigned char *q = os_memheap_alloc(&heap, 100);
+    unsigned row = 0;
+    while (row < OS_MEM_TRACE_TASKS && heap.task[row].bytes == 0)
+        row++;
+    CHECK(q != OS_NULL && row < OS_MEM_TRACE_TASKS);
+    if (q != OS_NULL && row < OS_MEM_TRACE_TASKS)
+    {
+        heap.task[row].bytes += 8;
+        hook_reset();
+        CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+        CHECK_SAID("per-task rows hold");
+        heap.task[row].bytes -= 8;
+        hook_reset();
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        os_memheap_free(&heap, q);
+    }
+#endif
+    CHECK_EQ(heap_info(&heap).mem_used, 0);
+    hook_reset();
+    heap_close(&heap);
+}
+
 static void bad_frees(const struct test_alg *a)
 {
     check_context("%s: bad frees", a->name);
@@ -2746,6 +2875,7 @@ int main(void)
         not_in_use_named(a);
         stale_pointer_after_readd(a);
         buddy_table_bits(a);
+        check_diagnostics(a);
         successor_back_link(a);
         footer_names_other_block(a);
         shrink_or_aligned_free_before_overrun(a);

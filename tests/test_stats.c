@@ -217,6 +217,24 @@ static void refusals(void)
     heap_close(&heap);
     st = fresh();
 
+    /* a null or never initialised heap object: refused and reported, the figures untouched */
+    check_context("statistics of a heap object that is not initialised");
+    static os_memheap_t never;
+    st = fresh();
+    os_memheap_stats_t before;
+    memcpy(&before, &st, sizeof st);
+    hook_reset();
+    CHECK_EQ(os_memheap_get_stats(OS_NULL, &st), OS_EINVAL);
+    CHECK_REPORTS(1);
+    hook_reset();
+    CHECK_EQ(os_memheap_get_stats(&never, &st), OS_EINVAL);
+    CHECK_REPORTS(1);
+    hook_reset();
+    CHECK_EQ(os_memheap_region_stats(&never, 0, &st), OS_EINVAL);
+    CHECK_REPORTS(1);
+    hook_reset();
+    CHECK(memcmp(&st, &before, sizeof st) == 0);
+
     heap_open(&heap, "stats");
     heap_add_ok(&heap, arena + 64, REG, test_layout_alg(test_layout_get(0), 0));
     CHECK_EQ(os_memheap_get_stats(&heap, OS_NULL), OS_EINVAL);

@@ -51,8 +51,27 @@ static
     }
 }
 
+/* The formatter on input the C library leaves undefined (no format attribute, so it compiles). */
+static void check_raw(const char *want, const char *fmt, ...)
+{
+    char buf[64];
+    va_list ap;
+
+    check_context("format \"%s\" (no C library counterpart)", fmt);
+    memset(buf, GUARD, sizeof buf);
+    va_start(ap, fmt);
+    size_t got = oh_vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    CHECK_EQ(got, strlen(want));
+    CHECKF(strcmp(buf, want) == 0, "got \"%s\", want \"%s\"", buf, want);
+}
+
 int main(void)
 {
+    /* a null string, an unknown conversion (written as it is), a lone '%' at the end (dropped) */
+    check_raw("name (null).", "name %s.", (const char *)OS_NULL);
+    check_raw("a %q b", "a %q b");
+    check_raw("100", "100%");
     check_fmt("plain text");
     check_fmt("%s and %s", "one", "");
     check_fmt("[%c%c]", 'a', 'Z');

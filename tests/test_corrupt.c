@@ -2099,7 +2099,8 @@ static void top_set_to_zero(const struct test_alg *a)
  * regions after a broken one in the host's list are not known), nothing
  * changes, G's block keeps its data; G's check reports; an add of a region
  * to any heap is refused while it is there (the lists cannot be checked
- * past it). With the bit back, all of it works again.
+ * past it), and so is a walk of G. With the bit back, all of it works
+ * again.
  */
 static void unsealed_nested_region(const struct test_alg *a)
 {
@@ -2149,6 +2150,10 @@ static void unsealed_nested_region(const struct test_alg *a)
     CHECK_REPORTED();
     hook_reset();
     CHECK_EQ(os_memheap_check(&g), OS_ERROR);
+    CHECK_REPORTED();
+    hook_reset();
+    size_t nblocks = 0;
+    CHECK_EQ(os_memheap_walk(&g, count_blocks, &nblocks), OS_ERROR);     /* not a walk that stops short unreported */
     CHECK_REPORTED();
     test_poke(total, old, 1);
     hook_reset();

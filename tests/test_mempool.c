@@ -1323,7 +1323,8 @@ static void pools_and_heaps(void)
 {
     check_context("pools and heaps");
     /* (pm holds a heap object at 256 bytes in: room for one with a large per-task table) */
-    static _Alignas(64) unsigned char pm[4096 + sizeof(os_memheap_t)], hm[16384], oz[4096];
+    static _Alignas(64) unsigned char pm[4096 + sizeof(os_memheap_t)], oz[4096];
+    static _Alignas(8192) unsigned char hm[16384];  /* a buddy region there holds an aligned 8 KiB block */
     static os_mp_t a, b;
     static os_memheap_t h;
 

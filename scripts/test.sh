@@ -6,7 +6,8 @@
 #   requests compiled in (valgrind: its ctests run memcheck), first-fit
 #   with buddy (every test over buddy and mixed heaps), buddy only (with
 #   quick lists off: ONEHEAP_BUDDY_QUICK=0, and with the default quick lists
-#   and trace off: buddyquick, so buddy is also the default algorithm), 32-bit
+#   on the bare-metal port: buddyquick, so buddy is also the default
+#   algorithm and the lock-hook tests run on it), 32-bit
 #   (gcc -m32: 16-bit first-fit headers; m32full: 32-bit first-fit header
 #   words, hardening full, pool check tags and trace off; m32scrub: 16-bit
 #   words with hardening full, whose freed-block fill meets 8-byte
@@ -34,7 +35,7 @@ declare -A configs=(
   [baremetal]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=ON -DCMAKE_BUILD_TYPE=Release -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_QEMU_TEST=OFF"
   [buddy]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_STATS=ON -DONEHEAP_HARDENING=off -DONEHEAP_ALIGN=32"
   [buddyonly]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_FIRSTFIT=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BUDDY_QUICK=0 -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
-  [buddyquick]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_FIRSTFIT=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_TRACE=OFF -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
+  [buddyquick]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_FIRSTFIT=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_PORT=baremetal -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [m32]="-DCMAKE_C_COMPILER=gcc -DCMAKE_C_FLAGS=-m32 -DCMAKE_EXE_LINKER_FLAGS=-m32 -DCMAKE_SHARED_LINKER_FLAGS=-m32 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=ON -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_STATS=ON"
   [m32full]="-DCMAKE_C_COMPILER=gcc -DCMAKE_C_FLAGS=-m32 -DCMAKE_EXE_LINKER_FLAGS=-m32 -DCMAKE_SHARED_LINKER_FLAGS=-m32 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_FF_WIDE_HEADER=ON -DONEHEAP_HARDENING=full -DONEHEAP_MP_CHECK_TAG=ON -DONEHEAP_TRACE=OFF -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [m32scrub]="-DCMAKE_C_COMPILER=gcc -DCMAKE_C_FLAGS=-m32 -DCMAKE_EXE_LINKER_FLAGS=-m32 -DCMAKE_SHARED_LINKER_FLAGS=-m32 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_HARDENING=full -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_STATS=ON"

@@ -173,7 +173,8 @@ static void deinit_copy_heap(void)
 
 static void realloc_copy_unlocked(void)
 {
-    static _Alignas(64) unsigned char mem[32 * KiB];
+    /* buddy: aligned to its size, so its tiling has the free 8 and 16 KiB blocks both moves need */
+    static _Alignas(65536) unsigned char mem[64 * KiB];
     os_memheap_t *const h = &copy_heap;
 
     check_context("realloc copies without the lock");

@@ -2652,6 +2652,11 @@ static void check_diagnostics(const struct test_alg *a)
     }
     else if (strcmp(a->name, "buddy") == 0)
     {
+        /* aligned to its size: its upper half is one block of 32 KiB, BD_BIG at the most */
+        static _Alignas(65536) unsigned char zone[64 * KiB];
+        heap_close(&heap);
+        heap_open(&heap, "corrupt");
+        heap_add_ok(&heap, zone, sizeof zone, a->alg);
         unsigned char *p = os_memheap_alloc(&heap, BD_BIG_REQ);
         const uint32_t retag = 0xA6u ^ 0x3Cu;   /* tag used -> tag quick */
         CHECK(p != OS_NULL);

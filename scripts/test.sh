@@ -7,7 +7,9 @@
 #   with buddy (every test over buddy and mixed heaps), buddy only (with
 #   quick lists off: ONEHEAP_BUDDY_QUICK=0, and with the default quick lists
 #   on the bare-metal port: buddyquick, so buddy is also the default
-#   algorithm and the lock-hook tests run on it), 32-bit
+#   algorithm and the lock-hook tests run on it), 64-byte alignment with
+#   both algorithms at hardening full (bigalign: buddy's 64-byte headers
+#   under the freed-block fill and the sealed control data), 32-bit
 #   (gcc -m32: 16-bit first-fit headers; m32full: 32-bit first-fit header
 #   words, hardening full, pool check tags and trace off; m32scrub: 16-bit
 #   words with hardening full, whose freed-block fill meets 8-byte
@@ -37,6 +39,7 @@ declare -A configs=(
   [buddyonly]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_FIRSTFIT=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BUDDY_QUICK=0 -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [buddyquick]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_FIRSTFIT=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_PORT=baremetal -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [m32]="-DCMAKE_C_COMPILER=gcc -DCMAKE_C_FLAGS=-m32 -DCMAKE_EXE_LINKER_FLAGS=-m32 -DCMAKE_SHARED_LINKER_FLAGS=-m32 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=ON -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_STATS=ON"
+  [bigalign]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALIGN=64 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_HARDENING=full -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [m32full]="-DCMAKE_C_COMPILER=gcc -DCMAKE_C_FLAGS=-m32 -DCMAKE_EXE_LINKER_FLAGS=-m32 -DCMAKE_SHARED_LINKER_FLAGS=-m32 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_FF_WIDE_HEADER=ON -DONEHEAP_HARDENING=full -DONEHEAP_MP_CHECK_TAG=ON -DONEHEAP_TRACE=OFF -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [m32scrub]="-DCMAKE_C_COMPILER=gcc -DCMAKE_C_FLAGS=-m32 -DCMAKE_EXE_LINKER_FLAGS=-m32 -DCMAKE_SHARED_LINKER_FLAGS=-m32 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_HARDENING=full -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_STATS=ON"
   [nolock]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=baremetal -DONEHEAP_NO_LOCK=ON -DONEHEAP_TRACE=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_HARDENING=off -DONEHEAP_STATS=ON"
@@ -51,7 +54,7 @@ declare -A configs=(
   [footprint]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_HARDENING=off -DONEHEAP_SMALL=ON -DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [customport]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=template -DONEHEAP_PORT_DIR=examples/port_template -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
 )
-order=(gcc clang asan asanpoison tsan valgrind buddy buddyonly buddyquick m32 m32full m32scrub baremetal nolock assert small traceoff nosysheap kconfig tail footprint customport)
+order=(gcc clang asan asanpoison tsan valgrind buddy buddyonly buddyquick bigalign m32 m32full m32scrub baremetal nolock assert small traceoff nosysheap kconfig tail footprint customport)
 [ $# -gt 0 ] && order=("$@")
 
 mkdir -p build

@@ -40,6 +40,9 @@ static _Alignas(64) unsigned char foreign_buf[1024];    /* never part of a heap 
 #define BD_BIG      ((BD_UNIT << 8) > 8 * KiB ? (BD_UNIT << 8) : 8 * KiB)
 #define BD_BIG_REQ  (BD_BIG * 3 / 4)    /* a request that takes a BD_BIG block */
 
+/* Full level: where the freed-block pattern starts in a block (after its header and links; buddy's header is as long as the alignment). */
+#define FILL_SKIP ((size_t)OS_MEM_ALIGN_SIZE + 8 > 32 ? (size_t)OS_MEM_ALIGN_SIZE + 8 : (size_t)32)
+
 #define REG      (arena + 8)
 #define REG_SIZE (32 * KiB)
 
@@ -565,7 +568,7 @@ static void use_after_free(const struct test_alg *a)
     static const size_t bsizes[] = {64, 200, 1000};
     size_t cases = 0;
     for (size_t bs = 0; bs < sizeof bsizes / sizeof bsizes[0]; bs++)
-    for (size_t off = 32; off < bsizes[bs]; off += 13)
+    for (size_t off = FILL_SKIP; off < bsizes[bs]; off += 13)
     {
         size_t bsize = bsizes[bs];
         check_context("%s: %zu-byte block written at offset %zu after free", a->name, bsize, off);
@@ -607,10 +610,10 @@ static void use_after_free(const struct test_alg *a)
 
 /*
  * Full level: a realloc that grows a block in place over free memory
- * checks that memory as an alloc would: a byte written there (60 bytes
- * into the free space after a 100-byte block in a new region: first-fit's
- * top, or the free upper buddy of a block that is the lower one of its
- * pair) is reported by the realloc.
+ * checks that memory as an alloc would: a byte written there (FILL_SKIP +
+ * 28 bytes into the free block after a 100-byte block in a new region:
+ * first-fit's top, or the free upper buddy of a block that is the lower
+ * one of its pair) is reported by the realloc.
  */
 static void use_after_free_grown_over(const struct test_alg *a)
 {
@@ -641,11 +644,15 @@ static void use_after_free_grown_over(const struct test_alg *a)
         return;
     }
     memset(p, 0x11, 100);
-    test_unpoison(p + 180, 1);
-    CHECK_EQ(p[180], 0xDA);
-    p[180] = 0x77;
+    /* past p's block and the header and links of the free block after it (180 with 8-byte alignment) */
+    size_t header = 0;
+    (void)os_memheap_walk(&heap, find_header, &header);
+    const size_t at = block_total(&heap, p) - header + FILL_SKIP + 28;
+    test_unpoison(p + at, 1);
+    CHECK_EQ(p[at], 0xDA);
+    p[at] = 0x77;
     hook_reset();
-    unsigned char *q = os_memheap_realloc(&heap, p, 200);
+    unsigned char *q = os_memheap_realloc(&heap, p, at + 20);
     CHECK(q == p);
     CHECKF(hook_count() >= 1, "the realloc taking the written memory was not reported");
 #ifndef OS_MEM_SMALL
@@ -661,10 +668,11 @@ static void use_after_free_grown_over(const struct test_alg *a)
 }
 
 /*
- * Full level: the pattern of a freed block starts 32 bytes after the
- * block's start (the header and the free-list links come first). A write
- * into any of the first 8 bytes it covers is reported by check and, when
- * the memory is handed out again, by the alloc.
+ * Full level: the pattern of a freed block starts FILL_SKIP bytes after
+ * the block's start (the header and the free-list links come first: with
+ * buddy, a header as long as the alignment, then 8 bytes of links). A
+ * write into any of the first 8 bytes it covers is reported by check and,
+ * when the memory is handed out again, by the alloc.
  */
 static void use_after_free_first_bytes(const struct test_alg *a)
 {
@@ -689,10 +697,10 @@ static void use_after_free_first_bytes(const struct test_alg *a)
         CHECK_REPORTS(0);
         size_t header = 0;      /* the bytes from the block's start to its payload */
         (void)os_memheap_walk(&heap, find_header, &header);
-        CHECK(header > 0 && header <= 32);
-        size_t off = 32 - header + k;
+        CHECK(header > 0 && header <= FILL_SKIP);
+        size_t off = FILL_SKIP - header + k;
         check_context("%s: %zu-byte block written at payload offset %zu (block byte %zu) after free", a->name,
-                      bsize, off, 32 + k);
+                      bsize, off, FILL_SKIP + k);
         test_unpoison(b + off, 1);
         CHECK_EQ(b[off], 0xDA);     /* the pattern covers it */
         b[off] = 0x77;

@@ -348,8 +348,10 @@ void      oh_ff_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t
 /*
  * Freed-block pattern (OS_MEM_HARDENING >= 3). Invariant: every byte of a
  * free block from OH_FILL_SKIP bytes after its start to OH_FILL_FOOT bytes
- * before its end holds OH_FILL (the first bytes hold its header and links,
- * at most 24 bytes in either algorithm; the last ones first-fit's footer,
+ * before its end holds OH_FILL (the first bytes hold its header and links:
+ * at most 24 bytes with first-fit, OS_MEM_ALIGN_SIZE + 8 with buddy, whose
+ * header of OS_MEM_ALIGN_SIZE bytes ends at the payload and whose links
+ * start it; the last ones first-fit's footer,
  * or the trailer that a buddy aligned block gets as it is handed out: at
  * most 5 bytes).
  * tail.c fills a block as it is freed and verifies the pattern when the
@@ -366,7 +368,7 @@ void      oh_ff_free_info(const struct heap_mem *r, os_size_t *blocks, os_size_t
  * of its first word; no buddy tag matches it), never a live block whose check
  * might match by chance. */
 #define OH_FILL         0xDAu
-#define OH_FILL_SKIP    32u
+#define OH_FILL_SKIP    (OS_MEM_ALIGN_SIZE + 8u > 32u ? OS_MEM_ALIGN_SIZE + 8u : 32u)
 #define OH_FILL_FOOT    8u
 /* The block of `bytes` bytes at `start` now lies inside a free block that starts before it. */
 #define OH_SCRUB_HEAD(start, bytes) \

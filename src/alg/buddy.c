@@ -1141,6 +1141,7 @@ static void *bd_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t siz
     }
     bit_clr(d->px, i);
     bit_set(d->pa, i);
+    hd(d, i)[0] = 0;    /* an aligned block has no header: none left from the free or quick block it was */
     put_trl(d, i, k, lg, owner);
     oh_took(r, U << k, owner);
     return unit(d, i);

@@ -95,7 +95,7 @@
  * Figures (x86-64, gcc -O2, bare-metal port with ONEHEAP_NO_LOCK=ON, trace
  * off, `valgrind --tool=callgrind --collect-atstart=no` on
  * `oneheap-bench --algo buddy oneheap WORKLOAD`, Ir per call less the 10 of
- * the empty window): pairs 58.5, mix 64.3, aligned 243.8, worst_alloc 122,
+ * the empty window): pairs 58.5, mix 64.3, aligned 244.8, worst_alloc 122,
  * worst_fall_* at most 130, worst_free_* 57 with no merge to 315 with
  * three and 939 with all 14 levels of the 1 MiB region (worst_free_4;
  * about 60 a merged level, 24 a split level). An allocation that merges

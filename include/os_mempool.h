@@ -263,6 +263,9 @@ void    *os_mp_alloc_ex(os_mp_t *mp, os_tick_t timeout, os_err_t *err);
  */
 void     os_mp_free(os_mp_t *mp, void *block);
 
+/* The port's idleness changed: refresh every pool's fast byte (see port.h). Not part of the API. */
+void oh_mp_idle_changed(void);
+
 /*
  * Inline fast paths. Where the port can be idle (the bare-metal port with
  * no lock, unlock or interrupt hook installed, or built without a lock) and
@@ -319,9 +322,6 @@ static inline void oh_mp_free_inline(os_mp_t *mp, void *block)
     }
     (os_mp_free)(mp, block);
 }
-
-/* The port's idleness changed: refresh every pool's fast byte (see port.h). */
-void oh_mp_idle_changed(void);
 
 #define os_mp_alloc(mp, timeout)    oh_mp_alloc_inline((mp), (timeout))
 #define os_mp_free(mp, block)       oh_mp_free_inline((mp), (block))

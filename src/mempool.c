@@ -322,7 +322,10 @@ static void wait_leave(os_mp_t *mp)
     }
 }
 
-#ifdef OH_MP_INLINE
+/*
+ * Every build keeps fast (check tests it), whether or not the inline paths
+ * of os_mempool.h read it.
+ */
 void oh_mp_idle_changed(void)
 {
     os_list_node_t *n;
@@ -338,7 +341,6 @@ void oh_mp_idle_changed(void)
     }
     os_port_unlock(&pools_lock, gst);
 }
-#endif
 
 /* ---- init, deinit, create, destroy --------------------------------------------- */
 

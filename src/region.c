@@ -7,6 +7,9 @@
 #include "report.h"
 #include "shadow.h"
 #include "port.h"
+#ifdef OS_USING_MEM_POOL
+#include <os_mempool.h>     /* oh_mp_idle_changed */
+#endif
 
 /* The registry: one entry per algorithm, in the order of enum os_mem_alg. */
 static const struct os_mem_ops *const registry[] = {
@@ -258,7 +261,7 @@ void oh_port_idle_changed(void)
 #ifdef OH_HEAP_ENTRIES
     oh_heaps_each(refresh_one, OS_NULL);
 #endif
-#ifdef OH_MP_INLINE
+#ifdef OS_USING_MEM_POOL
     oh_mp_idle_changed();
 #endif
 }

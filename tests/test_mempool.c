@@ -2,19 +2,24 @@
  * test_mempool.c - fixed-size memory pools (os_mp_*, OS_USING_MEM_POOL).
  *
  *  - layout: block size rounding, block count, alignment (every target, with
- *    and without the tag), refused arguments, init twice, overlap;
+ *    and without the tag), refused arguments, init twice, overlap, free of
+ *    OS_NULL;
  *  - exhaustion and refill: every block exactly once, then OS_ENOMEM, then
- *    the same blocks again; info and the peak; os_mp_create / os_mp_destroy;
+ *    the same blocks again; info and the peak; os_mp_create / os_mp_destroy,
+ *    a create whose memory holds a heap object, a destroy of a pool that is
+ *    no longer initialised;
  *  - bad frees: outside, interior, below the pool, never handed out; with
  *    OS_USING_MP_CHECK_TAG also double frees and smashed tags, all reported
  *    with the pool left sound; without the tag a double free is found by
- *    os_mp_check;
+ *    os_mp_check; os_mp_check on damaged counters, free list and tags;
  *  - waiting (POSIX port, threads): a timeout expires after at least its
  *    length; a blocked alloc is served by a free from another thread (the
  *    very block freed, no barging); FIFO order with 3 waiters; deinit while
  *    waiting; a 4-thread stress run;
  *  - bare-metal port: calls from an interrupt handler, no wait hooks (a
- *    blocking alloc behaves like OS_NO_WAIT), and simulated wait hooks;
+ *    blocking alloc behaves like OS_NO_WAIT), and simulated wait hooks; a
+ *    deinit or a free overtaken by another deinit; a deinit that cannot
+ *    block while a woken allocation has not left the pool yet;
  *  - a randomized model test with a shadow table (contents, alignment,
  *    non-overlap, bounds, info, check after each batch);
  *  - the trace lists every pool.
@@ -36,8 +41,9 @@ int main(void)
 }
 #else
 
-#ifdef OS_MEM_PORT_POSIX
+#if defined(OS_MEM_PORT_POSIX) || (defined(OS_MEM_PORT_BAREMETAL) && !defined(OS_MEM_PORT_NO_LOCK))
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -227,6 +233,21 @@ static void arguments(void)
     CHECK(os_mp_alloc(OS_NULL, OS_NO_WAIT) == OS_NULL);
     CHECK_EQ(os_mp_info(&mp, OS_NULL), OS_EINVAL);
     CHECK_REPORTS(3);
+    /* free(NULL) on a live pool: a no-op, not reported, the pool unchanged */
+    void *only = os_mp_alloc(&mp, OS_NO_WAIT);
+    CHECK(only != OS_NULL);
+    os_mpinfo_t held_info = mp_info(&mp);
+    os_mp_free(&mp, OS_NULL);
+    CHECK_REPORTS(0);
+    info = mp_info(&mp);
+    CHECK(memcmp(&info, &held_info, sizeof info) == 0);
+    os_mp_free(&mp, only);
+    CHECK_PTR_EQ(os_mp_alloc(&mp, OS_NO_WAIT), only);   /* the free list still holds only that block */
+    os_mp_free(&mp, only);
+    os_mp_free(&mp, OS_NULL);
+    CHECK_EQ(mp_info(&mp).blk_free_num, 1);
+    CHECK_EQ(os_mp_check(&mp), OS_EOK);
+    CHECK_REPORTS(0);
     CHECK_EQ(os_mp_deinit(&mp), OS_EOK);
     /* after deinit every call is refused; free(NULL) stays a no-op */
     CHECK(os_mp_alloc_ex(&mp, OS_NO_WAIT, &err) == OS_NULL);
@@ -288,7 +309,90 @@ static void create_destroy(void)
     CHECK_EQ(os_mp_destroy(&st), OS_EINVAL);
     CHECK_REPORTS(1);
     CHECK_EQ(os_mp_deinit(&st), OS_EOK);
+
+    /* destroy of no pool, or of a made pool already deinitialised: refused, nothing freed */
+    CHECK_EQ(os_mp_destroy(OS_NULL), OS_EINVAL);
+    CHECK_REPORTS(1);
+    CHECK_EQ(hook_last_code(), OS_EINVAL);
+    mp = os_mp_create("undone", 4, 32);
+    CHECK(mp != OS_NULL);
+    if (mp)
+    {
+        CHECK_EQ(os_mp_deinit(mp), OS_EOK);
+        os_meminfo_t held;
+        os_memory_info(&held);
+        CHECK_EQ(os_mp_destroy(mp), OS_EINVAL);
+        CHECK_REPORTS(1);
+        CHECK_EQ(hook_last_code(), OS_EINVAL);
+        CHECK_PTR_EQ(hook_last_addr(), mp);
+        os_memory_info(&after);
+        CHECK_EQ(after.mem_used, held.mem_used);    /* its block is still the caller's */
+        os_free(mp);                                /* no pool holds it now */
+        CHECK_REPORTS(0);
+    }
+    os_memory_info(&after);
+    CHECK_EQ(after.mem_used, before.mem_used);
     check_context("");
+}
+
+/*
+ * A heap object left in memory the system heap has taken back: os_mp_create
+ * is then served that memory, which may not hold a heap object. The create
+ * is refused and reported, and the block it took goes back to the system
+ * heap (nothing leaks). Once the heap object is gone the same create works.
+ * (Full hardening fills a freed block, heap object and all: not there.)
+ */
+static void create_over_heap_object(void)
+{
+#if OS_MEM_HARDENING < 3
+    const size_t blk = 64, stride = HDR + round_up(blk, OS_MEM_ALIGN_SIZE);
+    const size_t count = (2 * sizeof(os_memheap_t) + 512) / stride;
+    const size_t obj = round_up(sizeof(os_mp_t), OS_MEM_ALIGN_SIZE);
+    const size_t need = obj + count * stride;
+    /* the heap object in the middle, clear of the links and boundary tags of a free block */
+    const size_t at = round_up(obj + (need - obj - sizeof(os_memheap_t)) / 2, 64);
+    os_meminfo_t before, now;
+
+    check_context("create over a heap object");
+    CHECK(at + sizeof(os_memheap_t) + 64 <= need);
+    os_memory_info(&before);
+    unsigned char *blk_mem = os_malloc(need);
+    CHECK(blk_mem != OS_NULL);
+    if (blk_mem == OS_NULL)
+        return;
+    os_memheap_t *lodger = (os_memheap_t *)(void *)(blk_mem + at);
+    static os_memheap_t kept;
+    memset(lodger, 0, sizeof *lodger);
+    CHECK_EQ(os_memheap_init(lodger, "lodger"), OS_EOK);
+    memcpy(&kept, lodger, sizeof kept);
+    os_free(blk_mem);
+    CHECK_REPORTS(0);
+
+    CHECK(os_mp_create("lodged", count, blk) == OS_NULL);
+    CHECK_REPORTS(1);
+    CHECK_EQ(hook_last_code(), OS_EINVAL);
+    CHECK_PTR_EQ(hook_last_addr(), blk_mem + obj);     /* the pool's memory, right after its object */
+    os_memory_info(&now);
+    CHECK_EQ(now.mem_used, before.mem_used);
+
+    /* the same block again, to take the heap object out of it (its bytes are
+     * written back: a new block's contents count as undefined to memory checkers) */
+    unsigned char *again = os_malloc(need);
+    CHECK_PTR_EQ(again, blk_mem);
+    if (again == blk_mem)
+        memcpy(lodger, &kept, sizeof kept);
+    CHECK_EQ(os_memheap_deinit(lodger), OS_EOK);
+    os_free(again);
+    os_mp_t *mp = os_mp_create("lodged", count, blk);
+    CHECK(mp != OS_NULL);
+    if (mp)
+        CHECK_EQ(os_mp_destroy(mp), OS_EOK);
+    os_memory_info(&now);
+    CHECK_EQ(now.mem_used, before.mem_used);
+    CHECK_EQ(os_memory_check(), OS_EOK);
+    CHECK_REPORTS(0);
+    check_context("");
+#endif
 }
 #endif
 
@@ -434,7 +538,10 @@ static void bad_frees(void)
  * The pool object itself overwritten (its block-index arithmetic, or the
  * fast byte that lets the inline alloc and free skip the lock): check
  * reports each, also with no free block listed (nothing else then uses
- * the arithmetic); put back, the pool checks sound and works.
+ * the arithmetic); put back, the pool checks sound and works. Then the
+ * counters and the free list: more blocks in use than were ever handed
+ * out, a free-list entry that is not a block, and (with the tag) a free
+ * block left off the list; each is reported by check and put back.
  */
 static void pool_object_corruption(void)
 {
@@ -465,9 +572,61 @@ static void pool_object_corruption(void)
         CHECK_EQ(os_mp_check(&mp), OS_EOK);
         CHECK_REPORTS(0);
     }
+
+    /* more blocks in use than handed out */
+    check_context("pool object corruption: counters");
+    os_size_t used = mp.blk_used_num;
+    mp.blk_used_num = mp.blk_carved_num + 1;
+    CHECK_EQ(os_mp_check(&mp), OS_ERROR);
+#if !TEST_SMALL_TEXTS
+    CHECKF(strstr(hook_last_msg(), "used of") != OS_NULL, "report: %s", hook_last_msg());
+#endif
+    CHECK_REPORTS(1);
+    CHECK_EQ(hook_last_code(), OS_ERROR);
+    mp.blk_used_num = used;
+    CHECK_EQ(os_mp_check(&mp), OS_EOK);
+    CHECK_REPORTS(0);
+
     os_mp_free(&mp, a);
     os_mp_free(&mp, b);
     CHECK_EQ(os_mp_check(&mp), OS_EOK);
+    CHECK_PTR_EQ(mp.free_list, b);      /* last freed first: b, then a */
+
+    /* the list's head inside b rather than at its start (b's second word a null link) */
+    check_context("pool object corruption: free list entry");
+    unsigned char *inside = (unsigned char *)b + sizeof(void *);
+    memset(inside, 0, sizeof(void *));
+    mp.free_list = inside;
+    CHECK_EQ(os_mp_check(&mp), OS_ERROR);
+#if !TEST_SMALL_TEXTS
+    CHECKF(strstr(hook_last_msg(), "not a block of the pool") != OS_NULL, "report: %s", hook_last_msg());
+#endif
+    CHECK_REPORTS(1);
+    CHECK_EQ(hook_last_code(), OS_ERROR);
+    CHECK_PTR_EQ(hook_last_addr(), inside);
+    mp.free_list = b;
+    CHECK_EQ(os_mp_check(&mp), OS_EOK);
+    CHECK_REPORTS(0);
+
+#ifdef OS_USING_MP_CHECK_TAG
+    /* b left off the list and counted in use, though its tag says free: a sound
+     * list of one block, but two blocks tagged free */
+    check_context("pool object corruption: tagged free, not listed");
+    mp.free_list = a;
+    mp.blk_used_num = 1;
+    CHECK_EQ(os_mp_check(&mp), OS_ERROR);
+#if !TEST_SMALL_TEXTS
+    CHECKF(strstr(hook_last_msg(), "2 blocks tagged free, 1 listed") != OS_NULL, "report: %s", hook_last_msg());
+#endif
+    CHECK_REPORTS(1);
+    CHECK_EQ(hook_last_code(), OS_ERROR);
+    mp.free_list = b;
+    mp.blk_used_num = 0;
+    CHECK_EQ(os_mp_check(&mp), OS_EOK);
+    CHECK_REPORTS(0);
+#endif
+    check_context("pool object corruption");
+    CHECK_EQ(mp_info(&mp).blk_free_num, mp_info(&mp).blk_total_num);
     CHECK_EQ(os_mp_deinit(&mp), OS_EOK);
     CHECK_REPORTS(0);
     check_context("");
@@ -1065,8 +1224,17 @@ static void     *bm_free_during_wait;   /* freed "by an interrupt" while a threa
 static unsigned  inits, waits, wakes, finis;
 static os_tick_t last_timeout;
 
+/* Armed: the next lock runs this first (once), as if another task had run just before it. */
+static void (*lock_call)(void);
+
 static os_ubase_t h_lock(os_ubase_t *w)
 {
+    if (lock_call != OS_NULL)
+    {
+        void (*fn)(void) = lock_call;
+        lock_call = OS_NULL;
+        fn();
+    }
     locks++;
     CHECKF(*w == 0, "lock taken twice");
     *w = 1;
@@ -1134,7 +1302,8 @@ static void w_fini(struct os_mem_wait *w)
 
 static void baremetal(void)
 {
-    static const struct os_mem_port_hooks hooks = {.lock = h_lock, .unlock = h_unlock, .in_isr = h_in_isr};
+    static const struct os_mem_port_hooks hooks = {.lock = h_lock, .unlock = h_unlock, .in_isr = h_in_isr,
+                                                   .puts = capture_puts};
     static const struct os_mem_wait_hooks whooks = {w_init, w_wait, w_wake, w_fini};
     void *held[2];
     os_err_t err = OS_EOK;
@@ -1158,6 +1327,28 @@ static void baremetal(void)
     CHECK_EQ(os_mp_check(&bm_mp), OS_EINVAL);     /* O(N): refused in an interrupt */
     CHECK_EQ(os_mp_deinit(&bm_mp), OS_EINVAL);
     CHECK_REPORTS(2);
+    /* init and the trace are refused too: reported, no lock taken, nothing made or printed */
+    {
+        static os_mp_t in_isr_mp;
+        unsigned l0 = locks;
+        CHECK_EQ(os_mp_init(&in_isr_mp, "in_isr", arena + 64 * KiB, 1024, 32), OS_EPERM);
+        CHECK_REPORTS(1);
+        CHECK_EQ(hook_last_code(), OS_EPERM);
+        capture_reset();
+        CHECK_EQ(os_mp_trace(), OS_EPERM);
+        CHECK_REPORTS(1);
+        CHECK_EQ(hook_last_code(), OS_EPERM);
+        CHECK_EQ(capture_len(), 0);
+        CHECK_EQ(locks, l0);
+        isr = 0;
+        os_mpinfo_t none;
+        CHECK_EQ(os_mp_info(&in_isr_mp, &none), OS_EINVAL);     /* not made */
+        CHECK_REPORTS(1);
+        CHECK_EQ(os_mp_init(&in_isr_mp, "in_isr", arena + 64 * KiB, 1024, 32), OS_EOK);
+        CHECK_EQ(os_mp_deinit(&in_isr_mp), OS_EOK);
+        CHECK_REPORTS(0);
+        isr = 1;
+    }
 #endif
     os_mpinfo_t info;
     CHECK_EQ(os_mp_info(&bm_mp, &info), OS_EOK);
@@ -1231,8 +1422,10 @@ static void baremetal_idle(void)
     CHECK_PTR_EQ(os_mp_alloc(&bm_mp, OS_NO_WAIT), held[0]);
     CHECK_EQ(mp_info(&bm_mp).blk_free_num, 0);
 
-    /* lock hooks installed after the pool was made: every call locks */
+    /* lock hooks installed after the pool was made: every call locks, and check finds the pool sound (its
+     * fast byte follows the port, in every build) */
     os_mem_port_set_hooks(&hooks);
+    CHECK_EQ(os_mp_check(&bm_mp), OS_EOK);
     l0 = locks;
     os_mp_free(&bm_mp, held[1]);
     CHECK_PTR_EQ(os_mp_alloc(&bm_mp, OS_NO_WAIT), held[1]);
@@ -1241,6 +1434,7 @@ static void baremetal_idle(void)
 #endif
     CHECK_EQ(locks, unlocks);
     os_mem_port_set_hooks(OS_NULL);
+    CHECK_EQ(os_mp_check(&bm_mp), OS_EOK);
     l0 = locks;
     os_mp_free(&bm_mp, held[1]);
     CHECK_PTR_EQ(os_mp_alloc(&bm_mp, OS_NO_WAIT), held[1]);
@@ -1268,6 +1462,225 @@ static void baremetal_idle(void)
     CHECK_REPORTS(1);
     CHECK(os_mp_alloc(&bm_mp, OS_NO_WAIT) == OS_NULL);
     CHECK_REPORTS(1);
+    check_context("");
+}
+#endif
+
+#if defined(OS_MEM_PORT_BAREMETAL) && !defined(OS_MEM_PORT_NO_LOCK)
+/*
+ * Another task's deinit runs after a call on the pool has passed its entry
+ * check and before that call takes its first lock (the lock hook runs it).
+ * A second deinit returns OS_EINVAL (reported) and undoes nothing twice:
+ * the heap that holds the memory of the first pool and of another one still
+ * counts the other one, so its block is not freed under it. A free finds no
+ * pool any more: reported as such, and nothing written into the block.
+ */
+static os_err_t race_err;
+
+static void deinit_bm_mp(void)
+{
+    race_err = os_mp_deinit(&bm_mp);
+}
+
+static void baremetal_races(void)
+{
+    static const struct os_mem_port_hooks hooks = {.lock = h_lock, .unlock = h_unlock, .in_isr = h_in_isr};
+    static _Alignas(64) unsigned char hmem[8 * KiB];
+    static os_memheap_t host;
+    static os_mp_t other;
+    const size_t bytes = 1024;
+
+    check_context("bare-metal: deinit overtaken by another deinit");
+    isr = 0;
+    os_mem_port_set_hooks(&hooks);
+    heap_open(&host, "races");
+    heap_add_ok(&host, hmem, sizeof hmem, OS_MEM_ALG_DEFAULT);
+    unsigned char *first = os_memheap_alloc(&host, bytes), *second = os_memheap_alloc(&host, bytes);
+    CHECK(first != OS_NULL && second != OS_NULL);
+    if (first == OS_NULL || second == OS_NULL)
+        return;
+    CHECK_EQ(os_mp_init(&bm_mp, "raced", first, bytes, 64), OS_EOK);
+    CHECK_EQ(os_mp_init(&other, "other", second, bytes, 64), OS_EOK);
+    unsigned l0 = locks, u0 = unlocks;
+
+    race_err = OS_ERROR;
+    lock_call = deinit_bm_mp;
+    CHECK_EQ(os_mp_deinit(&bm_mp), OS_EINVAL);
+    CHECK(lock_call == OS_NULL);
+    CHECK_EQ(race_err, OS_EOK);         /* the other task's deinit did the work */
+    CHECK_REPORTS(1);
+    CHECK_EQ(hook_last_code(), OS_EINVAL);
+    CHECK_PTR_EQ(hook_last_addr(), &bm_mp);
+    CHECK(locks > l0);
+    CHECK_EQ(locks - l0, unlocks - u0);
+    /* deinitialised once: the host heap still guards the other pool's block, no longer the first */
+    os_memheap_free(&host, second);
+    CHECK_REPORTS(1);
+    CHECK_EQ(hook_last_code(), OS_EBUSY);
+    CHECK_EQ(os_mp_check(&other), OS_EOK);
+    os_memheap_free(&host, first);
+    CHECK_REPORTS(0);
+    first = os_memheap_alloc(&host, bytes);
+    CHECK(first != OS_NULL);
+    if (first == OS_NULL)
+        return;
+
+    check_context("bare-metal: free overtaken by a deinit");
+    CHECK_EQ(os_mp_init(&bm_mp, "raced", first, bytes, 64), OS_EOK);
+    unsigned char *blk = os_mp_alloc(&bm_mp, OS_NO_WAIT);
+    CHECK(blk != OS_NULL);
+    if (blk == OS_NULL)
+        return;
+    pat_fill(blk, 7, 0, 64);
+    race_err = OS_ERROR;
+    l0 = locks;
+    u0 = unlocks;
+    lock_call = deinit_bm_mp;
+    os_mp_free(&bm_mp, blk);
+    CHECK(lock_call == OS_NULL);
+    CHECK_EQ(race_err, OS_EOK);
+#if !TEST_SMALL_TEXTS
+    CHECKF(strstr(hook_last_msg(), "not initialised") != OS_NULL, "report: %s", hook_last_msg());
+#endif
+    CHECK_REPORTS(1);
+    CHECK_EQ(hook_last_code(), OS_EINVAL);
+    CHECK_PTR_EQ(hook_last_addr(), &bm_mp);   /* the pool named, not the block */
+    CHECK_EQ(locks - l0, unlocks - u0);
+    CHECK(pat_ok(blk, 7, 0, 64));       /* not linked into any list */
+    os_mpinfo_t none;
+    CHECK_EQ(os_mp_info(&bm_mp, &none), OS_EINVAL);
+    CHECK_REPORTS(1);
+    os_memheap_free(&host, first);      /* no pool holds it */
+    CHECK_REPORTS(0);
+
+    CHECK_EQ(os_mp_deinit(&other), OS_EOK);
+    os_memheap_free(&host, second);
+    CHECK_EQ(heap_info(&host).mem_used, 0);
+    heap_close(&host);
+    CHECK_EQ(locks, unlocks);
+    os_mem_port_set_hooks(OS_NULL);
+    CHECK_REPORTS(0);
+    check_context("");
+}
+
+/*
+ * deinit from a thread that cannot block (its wait init hook refuses) while
+ * an allocation it has just woken has not left the pool yet: deinit lets go
+ * of the pool's lock and takes it again until the waiter has left, and only
+ * then returns. Two threads on the bare-metal port, with spin locks and a
+ * semaphore as the hooks; the woken waiter runs on only after deinit has let
+ * go of the lock twice since the wake.
+ */
+static pthread_t  spin_deinit_thread;    /* its wait init hook refuses */
+static sem_t      spin_wake_sem;         /* the waiter's wake-up */
+static sem_t      spin_go;               /* the woken waiter may take the lock again */
+static atomic_int spin_woken;
+static atomic_uint spin_releases;        /* releases of the pool's lock by deinit since the wake */
+static atomic_uint spin_refused;         /* wait inits refused */
+
+static os_ubase_t s_lock(os_ubase_t *w)
+{
+    while (__atomic_exchange_n(w, (os_ubase_t)1, __ATOMIC_ACQUIRE) != 0)
+        sched_yield();
+    return 7;
+}
+
+static void s_unlock(os_ubase_t *w, os_ubase_t st)
+{
+    CHECK(st == 7);
+    __atomic_store_n(w, (os_ubase_t)0, __ATOMIC_RELEASE);
+    if (w == &bm_mp.lock && atomic_load(&spin_woken) && pthread_equal(pthread_self(), spin_deinit_thread))
+    {
+        if (atomic_fetch_add(&spin_releases, 1u) + 1u == 2u)
+            sem_post(&spin_go);
+        sched_yield();
+    }
+}
+
+static int s_init(struct os_mem_wait *w)
+{
+    if (pthread_equal(pthread_self(), spin_deinit_thread))
+    {
+        atomic_fetch_add(&spin_refused, 1u);
+        return 1;
+    }
+    w->task = &spin_wake_sem;
+    return 0;
+}
+
+static void sem_take(sem_t *s)
+{
+    while (sem_wait(s) != 0)
+        ;
+}
+
+static os_err_t s_wait(struct os_mem_wait *w, os_tick_t timeout)
+{
+    (void)timeout;
+    sem_take(w->task);
+    sem_take(&spin_go);
+    return OS_EOK;
+}
+
+static void s_wake(struct os_mem_wait *w)
+{
+    atomic_store(&spin_woken, 1);
+    sem_post(w->task);
+}
+
+struct spin_waiter
+{
+    void    *got;
+    os_err_t err;
+};
+
+static void *spin_waiter_main(void *arg)
+{
+    struct spin_waiter *r = arg;
+    r->got = os_mp_alloc_ex(&bm_mp, OS_WAIT_FOREVER, &r->err);
+    return NULL;
+}
+
+static void baremetal_deinit_cannot_block(void)
+{
+    static const struct os_mem_port_hooks hooks = {.lock = s_lock, .unlock = s_unlock};
+    static const struct os_mem_wait_hooks whooks = {s_init, s_wait, s_wake, OS_NULL};
+    struct spin_waiter r = {(void *)&r, OS_ERROR};
+    pthread_t t;
+
+    check_context("bare-metal: deinit that cannot block");
+    CHECK(sem_init(&spin_wake_sem, 0, 0) == 0);
+    CHECK(sem_init(&spin_go, 0, 0) == 0);
+    atomic_store(&spin_woken, 0);
+    atomic_store(&spin_releases, 0u);
+    atomic_store(&spin_refused, 0u);
+    spin_deinit_thread = pthread_self();
+    os_mem_port_set_hooks(&hooks);
+    os_mem_port_set_wait_hooks(&whooks);
+    CHECK_EQ(os_mp_init(&bm_mp, "bm_spin", arena, 64 + HDR, 64), OS_EOK);
+    void *held = os_mp_alloc(&bm_mp, OS_NO_WAIT);       /* the only block */
+    CHECK(held != OS_NULL);
+    CHECK_EQ(pthread_create(&t, NULL, spin_waiter_main, &r), 0);
+    for (unsigned i = 0; i < 20000000u && mp_info(&bm_mp).waiting_num == 0; i++)
+        sched_yield();
+    CHECK_EQ(mp_info(&bm_mp).waiting_num, 1);
+
+    CHECK_EQ(os_mp_deinit(&bm_mp), OS_EOK);
+    /* it returned once the woken allocation had left the pool, not before */
+    CHECK_EQ(bm_mp.waiters, 0);
+    CHECK_EQ(atomic_load(&spin_refused), 1);
+    CHECKF(atomic_load(&spin_releases) >= 3u, "the lock let go %u times after the wake",
+           atomic_load(&spin_releases));
+    if (atomic_load(&spin_releases) < 2u)
+        sem_post(&spin_go);     /* (deinit returned without letting it run) */
+    pthread_join(t, NULL);
+    CHECK(r.got == OS_NULL);
+    CHECK_EQ(r.err, OS_EINTR);
+    os_mem_port_set_wait_hooks(OS_NULL);
+    os_mem_port_set_hooks(OS_NULL);
+    sem_destroy(&spin_wake_sem);
+    sem_destroy(&spin_go);
+    CHECK_REPORTS(0);
     check_context("");
 }
 #endif
@@ -1518,6 +1931,7 @@ int main(void)
     pools_and_heaps();
 #ifdef OS_USING_SYS_HEAP
     create_destroy();
+    create_over_heap_object();
 #endif
     bad_frees();
     pool_object_corruption();
@@ -1533,6 +1947,10 @@ int main(void)
 #ifdef OS_MEM_PORT_BAREMETAL
     baremetal();
     baremetal_idle();
+#endif
+#if defined(OS_MEM_PORT_BAREMETAL) && !defined(OS_MEM_PORT_NO_LOCK)
+    baremetal_races();
+    baremetal_deinit_cannot_block();
 #endif
     hook_uninstall();
     return check_summary("test_mempool");

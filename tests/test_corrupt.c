@@ -59,6 +59,7 @@ static void open_fresh(enum os_mem_alg alg)
 static void xor_word(unsigned char *p, uint32_t v, size_t width)
 {
     uint32_t w = 0;
+    test_unpoison(p, width);
     memcpy(&w, p, width);
     w ^= v;
     test_poke_bytes(p, &w, width);
@@ -2628,6 +2629,8 @@ static void check_diagnostics(const struct test_alg *a)
             uint32_t chunks = (uint32_t)(b.total / OS_MEM_ALIGN_SIZE), size_word = chunks << 1;
             unsigned char *w0 = p[v] - 2 * w, *foot = p[v] - header + b.total - w;
             uint32_t old_w0 = 0, old_foot = 0;
+            test_unpoison(w0, w);
+            test_unpoison(foot, w);
             memcpy(&old_w0, w0, w);
             memcpy(&old_foot, foot, w);
             test_poke_bytes(w0, &size_word, w);
@@ -2646,6 +2649,7 @@ static void check_diagnostics(const struct test_alg *a)
             CHECK_REPORTS(0);
         }
         uint32_t old_w0 = 0, zero = 0;
+        test_unpoison(p[3] - 2 * w, w);
         memcpy(&old_w0, p[3] - 2 * w, w);
         test_poke_bytes(p[3] - 2 * w, &zero, w);
         hook_reset();

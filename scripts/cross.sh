@@ -42,23 +42,29 @@ size_of() {   # text + data of an archive
 
 printf '| target |'; for c in "${configs[@]}"; do printf ' %s |' "${c%%|*}"; done; echo
 printf '|---|'; for c in "${configs[@]}"; do printf -- '---:|'; done; echo
+
+# build_lib DIR TARGET-NAME TOOLCHAIN "EXTRA FLAGS" "CONFIG FLAGS": liboneheap.a in DIR.
+build_lib() {
+  local dir=$1 name=$2 tc=$3 extra=$4 flags=$5 float=()
+  mkdir -p "$(dirname "$dir")"
+  [ "$name" = cortex-m4f ] && float=("-DONEHEAP_MFLOAT=-mfloat-abi=hard -mfpu=fpv4-sp-d16")
+  # shellcheck disable=SC2086
+  if ! cmake -S "$ROOT" -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/toolchains/$tc.cmake" \
+        -DCMAKE_BUILD_TYPE=MinSizeRel -DONEHEAP_PORT=baremetal -DONEHEAP_TESTS=OFF \
+        -DONEHEAP_BENCH=OFF -DONEHEAP_TOOLS=OFF $extra "${float[@]}" $flags >"$dir.log" 2>&1 ||
+     ! cmake --build "$dir" -j"$(nproc)" >>"$dir.log" 2>&1; then
+    echo; tail -n 30 "$dir.log"; echo "cross build failed: $dir"; exit 1
+  fi
+}
+
 for t in "${targets[@]}"; do
   IFS='|' read -r name tc extra <<<"$t"
   size_tool=arm-none-eabi-size
   [ "$tc" = riscv32-elf ] && size_tool=riscv64-unknown-elf-size
   printf '| %s |' "$name"
   for c in "${configs[@]}"; do
-    flags=${c#*|}
     dir="$ROOT/build/cross-$name-$(echo "${c%%|*}" | tr -c 'a-z0-9' '-')"
-    float=()
-    [ "$name" = cortex-m4f ] && float=("-DONEHEAP_MFLOAT=-mfloat-abi=hard -mfpu=fpv4-sp-d16")
-    # shellcheck disable=SC2086
-    if ! cmake -S "$ROOT" -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/toolchains/$tc.cmake" \
-          -DCMAKE_BUILD_TYPE=MinSizeRel -DONEHEAP_PORT=baremetal -DONEHEAP_TESTS=OFF \
-          -DONEHEAP_BENCH=OFF -DONEHEAP_TOOLS=OFF $extra "${float[@]}" $flags >"$dir.log" 2>&1 ||
-       ! cmake --build "$dir" -j"$(nproc)" >>"$dir.log" 2>&1; then
-      echo; tail -n 30 "$dir.log"; echo "cross build failed: $name, ${c%%|*}"; exit 1
-    fi
+    build_lib "$dir" "$name" "$tc" "$extra" "${c#*|}"
     printf ' %s |' "$(size_of "$size_tool" "$dir/liboneheap.a")"
   done
   echo
@@ -67,10 +73,12 @@ done
 # What a firmware pays: link the smallest useful program (system heap,
 # malloc, realloc, free) with --gc-sections, minus an empty firmware; with
 # the default build (hardening header) and with the small one (ONEHEAP_SMALL,
-# hardening off).
+# hardening off), each also with link-time optimisation (the library built
+# with -DCMAKE_INTERPROCEDURAL_OPTIMIZATION=ON, the firmware linked with
+# -flto).
 echo
-echo "| linked firmware, first-fit only, trace off (text + data added) | default | small (ONEHEAP_SMALL, hardening off) |"
-echo "|---|---:|---:|"
+echo "| linked firmware, first-fit only, trace off (text + data added) | default | small (ONEHEAP_SMALL, hardening off) | default, LTO | small, LTO |"
+echo "|---|---:|---:|---:|---:|"
 for cpu in cortex-m0plus cortex-m3 cortex-m4f; do
   flags=(-mcpu=${cpu%f} -mthumb -Os -ffunction-sections -fdata-sections -specs=nosys.specs -Wl,--gc-sections)
   [ "$cpu" = cortex-m4f ] && flags+=(-mfloat-abi=hard -mfpu=fpv4-sp-d16)
@@ -79,12 +87,20 @@ for cpu in cortex-m0plus cortex-m3 cortex-m4f; do
   arm-none-eabi-gcc "${flags[@]}" "$tmp/empty.c" -o "$tmp/empty.elf"
   a=$(arm-none-eabi-size "$tmp/empty.elf" | awk 'NR == 2 { print $1 + $2 }')
   printf '| %s |' "$cpu"
-  for variant in first-fit--trace-off- first-fit--trace-off--small-; do
-    lib="$ROOT/build/cross-$cpu-$variant"
-    arm-none-eabi-gcc "${flags[@]}" -I"$ROOT/include" -I"$lib/include" "$ROOT/tools/fwsize/fw_size.c" \
-        "$lib/liboneheap.a" -o "$tmp/fw.elf"
-    b=$(arm-none-eabi-size "$tmp/fw.elf" | awk 'NR == 2 { print $1 + $2 }')
-    printf ' %s |' "$((b - a))"
+  for lto in "" -lto; do
+    for c in "${configs[0]}" "${configs[1]}"; do
+      lib="$ROOT/build/cross-$cpu-$(echo "${c%%|*}" | tr -c 'a-z0-9' '-')"
+      lto_flags=()
+      if [ -n "$lto" ]; then
+        lib="$lib$lto"
+        build_lib "$lib" "$cpu" arm-none-eabi "-DONEHEAP_MCPU=${cpu%f}" "${c#*|} -DCMAKE_INTERPROCEDURAL_OPTIMIZATION=ON"
+        lto_flags=(-flto)
+      fi
+      arm-none-eabi-gcc "${flags[@]}" "${lto_flags[@]}" -I"$ROOT/include" -I"$lib/include" \
+          "$ROOT/tools/fwsize/fw_size.c" "$lib/liboneheap.a" -o "$tmp/fw.elf"
+      b=$(arm-none-eabi-size "$tmp/fw.elf" | awk 'NR == 2 { print $1 + $2 }')
+      printf ' %s |' "$((b - a))"
+    done
   done
   echo
   rm -rf "$tmp"

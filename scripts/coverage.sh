@@ -15,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
+. scripts/configs.sh
 command -v gcov >/dev/null || { echo "coverage.sh: gcov not found (it comes with gcc)" >&2; exit 1; }
 
 list=0
@@ -27,9 +28,9 @@ common="-DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=--covera
 declare -A configs=(
   [posix]="-DONEHEAP_ALG_BUDDY=ON -DONEHEAP_STATS=ON -DONEHEAP_FAULT_INJECT=ON"
   [tail]="-DONEHEAP_ALG_BUDDY=ON -DONEHEAP_HARDENING=tail -DONEHEAP_STATS=ON"
-  [small]="-DONEHEAP_FF_SL_BITS=0 -DONEHEAP_ALIGN=16 -DONEHEAP_MP_CHECK_TAG=ON -DONEHEAP_NO_INTRINSICS=ON -DONEHEAP_SYS_HEAP=OFF -DONEHEAP_HARDENING=full -DONEHEAP_ALG_BUDDY=ON"
-  [footprint]="-DONEHEAP_HARDENING=off -DONEHEAP_SMALL=ON -DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF"
-  [baremetal]="-DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=ON -DONEHEAP_ALG_BUDDY=ON"
+  [small]="$opts_small"
+  [footprint]="$opts_footprint"
+  [baremetal]="$opts_baremetal"
 )
 order=(posix tail small footprint baremetal)
 [ $# -gt 0 ] && order=("$@")

@@ -18,8 +18,9 @@
 #   alignment, pool check tags and the portable find-first-set; the POSIX port with trace
 #   off; without the system heap; a Kconfig build of configs/host_defconfig;
 #   the small-footprint build (footprint: ONEHEAP_SMALL, bare metal, trace
-#   off); and the port template of examples/port_template with trace off (customport). The
-#   tail configuration also builds with OS_NAME_MAX 200, traceoff with first-fit's
+#   off, built with link-time optimisation, as scripts/cross.sh measures
+#   it too); and the port template of examples/port_template with trace
+#   off (customport). The tail configuration also builds with OS_NAME_MAX 200, traceoff with first-fit's
 #   search bounded to 8 blocks (ONEHEAP_FF_SEARCH_MAX=8).
 #   The gcc configuration also builds the Cortex-M test firmware and runs it
 #   under QEMU (ctest qemu_cortex_m; it does not depend on the host flags).
@@ -27,6 +28,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
+. scripts/configs.sh
 
 jobs=$(nproc)
 declare -A configs=(
@@ -34,7 +36,7 @@ declare -A configs=(
   [clang]="-DCMAKE_C_COMPILER=clang -DCMAKE_C_FLAGS=-DOH_POSIX_NO_THREAD_POINTER -DONEHEAP_QEMU_TEST=OFF"
   [asan]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_FAULT_INJECT=ON -DONEHEAP_STATS=ON"
   [tsan]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug -DONEHEAP_BENCH=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_STATS=ON"
-  [baremetal]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=ON -DCMAKE_BUILD_TYPE=Release -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_QEMU_TEST=OFF"
+  [baremetal]="-DCMAKE_C_COMPILER=gcc $opts_baremetal -DCMAKE_BUILD_TYPE=Release -DONEHEAP_QEMU_TEST=OFF"
   [buddy]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_STATS=ON -DONEHEAP_HARDENING=off -DONEHEAP_ALIGN=32"
   [buddyonly]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_FIRSTFIT=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BUDDY_QUICK=0 -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [buddyquick]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_FIRSTFIT=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_PORT=baremetal -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
@@ -44,14 +46,14 @@ declare -A configs=(
   [m32scrub]="-DCMAKE_C_COMPILER=gcc -DCMAKE_C_FLAGS=-m32 -DCMAKE_EXE_LINKER_FLAGS=-m32 -DCMAKE_SHARED_LINKER_FLAGS=-m32 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_HARDENING=full -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_STATS=ON"
   [nolock]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=baremetal -DONEHEAP_NO_LOCK=ON -DONEHEAP_TRACE=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_HARDENING=off -DONEHEAP_STATS=ON"
   [assert]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ERROR_ASSERT=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
-  [small]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_FF_SL_BITS=0 -DONEHEAP_ALIGN=16 -DONEHEAP_MP_CHECK_TAG=ON -DONEHEAP_NO_INTRINSICS=ON -DONEHEAP_SYS_HEAP=OFF -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_HARDENING=full -DONEHEAP_ALG_BUDDY=ON"
+  [small]="-DCMAKE_C_COMPILER=gcc $opts_small -DONEHEAP_QEMU_TEST=OFF"
   [traceoff]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_TRACE=OFF -DONEHEAP_FF_SEARCH_MAX=8 -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [nosysheap]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_SYS_HEAP=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [asanpoison]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=address,undefined -DONEHEAP_ASAN_POISON=ON -DCMAKE_BUILD_TYPE=Debug -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [valgrind]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_VALGRIND=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [kconfig]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_KCONFIG=configs/host_defconfig -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [tail]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug -DONEHEAP_HARDENING=tail -DONEHEAP_NAME_MAX=200 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
-  [footprint]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_HARDENING=off -DONEHEAP_SMALL=ON -DONEHEAP_PORT=baremetal -DONEHEAP_TRACE=OFF -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
+  [footprint]="-DCMAKE_C_COMPILER=gcc $opts_footprint -DCMAKE_INTERPROCEDURAL_OPTIMIZATION=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [customport]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=template -DONEHEAP_PORT_DIR=examples/port_template -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
 )
 order=(gcc clang asan asanpoison tsan valgrind buddy buddyonly buddyquick bigalign m32 m32full m32scrub baremetal nolock assert small traceoff nosysheap kconfig tail footprint customport)

@@ -20,7 +20,8 @@
 #   the small-footprint build (footprint: ONEHEAP_SMALL, bare metal, trace
 #   off, built with link-time optimisation, as scripts/cross.sh measures
 #   it too); and the port template of examples/port_template with trace
-#   off (customport). The tail configuration also builds with OS_NAME_MAX 200, traceoff with first-fit's
+#   off, built by clang as a small build with both algorithms (customport).
+#   The tail configuration also builds with OS_NAME_MAX 200, traceoff with first-fit's
 #   search bounded to 8 blocks (ONEHEAP_FF_SEARCH_MAX=8).
 #   The gcc configuration also builds the Cortex-M test firmware and runs it
 #   under QEMU (ctest qemu_cortex_m; it does not depend on the host flags).
@@ -54,7 +55,7 @@ declare -A configs=(
   [kconfig]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_KCONFIG=configs/host_defconfig -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [tail]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug -DONEHEAP_HARDENING=tail -DONEHEAP_NAME_MAX=200 -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [footprint]="-DCMAKE_C_COMPILER=gcc $opts_footprint -DCMAKE_INTERPROCEDURAL_OPTIMIZATION=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
-  [customport]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_PORT=template -DONEHEAP_PORT_DIR=examples/port_template -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
+  [customport]="-DCMAKE_C_COMPILER=clang -DONEHEAP_PORT=template -DONEHEAP_PORT_DIR=examples/port_template -DONEHEAP_TRACE=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_SMALL=ON -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
 )
 order=(gcc clang asan asanpoison tsan valgrind buddy buddyonly buddyquick bigalign m32 m32full m32scrub baremetal nolock assert small traceoff nosysheap kconfig tail footprint customport)
 [ $# -gt 0 ] && order=("$@")

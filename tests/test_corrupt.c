@@ -2599,7 +2599,10 @@ static const size_t many_sizes[] = {1,   2,   7,   8,   9,   15,  16,   17,   24
  *    block size of 0: walk stops, "block size out of range".
  *  - Buddy: a used block of an order above the quick lists retagged quick
  *    (the tag enters its info and its seal alike, so both change): "quick
- *    block of an order without a quick list".
+ *    block of an order without a quick list". Two buddies listed apart:
+ *    one is freed while the other, already listed, has a changed info word
+ *    (free takes it for a block of another order and does not merge), and
+ *    the word is put back: "two free buddies not merged".
  *  - Trace builds: a per-task row 8 bytes above what its blocks hold.
  */
 static void check_diagnostics(const struct test_alg *a)
@@ -2664,8 +2667,8 @@ static void check_diagnostics(const struct test_alg *a)
     }
     else if (strcmp(a->name, "buddy") == 0)
     {
-        /* aligned to its size: its upper half is one block of 32 KiB, BD_BIG at the most */
-        static _Alignas(65536) unsigned char zone[64 * KiB];
+        /* aligned to its size: its upper half is one block of 64 KiB, two of BD_BIG at the least */
+        static _Alignas(131072) unsigned char zone[128 * KiB];
         heap_close(&heap);
         heap_open(&heap, "corrupt");
         heap_add_ok(&heap, zone, sizeof zone, a->alg);
@@ -2685,6 +2688,41 @@ static void check_diagnostics(const struct test_alg *a)
             CHECK_EQ(os_memheap_check(&heap), OS_EOK);
             os_memheap_free(&heap, p);
         }
+        /* blocks of BD_BIG until two are buddies (their addresses differ in bit BD_BIG alone) */
+        const size_t h = OS_MEM_ALIGN_SIZE;     /* header bytes before a payload */
+        unsigned char *q[4] = {0}, *x = OS_NULL, *y = OS_NULL;
+        for (int i = 0; i < 4 && y == OS_NULL; i++)
+        {
+            q[i] = os_memheap_alloc(&heap, BD_BIG_REQ);
+            for (int j = 0; j < i && q[i] != OS_NULL && y == OS_NULL; j++)
+                if (((uintptr_t)(q[j] - h) ^ BD_BIG) == (uintptr_t)(q[i] - h))
+                {
+                    x = q[j];
+                    y = q[i];
+                }
+        }
+        CHECK(y != OS_NULL);
+        if (y != OS_NULL)
+        {
+            os_memheap_free(&heap, x);      /* listed: its buddy y is in use */
+            xor_word(x - 8, 1, 4);          /* x's info word (its tag) */
+            os_memheap_free(&heap, y);      /* listed too, not merged */
+            xor_word(x - 8, 1, 4);
+            hook_reset();
+            CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+            CHECK_SAID("two free buddies not merged");
+            /* both back (y, the head of their list, first), then freed: they merge */
+            unsigned char *y2 = os_memheap_alloc(&heap, BD_BIG_REQ), *x2 = os_memheap_alloc(&heap, BD_BIG_REQ);
+            CHECK(y2 == y && x2 == x);
+            os_memheap_free(&heap, y2);
+            os_memheap_free(&heap, x2);
+            hook_reset();
+            CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+            CHECK_REPORTS(0);
+        }
+        for (int i = 0; i < 4; i++)
+            if (q[i] != x && q[i] != y)
+                os_memheap_free(&heap, q[i]);
     }
 #ifdef OS_USING_MEM_TRACE
     unsigned char *q = os_memheap_alloc(&heap, 100);

@@ -295,11 +295,13 @@ static inline void seal(const struct ff *f, os_size_t c, unsigned flags)
     h[1] = check_of(f, c, h, flags);
 }
 
+#ifndef OS_MEM_SMALL
 /* d = w[1] xor the check with no flags: does w[1] hold the check of the flags it carries? */
 static inline int flags_only(unsigned d)
 {
     return d == (d & 3u) * FMUL;
 }
+#endif
 
 static inline int sealed(const struct ff *f, os_size_t c, const ffw_t *h)
 {

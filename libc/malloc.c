@@ -104,26 +104,36 @@ static void error_hook(const char *heap_name, const void *addr, os_err_t code, c
     say("\n");
 }
 
+/* A number with an optional K, M or G suffix and nothing after it; 0 if s is none (or it overflows). */
 static size_t parse_size(const char *s)
 {
     size_t v = 0;
+    unsigned shift = 0;
 
-    if (s == NULL)
+    if (s == NULL || *s < '0' || *s > '9')
     {
         return 0;
     }
     for (; *s >= '0' && *s <= '9'; s++)
     {
-        v = v * 10 + (size_t)(*s - '0');
+        if (v > (SIZE_MAX - 9u) / 10u)
+        {
+            return 0;
+        }
+        v = v * 10u + (size_t)(*s - '0');
     }
     switch (*s)
     {
-    case 'K': case 'k': v <<= 10; break;
-    case 'M': case 'm': v <<= 20; break;
-    case 'G': case 'g': v <<= 30; break;
+    case 'K': case 'k': shift = 10; s++; break;
+    case 'M': case 'm': shift = 20; s++; break;
+    case 'G': case 'g': shift = 30; s++; break;
     default: break;
     }
-    return v;
+    if (*s != '\0' || v > (SIZE_MAX >> shift))
+    {
+        return 0;
+    }
+    return v << shift;
 }
 
 /* The arena whose heap holds p, or NULL. Lock-free: entries are only ever added. */
@@ -542,16 +552,25 @@ static inline os_memheap_t *heap_of(const void *ptr)
  * class and hands them out again without any lock or list work in the heap;
  * to the heap they stay allocated (they count in mem_used). A block enters
  * class usable / 16 (so it serves every request of that class), and a miss
- * allocates the class's full size. A cached block carries a key (this
- * cache's address mixed with a per-process secret) in its second word: a
- * second free of a cached block finds the key, confirms by a scan of the
- * class and is reported instead of being cached twice. The cache is given
- * back to the heaps when the thread ends, and never holds more than
- * TC_BYTES.
+ * allocates the class's full size. A cached block carries a key (its
+ * address mixed with a per-process secret) in its second word, which
+ * tc_take() and tc_flush() clear as it leaves the cache: a free of a block
+ * that carries its key is a second free of a block that some thread's
+ * cache holds, and is reported (saying whether the freeing thread's own
+ * cache holds it) instead of being cached twice, by whichever thread. The
+ * cache is given back to the heaps when the thread ends, and never holds
+ * more than TC_BYTES.
+ * Builds for a memory checker (ONEHEAP_VALGRIND) have no cache: every free
+ * reaches the heap, which tells the checker the block is gone.
  */
 #define TC_CLASSES  64              /* classes of 16 bytes: blocks up to 1 KiB */
 #define TC_DEPTH    8               /* blocks per class */
 #define TC_BYTES    ((size_t)32 << 10)
+#if defined(OS_MEM_VALGRIND) || defined(OS_MEM_ASAN)
+#define TC_ON       0
+#else
+#define TC_ON       1
+#endif
 
 struct tcache
 {
@@ -563,9 +582,10 @@ struct tcache
 static __thread struct tcache tc __attribute__((tls_model("initial-exec")));
 /* 0: nothing cached yet; 1: the key's destructor will flush the cache; 2: flushed, the thread is ending */
 static __thread int tc_registered __attribute__((tls_model("initial-exec")));
-static inline uintptr_t tc_mark(void)
+/* The key a cached block b carries in its second word. */
+static inline uintptr_t tc_mark(const void *b)
 {
-    return (uintptr_t)&tc ^ tc_secret;
+    return (uintptr_t)b ^ tc_secret;
 }
 
 /*
@@ -611,7 +631,22 @@ static inline void *tc_take(unsigned c)
     return b;
 }
 
-/* Cache ptr if it is a small block of ours and there is room: 1 if cached. */
+/* Is b in this thread's cache, class c? */
+static int tc_holds(const void *b, unsigned c)
+{
+    void **x;
+
+    for (x = tc.head[c]; x != NULL; x = x[0])
+    {
+        if (x == b)
+        {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Cache ptr if it is a small block of ours and there is room: 1 if cached (or a reported double free). */
 static int tc_put(void *ptr)
 {
     void **b = ptr;
@@ -620,33 +655,26 @@ static int tc_put(void *ptr)
     unsigned c;
 
     /* Ours and on the 16-byte grid, so its first 16 bytes are in a region. */
-    if (a == NULL || ((uintptr_t)ptr & 15u) != 0)
+    if (!TC_ON || a == NULL || ((uintptr_t)ptr & 15u) != 0)
     {
         return 0;
     }
-    if (b[1] == (void *)tc_mark())
-    {
-        void **x;
-
-        for (c = 0; c < TC_CLASSES; c++)
-        {
-            for (x = tc.head[c]; x != NULL; x = x[0])
-            {
-                if (x == b)
-                {
-                    char msg[120];
-
-                    (void)oh_snprintf(msg, sizeof(msg), "heap '%s': double free (block is in the thread cache) at %p",
-                                      a->heap->name, ptr);
-                    error_hook(a->heap->name, ptr, OS_EINVAL, msg);
-                    return 1;
-                }
-            }
-        }
-    }
     usable = os_memheap_usable_size(a->heap, ptr);  /* 0: not a live block (free reports it) */
     c = (unsigned)(usable >> 4);
-    if (c == 0 || c >= TC_CLASSES || tc.count[c] >= TC_DEPTH || tc.bytes + ((size_t)c << 4) > TC_BYTES)
+    if (c == 0 || c >= TC_CLASSES)
+    {
+        return 0;
+    }
+    if (b[1] == (void *)tc_mark(b))     /* (usable >= 16: the word is the block's) */
+    {
+        char msg[120];
+
+        (void)oh_snprintf(msg, sizeof(msg), "heap '%s': double free (block is in %s thread's cache) at %p",
+                          a->heap->name, tc_holds(b, c) ? "this" : "another", ptr);
+        error_hook(a->heap->name, ptr, OS_EINVAL, msg);
+        return 1;
+    }
+    if (tc.count[c] >= TC_DEPTH || tc.bytes + ((size_t)c << 4) > TC_BYTES)
     {
         return 0;
     }
@@ -660,7 +688,7 @@ static int tc_put(void *ptr)
         (void)pthread_setspecific(tc_key, &tc);     /* tc_flush runs at thread exit */
     }
     b[0] = tc.head[c];
-    b[1] = (void *)tc_mark();
+    b[1] = (void *)tc_mark(b);
     tc.head[c] = b;
     tc.count[c]++;
     tc.bytes += (size_t)c << 4;

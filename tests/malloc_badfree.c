@@ -1,8 +1,10 @@
 /*
  * malloc_badfree.c - bad frees through the malloc override (run by
  * preload_test.sh with liboneheap-malloc.so preloaded): a double free of a
- * small block (caught in the thread cache), a double free of a large block
- * (caught by the heap), a foreign pointer and an interior pointer. Each must
+ * small block (caught in the thread cache), the same by another thread than
+ * the one whose cache holds the block (which must not hand it out twice), a
+ * double free of a large block (caught by the heap), a foreign pointer and
+ * an interior pointer. Each must
  * be reported once, nothing may crash, and the heap must pass its check at
  * exit. Pointers go through a volatile slot so the compiler cannot see the
  * mistakes.
@@ -14,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +27,14 @@ static void *volatile slot;
 static __attribute__((noinline)) void free_slot(void)
 {
     free(slot);
+}
+
+/* Free the slot again from another thread, then allocate the same size there. */
+static void *free_slot_elsewhere(void *unused)
+{
+    (void)unused;
+    free_slot();
+    return malloc(48);
 }
 
 static int overrun(void)
@@ -67,6 +78,25 @@ int main(int argc, char **argv)
     slot = small;
     free(small);
     free_slot();                /* double free, small: still in the thread cache */
+    {
+        char *cached = malloc(48), *mine;
+        pthread_t t;
+        void *theirs = NULL;
+
+        slot = cached;
+        free(cached);           /* into this thread's cache */
+        if (pthread_create(&t, NULL, free_slot_elsewhere, NULL) != 0 || pthread_join(t, &theirs) != 0)
+        {
+            return 4;
+        }
+        mine = malloc(48);      /* the cached block */
+        if (mine == NULL || mine == theirs)
+        {
+            return 5;           /* one block handed out twice */
+        }
+        free(mine);
+        free(theirs);
+    }
     slot = large;
     free(large);
     free_slot();                /* double free, large: already back in the heap */

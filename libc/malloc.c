@@ -507,6 +507,43 @@ static OH_NOINLINE void *take_elsewhere(const struct arena *a, size_t align, siz
 }
 
 /*
+ * Large blocks (RETURN_PAGES or more). Free gives the whole pages inside
+ * one back to the OS (MADV_DONTNEED: they read as zeros and take no memory
+ * until written) before the block goes back to its heap, while it is still
+ * the caller's, so no other thread can have been handed them. Not at
+ * hardening full, where free fills the block with the freed-memory pattern.
+ *
+ * But a program that frees a large buffer and asks for one again (a buffer
+ * per request, per frame) would fault every page in again each time. So
+ * freed large blocks keep their pages while `retained`, the bytes of those
+ * kept so far less the bytes of the large blocks handed out since (which
+ * most likely reuse them), stays within RETAIN_BYTES: a loop over a buffer
+ * of up to RETAIN_BYTES keeps its pages, and the memory kept resident that
+ * way stays about RETAIN_BYTES. The old block of a realloc that moved
+ * always gives its pages back (a buffer that grows does not come back).
+ */
+#define RETURN_PAGES    ((size_t)256 << 10)
+#define RETAIN_BYTES    ((size_t)32 << 20)
+
+static size_t retained;
+
+/* A request of n bytes was served: a large one takes its share of the retained pages. */
+static inline void retained_taken(size_t n)
+{
+    size_t r;
+
+    if (n < RETURN_PAGES)
+    {
+        return;
+    }
+    r = __atomic_load_n(&retained, __ATOMIC_RELAXED);
+    while (r != 0 && !__atomic_compare_exchange_n(&retained, &r, r > n ? r - n : 0, 1, __ATOMIC_RELAXED,
+                                                  __ATOMIC_RELAXED))
+    {
+    }
+}
+
+/*
  * Allocate from this thread's heap with os_memheap_aligned_alloc semantics,
  * adding a region if needed, else from another heap.
  */
@@ -535,6 +572,10 @@ static void *take(size_t align, size_t size)
         {
             p = take_elsewhere(a, align, size);
         }
+    }
+    if (p != NULL)
+    {
+        retained_taken(size);
     }
     return p;
 }
@@ -707,15 +748,6 @@ EXPORT void *malloc(size_t size)
     return take(0, size);
 }
 
-/*
- * Free a block the thread cache does not take. The whole pages inside a
- * large block go back to the OS first (MADV_DONTNEED: they read as zeros
- * and take no memory until written), while the block is still the
- * caller's, so no other thread can have been handed them. Not at hardening
- * full, where free fills the block with the freed-memory pattern.
- */
-#define RETURN_PAGES    ((size_t)256 << 10)
-
 /* The whole pages inside block p of n usable bytes, about to be freed, go back to the OS (large blocks). */
 static void drop_pages(void *p, size_t n)
 {
@@ -734,6 +766,26 @@ static void drop_pages(void *p, size_t n)
 #endif
 }
 
+/* Block p of n usable bytes is about to be freed: keep its pages if the budget allows, else drop them. */
+static void keep_or_drop(void *p, size_t n)
+{
+    size_t r;
+
+    if (n < RETURN_PAGES)
+    {
+        return;
+    }
+    r = __atomic_load_n(&retained, __ATOMIC_RELAXED);
+    while (n <= RETAIN_BYTES - r)
+    {
+        if (__atomic_compare_exchange_n(&retained, &r, r + n, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        {
+            return;
+        }
+    }
+    drop_pages(p, n);
+}
+
 /* Called by the core (OH_MOVED_BLOCK) for the old block of a realloc that it moved. */
 void oh_malloc_moved(void *old, os_size_t usable)
 {
@@ -745,7 +797,7 @@ static void release(void *ptr)
     os_memheap_t *heap = heap_of(ptr);
 
 #if OS_MEM_HARDENING < 3
-    drop_pages(ptr, os_memheap_usable_size(heap, ptr));     /* 0, unreported, if ptr is no live block */
+    keep_or_drop(ptr, os_memheap_usable_size(heap, ptr));     /* 0, unreported, if ptr is no live block */
 #endif
     os_memheap_free(heap, ptr);
 }
@@ -833,7 +885,8 @@ EXPORT void *realloc(void *ptr, size_t size)
         if (p != NULL)
         {
             memcpy(p, ptr, old < size ? old : size);
-            release(ptr);
+            drop_pages(ptr, old);       /* (as the core's moves do) */
+            os_memheap_free(heap, ptr);
         }
     }
     return p;

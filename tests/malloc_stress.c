@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -358,11 +359,12 @@ static int corner_cases(void)
     }
 
     /* free gives the pages of a large block back to the OS (not at hardening
-     * full, which fills freed memory) */
+     * full, which fills freed memory), beyond the 32 MiB it keeps for large
+     * requests to come; a loop over a 1 MiB buffer reuses its pages */
     const char *level = getenv("ONEHEAP_TEST_HARDENING");
     if (level == NULL || atoi(level) < 3)
     {
-        size_t big = (size_t)32 << 20;
+        size_t big = (size_t)48 << 20;
         void (*volatile free_fn)(void *) = free;       /* (so that the compiler keeps the block and its writes) */
         volatile unsigned char *b = malloc_fn(big);
         bad += CORNER(b != NULL, "malloc(32 MiB)");
@@ -372,8 +374,23 @@ static int corner_cases(void)
                 b[i] = 1;
             long long rss = statm(1);
             free_fn((void *)(uintptr_t)b);
-            bad += CORNER(rss > 0 && rss - statm(1) >= (24ll << 20), "free of a written 32 MiB block returns its pages");
+            bad += CORNER(rss > 0 && rss - statm(1) >= (40ll << 20), "free of a written 48 MiB block returns its pages");
         }
+
+        struct rusage before, after;
+        size_t buf = (size_t)1 << 20;
+        getrusage(RUSAGE_SELF, &before);
+        for (int i = 0; i < 100; i++)
+        {
+            unsigned char *w = malloc_fn(buf);
+            if (w != NULL)
+                memset(w, i, buf);
+            free_fn(w);
+        }
+        getrusage(RUSAGE_SELF, &after);
+        /* 256 page faults a round if the pages went back each time (4 KiB pages) */
+        bad += CORNER(after.ru_minflt - before.ru_minflt < 100 * (long)(buf / (size_t)page) / 4,
+                      "a loop freeing and asking for a 1 MiB buffer keeps its pages");
 
         /* so does a realloc that moves a large block within its heap (a blocker of the same size
          * taken right after it: its neighbour, or its buddy; one that grew in place all the same

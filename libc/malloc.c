@@ -523,7 +523,7 @@ static OH_NOINLINE void *take_elsewhere(const struct arena *a, size_t align, siz
  * always gives its pages back (a buffer that grows does not come back).
  */
 #define RETURN_PAGES    ((size_t)256 << 10)
-#define RETAIN_BYTES    ((size_t)32 << 20)
+#define RETAIN_BYTES    ((size_t)4 << 20)
 
 static size_t retained;
 

@@ -359,7 +359,7 @@ static int corner_cases(void)
     }
 
     /* free gives the pages of a large block back to the OS (not at hardening
-     * full, which fills freed memory), beyond the 32 MiB it keeps for large
+     * full, which fills freed memory), beyond the 4 MiB it keeps for large
      * requests to come; a loop over a 1 MiB buffer reuses its pages */
     const char *level = getenv("ONEHEAP_TEST_HARDENING");
     if (level == NULL || atoi(level) < 3)

@@ -687,6 +687,28 @@ static int tc_holds(const void *b, unsigned c)
     return 0;
 }
 
+/*
+ * Does ptr, a block of arena a with `usable` bytes, carry the key of a
+ * cached block, so that the program freed it already? Reported, as a
+ * `what` of a freed block, if so.
+ */
+static int tc_keyed(void *ptr, const struct arena *a, size_t usable, const char *what)
+{
+    void **b = ptr;
+    unsigned c = (unsigned)(usable >> 4);
+    char msg[120];
+
+    /* (usable >= 16: the word is the block's) */
+    if (!TC_ON || c == 0 || c >= TC_CLASSES || ((uintptr_t)ptr & 15u) != 0 || b[1] != (void *)tc_mark(b))
+    {
+        return 0;
+    }
+    (void)oh_snprintf(msg, sizeof(msg), "heap '%s': %s (block is in %s thread's cache) at %p", a->heap->name, what,
+                      tc_holds(b, c) ? "this" : "another", ptr);
+    error_hook(a->heap->name, ptr, OS_EINVAL, msg);
+    return 1;
+}
+
 /* Cache ptr if it is a small block of ours and there is room: 1 if cached (or a reported double free). */
 static int tc_put(void *ptr)
 {
@@ -701,21 +723,12 @@ static int tc_put(void *ptr)
         return 0;
     }
     usable = os_memheap_usable_size(a->heap, ptr);  /* 0: not a live block (free reports it) */
-    c = (unsigned)(usable >> 4);
-    if (c == 0 || c >= TC_CLASSES)
+    if (tc_keyed(ptr, a, usable, "double free"))
     {
-        return 0;
-    }
-    if (b[1] == (void *)tc_mark(b))     /* (usable >= 16: the word is the block's) */
-    {
-        char msg[120];
-
-        (void)oh_snprintf(msg, sizeof(msg), "heap '%s': double free (block is in %s thread's cache) at %p",
-                          a->heap->name, tc_holds(b, c) ? "this" : "another", ptr);
-        error_hook(a->heap->name, ptr, OS_EINVAL, msg);
         return 1;
     }
-    if (tc.count[c] >= TC_DEPTH || tc.bytes + ((size_t)c << 4) > TC_BYTES)
+    c = (unsigned)(usable >> 4);
+    if (c == 0 || c >= TC_CLASSES || tc.count[c] >= TC_DEPTH || tc.bytes + ((size_t)c << 4) > TC_BYTES)
     {
         return 0;
     }
@@ -856,6 +869,7 @@ EXPORT void *calloc(size_t count, size_t size)
 
 EXPORT void *realloc(void *ptr, size_t size)
 {
+    struct arena *a;
     os_memheap_t *heap;
     void *p;
 
@@ -869,6 +883,12 @@ EXPORT void *realloc(void *ptr, size_t size)
         return NULL;
     }
     ready();
+    a = owner(ptr);
+    if (a != NULL && tc_keyed(ptr, a, os_memheap_usable_size(a->heap, ptr), "realloc of a freed block"))
+    {
+        errno = EINVAL;
+        return NULL;
+    }
     heap = heap_of(ptr);
     p = os_memheap_realloc(heap, ptr, size);
     if (p == NULL)

@@ -3,8 +3,9 @@
  * preload_test.sh with liboneheap-malloc.so preloaded): a double free of a
  * small block (caught in the thread cache), the same by another thread than
  * the one whose cache holds the block (which must not hand it out twice), a
- * double free of a large block (caught by the heap), a foreign pointer and
- * an interior pointer. Each must
+ * realloc of a freed small block (in the thread cache: refused), a double
+ * free of a large block (caught by the heap), a foreign pointer and an
+ * interior pointer. Each must
  * be reported once, nothing may crash, and the heap must pass its check at
  * exit. Pointers go through a volatile slot so the compiler cannot see the
  * mistakes.
@@ -96,6 +97,17 @@ int main(int argc, char **argv)
         }
         free(mine);
         free(theirs);
+    }
+    {
+        void *(*volatile realloc_fn)(void *, size_t) = realloc;
+        char *freed = malloc(40);
+
+        slot = freed;
+        free(freed);
+        if (realloc_fn(slot, 80) != NULL)
+        {
+            return 6;           /* a freed block grown as if it were live */
+        }
     }
     slot = large;
     free(large);

@@ -86,12 +86,13 @@ run xz sh -c "xz -9 -c numbers.txt | xz -d -c | md5sum && xz -6 -c numbers.txt |
 
 run malloc_stress "$stress"
 
-# Bad frees: five reports, one per mistake, the right words, a sound heap at
-# exit. The thread cache finds the two double frees of a cached block
-# (ONEHEAP_TEST_TCACHE=1), else the heap does.
+# Bad frees: six reports, one per mistake, the right words, a sound heap at
+# exit. The thread cache finds the two double frees of a cached block and
+# the realloc of one (ONEHEAP_TEST_TCACHE=1), else the heap does.
 if [ "${ONEHEAP_TEST_TCACHE:-1}" = 1 ]; then
     cache_said() { grep -q "double free (block is in this thread's cache) at 0x" "$1" &&
-                   grep -q "double free (block is in another thread's cache) at 0x" "$1"; }
+                   grep -q "double free (block is in another thread's cache) at 0x" "$1" &&
+                   grep -q "realloc of a freed block (block is in this thread's cache) at 0x" "$1"; }
 else
     cache_said() { true; }
 fi
@@ -107,15 +108,15 @@ if [ "$asserts" = assert ]; then
     else
         echo "bad frees: reported, and the heap's first finding aborted (assert build)"
     fi
-elif [ "$got" != 0 ] || [ "$(cat "$tmp/bad.out")" != done ] || [ "$reports" != 5 ] || ! cache_said "$tmp/bad.err" ||
-   [ "$(grep -c 'double free' "$tmp/bad.err")" != 3 ] ||     # the cache's two and the heap's (ONEHEAP_SMALL: no detail)
+elif [ "$got" != 0 ] || [ "$(cat "$tmp/bad.out")" != done ] || [ "$reports" != 6 ] || ! cache_said "$tmp/bad.err" ||
+   [ "$(grep -c 'double free' "$tmp/bad.err")" -lt 3 ] ||    # the cache's two and the heap's (ONEHEAP_SMALL: no detail)
    ! grep -q 'not in this heap' "$tmp/bad.err" ||
    ! grep -q 'not a block' "$tmp/bad.err"; then
     echo "bad frees: FAILED (exit $got, $reports reports)"
     cat "$tmp/bad.err"
     status=1
 else
-    echo "bad frees: each of the 5 reported"
+    echo "bad frees: each of the 6 reported"
 fi
 
 # A failed check at exit (status 99) keeps what the program wrote to a file.

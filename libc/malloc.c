@@ -506,6 +506,14 @@ static OH_NOINLINE void *take_elsewhere(const struct arena *a, size_t align, siz
     return NULL;
 }
 
+/* The heap that holds ptr; the system heap (which reports it) if none does. */
+static inline os_memheap_t *heap_of(const void *ptr)
+{
+    struct arena *a = owner(ptr);
+
+    return a != NULL ? a->heap : os_sys_heap();
+}
+
 /*
  * Large blocks (RETURN_PAGES or more). Free gives the whole pages inside
  * one back to the OS (MADV_DONTNEED: they read as zeros and take no memory
@@ -527,16 +535,11 @@ static OH_NOINLINE void *take_elsewhere(const struct arena *a, size_t align, siz
 
 static size_t retained;
 
-/* A request of n bytes was served: a large one takes its share of the retained pages. */
-static inline void retained_taken(size_t n)
+/* A large block of n usable bytes was handed out: it takes its share of the retained pages. */
+static void retained_taken(size_t n)
 {
-    size_t r;
+    size_t r = __atomic_load_n(&retained, __ATOMIC_RELAXED);
 
-    if (n < RETURN_PAGES)
-    {
-        return;
-    }
-    r = __atomic_load_n(&retained, __ATOMIC_RELAXED);
     while (r != 0 && !__atomic_compare_exchange_n(&retained, &r, r > n ? r - n : 0, 1, __ATOMIC_RELAXED,
                                                   __ATOMIC_RELAXED))
     {
@@ -573,19 +576,11 @@ static void *take(size_t align, size_t size)
             p = take_elsewhere(a, align, size);
         }
     }
-    if (p != NULL)
+    if (p != NULL && size >= RETURN_PAGES)
     {
-        retained_taken(size);
+        retained_taken(os_memheap_usable_size(heap_of(p), p));  /* (what a free of it would count) */
     }
     return p;
-}
-
-/* The heap that holds ptr; the system heap (which reports it) if none does. */
-static inline os_memheap_t *heap_of(const void *ptr)
-{
-    struct arena *a = owner(ptr);
-
-    return a != NULL ? a->heap : os_sys_heap();
 }
 
 /*

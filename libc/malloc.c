@@ -774,6 +774,7 @@ static void drop_pages(void *p, size_t n)
 #endif
 }
 
+#if OS_MEM_HARDENING < 3
 /* Block p of n usable bytes is about to be freed: keep its pages if the budget allows, else drop them. */
 static void keep_or_drop(void *p, size_t n)
 {
@@ -793,6 +794,7 @@ static void keep_or_drop(void *p, size_t n)
     }
     drop_pages(p, n);
 }
+#endif
 
 /* Called by the core (OH_MOVED_BLOCK) for the old block of a realloc that it moved. */
 void oh_malloc_moved(void *old, os_size_t usable)

@@ -683,11 +683,11 @@ static int tc_holds(const void *b, unsigned c)
 }
 
 /*
- * Does ptr, a block of arena a with `usable` bytes, carry the key of a
- * cached block, so that the program freed it already? Reported, as a
- * `what` of a freed block, if so.
+ * Does ptr, with `usable` bytes in heap (0: not a live block of it), carry
+ * the key of a cached block, so that the program freed it already?
+ * Reported, as a `what` of a freed block, if so.
  */
-static int tc_keyed(void *ptr, const struct arena *a, size_t usable, const char *what)
+static int tc_keyed(void *ptr, const os_memheap_t *heap, size_t usable, const char *what)
 {
     void **b = ptr;
     unsigned c = (unsigned)(usable >> 4);
@@ -698,9 +698,9 @@ static int tc_keyed(void *ptr, const struct arena *a, size_t usable, const char 
     {
         return 0;
     }
-    (void)oh_snprintf(msg, sizeof(msg), "heap '%s': %s (block is in %s thread's cache) at %p", a->heap->name, what,
+    (void)oh_snprintf(msg, sizeof(msg), "heap '%s': %s (block is in %s thread's cache) at %p", heap->name, what,
                       tc_holds(b, c) ? "this" : "another", ptr);
-    error_hook(a->heap->name, ptr, OS_EINVAL, msg);
+    error_hook(heap->name, ptr, OS_EINVAL, msg);
     return 1;
 }
 
@@ -718,7 +718,7 @@ static int tc_put(void *ptr)
         return 0;
     }
     usable = os_memheap_usable_size(a->heap, ptr);  /* 0: not a live block (free reports it) */
-    if (tc_keyed(ptr, a, usable, "double free"))
+    if (tc_keyed(ptr, a->heap, usable, "double free"))
     {
         return 1;
     }
@@ -866,7 +866,6 @@ EXPORT void *calloc(size_t count, size_t size)
 
 EXPORT void *realloc(void *ptr, size_t size)
 {
-    struct arena *a;
     os_memheap_t *heap;
     void *p;
 
@@ -880,13 +879,12 @@ EXPORT void *realloc(void *ptr, size_t size)
         return NULL;
     }
     ready();
-    a = owner(ptr);
-    if (a != NULL && tc_keyed(ptr, a, os_memheap_usable_size(a->heap, ptr), "realloc of a freed block"))
+    heap = heap_of(ptr);
+    if (tc_keyed(ptr, heap, os_memheap_usable_size(heap, ptr), "realloc of a freed block"))
     {
         errno = EINVAL;
         return NULL;
     }
-    heap = heap_of(ptr);
     p = os_memheap_realloc(heap, ptr, size);
     if (p == NULL)
     {

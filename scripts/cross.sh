@@ -88,7 +88,7 @@ for cpu in cortex-m0plus cortex-m3 cortex-m4f; do
   a=$(arm-none-eabi-size "$tmp/empty.elf" | awk 'NR == 2 { print $1 + $2 }')
   printf '| %s |' "$cpu"
   for lto in "" -lto; do
-    for c in "${configs[0]}" "${configs[1]}"; do
+    for c in "${configs[0]}" "${configs[1]}"; do     # first-fit, trace off: default and small
       lib="$ROOT/build/cross-$cpu-$(echo "${c%%|*}" | tr -c 'a-z0-9' '-')"
       lto_flags=()
       if [ -n "$lto" ]; then

@@ -68,6 +68,24 @@ if printf '%s\n' "$out" | grep -q -e '^malloc ' -e 'command not found' -e 'exist
     status=1
 fi
 [ $status -eq 0 ] || printf '%s\n' "$out"
+# A line holding a NUL byte is refused whole and the next line still runs;
+# a picture that cannot be written is reported, not announced as written.
+out=$(printf 'malloc 1\000 2\nmalloc 24\nheap_map /dev/full\nquit\n' | "$sh_bin" 2>&1)
+expect '^line holds a NUL byte; not run$'
+expect "^malloc 24 from $sys: 0x"
+expect '^heap_map: cannot write /dev/full$'
+if printf '%s\n' "$out" | grep -q -e '^malloc 1 from' -e '^heap_map: wrote'; then
+    echo "a line with a NUL byte ran, or a failed picture was announced as written"
+    status=1
+fi
+[ $status -eq 0 ] || printf '%s\n' "$out"
+# A region the system heap refuses: status 1 (a leak checker would make it
+# another status if the region's memory were lost)
+"$sh_bin" --region 1 -c show_mem >/dev/null 2>&1
+if [ $? -ne 1 ]; then
+    echo "a refused --region did not exit with status 1"
+    status=1
+fi
 # --help: the usage on stdout, status 0; an unknown option: status 2
 if ! help=$("$sh_bin" --help 2>/dev/null) || ! printf '%s\n' "$help" | grep -q '^usage: oneheap-sh'; then
     echo "--help: no usage on stdout, or a failure status"

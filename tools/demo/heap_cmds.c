@@ -446,6 +446,7 @@ static os_err_t heap_map(os_int32_t argc, char **argv)
     os_memheap_t *list[MAX_HEAPS + 1];
     int n = 0, i;
     FILE *f;
+    int bad;
 
     list[n++] = os_sys_heap();
     for (i = 0; i < MAX_HEAPS; i++)
@@ -456,16 +457,17 @@ static os_err_t heap_map(os_int32_t argc, char **argv)
         }
     }
     f = fopen(path, "w");
-    if (f == NULL || heap_map_write(f, list, n) != 0)
+    bad = f == NULL;
+    if (!bad)
+    {
+        bad = heap_map_write(f, list, n) != 0;
+        bad |= fclose(f) != 0;     /* (the last bytes reach the file here) */
+    }
+    if (bad)
     {
         printf("heap_map: cannot write %s\n", path);
-        if (f != NULL)
-        {
-            fclose(f);
-        }
         return OS_EIO;
     }
-    fclose(f);
     printf("heap_map: wrote %s\n", path);
     {
         /* A PNG beside it, when the converter is there. */

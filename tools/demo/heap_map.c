@@ -265,10 +265,13 @@ int heap_map_write(FILE *out, os_memheap_t *const *heaps, int nheaps)
     rewind(body);
     while (size > 0 && (n = fread(buf, 1, sizeof(buf), body)) > 0)
     {
-        fwrite(buf, 1, n, out);
+        if (fwrite(buf, 1, n, out) != n)
+        {
+            break;
+        }
         size -= (long)n;
     }
     fclose(body);
     fprintf(out, "</svg>\n");
-    return 0;
+    return size == 0 && fflush(out) == 0 && !ferror(out) ? 0 : -1;  /* every byte written */
 }

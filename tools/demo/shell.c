@@ -162,7 +162,56 @@ static int add_sys_region(const char *spec)
         return -1;
     }
     mem = aligned_alloc(64, (size + 63u) & ~(size_t)63u);
-    return (mem != OS_NULL && os_sys_heap_add(mem, (os_size_t)size, alg) == OS_EOK) ? 0 : -1;
+    if (mem == OS_NULL || os_sys_heap_add(mem, (os_size_t)size, alg) != OS_EOK)
+    {
+        free(mem);
+        return -1;
+    }
+    return 0;
+}
+
+enum line_read
+{
+    LINE_OK,
+    LINE_EOF,   /* end of input before any character */
+    LINE_LONG,  /* more than cap - 2 characters: the rest of the line is skipped */
+    LINE_NUL    /* a NUL byte in the line (the whole line is read) */
+};
+
+/*
+ * One line of standard input into buf (cap bytes), its '\n' kept when it
+ * had one, always terminated. A line that does not fit, or that holds a
+ * NUL byte, is read to its end and reported instead, so the next line
+ * starts where it should.
+ */
+static enum line_read read_line(char *buf, size_t cap)
+{
+    size_t n = 0;
+    int c, nul = 0, any = 0, over = 0;
+
+    while ((c = getchar()) != EOF)
+    {
+        any = 1;
+        nul |= c == '\0';
+        if (n + 2 < cap || (c == '\n' && n + 1 < cap))
+        {
+            buf[n++] = (char)(c == '\0' ? ' ' : c);
+        }
+        else
+        {
+            over = 1;   /* keep reading to the line's end */
+        }
+        if (c == '\n')
+        {
+            break;
+        }
+    }
+    buf[n] = '\0';
+    if (!any)
+    {
+        return LINE_EOF;
+    }
+    return over ? LINE_LONG : nul ? LINE_NUL : LINE_OK;
 }
 
 /* The usage text: on stdout and status 0 when asked for (--help), else on stderr and status 2. */
@@ -247,22 +296,26 @@ int main(int argc, char **argv)
 #endif
     for (;;)
     {
+        enum line_read got;
+
         printf("sh>");
         fflush(stdout);
-        if (fgets(line, sizeof(line), stdin) == OS_NULL)
+        got = read_line(line, sizeof(line));
+        if (got == LINE_EOF)
         {
             printf("\n");
             break;
         }
-        if (strchr(line, '\n') == OS_NULL && !feof(stdin))
+        if (got != LINE_OK)
         {
-            int c;
-
-            while ((c = getchar()) != EOF && c != '\n')
+            if (got == LINE_LONG)
             {
+                printf("%s...\nline too long: at most %zu characters; not run\n", tty ? "" : line, sizeof(line) - 2);
             }
-            printf("%s...\nline too long: at most %zu characters; not run\n", tty ? "" : line,
-                   sizeof(line) - 2);
+            else
+            {
+                printf("%.*s\nline holds a NUL byte; not run\n", tty ? 0 : (int)strcspn(line, "\n"), line);
+            }
             continue;
         }
         if (!tty)

@@ -32,8 +32,9 @@
  * block's tag says "used" or "free" and depends on the block's address and
  * on the pool, so a double free and a smashed tag (an overrun of the block
  * before it) are found in O(1) too, and alloc never follows the link of a
- * free block whose tag is damaged. Without the tag a double free is not
- * seen by free; it breaks the free list, which os_mp_check then reports.
+ * free block whose tag is damaged. Without the tag free sees a double free
+ * only while no block is in use (the counter would wrap); otherwise it
+ * breaks the free list, which os_mp_check then reports.
  *
  * Context. os_mp_alloc(mp, OS_NO_WAIT), os_mp_alloc_ex(mp, OS_NO_WAIT, err)
  * and os_mp_free take only the pool's port lock, so on the bare-metal port
@@ -258,7 +259,8 @@ void    *os_mp_alloc_ex(os_mp_t *mp, os_tick_t timeout, os_err_t *err);
  * Give a block back: to the oldest blocked allocation if there is one,
  * else to the pool. OS_NULL is a no-op. A pointer that is not a block of
  * this pool in use (outside it, not on a block boundary, never handed out;
- * with the tag also a double free or a smashed tag) is reported and the
+ * with the tag also a double free or a smashed tag; without it a free
+ * while no block is in use) is reported and the
  * pool is left unchanged. O(1).
  */
 void     os_mp_free(os_mp_t *mp, void *block);
@@ -312,7 +314,7 @@ static inline void oh_mp_free_inline(os_mp_t *mp, void *block)
         unsigned sh = mp->grid_shift;
 
         q = (q >> sh) | (q << ((sizeof(os_ubase_t) * 8u - sh) & (sizeof(os_ubase_t) * 8u - 1u)));
-        if (OH_MP_LIKELY(q < mp->blk_carved_num))
+        if (OH_MP_LIKELY(q < mp->blk_carved_num && mp->blk_used_num != 0))
         {
             *(void **)block = mp->free_list;
             mp->free_list = block;

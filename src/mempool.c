@@ -246,15 +246,14 @@ OH_INLINE int listed_ok(const os_mp_t *mp, void *b)
 #endif
 }
 
-/* Is the block to be freed in use (with the tag; always without)? */
+/* Is the block to be freed in use (with the tag: its tag; without: is any block in use)? */
 OH_INLINE int used_ok(const os_mp_t *mp, void *b)
 {
 #ifdef OS_USING_MP_CHECK_TAG
     return tag_is(mp, b, MP_TAG_USED);
 #else
-    (void)mp;
     (void)b;
-    return 1;
+    return mp->blk_used_num != 0;   /* none in use: b was given back already */
 #endif
 }
 
@@ -833,7 +832,7 @@ static OH_NOINLINE void free_slow(os_mp_t *mp, void *block, os_ubase_t st)
 #ifdef OS_USING_MP_CHECK_TAG
         int twice = tag_is(mp, block, MP_TAG_FREE);
 #else
-        int twice = 0;
+        int twice = 1;      /* no block is in use */
 #endif
         os_port_unlock(&mp->lock, st);
         mp_report(1, mp, block, OS_EINVAL, twice ? "double free of block %p" : "free of block %p: its tag is smashed",

@@ -879,6 +879,136 @@ static void merge_with_corrupt_neighbour(const struct test_alg *a)
     }
 }
 
+/* Walk callback: the last block (the one that ends highest). */
+static int last_block(const struct os_memheap_block *b, void *arg)
+{
+    struct os_memheap_block *last = arg;
+    if (last->addr == OS_NULL || (unsigned char *)b->addr > (unsigned char *)last->addr)
+        *last = *b;
+    return 0;
+}
+
+/*
+ * First-fit: fill the heap from here on, largest requests first, so that
+ * top is left smaller than any request the caller makes next. The blocks
+ * go to fill[] (at most nfill); returns how many.
+ */
+static size_t fill_rest(unsigned char **fill, size_t nfill)
+{
+    size_t n = 0;
+    for (size_t size = 4096; size >= 8 && n < nfill; size /= 2)
+        while (n < nfill && (fill[n] = os_memheap_alloc(&heap, size)) != OS_NULL)
+            n++;
+    return n;
+}
+
+/*
+ * First-fit: a free block with a broken size word that only the last look
+ * at a request's own class reaches. The class holds two free blocks one
+ * chunk apart (the smaller one at the head), no class above holds one and
+ * top is too small, so a request for the larger block's size, plain or
+ * aligned to 64, looks past the head to it: the request is refused with a
+ * report, no block is handed out and nothing live changes. Once the word
+ * is put back a plain request of that size is served from that block.
+ */
+static void corrupt_in_last_look(const struct test_alg *a)
+{
+    static unsigned char *fill[512];
+    if (strcmp(a->name, "firstfit") != 0)
+        return;
+    for (int aligned = 0; aligned < 2; aligned++)
+    {
+        check_context("%s: a corrupt block only the last look reaches, %s request", a->name,
+                      aligned ? "aligned" : "plain");
+        open_fresh(a->alg);
+        /* blocks of an even number of chunks and one more: one class at any class setting (>= 128 chunks) */
+        size_t req = 1200;
+        unsigned char *x = os_memheap_alloc(&heap, req);
+        if (x && block_at(&heap, x).total / OS_MEM_ALIGN_SIZE % 2 != 0)
+        {
+            os_memheap_free(&heap, x);
+            req += OS_MEM_ALIGN_SIZE;
+            x = os_memheap_alloc(&heap, req);
+        }
+        unsigned char *s1 = os_memheap_alloc(&heap, 16);
+        unsigned char *y = os_memheap_alloc(&heap, req + OS_MEM_ALIGN_SIZE);
+        unsigned char *s2 = os_memheap_alloc(&heap, 16);
+        CHECK(x && s1 && y && s2);
+        if (!x || !s1 || !y || !s2)
+        {
+            heap_close(&heap);
+            continue;
+        }
+        CHECK_EQ(block_at(&heap, y).total, block_at(&heap, x).total + OS_MEM_ALIGN_SIZE);
+        size_t nfill = fill_rest(fill, sizeof fill / sizeof fill[0]);
+        pat_fill(s1, 1, 0, 16);
+        pat_fill(s2, 2, 0, 16);
+        os_memheap_free(&heap, y);
+        os_memheap_free(&heap, x);
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        CHECK_REPORTS(0);
+
+        unsigned char *size_word = y - 2 * TEST_FF_WORD;
+        xor_word(size_word, 1u << 12, TEST_FF_WORD);     /* 2048 chunks more or less; "free" kept */
+        size_t used = heap_info(&heap).mem_used;
+        void *p = aligned ? os_memheap_aligned_alloc(&heap, 64, req + OS_MEM_ALIGN_SIZE)
+                          : os_memheap_alloc(&heap, req + OS_MEM_ALIGN_SIZE);
+        CHECKF(p == OS_NULL, "a block at %p from a heap whose free block %p is broken", p, (void *)y);
+        CHECK_REPORTED();
+        CHECK_EQ(heap_info(&heap).mem_used, used);
+        CHECK(pat_ok(s1, 1, 0, 16) && pat_ok(s2, 2, 0, 16));
+
+        xor_word(size_word, 1u << 12, TEST_FF_WORD);     /* put back */
+        hook_reset();
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        p = os_memheap_alloc(&heap, req + OS_MEM_ALIGN_SIZE);
+        CHECK_PTR_EQ(p, y);
+        CHECK_REPORTS(0);
+        (void)nfill;
+        heap_close(&heap);
+    }
+}
+
+/*
+ * First-fit: top's size word broken by a stray write while the block before
+ * it is freed between a free left neighbour and top. The free is refused
+ * with a report and changes nothing; once the word is put back it goes
+ * through and the heap checks sound.
+ */
+static void merge_into_corrupt_top(const struct test_alg *a)
+{
+    if (strcmp(a->name, "firstfit") != 0)
+        return;
+    check_context("%s: free between a free block and a corrupt top", a->name);
+    open_fresh(a->alg);
+    unsigned char *b[3];
+    if (!alloc_patterned(b, 3, 100))
+    {
+        heap_close(&heap);
+        return;
+    }
+    struct os_memheap_block top = { 0 };
+    (void)os_memheap_walk(&heap, last_block, &top);
+    CHECK(!top.used && (unsigned char *)top.addr == b[2] + block_at(&heap, b[2]).total);
+    os_memheap_free(&heap, b[1]);
+    CHECK_REPORTS(0);
+    unsigned char *size_word = (unsigned char *)top.addr - 2 * TEST_FF_WORD;
+    xor_word(size_word, 1u << 4, TEST_FF_WORD);      /* 8 chunks more or less; "free" kept */
+    size_t used = heap_info(&heap).mem_used;
+    os_memheap_free(&heap, b[2]);
+    CHECK_REPORTED();
+    CHECK_EQ(heap_info(&heap).mem_used, used);
+    test_unpoison(b[2], 100);   /* a memory checker saw it freed */
+    CHECK(pat_ok(b[0], 0, 0, 100) && pat_ok(b[2], 2, 0, 100));
+    xor_word(size_word, 1u << 4, TEST_FF_WORD);      /* put back */
+    hook_reset();
+    os_memheap_free(&heap, b[2]);
+    CHECK_REPORTS(0);
+    CHECK(heap_info(&heap).mem_used < used);
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    heap_close(&heap);
+}
+
 /*
  * First-fit: a write that ran past a block's end into the next block's
  * header (any bit of its size or check word). From hardening level 1 the free of the block
@@ -1933,15 +2063,6 @@ static void restored_after_shrink(const struct test_alg *a)
         }
 }
 
-/* Walk callback: the last block (the one that ends highest). */
-static int last_block(const struct os_memheap_block *b, void *arg)
-{
-    struct os_memheap_block *last = arg;
-    if (last->addr == OS_NULL || (unsigned char *)b->addr > (unsigned char *)last->addr)
-        *last = *b;
-    return 0;
-}
-
 /*
  * First-fit: top (the free last block) set back by a stray write to where
  * it lay before, now inside a live block whose data happens to hold the
@@ -2912,6 +3033,8 @@ int main(void)
 #endif
         free_link_corruption(a);
         merge_with_corrupt_neighbour(a);
+        corrupt_in_last_look(a);
+        merge_into_corrupt_top(a);
         overrun_into_next(a);
         nested_host_in_corrupt_region(a);
         forged_header_before_region(a);

@@ -127,7 +127,12 @@ struct os_mp_waiter;    /* a blocked allocation's record, on the waiting thread'
 /*
  * A pool object. Every member is private to the library; the lock word
  * comes first so the hot paths address the lock and the pool alike. A pool
- * object needs no zeroing before os_mp_init(). Invariants, all under the
+ * object needs no zeroing before os_mp_init(). Other calls know a live
+ * pool by one byte only, so a garbage object can pass for one (and a byte
+ * copy of a live pool is taken as a second pool over the same memory):
+ * zero an object (static storage, or memset) that any call may see before
+ * its init; a zeroed or deinitialised one is refused with a report.
+ * Invariants, all under the
  * pool's lock:
  *  - block i is start_addr + i * stride, i < blk_total_num; end_addr is
  *    start_addr + blk_total_num * stride;

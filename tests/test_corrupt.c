@@ -890,9 +890,9 @@ static int last_block(const struct os_memheap_block *b, void *arg)
 
 /*
  * First-fit: fill the heap from here on, largest requests first, so that
- * top is left smaller than any request the caller makes next (heap_close
- * takes the blocks back). They go to fill[] (at most nfill); returns how
- * many.
+ * top is left smaller than any request the caller makes next. The blocks
+ * go to fill[] (at most nfill; heap_close discards them with the heap);
+ * returns how many.
  */
 static size_t fill_rest(unsigned char **fill, size_t nfill)
 {

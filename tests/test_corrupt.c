@@ -1764,6 +1764,37 @@ static void control_byte_flips(const struct test_alg *a)
     printf("%s: %zu control bytes changed: %zu caught by check, %zu harmless\n", a->name, span, caught, harmless);
 }
 
+/* Bytes of control data at the start of reg, the open heap's only region, just added (0 if not found). */
+static size_t ctrl_span(const unsigned char *reg)
+{
+    unsigned char *lowest = OS_NULL;
+    size_t header = 0;
+    (void)os_memheap_walk(&heap, find_header, &header);
+    (void)os_memheap_walk(&heap, lowest_block, &lowest);
+    CHECK(lowest != OS_NULL && lowest > reg + header);
+    return lowest != OS_NULL && lowest > reg + header ? (size_t)(lowest - reg) - header : 0;
+}
+
+/* The offset in ctrl[0..span) of the only size_t word that grows by `step` from a to b and from b to c; 0 if none or several. */
+static size_t word_stepping(const unsigned char *a, const unsigned char *b, const unsigned char *c, size_t span,
+                            size_t step)
+{
+    size_t found = 0, hits = 0;
+    for (size_t off = 0; off + sizeof(size_t) <= span; off += sizeof(size_t))
+    {
+        size_t va, vb, vc;
+        memcpy(&va, a + off, sizeof va);
+        memcpy(&vb, b + off, sizeof vb);
+        memcpy(&vc, c + off, sizeof vc);
+        if (va != 0 && vb - va == step && vc - vb == step)
+        {
+            found = off;
+            hits++;
+        }
+    }
+    return hits == 1 ? found : 0;
+}
+
 #if OS_MEM_HARDENING >= 2
 /*
  * Stray writes into a region's control data, then alloc, free and realloc
@@ -1823,17 +1854,6 @@ static int sc_intact(const struct sc_blk *b)
 {
     CHECKF(pat_ok(b->p, b->id, 0, b->n), "the live block %p (%zu bytes) changed", (void *)b->p, b->n);
     return pat_ok(b->p, b->id, 0, b->n);
-}
-
-/* Bytes of control data at the start of reg, the open heap's only region, just added (0 if not found). */
-static size_t ctrl_span(const unsigned char *reg)
-{
-    unsigned char *lowest = OS_NULL;
-    size_t header = 0;
-    (void)os_memheap_walk(&heap, find_header, &header);
-    (void)os_memheap_walk(&heap, lowest_block, &lowest);
-    CHECK(lowest != OS_NULL && lowest > reg + header);
-    return lowest != OS_NULL && lowest > reg + header ? (size_t)(lowest - reg) - header : 0;
 }
 
 static size_t sc_span(const struct test_alg *a, unsigned char *zone, size_t size)
@@ -2118,26 +2138,6 @@ static void restored_top_over_forged_header(const struct test_alg *a)
     (void)os_memheap_deinit(&heap);
     memset(&heap, 0, sizeof heap);
     hook_reset();
-}
-
-/* The offset in ctrl[0..span) of the only size_t word that grows by `step` from a to b and from b to c; 0 if none or several. */
-static size_t word_stepping(const unsigned char *a, const unsigned char *b, const unsigned char *c, size_t span,
-                            size_t step)
-{
-    size_t found = 0, hits = 0;
-    for (size_t off = 0; off + sizeof(size_t) <= span; off += sizeof(size_t))
-    {
-        size_t va, vb, vc;
-        memcpy(&va, a + off, sizeof va);
-        memcpy(&vb, b + off, sizeof vb);
-        memcpy(&vc, c + off, sizeof vc);
-        if (va != 0 && vb - va == step && vc - vb == step)
-        {
-            found = off;
-            hits++;
-        }
-    }
-    return hits == 1 ? found : 0;
 }
 
 /*
@@ -2868,6 +2868,59 @@ static void check_diagnostics(const struct test_alg *a)
     heap_close(&heap);
 }
 
+/*
+ * First-fit: top's index (outside the control data's seal: alloc and free
+ * change it) moved to the region's end, as if there were no top, while the
+ * last block is free: check reports that top does not match the last
+ * block, and passes again once the index is back. Top's index is found as
+ * in top_set_to_zero().
+ */
+static void top_not_last_block(const struct test_alg *a)
+{
+    static _Alignas(64) unsigned char zone[8192];
+    unsigned char s0[1024], s1[1024], s2[1024];
+
+    if (strcmp(a->name, "firstfit") != 0)
+        return;
+    check_context("%s: top's index moved past the last block", a->name);
+    heap_open(&heap, "toplast");
+    heap_add_ok(&heap, zone, sizeof zone, a->alg);
+    size_t span = ctrl_span(zone);
+    CHECK(span > 0 && span <= sizeof s0);
+    if (span == 0 || span > sizeof s0)
+    {
+        heap_close(&heap);
+        return;
+    }
+    test_unpoison(zone, span);
+    memcpy(s0, zone, span);
+    unsigned char *b0 = os_memheap_alloc(&heap, 24);
+    memcpy(s1, zone, span);
+    unsigned char *b1 = os_memheap_alloc(&heap, 24);
+    memcpy(s2, zone, span);
+    CHECK(b0 != OS_NULL && b1 != OS_NULL);
+    size_t top_off = b0 ? word_stepping(s0, s1, s2, span, block_at(&heap, b0).total / OS_MEM_ALIGN_SIZE) : 0;
+    CHECKF(top_off != 0, "top's index not found in the %zu bytes of control data", span);
+    struct os_memheap_block top = { 0 };
+    (void)os_memheap_walk(&heap, last_block, &top);
+    CHECK(!top.used);
+    if (top_off != 0 && !top.used)
+    {
+        size_t old, end;
+        memcpy(&old, zone + top_off, sizeof old);
+        end = old + top.total / OS_MEM_ALIGN_SIZE;
+        test_poke_bytes(zone + top_off, &end, sizeof end);
+        hook_reset();
+        CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+        CHECK_SAID("top block does not match the last block");
+        test_poke_bytes(zone + top_off, &old, sizeof old);
+        hook_reset();
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        CHECK_REPORTS(0);
+    }
+    heap_close(&heap);
+}
+
 static void bad_frees(const struct test_alg *a)
 {
     check_context("%s: bad frees", a->name);
@@ -3059,6 +3112,7 @@ int main(void)
         stale_pointer_after_readd(a);
         buddy_table_bits(a);
         check_diagnostics(a);
+        top_not_last_block(a);
         successor_back_link(a);
         footer_names_other_block(a);
         shrink_or_aligned_free_before_overrun(a);

@@ -1600,6 +1600,66 @@ static void buddy_header_padding(const struct test_alg *a)
 }
 
 /*
+ * Buddy: a listed free block of BD_BIG (no quick list at that order) whose
+ * info word a stray write changed, met by the three paths that take a
+ * listed block: the head of its list for a plain request and for an
+ * aligned one, and the free upper buddy a realloc grows into. Each is
+ * refused with a report (or served elsewhere), the broken block is never
+ * handed out and the live block keeps its data; with the word put back
+ * the heap checks sound.
+ */
+static void buddy_listed_block_broken(const struct test_alg *a)
+{
+    static _Alignas(131072) unsigned char zone[128 * KiB];
+    if (strcmp(a->name, "buddy") != 0)
+        return;
+    for (int path = 0; path < 3; path++)
+    {
+        static const char *const names[] = {"plain alloc", "aligned alloc", "realloc growing into it"};
+        check_context("%s: a broken listed block met by a %s", a->name, names[path]);
+        heap_open(&heap, "listed");
+        heap_add_ok(&heap, zone, sizeof zone, a->alg);
+        /* blocks of BD_BIG until two are buddies (their addresses differ in bit BD_BIG alone) */
+        const size_t h = OS_MEM_ALIGN_SIZE;     /* header bytes before a payload */
+        unsigned char *q[4] = {0}, *lo = OS_NULL, *hi = OS_NULL;
+        for (int i = 0; i < 4 && hi == OS_NULL; i++)
+        {
+            q[i] = os_memheap_alloc(&heap, BD_BIG_REQ);
+            for (int j = 0; j < i && q[i] != OS_NULL && hi == OS_NULL; j++)
+                if (((uintptr_t)(q[j] - h) ^ BD_BIG) == (uintptr_t)(q[i] - h))
+                {
+                    lo = q[j] < q[i] ? q[j] : q[i];
+                    hi = q[j] < q[i] ? q[i] : q[j];
+                }
+        }
+        CHECK(hi != OS_NULL);
+        if (hi == OS_NULL)
+        {
+            heap_close(&heap);
+            continue;
+        }
+        pat_fill(lo, 7, 0, BD_BIG_REQ);
+        os_memheap_free(&heap, hi);     /* listed, at the head of its list: lo is in use */
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        xor_word(hi - 8, 1, 4);         /* its info word */
+        hook_reset();
+        void *p = path == 0   ? os_memheap_alloc(&heap, BD_BIG_REQ)
+                  : path == 1 ? os_memheap_aligned_alloc(&heap, 64, BD_BIG_REQ)
+                              : os_memheap_realloc(&heap, lo, BD_BIG + BD_BIG_REQ);
+        CHECK_REPORTED();
+        CHECKF(p == OS_NULL || !ranges_overlap(p, BD_BIG_REQ, hi - h, BD_BIG), "%p handed out over the broken block %p",
+               p, (void *)hi);
+        unsigned char *data = path == 2 && p != OS_NULL ? p : lo;
+        CHECK(pat_ok(data, 7, 0, BD_BIG_REQ));
+        xor_word(hi - 8, 1, 4);
+        hook_reset();
+        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+        CHECK_REPORTS(0);
+        heap_close(&heap);
+    }
+}
+
+/*
  * Buddy: two listed free blocks of one order (each freed between used
  * neighbours, so neither merges), and the back link of either (the second
  * word of its payload) overwritten: check, which walks each list forwards,
@@ -3093,6 +3153,7 @@ int main(void)
         forged_header_before_region(a);
         buddy_seal_before_merge(a);
         buddy_back_link(a);
+        buddy_listed_block_broken(a);
         buddy_header_padding(a);
         buddy_bytes_after_region(a);
         control_byte_flips(a);

@@ -14,7 +14,8 @@
 #   words, hardening full, pool check tags and trace off; m32scrub: 16-bit
 #   words with hardening full, whose freed-block fill meets 8-byte
 #   blocks), bare-metal port
-#   with trace and buddy (its lock-hook tests over mixed heaps), bare-metal without a lock, assert-on-corruption, the smallest first-fit class setting with 16-byte
+#   with trace (a table of 4 task rows, so an index past it meets the
+#   interrupt test) and buddy (its lock-hook tests over mixed heaps), bare-metal without a lock, assert-on-corruption, the smallest first-fit class setting with 16-byte
 #   alignment, pool check tags and the portable find-first-set; the POSIX port with trace
 #   off; without the system heap; a Kconfig build of configs/host_defconfig;
 #   the small-footprint build (footprint: ONEHEAP_SMALL, bare metal, trace
@@ -37,7 +38,7 @@ declare -A configs=(
   [clang]="-DCMAKE_C_COMPILER=clang -DCMAKE_C_FLAGS=-DOH_POSIX_NO_THREAD_POINTER -DONEHEAP_QEMU_TEST=OFF"
   [asan]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_FAULT_INJECT=ON -DONEHEAP_STATS=ON"
   [tsan]="-DCMAKE_C_COMPILER=clang -DONEHEAP_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug -DONEHEAP_BENCH=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_STATS=ON"
-  [baremetal]="-DCMAKE_C_COMPILER=gcc $opts_baremetal -DCMAKE_BUILD_TYPE=Release -DONEHEAP_QEMU_TEST=OFF"
+  [baremetal]="-DCMAKE_C_COMPILER=gcc $opts_baremetal -DONEHEAP_TRACE_TASKS=4 -DCMAKE_BUILD_TYPE=Release -DONEHEAP_QEMU_TEST=OFF"
   [buddy]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_STATS=ON -DONEHEAP_HARDENING=off -DONEHEAP_ALIGN=32"
   [buddyonly]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_FIRSTFIT=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_BUDDY_QUICK=0 -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"
   [buddyquick]="-DCMAKE_C_COMPILER=gcc -DONEHEAP_ALG_FIRSTFIT=OFF -DONEHEAP_ALG_BUDDY=ON -DONEHEAP_PORT=baremetal -DONEHEAP_BENCH=OFF -DONEHEAP_QEMU_TEST=OFF"

@@ -1,5 +1,6 @@
 # ctest config_refused: impossible configurations must not compile, and the
-# compiler must say why. Each case writes a oneos_config.h and compiles a
+# compiler must say why; bad values of the CMake options must stop the
+# configure step with a message (option_refused, at the end). Each case writes a oneos_config.h and compiles a
 # file that includes port/port.h (what every library source sees); a valid
 # configuration must compile, so the probe itself is known to work.
 #
@@ -85,6 +86,36 @@ if(CROSS_CC)
 else()
   message("--   posix_port_on_bare_metal: not tried (no arm-none-eabi-gcc)")
 endif()
+
+# The CMake options: a value out of range or not a number stops the
+# configure step with a message naming the option (not a compiler error).
+function(option_refused name value message)
+  set(dir "${WORK}/option-${name}")
+  file(REMOVE_RECURSE "${dir}")
+  execute_process(
+    COMMAND ${CMAKE_COMMAND} -S ${SRC} -B ${dir} -DCMAKE_C_COMPILER=${CC} -DONEHEAP_TESTS=OFF -DONEHEAP_BENCH=OFF
+            -DONEHEAP_TOOLS=OFF "-D${name}=${value}"
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  string(REPLACE "\n" " " err "${err}")
+  string(REGEX REPLACE "[ ]+" " " err "${err}")
+  string(FIND "${err}" "${message}" at)
+  if(rc EQUAL 0 OR at EQUAL -1)
+    message("FAIL option ${name}='${value}': not refused with '${message}':\n${err}")
+    set(_failed 1 PARENT_SCOPE)
+    return()
+  endif()
+  message("ok   option ${name}='${value}': refused: ${message}")
+endfunction()
+
+option_refused(ONEHEAP_NAME_MAX "abc" "ONEHEAP_NAME_MAX must be 0..65535")
+option_refused(ONEHEAP_NAME_MAX "" "ONEHEAP_NAME_MAX must be 0..65535")
+option_refused(ONEHEAP_FF_SL_BITS "6" "ONEHEAP_FF_SL_BITS must be 0..5")
+option_refused(ONEHEAP_FF_SL_BITS "abc" "ONEHEAP_FF_SL_BITS must be 0..5")
+option_refused(ONEHEAP_ALIGN "12" "ONEHEAP_ALIGN must be 8, 16, 32 or 64")
+option_refused(ONEHEAP_ALIGN "" "ONEHEAP_ALIGN must be 8, 16, 32 or 64")
+option_refused(ONEHEAP_TRACE_TASKS "1" "ONEHEAP_TRACE_TASKS must be 2..4096")
+option_refused(ONEHEAP_BUDDY_QUICK "17" "ONEHEAP_BUDDY_QUICK must be 0..16")
+option_refused(ONEHEAP_HARDENING "FULL" "ONEHEAP_HARDENING must be off, header, tail or full")
 
 if(_failed)
   message(FATAL_ERROR "config_refused: some configurations were not handled as expected")

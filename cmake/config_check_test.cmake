@@ -1,8 +1,9 @@
 # ctest config_refused: impossible configurations must not compile, and the
 # compiler must say why; bad values of the CMake options must stop the
-# configure step with a message (option_refused, at the end). Each case writes a oneos_config.h and compiles a
-# file that includes port/port.h (what every library source sees); a valid
-# configuration must compile, so the probe itself is known to work.
+# configure step with a message (option_refused, at the end). Each case of
+# the first kind writes a oneos_config.h and compiles a file that includes
+# port/port.h (what every library source sees); a valid configuration must
+# compile, so the probe itself is known to work.
 #
 #   cmake -DSRC=<source dir> -DCC=<host compiler> -DWORK=<scratch dir>
 #         [-DCROSS_CC=arm-none-eabi-gcc] -P config_check_test.cmake

@@ -308,13 +308,15 @@ int main(int argc, char **argv)
         }
         if (got != LINE_OK)
         {
+            int shown = tty ? 0 : (int)strcspn(line, "\n");     /* piped input is echoed */
+
             if (got == LINE_LONG)
             {
-                printf("%s...\nline too long: at most %zu characters; not run\n", tty ? "" : line, sizeof(line) - 2);
+                printf("%.*s...\nline too long: at most %zu characters; not run\n", shown, line, sizeof(line) - 2);
             }
             else
             {
-                printf("%.*s\nline holds a NUL byte; not run\n", tty ? 0 : (int)strcspn(line, "\n"), line);
+                printf("%.*s\nline holds a NUL byte; not run\n", shown, line);
             }
             continue;
         }

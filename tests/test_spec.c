@@ -2005,23 +2005,37 @@ static void spec_buddy_grow_over_freed_halves(const struct test_alg *a)
 static void refused_everywhere(os_memheap_t *h, const char *what)
 {
     check_context("calls on %s", what);
+    hook_reset();
+    /* each call is refused with one report; a free of OS_NULL is a no-op, reported or not */
     CHECK_EQ(os_memheap_add(h, WORK, 8 * KiB, test_algs[0].alg), OS_EINVAL);
+    CHECK_REPORTS(1);
     CHECK(os_memheap_alloc(h, 16) == OS_NULL);
+    CHECK_REPORTS(1);
     CHECK(os_memheap_aligned_alloc(h, 64, 16) == OS_NULL);
+    CHECK_REPORTS(1);
     CHECK(os_memheap_realloc(h, OS_NULL, 16) == OS_NULL);
+    CHECK_REPORTS(1);
     CHECK(os_memheap_realloc(h, foreign_buf + 64, 16) == OS_NULL);
+    CHECK_REPORTS(1);
     os_memheap_free(h, OS_NULL);
+    hook_reset();
 #if TEST_BAD_OPS
     os_memheap_free(h, foreign_buf + 64);
+    CHECK_REPORTS(1);
 #endif
     os_meminfo_t info;
     memset(&info, 0xA5, sizeof info);
     os_memheap_info(h, &info);
     CHECK(info.mem_total == 0 && info.mem_used == 0 && info.mem_maxused == 0);     /* info fills in zeros */
+    CHECK_REPORTS(1);
     CHECK(os_memheap_check(h) != OS_EOK);
+    CHECK_REPORTS(1);
     CHECK(os_memheap_trace(h) != OS_EOK);
+    CHECK_REPORTS(1);
     CHECK_EQ(os_memheap_usable_size(h, foreign_buf + 64), 0);
+    CHECK_REPORTS(1);
     CHECK_EQ(os_memheap_deinit(h), OS_EINVAL);
+    CHECK_REPORTS(1);
     hook_reset();
     /* the region was not taken */
     os_memheap_t t;

@@ -29,12 +29,13 @@
  *  - free and realloc of a pointer the heap did not hand out are reported
  *    through the heap's error hook and ignored.
  *
- * newlib's own wrappers then reach the system heap too: valloc and pvalloc
- * (through _memalign_r), cfree, strdup, and mallinfo, malloc_stats,
+ * newlib's own wrappers then reach the system heap too: valloc (through
+ * _memalign_r), cfree, strdup, and mallinfo, malloc_stats,
  * mallopt and malloc_trim (through _mallinfo_r, _malloc_stats_r,
  * _mallopt_r and _malloc_trim_r below: newlib keeps its _malloc_trim_r
  * with its _free_r, which would clash). reallocf is defined here too:
- * newlib's frees the block again when realloc(p, 0) has freed it.
+ * newlib's frees the block again when realloc(p, 0) has freed it; so is
+ * _pvalloc_r, whose newlib-nano version wraps a size near SIZE_MAX to 0.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -128,6 +129,23 @@ void *_memalign_r(struct _reent *r, size_t align, size_t size)
     }
     p = os_aligned_malloc(align, size != 0 ? size : 1);
     return p != NULL ? p : fail(r, ENOMEM);
+}
+
+/*
+ * pvalloc (newlib's pvalloc calls this): the size rounded up to whole
+ * pages (newlib's page: 4096 bytes), page-aligned. Defined here because
+ * newlib-nano's rounds the size with no overflow test, so a size near
+ * SIZE_MAX became a block of one byte.
+ */
+#define BRIDGE_PAGE ((size_t)4096)
+
+void *_pvalloc_r(struct _reent *r, size_t size)
+{
+    if (size > (size_t)-1 - (BRIDGE_PAGE - 1u))
+    {
+        return fail(r, ENOMEM);
+    }
+    return _memalign_r(r, BRIDGE_PAGE, (size + BRIDGE_PAGE - 1u) & ~(BRIDGE_PAGE - 1u));
 }
 
 size_t _malloc_usable_size_r(struct _reent *r, void *ptr)

@@ -201,6 +201,12 @@ static int test_newlib_bridge(void)
     void *v = valloc(100);                  /* newlib's valloc, through _memalign_r */
     CHECK(in_fw_heap(v, 100));
     free(v);
+    v = pvalloc(100);                       /* whole pages, page-aligned */
+    CHECK(in_fw_heap(v, 4096) && is_aligned(v, 4096));
+    free(v);
+    errno = 0;
+    CHECK(pvalloc((size_t)-1 - 100) == NULL);   /* no rounding past SIZE_MAX to a small block */
+    CHECK_EQ(errno, ENOMEM);
     free(a64);
     free(a256);
     free(pm);

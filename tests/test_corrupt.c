@@ -1600,6 +1600,29 @@ static void buddy_header_padding(const struct test_alg *a)
 }
 
 /*
+ * Buddy: blocks of BD_BIG_REQ (each a block of BD_BIG) into q[0..3] until two
+ * are buddies (their blocks' addresses differ in bit BD_BIG alone): *x the
+ * one taken first, *y the other; both OS_NULL if none are.
+ */
+static void alloc_buddies(unsigned char *q[4], unsigned char **x, unsigned char **y)
+{
+    const size_t h = OS_MEM_ALIGN_SIZE;     /* header bytes before a payload */
+    *x = *y = OS_NULL;
+    for (int i = 0; i < 4; i++)
+        q[i] = OS_NULL;
+    for (int i = 0; i < 4 && *y == OS_NULL; i++)
+    {
+        q[i] = os_memheap_alloc(&heap, BD_BIG_REQ);
+        for (int j = 0; j < i && q[i] != OS_NULL && *y == OS_NULL; j++)
+            if (((uintptr_t)(q[j] - h) ^ BD_BIG) == (uintptr_t)(q[i] - h))
+            {
+                *x = q[j];
+                *y = q[i];
+            }
+    }
+}
+
+/*
  * Buddy: a listed free block of BD_BIG (no quick list at that order) whose
  * info word a stray write changed, met by the three paths that take a
  * listed block: the head of its list for a plain request and for an
@@ -1620,25 +1643,16 @@ static void buddy_listed_block_broken(const struct test_alg *a)
         check_context("%s: a broken listed block met by a %s", a->name, names[path]);
         heap_open(&heap, "listed");
         heap_add_ok(&heap, zone, sizeof zone, a->alg);
-        /* blocks of BD_BIG until two are buddies (their addresses differ in bit BD_BIG alone) */
         const size_t h = OS_MEM_ALIGN_SIZE;     /* header bytes before a payload */
-        unsigned char *q[4] = {0}, *lo = OS_NULL, *hi = OS_NULL;
-        for (int i = 0; i < 4 && hi == OS_NULL; i++)
-        {
-            q[i] = os_memheap_alloc(&heap, BD_BIG_REQ);
-            for (int j = 0; j < i && q[i] != OS_NULL && hi == OS_NULL; j++)
-                if (((uintptr_t)(q[j] - h) ^ BD_BIG) == (uintptr_t)(q[i] - h))
-                {
-                    lo = q[j] < q[i] ? q[j] : q[i];
-                    hi = q[j] < q[i] ? q[i] : q[j];
-                }
-        }
-        CHECK(hi != OS_NULL);
-        if (hi == OS_NULL)
+        unsigned char *q[4], *x, *y;
+        alloc_buddies(q, &x, &y);
+        CHECK(y != OS_NULL);
+        if (y == OS_NULL)
         {
             heap_close(&heap);
             continue;
         }
+        unsigned char *lo = x < y ? x : y, *hi = x < y ? y : x;
         pat_fill(lo, 7, 0, BD_BIG_REQ);
         os_memheap_free(&heap, hi);     /* listed, at the head of its list: lo is in use */
         CHECK_EQ(os_memheap_check(&heap), OS_EOK);
@@ -2899,19 +2913,8 @@ static void check_diagnostics(const struct test_alg *a)
             CHECK_EQ(os_memheap_check(&heap), OS_EOK);
             os_memheap_free(&heap, p);
         }
-        /* blocks of BD_BIG until two are buddies (their addresses differ in bit BD_BIG alone) */
-        const size_t h = OS_MEM_ALIGN_SIZE;     /* header bytes before a payload */
-        unsigned char *q[4] = {0}, *x = OS_NULL, *y = OS_NULL;
-        for (int i = 0; i < 4 && y == OS_NULL; i++)
-        {
-            q[i] = os_memheap_alloc(&heap, BD_BIG_REQ);
-            for (int j = 0; j < i && q[i] != OS_NULL && y == OS_NULL; j++)
-                if (((uintptr_t)(q[j] - h) ^ BD_BIG) == (uintptr_t)(q[i] - h))
-                {
-                    x = q[j];
-                    y = q[i];
-                }
-        }
+        unsigned char *q[4], *x, *y;
+        alloc_buddies(q, &x, &y);
         CHECK(y != OS_NULL);
         if (y != OS_NULL)
         {

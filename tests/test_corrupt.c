@@ -1682,7 +1682,9 @@ static void buddy_listed_block_broken(const struct test_alg *a)
  * neighbours, so neither merges), and the back link of either (the second
  * word of its payload) overwritten: check, which walks each list forwards,
  * also compares every block's back link with the block before it (none for
- * the first), and reports it; put back, the heap checks sound.
+ * the first), and reports it; put back, the heap checks sound. The first
+ * block's forward link cut: check counts one free block fewer in the list
+ * than in the block table, and says so.
  */
 static void buddy_back_link(const struct test_alg *a)
 {
@@ -1719,6 +1721,20 @@ static void buddy_back_link(const struct test_alg *a)
         CHECK_EQ(os_memheap_check(&bh), OS_EOK);
         CHECK_REPORTS(0);
     }
+    /* the first block's forward link cut (NIL): its list ends early, and check says a free block is missing */
+    check_context("%s: forward link of the first listed free block cut", a->name);
+    uint32_t saved, nil = 0xFFFFFFFFu;
+    test_unpoison(blk[4], 4);
+    memcpy(&saved, blk[4], 4);
+    test_poke_bytes(blk[4], &nil, 4);
+    hook_reset();
+    CHECK_EQ(os_memheap_check(&bh), OS_ERROR);
+    CHECKF(TEST_SMALL_TEXTS || hook_seen("free blocks missing from the free lists"), "check said: %s",
+           hook_last_msg());
+    test_poke_bytes(blk[4], &saved, 4);
+    hook_reset();
+    CHECK_EQ(os_memheap_check(&bh), OS_EOK);
+    CHECK_REPORTS(0);
     for (size_t i = 0; i < 7; i++)
         if (i != 2 && i != 4)
             os_memheap_free(&bh, blk[i]);

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # scripts/mutation.sh - which of the library's reports would no test miss?
 #
-#   scripts/mutation.sh [--from N] [SOURCE ...]   (default: src/alg/firstfit.c src/alg/buddy.c
-#                                                 src/heap.c src/region.c src/mempool.c src/tail.c)
+#   scripts/mutation.sh [--from N] [--hardening LEVEL] [SOURCE ...]
+#       (default sources: src/alg/firstfit.c src/alg/buddy.c src/heap.c
+#        src/region.c src/mempool.c src/tail.c; default level: header)
 #
 # Every `if (COND)` of the given sources whose next lines report or refuse
 # (a call or label named *bad*, *report*, *refus*, *corrupt*, *fail*, or
 # `return OS_ERROR`) becomes `if (0 && (COND))`, one at a time, in a copy of
 # the tree (build/mutation/src; your working tree is never touched). The copy
-# is built once (gcc, both algorithms, default options, -O2 -g) and, for each
+# is built once (gcc, both algorithms, default options but the hardening
+# level, -O2 -g) and, for each
 # mutant, rebuilt and run through ctest (fuzz tests left out). A line says
 #
 #   killed        some test failed: the check is tested
@@ -21,24 +23,32 @@
 # A survivor is a place to look, not a verdict: the check may be tested in
 # another configuration (scripts/test.sh), or guard memory safety only
 # (a bounds test before a read that a later check would also refuse).
-# Results go to stdout and build/mutation/results.txt; a full run takes
-# one to two hours on 2 cores. --from N resumes at the Nth mutant.
+# Results go to stdout and build/mutation[-LEVEL]/results.txt; a full run
+# takes one to two hours on 2 cores. --from N resumes at the Nth mutant.
+# src/tail.c and the control-data seals of src/region.c are compiled only
+# from level tail: run them with --hardening tail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 from=0
-if [ "${1:-}" = "--from" ]; then
-  from=$2
-  shift 2
-fi
+level=header
+while [ $# -gt 0 ]; do
+  case $1 in
+    --from) from=$2; shift 2 ;;
+    --hardening) level=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
 sources=("$@")
 [ ${#sources[@]} -gt 0 ] || sources=(src/alg/firstfit.c src/alg/buddy.c src/heap.c src/region.c src/mempool.c src/tail.c)
 
 work=build/mutation
+[ "$level" = header ] || work=build/mutation-$level
 mkdir -p "$work"
 rm -rf "$work/src"
 mkdir "$work/src"
 git ls-files -z | xargs -0 cp --parents -t "$work/src"
 cmake -S "$work/src" -B "$work/b" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DONEHEAP_ALG_BUDDY=ON \
+      -DONEHEAP_HARDENING="$level" \
       -DONEHEAP_QEMU_TEST=OFF -DONEHEAP_BENCH=OFF -DONEHEAP_TOOLS=OFF >"$work/configure.log"
 cmake --build "$work/b" -j"$(nproc)" >"$work/build.log"
 

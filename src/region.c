@@ -58,6 +58,11 @@ static os_ubase_t seal_of(const struct heap_mem *r)
     SEAL_ADD(h, r->host);
     SEAL_ADD(h, r->host_next);
     SEAL_ADD(h, r->total);
+    for (i = 0; i < sizeof r->serial; i += sizeof w)
+    {
+        memcpy(&w, (const os_uint8_t *)&r->serial + i, sizeof w);
+        SEAL_ADD(h, w);
+    }
     for (i = 0; i < n; i += sizeof w)
     {
         memcpy(&w, fixed + i, sizeof w);
@@ -75,6 +80,17 @@ int oh_region_sealed(const struct heap_mem *r)
 {
     return ops_known(r->ops) && r->seal == seal_of(r);
 }
+
+int oh_region_linked(const struct heap_mem *r)
+{
+    return oh_region_sealed(r) && (r->next == OS_NULL || r->next->serial > r->serial) &&
+           (r->host_next == OS_NULL || r->host_next->serial < r->serial);
+}
+
+static os_uint64_t serials;     /* adds so far (global lock) */
+#define SET_SERIAL(r) ((r)->serial = ++serials)
+#else
+#define SET_SERIAL(r) ((void)(r))
 #endif
 
 /* Set the link *pp, the field at offset `field` of a region or the list head `head`; reseal that region. */
@@ -302,7 +318,7 @@ static void unhost_all(const os_memheap_t *heap)
         for (pp = &h->hosted; *pp != OS_NULL;)
         {
             struct heap_mem *r = *pp;
-            int sealed = OH_SEALED(r);      /* else its link is not followed, and it stays unsealed */
+            int sealed = OH_LINKED(r);      /* else its link is not followed, and it stays unsealed */
 
             if (r->heap == heap)
             {
@@ -481,7 +497,7 @@ static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, co
 
         for (r = h->h_mem; r != OS_NULL; r = r->next)
         {
-            if (!OH_SEALED(r))
+            if (!OH_LINKED(r))
             {
                 /* (hardening tail and full) nothing past it can be checked */
                 *what = OVERLAP_WITH("a region whose control data was overwritten (the list is not followed)");
@@ -621,6 +637,7 @@ static struct heap_mem *region_init(os_memheap_t *heap, const struct os_mem_ops 
         *r = saved;
         return OS_NULL;
     }
+    SET_SERIAL(r);      /* linked right after: the last of every list it joins */
     oh_region_seal(r);
     return r;
 }
@@ -749,7 +766,7 @@ struct heap_mem *oh_hosted_in(const os_memheap_t *heap, const void *mem, os_size
 
     for (r = heap->hosted; r != OS_NULL; r = r->host_next)
     {
-        if (nested_in(r, lo, len) || !OH_SEALED(r))
+        if (nested_in(r, lo, len) || !OH_LINKED(r))
         {
             return r;   /* (one that fails its seal may hide the rest: the block may hold one) */
         }
@@ -799,7 +816,7 @@ static int hosted_busy(const os_memheap_t *heap, const os_uint8_t *lo, os_size_t
         os_ubase_t st;
         int idle;
 
-        if (!OH_SEALED(r))
+        if (!OH_LINKED(r))
         {
             return 1;   /* its heap and the rest of the list are not known for sure: the block stays */
         }
@@ -831,7 +848,7 @@ static int region_unlink(struct heap_mem *r)
 
     for (qq = &owner->h_mem; *qq != r; qq = &(*qq)->next)
     {
-        if (*qq == OS_NULL || !OH_SEALED(*qq))
+        if (*qq == OS_NULL || !OH_LINKED(*qq))
         {
             return 0;
         }
@@ -897,7 +914,7 @@ int oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
         os_ubase_t st;
         int idle;
 
-        if (!OH_SEALED(r))
+        if (!OH_LINKED(r))
         {
             stop = r;
             break;
@@ -941,7 +958,7 @@ int oh_detach_hosted(os_memheap_t *heap, const void *mem, os_size_t len)
             set_link(pp, r->host_next, &heap->hosted, HOST_FIELD);
             oh_shadow_released(r->start, r->end);
         }
-        else if (OH_SEALED(r))
+        else if (OH_LINKED(r))
         {
             pp = &r->host_next;
         }
@@ -964,7 +981,7 @@ int oh_region_sound(const os_memheap_t *heap, const struct heap_mem *r)
            hi - lo <= r->ops->max_region && r->total <= hi - lo &&
            (nx == 0 || (nx % sizeof(void *) == 0 && nx >= (os_ubase_t)heap->span_lo &&
                         nx < (os_ubase_t)heap->span_hi && (nx < lo || nx >= hi))) &&
-           OH_SEALED(r);
+           OH_LINKED(r);
 }
 
 int oh_regions_sound(const os_memheap_t *heap, const struct heap_mem **bad)

@@ -95,14 +95,23 @@ const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg);
 #if OS_MEM_HARDENING >= 2
 void oh_region_seal(struct heap_mem *r);
 int  oh_region_sealed(const struct heap_mem *r);
+int  oh_region_linked(const struct heap_mem *r);
 #define OH_SEALED(r)    oh_region_sealed(r)
+#define OH_LINKED(r)    oh_region_linked(r)
 #else
 #define oh_region_seal(r) ((void)(r))
 #define OH_SEALED(r)    1
+#define OH_LINKED(r)    1
 #endif
-/* The link out of region r, or OS_NULL (the walk ends there) if r fails its seal. */
-#define OH_NEXT(r)      (OH_SEALED(r) ? (r)->next : OS_NULL)
-#define OH_HOST_NEXT(r) (OH_SEALED(r) ? (r)->host_next : OS_NULL)
+/*
+ * The link out of region r, or OS_NULL (the walk ends there) if r fails its
+ * seal or its links break the order of adds (struct heap_mem, serial): a
+ * walk along a list of regions visits each region once at most. Every walk
+ * along a list tests OH_LINKED before it follows a link; a call into one
+ * region tests OH_SEALED.
+ */
+#define OH_NEXT(r)      (OH_LINKED(r) ? (r)->next : OS_NULL)
+#define OH_HOST_NEXT(r) (OH_LINKED(r) ? (r)->host_next : OS_NULL)
 
 /* The region of heap holding p, or OS_NULL. O(R). Heap lock held. */
 static inline struct heap_mem *oh_region_of(const os_memheap_t *heap, const void *p)

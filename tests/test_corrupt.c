@@ -2393,6 +2393,88 @@ static void unsealed_nested_region(const struct test_alg *a)
 #endif
 
 /*
+ * A control block set back to an older copy of itself keeps its seal, and
+ * its link was true once. Here G has regions ra, N, rb, N nested in a block
+ * of the host heap; N is taken out of G when that block is freed, and added
+ * again in the same block, after rb. Then N gets back the copy from when it
+ * stood before rb: its link leads to rb, whose link leads to N. The order
+ * of adds breaks there (region.h, OH_LINKED), so no walk goes round: an
+ * alloc no region can serve returns OS_NULL, a free of a pointer in no
+ * region is reported, and check reports the list; adds are refused, and so
+ * is the free of N's host block (G's list cannot be followed to N); a block
+ * from ra is still served. With N's control block as it was, all of it
+ * works again.
+ */
+static void restored_link_closes_loop(const struct test_alg *a)
+{
+    static _Alignas(64) unsigned char ra[4 * KiB], rb[4 * KiB], extra[4 * KiB];
+    static unsigned char then[4 * KiB], now[4 * KiB];
+    os_memheap_t g;
+
+    check_context("%s: a nested region set back to a copy whose link closes a loop", a->name);
+    open_fresh(a->alg);
+    unsigned char *n = os_memheap_alloc(&heap, sizeof then);
+    CHECK(n != OS_NULL);
+    if (n == OS_NULL)
+    {
+        heap_close(&heap);
+        return;
+    }
+    heap_open(&g, "G");
+    heap_add_ok(&g, ra, sizeof ra, a->alg);
+    heap_add_ok(&g, n, sizeof then, a->alg);
+    heap_add_ok(&g, rb, sizeof rb, a->alg);
+    test_unpoison(n, sizeof then);
+    memcpy(then, n, sizeof then);
+    size_t total = heap_info(&g).mem_total;
+    os_memheap_free(&heap, n);      /* N leaves G */
+    size_t without = heap_info(&g).mem_total;
+    CHECK(without < total);
+    unsigned char *again = os_memheap_alloc(&heap, sizeof then);
+    CHECK(again == n);
+    if (again != n)
+    {
+        os_memheap_free(&heap, again);
+        heap_close(&g);
+        heap_close(&heap);
+        return;
+    }
+    heap_add_ok(&g, n, sizeof then, a->alg);     /* ra, rb, N */
+    CHECK_EQ(heap_info(&g).mem_total, total);
+    CHECK_REPORTS(0);
+    test_unpoison(n, sizeof then);
+    memcpy(now, n, sizeof now);
+    test_poke_bytes(n, then, sizeof then);
+
+    size_t used = heap_info(&heap).mem_used;
+    CHECK(os_memheap_alloc(&g, 2 * sizeof ra) == OS_NULL);
+    os_memheap_free(&g, rb + sizeof rb / 2);    /* inside rb, not a block: the walk reaches rb */
+    CHECK_REPORTED();
+    os_memheap_free(&g, then + sizeof then / 2);
+    CHECK_REPORTED();
+    CHECK_EQ(os_memheap_check(&g), OS_ERROR);
+    CHECK_REPORTED();
+    CHECK_EQ(os_memheap_add(&g, extra, sizeof extra, a->alg), OS_EINVAL);
+    CHECK_REPORTED();
+    os_memheap_free(&heap, n);
+    CHECK_REPORTED();
+    CHECK_EQ(heap_info(&heap).mem_used, used);
+    unsigned char *x = os_memheap_alloc(&g, 100);
+    CHECK(x != OS_NULL && x > ra && x < ra + sizeof ra);
+    os_memheap_free(&g, x);
+    CHECK_REPORTS(0);
+
+    test_poke_bytes(n, now, sizeof now);
+    CHECK_EQ(os_memheap_check(&g), OS_EOK);
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    os_memheap_free(&heap, n);
+    CHECK_EQ(heap_info(&g).mem_total, without);
+    CHECK_REPORTS(0);
+    heap_close(&g);
+    heap_close(&heap);
+}
+
+/*
  * Deinit of a heap whose first region's control block was overwritten: its
  * second region, nested in a block of another heap, still leaves that
  * heap's list of hosted regions, so freeing the host block later touches
@@ -3213,6 +3295,7 @@ int main(void)
         restored_top_over_forged_header(a);
         top_set_to_zero(a);
         unsealed_nested_region(a);
+        restored_link_closes_loop(a);
 #endif
         deinit_past_broken_region(a);
         buddy_alignment_byte(a);

@@ -44,6 +44,15 @@ struct heap_mem
     struct heap_mem         *host_next;
     os_size_t                total;     /* bytes available for blocks (from init) */
 #if OS_MEM_HARDENING >= 2
+    /*
+     * Order of adds over all heaps (region.c: one count, global lock held).
+     * Invariant: serial grows along every heap's list (regions are appended)
+     * and falls along every host's list of nested regions (pushed at its
+     * front), so a control block set back to an older copy of itself cannot
+     * close a loop: a link that breaks the order is not followed (OH_LINKED).
+     * 64 bits: it does not wrap.
+     */
+    os_uint64_t              serial;
     os_ubase_t               seal;      /* oh_region_seal(): the fields above and the algorithm's fixed part */
 #endif
 #ifdef OS_MEM_STATS

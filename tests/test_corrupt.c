@@ -2392,6 +2392,7 @@ static void unsealed_nested_region(const struct test_alg *a)
 }
 #endif
 
+#if OS_MEM_HARDENING >= 2
 /*
  * A control block set back to an older copy of itself keeps its seal, and
  * its link was true once. Here G has regions ra, N, rb, N nested in a block
@@ -2473,6 +2474,7 @@ static void restored_link_closes_loop(const struct test_alg *a)
     heap_close(&g);
     heap_close(&heap);
 }
+#endif
 
 /*
  * Deinit of a heap whose first region's control block was overwritten: its

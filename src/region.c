@@ -122,45 +122,49 @@ const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg)
 
 #define HEAP_OF(node) ((os_memheap_t *)(void *)((char *)(node) - offsetof(os_memheap_t, resource_node)))
 
-/* Is n the node of an initialised heap? (A wild, non-null pointer is followed: not caught.) */
-static int node_sound(const os_list_node_t *n)
+/* Is n the node of an initialised heap? */
+static int heap_node_live(const os_list_node_t *n)
 {
-    return n != OS_NULL && ((os_ubase_t)n & (sizeof(void *) - 1)) == 0 &&
-           OH_HEAP_LIVE(HEAP_OF(n));
+    return OH_HEAP_LIVE(HEAP_OF(n));
+}
+
+/* A node of a live object: non-null, aligned, and live(n). (A wild, non-null pointer is followed: not caught.) */
+static int node_ok(const os_list_node_t *n, int (*live)(const os_list_node_t *))
+{
+    return n != OS_NULL && ((os_ubase_t)n & (sizeof(void *) - 1)) == 0 && live(n);
 }
 
 /*
- * Take out of the list of heaps every object that is no longer a sound
- * initialised heap (wiped or overwritten without os_memheap_deinit), so
- * that no walk of the list follows a broken link. The list is followed
- * from the front while the links agree, then from the back, and the two
- * ends are joined: what lies between is dropped (its regions are no longer
- * managed; a sound object whose own next link was overwritten stays). Neither walk
- * can loop: each node it reaches names the previous one as its neighbour.
- * Global lock held. O(H). Returns the object where the list broke (&heaps
- * when none can be named), or OS_NULL if it is sound: heaps_unlock()
- * reports it once the lock is released (the error hook may call into the
- * heaps).
+ * Take out of the circular list at head every node that is no longer the
+ * node of a live object (live(n); its object wiped or overwritten without
+ * its deinit), so that no walk of the list follows a broken link. The list
+ * is followed from the front while the links agree, then from the back,
+ * and the two ends are joined: what lies between is dropped (a sound object
+ * whose own next link was overwritten stays). Neither walk can loop: each
+ * node it reaches names the previous one as its neighbour. The list's lock
+ * held. O(length). Returns the node where the list broke (head when none
+ * can be named), or OS_NULL if it is sound; the caller reports it once its
+ * locks are released (the error hook may call into the heaps).
  */
-static const void *heaps_mend(void)
+const os_list_node_t *oh_list_mend(os_list_node_t *head, int (*live)(const os_list_node_t *))
 {
-    os_list_node_t *a = &heaps, *b = &heaps, *n;
+    os_list_node_t *a = head, *b = head, *n;
 
-    for (n = a->next; n != &heaps; n = n->next)
+    for (n = a->next; n != head; n = n->next)
     {
-        if (!node_sound(n) || n->prev != a)
+        if (!node_ok(n, live) || n->prev != a)
         {
             break;
         }
         a = n;
     }
-    if (n == &heaps)
+    if (n == head)
     {
         return OS_NULL;
     }
     for (n = b->prev; n != a; n = n->prev)
     {
-        if (!node_sound(n) || n->next != b)
+        if (!node_ok(n, live) || n->next != b)
         {
             break;
         }
@@ -170,7 +174,15 @@ static const void *heaps_mend(void)
     a->next = b;
     b->prev = a;
     /* the object met first (a itself when its own link was overwritten) */
-    return n != OS_NULL && n != b ? (const void *)HEAP_OF(n) : a != &heaps ? (const void *)HEAP_OF(a) : (const void *)&heaps;
+    return n != OS_NULL && n != b ? n : a;
+}
+
+/* The heap where the list of heaps broke, or &heaps when none can be named, or OS_NULL (oh_list_mend). */
+static const void *heaps_mend(void)
+{
+    const os_list_node_t *n = oh_list_mend(&heaps, heap_node_live);
+
+    return n == OS_NULL || n == &heaps ? (const void *)n : (const void *)HEAP_OF(n);
 }
 
 /* Take the global lock; mend the list of heaps (*dropped: heaps_mend()). */

@@ -73,6 +73,9 @@ void oh_heap_refresh(os_memheap_t *heap);
 #define oh_heap_refresh(heap) ((void)(heap))
 #endif
 
+/* Mend a list of objects (heaps, pools) whose object was wiped without its deinit: region.c. */
+const os_list_node_t *oh_list_mend(os_list_node_t *head, int (*live)(const os_list_node_t *));
+
 /* The ops of an algorithm, or OS_NULL if it is unknown or compiled out. */
 const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg);
 

@@ -128,55 +128,6 @@ static int heap_node_live(const os_list_node_t *n)
     return OH_HEAP_LIVE(HEAP_OF(n));
 }
 
-/* A node of a live object: non-null, aligned, and live(n). (A wild, non-null pointer is followed: not caught.) */
-static int node_ok(const os_list_node_t *n, int (*live)(const os_list_node_t *))
-{
-    return n != OS_NULL && ((os_ubase_t)n & (sizeof(void *) - 1)) == 0 && live(n);
-}
-
-/*
- * Take out of the circular list at head every node that is no longer the
- * node of a live object (live(n); its object wiped or overwritten without
- * its deinit), so that no walk of the list follows a broken link. The list
- * is followed from the front while the links agree, then from the back,
- * and the two ends are joined: what lies between is dropped (a sound object
- * whose own next link was overwritten stays). Neither walk can loop: each
- * node it reaches names the previous one as its neighbour. The list's lock
- * held. O(length). Returns the node where the list broke (head when none
- * can be named), or OS_NULL if it is sound; the caller reports it once its
- * locks are released (the error hook may call into the heaps).
- */
-const os_list_node_t *oh_list_mend(os_list_node_t *head, int (*live)(const os_list_node_t *))
-{
-    os_list_node_t *a = head, *b = head, *n;
-
-    for (n = a->next; n != head; n = n->next)
-    {
-        if (!node_ok(n, live) || n->prev != a)
-        {
-            break;
-        }
-        a = n;
-    }
-    if (n == head)
-    {
-        return OS_NULL;
-    }
-    for (n = b->prev; n != a; n = n->prev)
-    {
-        if (!node_ok(n, live) || n->next != b)
-        {
-            break;
-        }
-        b = n;
-    }
-    n = a->next;
-    a->next = b;
-    b->prev = a;
-    /* the object met first (a itself when its own link was overwritten) */
-    return n != OS_NULL && n != b ? n : a;
-}
-
 /* The heap where the list of heaps broke, or &heaps when none can be named, or OS_NULL (oh_list_mend). */
 static const void *heaps_mend(void)
 {
@@ -330,18 +281,18 @@ static void unhost_all(const os_memheap_t *heap)
         for (pp = &h->hosted; *pp != OS_NULL;)
         {
             struct heap_mem *r = *pp;
-            int sealed = OH_LINKED(r);      /* else its link is not followed, and it stays unsealed */
+            int linked = OH_LINKED(r);      /* else its link is not followed, and it is not resealed */
 
             if (r->heap == heap)
             {
                 r->host = OS_NULL;
-                set_link(pp, sealed ? r->host_next : OS_NULL, &h->hosted, HOST_FIELD);
-                if (sealed)
+                set_link(pp, linked ? r->host_next : OS_NULL, &h->hosted, HOST_FIELD);
+                if (linked)
                 {
                     oh_region_seal(r);
                 }
             }
-            else if (sealed)
+            else if (linked)
             {
                 pp = &r->host_next;
             }

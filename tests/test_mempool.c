@@ -213,9 +213,15 @@ static void arguments(void)
     CHECK_EQ(info.blk_total_num, 1);
     /* twice */
     CHECK_EQ(os_mp_init(&mp, "again", arena + 4096, 1024, 32), OS_EINVAL);
+#if !TEST_SMALL_TEXTS
+    CHECKF(hook_seen("already initialised"), "report: %s", hook_last_msg());
+#endif
     CHECK_REPORTS(1);
     /* overlap with mp's block */
     CHECK_EQ(os_mp_init(&other, "overlap", arena, 1024, 32), OS_EINVAL);
+#if !TEST_SMALL_TEXTS
+    CHECKF(hook_seen("overlaps pool"), "report: %s", hook_last_msg());
+#endif
     CHECK_REPORTS(1);
     /* starting on mp's last aligned place: overlap (one byte later it starts after mp); right after it: fine */
     CHECK_EQ(os_mp_init(&other, "overlap", arena + round_up(32, OS_MEM_ALIGN_SIZE) + HDR - OS_MEM_ALIGN_SIZE, 1024, 32),
@@ -257,6 +263,10 @@ static void arguments(void)
     CHECK_EQ(os_mp_check(&mp), OS_EINVAL);
     CHECK_EQ(os_mp_deinit(&mp), OS_EINVAL);
     os_mp_free(&mp, arena);
+#if !TEST_SMALL_TEXTS
+    CHECKF(strstr(hook_last_msg(), "free on a pool object that is not initialised") != NULL, "report: %s",
+           hook_last_msg());
+#endif
     CHECK_REPORTS(5);
     os_mp_free(&mp, OS_NULL);
     os_mp_free(OS_NULL, OS_NULL);

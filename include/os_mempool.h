@@ -131,16 +131,12 @@ struct os_mp_waiter;    /* a blocked allocation's record, on the waiting thread'
  * pool by one byte only, so a garbage object can pass for one (and a byte
  * copy of a live pool is taken as a second pool over the same memory):
  * zero an object (static storage, or memset) that any call may see before
- * its init; a zeroed or deinitialised one is refused with a report. A pool
- * object wiped or overwritten without os_mp_deinit is dropped from the
- * global list of pools by the next call that walks it (os_mp_init,
- * os_mp_deinit, os_mp_trace, a region add), which never follows its
- * links, and reported once by the next os_mp_init, os_mp_deinit or
- * os_mp_trace; it can then be initialised again, and the heap blocks that
- * held it can be freed. A live pool between two wiped ones leaves the list
- * with them (its links lead nowhere): it works, but the overlap rule and
- * the trace no longer see it until it is deinitialised and initialised
- * again.
+ * its init; a zeroed or deinitialised one is refused with a report.
+ * Deinitialise a pool before its object is wiped or its memory reused: the
+ * global list of pools links through the object, and the next init,
+ * deinit, trace or region add follows those links (the list is not
+ * mended, unlike the list of heaps: a live pool between two wiped ones
+ * could not be found again).
  * Invariants, all under the
  * pool's lock:
  *  - block i is start_addr + i * stride, i < blk_total_num; end_addr is

@@ -106,9 +106,43 @@ struct os_mp_waiter
 /* The global list of pools, for the trace and the overlap rule. */
 static os_ubase_t     pools_lock;
 static os_list_node_t pools = { &pools, &pools };
-static const void    *pools_dropped;    /* where pools_take() found the list broken, not reported yet; pools lock */
 
 #define MP_OF(node) ((os_mp_t *)(void *)((os_uint8_t *)(node) - offsetof(os_mp_t, resource_node)))
+
+/*
+ * Does [lo, hi) overlap the memory (blocks and their headers) or the object
+ * of an initialised pool other than self? Names it in *what. Pools lock held.
+ */
+static const os_mp_t *pool_in(const os_mp_t *self, const os_uint8_t *lo, const os_uint8_t *hi)
+{
+    const os_list_node_t *n;
+
+    for (n = pools.next; n != &pools; n = n->next)
+    {
+        const os_mp_t *o = MP_OF(n);
+
+        if (o != self && ((lo < o->end_addr - MP_HDR && o->start_addr - MP_HDR < hi) ||
+                          ((const os_uint8_t *)o < hi && (const os_uint8_t *)(o + 1) > lo)))
+        {
+            return o;
+        }
+    }
+    return OS_NULL;
+}
+
+/* oh_pools_overlap (region.h): a region may not be added over a pool. Global lock held. */
+static int pools_overlap(const os_uint8_t *lo, const os_uint8_t *hi, const char **what)
+{
+    os_ubase_t st = os_port_lock(&pools_lock);
+    int hit = pool_in(OS_NULL, lo, hi) != OS_NULL;
+
+    os_port_unlock(&pools_lock, st);
+    if (hit)
+    {
+        *what = "a memory pool";
+    }
+    return hit;
+}
 
 /*
  * fast: OS_MP_FAST while the pool is initialised, nobody waits and the port
@@ -162,82 +196,6 @@ static OH_NOINLINE int refuse(const os_mp_t *mp, const char *what)
 }
 
 #define REFUSED(mp, what) (OH_UNLIKELY(!mp_ok(mp) || os_port_in_isr()) && refuse(mp, what))
-
-/* ---- the list of pools ------------------------------------------------------- */
-
-static int pool_node_live(const os_list_node_t *n)
-{
-    return mp_ok(MP_OF(n));
-}
-
-/*
- * Take the pools lock, and first drop from the list every pool object that
- * was wiped or overwritten without os_mp_deinit (oh_list_mend), so that no
- * walk follows a broken link. Callers may hold the global lock, so the
- * report waits for pools_report(). O(P).
- */
-static os_ubase_t pools_take(void)
-{
-    os_ubase_t st = os_port_lock(&pools_lock);
-    const os_list_node_t *n = oh_list_mend(&pools, pool_node_live);
-
-    if (n != OS_NULL && pools_dropped == OS_NULL)
-    {
-        pools_dropped = n != &pools ? (const void *)MP_OF(n) : (const void *)&pools;
-    }
-    return st;
-}
-
-/* Report where pools_take() found the list broken. No lock held (the error hook may call into the heaps). */
-static void pools_report(void)
-{
-    os_ubase_t st = os_port_lock(&pools_lock);
-    const void *at = pools_dropped;
-
-    pools_dropped = OS_NULL;
-    os_port_unlock(&pools_lock, st);
-    if (at != OS_NULL)
-    {
-        at = at != (const void *)&pools ? at : OS_NULL;
-        mp_report(0, OS_NULL, at, OS_ERROR, "list of pools broken at %p (a pool object overwritten without deinit): relinked",
-                  at);
-    }
-}
-
-/*
- * Does [lo, hi) overlap the memory (blocks and their headers) or the object
- * of an initialised pool other than self? Names it in *what. Pools lock held.
- */
-static const os_mp_t *pool_in(const os_mp_t *self, const os_uint8_t *lo, const os_uint8_t *hi)
-{
-    const os_list_node_t *n;
-
-    for (n = pools.next; n != &pools; n = n->next)
-    {
-        const os_mp_t *o = MP_OF(n);
-
-        if (o != self && ((lo < o->end_addr - MP_HDR && o->start_addr - MP_HDR < hi) ||
-                          ((const os_uint8_t *)o < hi && (const os_uint8_t *)(o + 1) > lo)))
-        {
-            return o;
-        }
-    }
-    return OS_NULL;
-}
-
-/* oh_pools_overlap (region.h): a region may not be added over a pool. Global lock held. */
-static int pools_overlap(const os_uint8_t *lo, const os_uint8_t *hi, const char **what)
-{
-    os_ubase_t st = pools_take();
-    int hit = pool_in(OS_NULL, lo, hi) != OS_NULL;
-
-    os_port_unlock(&pools_lock, st);
-    if (hit)
-    {
-        *what = "a memory pool";
-    }
-    return hit;
-}
 
 /* ---- blocks ---------------------------------------------------------------- */
 
@@ -370,7 +328,7 @@ static void wait_leave(os_mp_t *mp)
 void oh_mp_idle_changed(void)
 {
     os_list_node_t *n;
-    os_ubase_t gst = pools_take(), st;
+    os_ubase_t gst = os_port_lock(&pools_lock), st;
 
     for (n = pools.next; n != &pools; n = n->next)
     {
@@ -405,7 +363,7 @@ static os_err_t mp_register(void *arg)
     struct mp_new *a = arg;
     os_mp_t *mp = a->mp;
     const os_list_node_t *n;
-    os_ubase_t st = pools_take();
+    os_ubase_t st = os_port_lock(&pools_lock);
 
     for (n = pools.next; n != &pools; n = n->next)
     {
@@ -538,7 +496,6 @@ static os_err_t mp_init(os_mp_t *mp, const char *name, void *start, os_size_t si
         }
         (void)what;     /* the small build's reports do not name it */
     }
-    pools_report();
     return err;
 }
 
@@ -551,14 +508,13 @@ os_err_t os_mp_deinit(os_mp_t *mp)
 {
     struct os_mp_waiter self, *w;
     os_memheap_t *host[2];
-    os_list_node_t *n;
     os_ubase_t gst, st;
 
     if (REFUSED(mp, "deinit"))
     {
         return OS_EINVAL;
     }
-    gst = pools_take();
+    gst = os_port_lock(&pools_lock);
     st = os_port_lock(&mp->lock);
     if (!mp_ok(mp))
     {
@@ -568,16 +524,8 @@ os_err_t os_mp_deinit(os_mp_t *mp)
         mp_report(0, OS_NULL, mp, OS_EINVAL, "deinit on a pool object that is not initialised");
         return OS_EINVAL;
     }
-    /* Unlinked through the (mended) list, not through its own links: a pool
-     * between two that were wiped has left the list with them. */
-    for (n = pools.next; n != &pools && n != &mp->resource_node; n = n->next)
-    {
-    }
-    if (n != &pools)
-    {
-        n->prev->next = n->next;
-        n->next->prev = n->prev;
-    }
+    mp->resource_node.prev->next = mp->resource_node.next;
+    mp->resource_node.next->prev = mp->resource_node.prev;
     mp->resource_node.next = &mp->resource_node;
     mp->resource_node.prev = &mp->resource_node;
     __atomic_store_n(&mp->object_inited, (os_uint8_t)0, __ATOMIC_RELAXED);
@@ -593,7 +541,6 @@ os_err_t os_mp_deinit(os_mp_t *mp)
     os_port_unlock(&mp->lock, st);
     os_port_unlock(&pools_lock, gst);
     oh_unclaim(host);       /* its host heaps may free those blocks now */
-    pools_report();
 
     /* A waiter that times out meanwhile leaves as it would have before. */
     st = os_port_lock(&mp->lock);
@@ -1102,7 +1049,7 @@ os_err_t os_mp_trace(void)
     oh_print("%-16s %10s %10s %10s %10s\n", "mempool", "block", "total", "free", "peak");
     do
     {
-        os_ubase_t gst = pools_take();
+        os_ubase_t gst = os_port_lock(&pools_lock);
         os_list_node_t *nd = pools.next;
 
         for (i = 0; i < skip && nd != &pools; i++)
@@ -1129,6 +1076,5 @@ os_err_t os_mp_trace(void)
         }
         skip += n;
     } while (n == MP_TRACE_BATCH);
-    pools_report();
     return OS_EOK;
 }

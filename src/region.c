@@ -81,14 +81,34 @@ int oh_region_sealed(const struct heap_mem *r)
     return ops_known(r->ops) && r->seal == seal_of(r);
 }
 
+static os_uint64_t serial_of(const struct heap_mem *r)
+{
+    return ((os_uint64_t)r->serial[1] << 32) | r->serial[0];
+}
+
+/*
+ * Sealed, and each link leads to a region of the same heap (of the same
+ * host) added after it (before it): a link of a control block set back to
+ * an older copy may lead to where another heap's region now lies, or back
+ * along the list.
+ */
 int oh_region_linked(const struct heap_mem *r)
 {
-    return oh_region_sealed(r) && (r->next == OS_NULL || r->next->serial > r->serial) &&
-           (r->host_next == OS_NULL || r->host_next->serial < r->serial);
+    const struct heap_mem *n = r->next, *h = r->host_next;
+
+    return oh_region_sealed(r) && (n == OS_NULL || (n->heap == r->heap && serial_of(n) > serial_of(r))) &&
+           (h == OS_NULL || (h->host == r->host && serial_of(h) < serial_of(r)));
 }
 
 static os_uint64_t serials;     /* adds so far (global lock) */
-#define SET_SERIAL(r) ((r)->serial = ++serials)
+
+static void set_serial(struct heap_mem *r)
+{
+    serials++;
+    r->serial[0] = (os_uint32_t)serials;
+    r->serial[1] = (os_uint32_t)(serials >> 32);
+}
+#define SET_SERIAL(r) set_serial(r)
 #else
 #define SET_SERIAL(r) ((void)(r))
 #endif
@@ -122,18 +142,55 @@ const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg)
 
 #define HEAP_OF(node) ((os_memheap_t *)(void *)((char *)(node) - offsetof(os_memheap_t, resource_node)))
 
-/* Is n the node of an initialised heap? */
-static int heap_node_live(const os_list_node_t *n)
+/* Is n the node of an initialised heap? (A wild, non-null pointer is followed: not caught.) */
+static int node_sound(const os_list_node_t *n)
 {
-    return OH_HEAP_LIVE(HEAP_OF(n));
+    return n != OS_NULL && ((os_ubase_t)n & (sizeof(void *) - 1)) == 0 &&
+           OH_HEAP_LIVE(HEAP_OF(n));
 }
 
-/* The heap where the list of heaps broke, or &heaps when none can be named, or OS_NULL (oh_list_mend). */
+/*
+ * Take out of the list of heaps every object that is no longer a sound
+ * initialised heap (wiped or overwritten without os_memheap_deinit), so
+ * that no walk of the list follows a broken link. The list is followed
+ * from the front while the links agree, then from the back, and the two
+ * ends are joined: what lies between is dropped (its regions are no longer
+ * managed; a sound object whose own next link was overwritten stays). Neither walk
+ * can loop: each node it reaches names the previous one as its neighbour.
+ * Global lock held. O(H). Returns the object where the list broke (&heaps
+ * when none can be named), or OS_NULL if it is sound: heaps_unlock()
+ * reports it once the lock is released (the error hook may call into the
+ * heaps).
+ */
 static const void *heaps_mend(void)
 {
-    const os_list_node_t *n = oh_list_mend(&heaps, heap_node_live);
+    os_list_node_t *a = &heaps, *b = &heaps, *n;
 
-    return n == OS_NULL || n == &heaps ? (const void *)n : (const void *)HEAP_OF(n);
+    for (n = a->next; n != &heaps; n = n->next)
+    {
+        if (!node_sound(n) || n->prev != a)
+        {
+            break;
+        }
+        a = n;
+    }
+    if (n == &heaps)
+    {
+        return OS_NULL;
+    }
+    for (n = b->prev; n != a; n = n->prev)
+    {
+        if (!node_sound(n) || n->next != b)
+        {
+            break;
+        }
+        b = n;
+    }
+    n = a->next;
+    a->next = b;
+    b->prev = a;
+    /* the object met first (a itself when its own link was overwritten) */
+    return n != OS_NULL && n != b ? (const void *)HEAP_OF(n) : a != &heaps ? (const void *)HEAP_OF(a) : (const void *)&heaps;
 }
 
 /* Take the global lock; mend the list of heaps (*dropped: heaps_mend()). */

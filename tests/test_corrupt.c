@@ -2476,6 +2476,73 @@ static void restored_link_closes_loop(const struct test_alg *a)
 }
 #endif
 
+#if OS_MEM_HARDENING >= 2
+/*
+ * A set-back link that leads to where another heap's region now lies: G's
+ * first region ra gets back the copy from when N (nested in a block of the
+ * host heap) followed it; N has left G since, and K has added a region at
+ * N's address (after ra, so the order of adds alone would let the link
+ * through). The link leads to a region of another heap, so no walk of G
+ * follows it: G does not serve a request from K's region, and check
+ * reports G's list; with ra as it was, G is sound again.
+ */
+static void restored_link_into_other_heap(const struct test_alg *a)
+{
+    static _Alignas(64) unsigned char ra[4 * KiB], rk[4 * KiB];
+    static unsigned char then[256], now[256];
+    os_memheap_t g, k;
+
+    check_context("%s: a region set back to a copy whose link leads into another heap", a->name);
+    open_fresh(a->alg);
+    unsigned char *n = os_memheap_alloc(&heap, 8 * KiB);
+    CHECK(n != OS_NULL);
+    if (n == OS_NULL)
+    {
+        heap_close(&heap);
+        return;
+    }
+    heap_open(&g, "G");
+    heap_add_ok(&g, ra, sizeof ra, a->alg);
+    heap_add_ok(&g, n, 8 * KiB, a->alg);
+    test_unpoison(ra, sizeof then);
+    memcpy(then, ra, sizeof then);
+    os_memheap_free(&heap, n);      /* N leaves G */
+    unsigned char *again = os_memheap_alloc(&heap, 8 * KiB);
+    CHECK(again == n);
+    if (again != n)
+    {
+        os_memheap_free(&heap, again);
+        heap_close(&g);
+        heap_close(&heap);
+        return;
+    }
+    heap_open(&k, "K");
+    heap_add_ok(&k, rk, sizeof rk, a->alg);
+    heap_add_ok(&k, n, 8 * KiB, a->alg);
+    CHECK_REPORTS(0);
+    test_unpoison(ra, sizeof now);
+    memcpy(now, ra, sizeof now);
+    test_poke_bytes(ra, then, sizeof then);
+
+    size_t kused = heap_info(&k).mem_used;
+    CHECK(os_memheap_alloc(&g, 6000) == OS_NULL);
+    CHECK_EQ(heap_info(&k).mem_used, kused);
+    CHECK_EQ(os_memheap_check(&k), OS_EOK);
+    CHECK_REPORTS(0);
+    CHECK_EQ(os_memheap_check(&g), OS_ERROR);
+    CHECK_REPORTED();
+
+    test_poke_bytes(ra, now, sizeof now);
+    CHECK_EQ(os_memheap_check(&g), OS_EOK);
+    CHECK_REPORTS(0);
+    heap_close(&k);
+    heap_close(&g);
+    os_memheap_free(&heap, n);
+    CHECK_REPORTS(0);
+    heap_close(&heap);
+}
+#endif
+
 /*
  * Deinit of a heap whose first region's control block was overwritten: its
  * second region, nested in a block of another heap, still leaves that
@@ -3298,6 +3365,7 @@ int main(void)
         top_set_to_zero(a);
         unsealed_nested_region(a);
         restored_link_closes_loop(a);
+        restored_link_into_other_heap(a);
 #endif
         deinit_past_broken_region(a);
         buddy_alignment_byte(a);

@@ -50,9 +50,10 @@ struct heap_mem
      * and falls along every host's list of nested regions (pushed at its
      * front), so a control block set back to an older copy of itself cannot
      * close a loop: a link that breaks the order is not followed (OH_LINKED).
-     * 64 bits: it does not wrap.
+     * 64 bits, so it does not wrap; two words, so the control block needs
+     * no more than pointer alignment on 32-bit targets.
      */
-    os_uint64_t              serial;
+    os_uint32_t              serial[2];     /* low word, high word */
     os_ubase_t               seal;      /* oh_region_seal(): the fields above and the algorithm's fixed part */
 #endif
 #ifdef OS_MEM_STATS

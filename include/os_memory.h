@@ -147,7 +147,10 @@ os_memheap_t *os_sys_heap(void);
  * the next call that walks the list (init, add, deinit, the per-task
  * calls) and taken out of it (its regions are no longer managed); it can
  * then be initialised again. Not caught: a list link overwritten with a
- * non-null pointer to memory that cannot be read.
+ * non-null pointer to memory that cannot be read. Not safe: a live heap
+ * between two wiped ones leaves the list with them, and the overlap rule
+ * no longer sees its regions. Deinitialise a heap before its object is
+ * wiped.
  */
 os_err_t os_memheap_init(os_memheap_t *heap, const char *name);
 

@@ -2394,6 +2394,24 @@ static void unsealed_nested_region(const struct test_alg *a)
 
 #if OS_MEM_HARDENING >= 2
 /*
+ * Free block n of the host heap (the nested regions in it leave their
+ * heaps) and take a block of the same size again: 1 if it is n again,
+ * else 0 with the new block given back (the test cannot go on).
+ */
+static int host_block_again(unsigned char *n, size_t size)
+{
+    os_memheap_free(&heap, n);
+    unsigned char *again = os_memheap_alloc(&heap, size);
+    CHECK(again == n);
+    if (again != n)
+    {
+        os_memheap_free(&heap, again);
+        return 0;
+    }
+    return 1;
+}
+
+/*
  * A control block set back to an older copy of itself keeps its seal, and
  * its link was true once. Here G has regions ra, N, rb, N nested in a block
  * of the host heap; N is taken out of G when that block is freed, and added
@@ -2428,14 +2446,11 @@ static void restored_link_closes_loop(const struct test_alg *a)
     test_unpoison(n, sizeof then);
     memcpy(then, n, sizeof then);
     size_t total = heap_info(&g).mem_total;
-    os_memheap_free(&heap, n);      /* N leaves G */
+    int same = host_block_again(n, sizeof then);    /* N leaves G */
     size_t without = heap_info(&g).mem_total;
     CHECK(without < total);
-    unsigned char *again = os_memheap_alloc(&heap, sizeof then);
-    CHECK(again == n);
-    if (again != n)
+    if (!same)
     {
-        os_memheap_free(&heap, again);
         heap_close(&g);
         heap_close(&heap);
         return;
@@ -2506,12 +2521,8 @@ static void restored_link_into_other_heap(const struct test_alg *a)
     heap_add_ok(&g, n, 8 * KiB, a->alg);
     test_unpoison(ra, sizeof then);
     memcpy(then, ra, sizeof then);
-    os_memheap_free(&heap, n);      /* N leaves G */
-    unsigned char *again = os_memheap_alloc(&heap, 8 * KiB);
-    CHECK(again == n);
-    if (again != n)
+    if (!host_block_again(n, 8 * KiB))     /* N leaves G */
     {
-        os_memheap_free(&heap, again);
         heap_close(&g);
         heap_close(&heap);
         return;

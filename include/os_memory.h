@@ -147,10 +147,13 @@ os_memheap_t *os_sys_heap(void);
  * the next call that walks the list (init, add, deinit, the per-task
  * calls) and taken out of it (its regions are no longer managed); it can
  * then be initialised again. Not caught: a list link overwritten with a
- * non-null pointer to memory that cannot be read. Not safe: a live heap
- * between two wiped ones leaves the list with them, and the overlap rule
- * no longer sees its regions. Deinitialise a heap before its object is
- * wiped.
+ * non-null pointer to memory that cannot be read. When the list broke in
+ * more than one place, the library cannot tell whether a live heap left
+ * it with the broken objects (the overlap rule would no longer see its
+ * regions): it says so in that report, and from then on refuses every
+ * region add and pool init (OS_EINVAL, reported) rather than risk handing
+ * the same memory out twice; the heaps keep working. Deinitialise a heap
+ * before its object is wiped.
  */
 os_err_t os_memheap_init(os_memheap_t *heap, const char *name);
 

@@ -150,6 +150,17 @@ static int node_sound(const os_list_node_t *n)
 }
 
 /*
+ * Set for good when a mend of the list of heaps (heaps_mend()) dropped
+ * what it cannot name: more than one object between the two ends that
+ * still agree. A live heap may lie there (its links lead only to the
+ * broken objects), and the overlap rule could no longer see its regions:
+ * another heap or a pool could be given the same memory. So from then on
+ * no memory is claimed at all (overlap_check() refuses every region add
+ * and pool init). Global lock.
+ */
+static os_uint8_t heaps_lost;
+
+/*
  * Take out of the list of heaps every object that is no longer a sound
  * initialised heap (wiped or overwritten without os_memheap_deinit), so
  * that no walk of the list follows a broken link. The list is followed
@@ -157,6 +168,9 @@ static int node_sound(const os_list_node_t *n)
  * ends are joined: what lies between is dropped (its regions are no longer
  * managed; a sound object whose own next link was overwritten stays). Neither walk
  * can loop: each node it reaches names the previous one as its neighbour.
+ * What was dropped is known exactly when the two ends already named each
+ * other (only a link was overwritten) or both named the same broken
+ * object; anything else sets heaps_lost.
  * Global lock held. O(H). Returns the object where the list broke (&heaps
  * when none can be named), or OS_NULL if it is sound: heaps_unlock()
  * reports it once the lock is released (the error hook may call into the
@@ -187,6 +201,10 @@ static const void *heaps_mend(void)
         b = n;
     }
     n = a->next;
+    if (n != b && b->prev != a && (n != b->prev || node_sound(n)))
+    {
+        heaps_lost = 1;
+    }
     a->next = b;
     b->prev = a;
     /* the object met first (a itself when its own link was overwritten) */
@@ -204,12 +222,15 @@ static os_ubase_t heaps_lock(const void **dropped)
 
 static void heaps_unlock(os_ubase_t st, const void *dropped)
 {
+    int lost = heaps_lost;
+
     os_port_unlock(&oh_global_lock, st);
     if (dropped != OS_NULL)
     {
         dropped = dropped != (const void *)&heaps ? dropped : OS_NULL;
-        oh_report(OS_NULL, dropped, OS_ERROR, "list of heaps broken at %p (a heap object overwritten without deinit): relinked",
-                  dropped);
+        oh_report(OS_NULL, dropped, OS_ERROR, "list of heaps broken at %p (a heap object overwritten without deinit): "
+                  "relinked%s", dropped, lost ? "; heaps may be lost with it, so no region or pool can be added" : "");
+        (void)lost;     /* the small build's reports do not format */
     }
 }
 
@@ -503,6 +524,11 @@ static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, co
     os_size_t host_span = OS_SIZE_MAX;
 
     *host = OS_NULL;
+    if (heaps_lost)
+    {
+        *what = OVERLAP_WITH("memory a heap lost from the broken list of heaps may hold (no memory is claimed any more)");
+        return OS_EINVAL;
+    }
     *what = OVERLAP_WITH("a region of a heap");
     for (n = heaps.next; n != &heaps; n = n->next)
     {

@@ -1,0 +1,111 @@
+/*
+ * test_heap_list.c - the list of heaps after heap objects were wiped
+ * without os_memheap_deinit, when the mend cannot tell what it dropped.
+ *
+ * Heaps A, B and C are in the list in that order; A and C are wiped. The
+ * next call that walks the list joins its two ends that still agree, and
+ * B, a live heap, leaves the list with A and C (its links lead only to
+ * them). The overlap rule then no longer sees B's region, so another heap
+ * or a pool could be given B's memory and both would hand out the same
+ * bytes. The library has to say so and claim no memory from then on: this
+ * test checks that an add over B's region, an add anywhere else and a pool
+ * init are refused and reported, and that B keeps working and keeps what
+ * it handed out.
+ *
+ * It runs on its own: the refusal holds for the rest of the process. (The
+ * cases a mend names exactly, one wiped object or one overwritten link,
+ * are in test_spec, which goes on adding regions after them.)
+ */
+#include <string.h>
+
+#include "common.h"
+
+#if !TEST_BAD_OPS
+int main(void)
+{
+    return TEST_SKIP_CODE;
+}
+#else
+
+#ifdef OS_USING_MEM_POOL
+#include <os_mempool.h>
+#endif
+
+#define REG (8 * 1024)
+
+static _Alignas(64) unsigned char mem[4][REG];
+static os_memheap_t a, b, c, d;
+
+int main(void)
+{
+    enum os_mem_alg alg = test_algs[0].alg;
+    os_meminfo_t before;
+    unsigned char *p;
+
+    hook_install();
+    check_context("a live heap between two wiped ones");
+    heap_open(&a, "a");
+    heap_add_ok(&a, mem[0], REG, alg);
+    heap_open(&b, "b");
+    heap_add_ok(&b, mem[1], REG, alg);
+    heap_open(&c, "c");
+    heap_add_ok(&c, mem[2], REG, alg);
+    p = os_memheap_alloc(&b, 100);
+    CHECK(p != OS_NULL);
+    if (p == OS_NULL)
+    {
+        return check_summary("test_heap_list");
+    }
+    memset(p, 0x5B, 100);
+    before = heap_info(&b);
+    memset(&a, 0, sizeof a);
+    memset(&c, 0, sizeof c);
+
+    /* the init walks the list: the break is reported once, with what follows from it */
+    CHECK_EQ(os_memheap_init(&d, "d"), OS_EOK);
+    CHECKF(TEST_SMALL_TEXTS || (hook_seen("broken") && hook_seen("no region or pool can be added")),
+           "report: %s", hook_last_msg());
+    CHECK_REPORTS(1);
+
+    /* B's memory is not given away, nor any other: the overlap rule cannot be trusted */
+    CHECK_EQ(os_memheap_add(&d, mem[1], REG, alg), OS_EINVAL);
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_memheap_add(&d, mem[3], REG, alg), OS_EINVAL);
+    CHECKF(TEST_SMALL_TEXTS || hook_seen("lost from the broken list of heaps"), "report: %s", hook_last_msg());
+    CHECK_REPORTS(1);
+    CHECK(os_memheap_alloc(&d, 16) == OS_NULL);
+    CHECK_REPORTS_AT_MOST(1);
+#ifdef OS_USING_MEM_POOL
+    {
+        static os_mp_t mp;
+
+        memset(&mp, 0, sizeof mp);
+        CHECK(os_mp_init(&mp, "mp", mem[1], REG, 32) != OS_EOK);
+        CHECK_REPORTED();
+        CHECK(os_mp_init(&mp, "mp", mem[3], REG, 32) != OS_EOK);
+        CHECK_REPORTED();
+    }
+#endif
+
+    /* B itself keeps working and keeps its block */
+    CHECK(info_unchanged(&b, &before));
+    for (unsigned i = 0; i < 100; i++)
+    {
+        CHECK_EQ(p[i], 0x5B);
+    }
+    CHECK_EQ(os_memheap_check(&b), OS_EOK);
+    void *q = os_memheap_alloc(&b, 200);
+    CHECK(q != OS_NULL);
+    CHECK((unsigned char *)q >= mem[1] && (unsigned char *)q + 200 <= mem[1] + REG);
+    os_memheap_free(&b, q);
+    os_memheap_free(&b, p);
+    CHECK_EQ(os_memheap_check(&b), OS_EOK);
+    CHECK_REPORTS(0);
+    /* and is deinitialised as a heap, though no longer in the list */
+    CHECK_EQ(os_memheap_deinit(&b), OS_EOK);
+    CHECK_EQ(os_memheap_deinit(&d), OS_EOK);
+    CHECK_REPORTS(0);
+    hook_uninstall();
+    return check_summary("test_heap_list");
+}
+#endif

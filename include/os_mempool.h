@@ -133,10 +133,15 @@ struct os_mp_waiter;    /* a blocked allocation's record, on the waiting thread'
  * zero an object (static storage, or memset) that any call may see before
  * its init; a zeroed or deinitialised one is refused with a report.
  * Deinitialise a pool before its object is wiped or its memory reused: the
- * global list of pools links through the object, and the next init,
- * deinit, trace or region add follows those links (the list is not
- * mended, unlike the list of heaps: a live pool between two wiped ones
- * could not be found again).
+ * global list of pools links through the object. The next init, deinit,
+ * trace or region add takes a wiped object out of the list without
+ * following its links, and the next pool call reports it. When the list
+ * broke in more than one place, a live pool may have left it with the
+ * wiped objects (its links lead only to them): from then on no pool init
+ * and no region add succeeds, and a heap block in the span of its heap's
+ * pools is not freed (OS_EINVAL; the free reports OS_EBUSY), since a free could
+ * hand a lost pool's memory out again. Pools keep working, and a lost
+ * pool's deinit releases its heap block as usual.
  * Invariants, all under the
  * pool's lock:
  *  - block i is start_addr + i * stride, i < blk_total_num; end_addr is

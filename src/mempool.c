@@ -103,19 +103,37 @@ struct os_mp_waiter
     struct os_port_wait  ev;
 };
 
-/* The global list of pools, for the trace and the overlap rule. */
+/*
+ * The global list of pools, for the trace and the overlap rule. Every walk
+ * takes the pools lock with pools_take(), which first drops the pool
+ * objects wiped or overwritten without os_mp_deinit (oh_list_mend()).
+ * pools_lost is set for good when that may have dropped a live pool too:
+ * its memory could no longer be told from free memory, so from then on
+ * pool_in() finds an overlap everywhere: no pool init and no region add
+ * succeeds, and a heap block in the span of its heap's pools is not freed
+ * (a free could hand a lost pool's memory out again).
+ */
 static os_ubase_t     pools_lock;
 static os_list_node_t pools = { &pools, &pools };
+static os_uint8_t     pools_lost;
+static const void    *pools_dropped;    /* where pools_take() found the list broken, not reported yet */
 
 #define MP_OF(node) ((os_mp_t *)(void *)((os_uint8_t *)(node) - offsetof(os_mp_t, resource_node)))
+#define POOL_LOST   ((const os_mp_t *)(const void *)&pools)    /* pool_in(): a pool may have been lost */
 
 /*
  * Does [lo, hi) overlap the memory (blocks and their headers) or the object
- * of an initialised pool other than self? Names it in *what. Pools lock held.
+ * of an initialised pool other than self? Returns it, or POOL_LOST after a
+ * mend that may have lost a pool. Pools lock held.
  */
 static const os_mp_t *pool_in(const os_mp_t *self, const os_uint8_t *lo, const os_uint8_t *hi)
 {
     const os_list_node_t *n;
+
+    if (pools_lost)
+    {
+        return POOL_LOST;
+    }
 
     for (n = pools.next; n != &pools; n = n->next)
     {
@@ -130,18 +148,33 @@ static const os_mp_t *pool_in(const os_mp_t *self, const os_uint8_t *lo, const o
     return OS_NULL;
 }
 
+static int pool_node_live(const os_list_node_t *n);
+
+/* Take the pools lock, the list mended first. Callers may hold the global lock: pools_report() reports. O(P). */
+static os_ubase_t pools_take(void)
+{
+    os_ubase_t st = os_port_lock(&pools_lock);
+    const os_list_node_t *n = oh_list_mend(&pools, pool_node_live, &pools_lost);
+
+    if (n != OS_NULL && pools_dropped == OS_NULL)
+    {
+        pools_dropped = n != &pools ? (const void *)MP_OF(n) : (const void *)&pools;
+    }
+    return st;
+}
+
 /* oh_pools_overlap (region.h): a region may not be added over a pool. Global lock held. */
 static int pools_overlap(const os_uint8_t *lo, const os_uint8_t *hi, const char **what)
 {
-    os_ubase_t st = os_port_lock(&pools_lock);
-    int hit = pool_in(OS_NULL, lo, hi) != OS_NULL;
+    os_ubase_t st = pools_take();
+    const os_mp_t *o = pool_in(OS_NULL, lo, hi);
 
     os_port_unlock(&pools_lock, st);
-    if (hit)
+    if (o != OS_NULL)
     {
-        *what = "a memory pool";
+        *what = o == POOL_LOST ? "memory a pool lost from the broken list of pools may use" : "a memory pool";
     }
-    return hit;
+    return o != OS_NULL;
 }
 
 /*
@@ -159,6 +192,11 @@ static inline int mp_ok(const os_mp_t *mp)
 static inline void mp_refresh(os_mp_t *mp)
 {
     mp->fast = (os_uint8_t)(mp_ok(mp) && mp->wait_head == OS_NULL && os_port_idle() ? OS_MP_FAST : 0u);
+}
+
+static int pool_node_live(const os_list_node_t *n)
+{
+    return mp_ok(MP_OF(n));
 }
 
 /* ---- reports --------------------------------------------------------------- */
@@ -196,6 +234,25 @@ static OH_NOINLINE int refuse(const os_mp_t *mp, const char *what)
 }
 
 #define REFUSED(mp, what) (OH_UNLIKELY(!mp_ok(mp) || os_port_in_isr()) && refuse(mp, what))
+
+/* Report where pools_take() found the list broken. No lock held (the error hook may call into the heaps). */
+static void pools_report(void)
+{
+    os_ubase_t st = os_port_lock(&pools_lock);
+    const void *at = pools_dropped;
+    int lost = pools_lost;
+
+    pools_dropped = OS_NULL;
+    os_port_unlock(&pools_lock, st);
+    if (at != OS_NULL)
+    {
+        at = at != (const void *)&pools ? at : OS_NULL;
+        mp_report(0, OS_NULL, at, OS_ERROR, "list of pools broken at %p (a pool object overwritten without deinit): "
+                  "relinked%s", at, lost ? "; pools may be lost with it, so no pool or region can be added, "
+                  "and no heap block in its heap's pool span freed" : "");
+        (void)lost;     /* the small build's reports do not format */
+    }
+}
 
 /* ---- blocks ---------------------------------------------------------------- */
 
@@ -328,7 +385,7 @@ static void wait_leave(os_mp_t *mp)
 void oh_mp_idle_changed(void)
 {
     os_list_node_t *n;
-    os_ubase_t gst = os_port_lock(&pools_lock), st;
+    os_ubase_t gst = pools_take(), st;
 
     for (n = pools.next; n != &pools; n = n->next)
     {
@@ -363,7 +420,7 @@ static os_err_t mp_register(void *arg)
     struct mp_new *a = arg;
     os_mp_t *mp = a->mp;
     const os_list_node_t *n;
-    os_ubase_t st = os_port_lock(&pools_lock);
+    os_ubase_t st = pools_take();
 
     for (n = pools.next; n != &pools; n = n->next)
     {
@@ -484,6 +541,11 @@ static os_err_t mp_init(os_mp_t *mp, const char *name, void *start, os_size_t si
         {
             mp_report(0, mp, mp, OS_EINVAL, "init of a pool that is already initialised");
         }
+        else if (a.clash == POOL_LOST)
+        {
+            mp_report(0, OS_NULL, start, OS_EINVAL, "init: memory %p+%zu refused: a pool may have been lost "
+                      "from the broken list of pools", start, size);
+        }
         else if (a.clash != OS_NULL)
         {
             mp_report(0, OS_NULL, start, OS_EINVAL, "init: memory %p+%zu overlaps pool '%s'",
@@ -496,6 +558,7 @@ static os_err_t mp_init(os_mp_t *mp, const char *name, void *start, os_size_t si
         }
         (void)what;     /* the small build's reports do not name it */
     }
+    pools_report();
     return err;
 }
 
@@ -508,24 +571,34 @@ os_err_t os_mp_deinit(os_mp_t *mp)
 {
     struct os_mp_waiter self, *w;
     os_memheap_t *host[2];
+    os_list_node_t *n;
     os_ubase_t gst, st;
 
     if (REFUSED(mp, "deinit"))
     {
         return OS_EINVAL;
     }
-    gst = os_port_lock(&pools_lock);
+    gst = pools_take();
     st = os_port_lock(&mp->lock);
     if (!mp_ok(mp))
     {
         /* another deinit got there first */
         os_port_unlock(&mp->lock, st);
         os_port_unlock(&pools_lock, gst);
+        pools_report();
         mp_report(0, OS_NULL, mp, OS_EINVAL, "deinit on a pool object that is not initialised");
         return OS_EINVAL;
     }
-    mp->resource_node.prev->next = mp->resource_node.next;
-    mp->resource_node.next->prev = mp->resource_node.prev;
+    /* Unlinked through the (mended) list, not through its own links: a pool
+     * between two that were wiped may have left the list with them. */
+    for (n = pools.next; n != &pools && n != &mp->resource_node; n = n->next)
+    {
+    }
+    if (n != &pools)
+    {
+        n->prev->next = n->next;
+        n->next->prev = n->prev;
+    }
     mp->resource_node.next = &mp->resource_node;
     mp->resource_node.prev = &mp->resource_node;
     __atomic_store_n(&mp->object_inited, (os_uint8_t)0, __ATOMIC_RELAXED);
@@ -541,6 +614,7 @@ os_err_t os_mp_deinit(os_mp_t *mp)
     os_port_unlock(&mp->lock, st);
     os_port_unlock(&pools_lock, gst);
     oh_unclaim(host);       /* its host heaps may free those blocks now */
+    pools_report();
 
     /* A waiter that times out meanwhile leaves as it would have before. */
     st = os_port_lock(&mp->lock);
@@ -1049,7 +1123,7 @@ os_err_t os_mp_trace(void)
     oh_print("%-16s %10s %10s %10s %10s\n", "mempool", "block", "total", "free", "peak");
     do
     {
-        os_ubase_t gst = os_port_lock(&pools_lock);
+        os_ubase_t gst = pools_take();
         os_list_node_t *nd = pools.next;
 
         for (i = 0; i < skip && nd != &pools; i++)
@@ -1076,5 +1150,6 @@ os_err_t os_mp_trace(void)
         }
         skip += n;
     } while (n == MP_TRACE_BATCH);
+    pools_report();
     return OS_EOK;
 }

@@ -142,73 +142,27 @@ const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg)
 
 #define HEAP_OF(node) ((os_memheap_t *)(void *)((char *)(node) - offsetof(os_memheap_t, resource_node)))
 
-/* Is n the node of an initialised heap? (A wild, non-null pointer is followed: not caught.) */
-static int node_sound(const os_list_node_t *n)
+/* Is n the node of an initialised heap? */
+static int heap_node_live(const os_list_node_t *n)
 {
-    return n != OS_NULL && ((os_ubase_t)n & (sizeof(void *) - 1)) == 0 &&
-           OH_HEAP_LIVE(HEAP_OF(n));
+    return OH_HEAP_LIVE(HEAP_OF(n));
 }
 
 /*
- * Set for good when a mend of the list of heaps (heaps_mend()) dropped
- * what it cannot name: more than one object between the two ends that
- * still agree. A live heap may lie there (its links lead only to the
- * broken objects), and the overlap rule could no longer see its regions:
- * another heap or a pool could be given the same memory. So from then on
- * no memory is claimed at all (overlap_check() refuses every region add
- * and pool init). Global lock.
+ * Set for good when a mend of the list of heaps (oh_list_mend()) may have
+ * dropped a live heap with the broken objects: the overlap rule could no
+ * longer see its regions, and another heap or a pool could be given the
+ * same memory. So from then on no memory is claimed at all
+ * (overlap_check() refuses every region add and pool init). Global lock.
  */
 static os_uint8_t heaps_lost;
 
-/*
- * Take out of the list of heaps every object that is no longer a sound
- * initialised heap (wiped or overwritten without os_memheap_deinit), so
- * that no walk of the list follows a broken link. The list is followed
- * from the front while the links agree, then from the back, and the two
- * ends are joined: what lies between is dropped (its regions are no longer
- * managed; a sound object whose own next link was overwritten stays). Neither walk
- * can loop: each node it reaches names the previous one as its neighbour.
- * What was dropped is known exactly when the two ends already named each
- * other (only a link was overwritten) or both named the same broken
- * object; anything else sets heaps_lost.
- * Global lock held. O(H). Returns the object where the list broke (&heaps
- * when none can be named), or OS_NULL if it is sound: heaps_unlock()
- * reports it once the lock is released (the error hook may call into the
- * heaps).
- */
+/* The heap where the list of heaps broke, or &heaps when none can be named, or OS_NULL (oh_list_mend()). */
 static const void *heaps_mend(void)
 {
-    os_list_node_t *a = &heaps, *b = &heaps, *n;
+    const os_list_node_t *n = oh_list_mend(&heaps, heap_node_live, &heaps_lost);
 
-    for (n = a->next; n != &heaps; n = n->next)
-    {
-        if (!node_sound(n) || n->prev != a)
-        {
-            break;
-        }
-        a = n;
-    }
-    if (n == &heaps)
-    {
-        return OS_NULL;
-    }
-    for (n = b->prev; n != a; n = n->prev)
-    {
-        if (!node_sound(n) || n->next != b)
-        {
-            break;
-        }
-        b = n;
-    }
-    n = a->next;
-    if (n != b && b->prev != a && (n != b->prev || node_sound(n)))
-    {
-        heaps_lost = 1;
-    }
-    a->next = b;
-    b->prev = a;
-    /* the object met first (a itself when its own link was overwritten) */
-    return n != OS_NULL && n != b ? (const void *)HEAP_OF(n) : a != &heaps ? (const void *)HEAP_OF(a) : (const void *)&heaps;
+    return n == OS_NULL || n == &heaps ? (const void *)n : (const void *)HEAP_OF(n);
 }
 
 /* Take the global lock; mend the list of heaps (*dropped: heaps_mend()). */

@@ -73,6 +73,64 @@ void oh_heap_refresh(os_memheap_t *heap);
 #define oh_heap_refresh(heap) ((void)(heap))
 #endif
 
+/* A node of a live object: non-null, aligned, and live(n). (A wild, non-null pointer is followed: not caught.) */
+static inline int oh_node_ok(const os_list_node_t *n, int (*live)(const os_list_node_t *))
+{
+    return n != OS_NULL && ((os_ubase_t)n & (sizeof(void *) - 1)) == 0 && live(n);
+}
+
+/*
+ * Take out of the circular list at head (of heaps, of pools) every node
+ * that is no longer the node of a live object (live(n): its object wiped
+ * or overwritten without its deinit), so that no walk of the list follows
+ * a broken link. The list is followed from the front while the links
+ * agree, then from the back, and the two ends are joined: what lies
+ * between is dropped (a live object whose own next link was overwritten
+ * stays). Neither walk can loop: each node it reaches names the previous
+ * one as its neighbour. What was dropped is known exactly when the two
+ * ends already named each other (a link was overwritten) or both named
+ * the same broken object; anything else may have dropped a live object
+ * too (its links lead only to broken ones), and sets *lost. The list's
+ * lock held. O(length). Returns the node where the list broke (head when
+ * none can be named), or OS_NULL if it is sound; the caller reports it
+ * once its locks are released (the error hook may call into the heaps).
+ */
+static inline const os_list_node_t *oh_list_mend(os_list_node_t *head, int (*live)(const os_list_node_t *),
+                                                 os_uint8_t *lost)
+{
+    os_list_node_t *a = head, *b = head, *n;
+
+    for (n = a->next; n != head; n = n->next)
+    {
+        if (!oh_node_ok(n, live) || n->prev != a)
+        {
+            break;
+        }
+        a = n;
+    }
+    if (n == head)
+    {
+        return OS_NULL;
+    }
+    for (n = b->prev; n != a; n = n->prev)
+    {
+        if (!oh_node_ok(n, live) || n->next != b)
+        {
+            break;
+        }
+        b = n;
+    }
+    n = a->next;
+    if (n != b && b->prev != a && (n != b->prev || oh_node_ok(n, live)))
+    {
+        *lost = 1;
+    }
+    a->next = b;
+    b->prev = a;
+    /* the object met first (a itself when its own link was overwritten) */
+    return n != OS_NULL && n != b ? n : a;
+}
+
 /* The ops of an algorithm, or OS_NULL if it is unknown or compiled out. */
 const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg);
 

@@ -12,9 +12,10 @@
  * init are refused and reported, and that B keeps working and keeps what
  * it handed out.
  *
- * It runs on its own: the refusal holds for the rest of the process. (The
+ * The same for the list of pools (argument "pools"). Each case runs in a
+ * process of its own: the refusals hold for the rest of the process. (The
  * cases a mend names exactly, one wiped object or one overwritten link,
- * are in test_spec, which goes on adding regions after them.)
+ * are in test_spec and test_mempool, which go on after them.)
  */
 #include <string.h>
 
@@ -36,13 +37,12 @@ int main(void)
 static _Alignas(64) unsigned char mem[4][REG];
 static os_memheap_t a, b, c, d;
 
-int main(void)
+static int heaps_lost(void)
 {
     enum os_mem_alg alg = test_algs[0].alg;
     os_meminfo_t before;
     unsigned char *p;
 
-    hook_install();
     check_context("a live heap between two wiped ones");
     heap_open(&a, "a");
     heap_add_ok(&a, mem[0], REG, alg);
@@ -105,7 +105,99 @@ int main(void)
     CHECK_EQ(os_memheap_deinit(&b), OS_EOK);
     CHECK_EQ(os_memheap_deinit(&d), OS_EOK);
     CHECK_REPORTS(0);
+    return check_summary("test_heap_list heaps");
+}
+
+#ifdef OS_USING_MEM_POOL
+/*
+ * The same for the list of pools: pools P0, P1 and P2, P1's memory in a
+ * block of heap H; P0 and P2 wiped. P1 leaves the list with them, so H's
+ * block could no longer be told to hold a pool: its free must be refused,
+ * as must a pool init and a region add anywhere. P1 keeps working, and
+ * once it is deinitialised H's block is freed.
+ */
+static int pools_lost(void)
+{
+    static os_mp_t p0, p1, p2, p3;
+    static _Alignas(64) unsigned char pm[3][1024];
+    enum os_mem_alg alg = test_algs[0].alg;
+    os_meminfo_t before;
+    void *blk, *x;
+
+    check_context("a live pool between two wiped ones");
+    heap_open(&a, "host");
+    heap_add_ok(&a, mem[0], REG, alg);
+    blk = os_memheap_alloc(&a, 2048);
+    CHECK(blk != OS_NULL);
+    if (blk == OS_NULL)
+    {
+        return check_summary("test_heap_list pools");
+    }
+    CHECK_EQ(os_mp_init(&p0, "p0", pm[0], sizeof pm[0], 32), OS_EOK);
+    CHECK_EQ(os_mp_init(&p1, "p1", blk, 2048, 32), OS_EOK);
+    CHECK_EQ(os_mp_init(&p2, "p2", pm[2], sizeof pm[2], 32), OS_EOK);
+    x = os_mp_alloc(&p1, OS_NO_WAIT);
+    CHECK(x != OS_NULL);
+    CHECK_REPORTS(0);
+    memset(&p0, 0, sizeof p0);
+    memset(&p2, 0, sizeof p2);
+
+    /* the next init walks the list: refused, and the break reported */
+    CHECK(os_mp_init(&p3, "p3", pm[1], sizeof pm[1], 32) != OS_EOK);
+    CHECKF(TEST_SMALL_TEXTS || (hook_seen("list of pools broken") && hook_seen("pools may be lost")),
+           "report: %s", hook_last_msg());
+    CHECKF(TEST_SMALL_TEXTS || hook_seen("a pool may have been lost"), "report: %s", hook_last_msg());
+    CHECK_REPORTS(2);
+
+    /* H's block holding P1 is not freed, and no region is added anywhere */
+    before = heap_info(&a);
+    os_memheap_free(&a, blk);
+    CHECK_REPORTED();
+    CHECK(info_unchanged(&a, &before));
+    CHECK_EQ(os_memheap_add(&b, mem[2], REG, alg), OS_EINVAL);     /* b: not even initialised yet */
+    CHECK_REPORTED();
+    heap_open(&b, "b");
+    CHECK_EQ(os_memheap_add(&b, mem[2], REG, alg), OS_EINVAL);
+    CHECKF(TEST_SMALL_TEXTS || hook_seen("lost from the broken list of pools"), "report: %s", hook_last_msg());
+    CHECK_REPORTS(1);
+
+    /* P1 keeps working; deinitialised, it lets H's block go */
+    os_mp_free(&p1, x);
+    x = os_mp_alloc(&p1, OS_NO_WAIT);
+    CHECK(x != OS_NULL && (unsigned char *)x >= (unsigned char *)blk && (unsigned char *)x < (unsigned char *)blk + 2048);
+    os_mp_free(&p1, x);
+    CHECK_EQ(os_mp_check(&p1), OS_EOK);
+    CHECK_EQ(os_mp_trace(), OS_EOK);
+    CHECK_REPORTS(0);
+    CHECK_EQ(os_mp_deinit(&p1), OS_EOK);
+    os_memheap_free(&a, blk);
+    CHECK_REPORTS(0);
+    CHECK_EQ(heap_info(&a).mem_used, 0);
+    CHECK_EQ(os_memheap_check(&a), OS_EOK);
+    heap_close(&a);
+    heap_close(&b);
+    return check_summary("test_heap_list pools");
+}
+#endif
+
+int main(int argc, char **argv)
+{
+    int rc;
+
+    hook_install();
+    if (argc > 1 && strcmp(argv[1], "pools") == 0)
+    {
+#ifdef OS_USING_MEM_POOL
+        rc = pools_lost();
+#else
+        rc = TEST_SKIP_CODE;
+#endif
+    }
+    else
+    {
+        rc = heaps_lost();
+    }
     hook_uninstall();
-    return check_summary("test_heap_list");
+    return rc;
 }
 #endif

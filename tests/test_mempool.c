@@ -674,6 +674,54 @@ static void pool_object_corruption(void)
 #endif
 }
 
+/*
+ * A pool object wiped without os_mp_deinit while it is in the global list
+ * of pools (memset, or its memory reused): the middle one of three. A
+ * region add walks the list (overlap rule) and drops it without following
+ * its links; the add holds the global lock, so the report comes with the
+ * next pool call, once. The pools on either side keep working, their
+ * deinit writes nothing into the wiped object, and it can be initialised
+ * again over its old memory. The old library followed its null links.
+ */
+static void wiped_pool_object(void)
+{
+#if TEST_BAD_OPS
+    static os_mp_t p[3];
+    static _Alignas(64) unsigned char mem[3][1024], region[4096];
+    static const char *const names[] = {"wiped0", "wiped1", "wiped2"};
+    os_memheap_t h;
+    os_mp_t zero;
+
+    check_context("pool object wiped without deinit");
+    memset(&zero, 0, sizeof zero);
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ(os_mp_init(&p[i], names[i], mem[i], sizeof mem[i], 32), OS_EOK);
+    memset(&p[1], 0, sizeof p[1]);
+    heap_open(&h, "beside pools");
+    heap_add_ok(&h, region, sizeof region, OS_MEM_ALG_DEFAULT);
+    CHECK_REPORTS(0);
+    void *x = os_mp_alloc(&p[2], OS_NO_WAIT);
+    CHECK(x != OS_NULL);
+    os_mp_free(&p[2], x);
+    CHECK_EQ(os_mp_deinit(&p[0]), OS_EOK);
+    CHECK_EQ(hook_last_code(), OS_ERROR);
+#if !TEST_SMALL_TEXTS
+    CHECKF(hook_seen("list of pools broken"), "report: %s", hook_last_msg());
+#endif
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_mp_deinit(&p[2]), OS_EOK);
+    CHECK(memcmp(&p[1], &zero, sizeof zero) == 0);
+    CHECK_EQ(os_mp_init(&p[1], names[1], mem[1], sizeof mem[1], 32), OS_EOK);
+    CHECK_EQ(os_mp_init(&p[0], names[0], mem[1], sizeof mem[1], 32), OS_EINVAL);     /* p[1] is listed again */
+    CHECK_REPORTED();
+    CHECK_EQ(os_mp_trace(), OS_EOK);
+    CHECK_EQ(os_mp_deinit(&p[1]), OS_EOK);
+    CHECK_REPORTS(0);
+    heap_close(&h);
+    check_context("");
+#endif
+}
+
 /* ---- the randomized model test ---------------------------------------------------------------------- */
 
 #define MODEL_LIVE 600
@@ -1976,6 +2024,7 @@ int main(void)
 #endif
     bad_frees();
     pool_object_corruption();
+    wiped_pool_object();
     model();
     trace();
 #ifdef OS_MEM_PORT_POSIX

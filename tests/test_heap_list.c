@@ -12,7 +12,8 @@
  * init are refused and reported, and that B keeps working and keeps what
  * it handed out.
  *
- * The same for the list of pools (argument "pools"). Each case runs in a
+ * Also a live heap with both its list links overwritten (argument
+ * "links"), and the same for the list of pools (argument "pools"). Each case runs in a
  * process of its own: the refusals hold for the rest of the process. (The
  * cases a mend names exactly, one wiped object or one overwritten link,
  * are in test_spec and test_mempool, which go on after them.)
@@ -36,6 +37,20 @@ int main(void)
 
 static _Alignas(64) unsigned char mem[4][REG];
 static os_memheap_t a, b, c, d;
+
+/* Heap b, whose region is mem[1], checks clean and serves from that region. */
+static void heap_still_works(os_memheap_t *h)
+{
+    void *q;
+
+    CHECK_EQ(os_memheap_check(h), OS_EOK);
+    q = os_memheap_alloc(h, 200);
+    CHECK(q != OS_NULL);
+    CHECK((unsigned char *)q >= mem[1] && (unsigned char *)q + 200 <= mem[1] + REG);
+    os_memheap_free(h, q);
+    CHECK_EQ(os_memheap_check(h), OS_EOK);
+    CHECK_REPORTS(0);
+}
 
 static int heaps_lost(void)
 {
@@ -93,11 +108,7 @@ static int heaps_lost(void)
     {
         CHECK_EQ(p[i], 0x5B);
     }
-    CHECK_EQ(os_memheap_check(&b), OS_EOK);
-    void *q = os_memheap_alloc(&b, 200);
-    CHECK(q != OS_NULL);
-    CHECK((unsigned char *)q >= mem[1] && (unsigned char *)q + 200 <= mem[1] + REG);
-    os_memheap_free(&b, q);
+    heap_still_works(&b);
     os_memheap_free(&b, p);
     CHECK_EQ(os_memheap_check(&b), OS_EOK);
     CHECK_REPORTS(0);
@@ -106,6 +117,37 @@ static int heaps_lost(void)
     CHECK_EQ(os_memheap_deinit(&d), OS_EOK);
     CHECK_REPORTS(0);
     return check_summary("test_heap_list heaps");
+}
+
+/*
+ * A live heap whose two list links were both overwritten: the mend drops
+ * it (neither end of the list leads to it any more), so its region is not
+ * seen by the overlap rule either. Though one object lies between the two
+ * ends, it is live: no memory is claimed from then on.
+ */
+static int links_lost(void)
+{
+    enum os_mem_alg alg = test_algs[0].alg;
+
+    check_context("a live heap with both list links overwritten");
+    heap_open(&a, "a");
+    heap_open(&b, "b");
+    heap_add_ok(&b, mem[1], REG, alg);
+    heap_open(&c, "c");
+    b.resource_node.next = OS_NULL;
+    b.resource_node.prev = OS_NULL;
+    CHECK_EQ(os_memheap_init(&d, "d"), OS_EOK);
+    CHECKF(TEST_SMALL_TEXTS || hook_seen("no region or pool can be added"), "report: %s", hook_last_msg());
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_memheap_add(&d, mem[1], REG, alg), OS_EINVAL);
+    CHECK_REPORTS(1);
+    heap_still_works(&b);
+    CHECK_EQ(os_memheap_deinit(&b), OS_EOK);
+    heap_close(&a);
+    heap_close(&c);
+    heap_close(&d);
+    CHECK_REPORTS(0);
+    return check_summary("test_heap_list links");
 }
 
 #ifdef OS_USING_MEM_POOL
@@ -192,6 +234,10 @@ int main(int argc, char **argv)
 #else
         rc = TEST_SKIP_CODE;
 #endif
+    }
+    else if (argc > 1 && strcmp(argv[1], "links") == 0)
+    {
+        rc = links_lost();
     }
     else
     {

@@ -113,17 +113,44 @@ static void set_serial(struct heap_mem *r)
 #define SET_SERIAL(r) ((void)(r))
 #endif
 
-/* Set the link *pp, the field at offset `field` of a region or the list head `head`; reseal that region. */
-static void set_link(struct heap_mem **pp, struct heap_mem *to, struct heap_mem *const *head, os_size_t field)
-{
-    *pp = to;
-    if (pp != head)
-    {
-        oh_region_seal((struct heap_mem *)(void *)((os_uint8_t *)pp - field));
-    }
-}
 #define NEXT_FIELD  offsetof(struct heap_mem, next)
 #define HOST_FIELD  offsetof(struct heap_mem, host_next)
+
+/*
+ * Set the link *pp, the field at offset `field` of a region or the list
+ * head `head`; reseal that region. A host's list of nested regions runs
+ * through regions of other heaps, whose calls test the seal under their
+ * own heap's lock alone: at tail and full such a link is set and resealed
+ * under that lock, so that no call sees it half done. (The callers hold
+ * the global lock, and every path that takes two heap locks takes it
+ * first: no deadlock.)
+ */
+static void set_link(struct heap_mem **pp, struct heap_mem *to, struct heap_mem *const *head, os_size_t field)
+{
+    struct heap_mem *r;
+#if OS_MEM_HARDENING >= 2
+    os_ubase_t st;
+#endif
+
+    if (pp == head)
+    {
+        *pp = to;
+        return;
+    }
+    r = (struct heap_mem *)(void *)((os_uint8_t *)pp - field);
+#if OS_MEM_HARDENING >= 2
+    if (field == HOST_FIELD)
+    {
+        st = os_port_lock(&r->heap->lock);
+        *pp = to;
+        oh_region_seal(r);
+        os_port_unlock(&r->heap->lock, st);
+        return;
+    }
+#endif
+    *pp = to;
+    oh_region_seal(r);
+}
 
 os_ubase_t oh_global_lock;
 const struct oh_nest_ops *oh_nest;

@@ -5,7 +5,9 @@
  * threads through a mailbox so that a block is often freed by another thread
  * than the one that allocated it. Afterwards the heap checks sound and
  * mem_used is 0. Also: os_memheap_deinit waits for a call in progress on
- * the heap.
+ * the heap; a host block freed while its nested heap allocates; and a
+ * host's list of nested regions rewritten while a heap whose control block
+ * it runs through allocates.
  */
 #define _POSIX_C_SOURCE 200809L     /* clock_gettime, sem_timedwait */
 #include "common.h"
@@ -361,10 +363,89 @@ static void host_free_race(void)
     heap_close(&outer);     /* (its region is the arena: nothing needs freeing) */
 }
 
+/*
+ * A host's list of nested regions runs through the control blocks of other
+ * heaps' regions. Heap K's region is nested in an outer block after
+ * NESTED regions of heap J, each in a block of its own; freeing J's host
+ * blocks one by one takes J's regions out of the outer heap's list, and
+ * each time rewrites the link in K's control block, while another thread
+ * allocates from K. At hardening tail and full every call on K tests that
+ * control block's seal: the rewrite must never be seen half done (a false
+ * "overwritten" report and a refused call in a correct program).
+ */
+static os_memheap_t link_k, link_j;
+static int link_stop;
+static unsigned long link_reports, link_allocs;
+
+static void link_hook(const char *heap_name, const void *addr, os_err_t code, const char *msg)
+{
+    (void)heap_name;
+    (void)addr;
+    (void)code;
+    (void)msg;
+    __atomic_fetch_add(&link_reports, 1, __ATOMIC_RELAXED);
+}
+
+static void *link_user(void *arg)
+{
+    (void)arg;
+    while (!__atomic_load_n(&link_stop, __ATOMIC_ACQUIRE))
+    {
+        void *p = os_memheap_alloc(&link_k, 24);
+        if (p != OS_NULL)
+        {
+            __atomic_fetch_add(&link_allocs, 1, __ATOMIC_RELAXED);
+            os_memheap_free(&link_k, p);
+        }
+    }
+    return NULL;
+}
+
+static void host_link_race(void)
+{
+    enum { ROUNDS = 40, NESTED = 48 };
+    void *hb[NESTED];
+
+    check_context("a host's list of nested regions rewritten while a nested heap allocates");
+    os_mem_set_error_hook(link_hook);
+    heap_open(&outer, "outer");
+    heap_add_ok(&outer, arena, sizeof arena, OS_MEM_ALG_DEFAULT);
+    for (int round = 0; round < ROUNDS; round++)
+    {
+        heap_open(&link_j, "j");
+        for (int i = 0; i < NESTED; i++)
+        {
+            hb[i] = os_memheap_alloc(&outer, 1024);
+            CHECK(hb[i] != OS_NULL && os_memheap_add(&link_j, hb[i], 1024, OS_MEM_ALG_DEFAULT) == OS_EOK);
+        }
+        void *kb = os_memheap_alloc(&outer, 4096);
+        heap_open(&link_k, "k");
+        CHECK(kb != OS_NULL && os_memheap_add(&link_k, kb, 4096, OS_MEM_ALG_DEFAULT) == OS_EOK);
+        __atomic_store_n(&link_stop, 0, __ATOMIC_RELEASE);
+        pthread_t t;
+        CHECK_EQ(pthread_create(&t, NULL, link_user, NULL), 0);
+        for (int i = NESTED - 1; i >= 0; i--)
+            os_memheap_free(&outer, hb[i]);     /* the newest of J's regions: right after K's in the list */
+        __atomic_store_n(&link_stop, 1, __ATOMIC_RELEASE);
+        CHECK_EQ(pthread_join(t, NULL), 0);
+        heap_close(&link_j);
+        heap_close(&link_k);
+        os_memheap_free(&outer, kb);
+    }
+    CHECK_EQ(__atomic_load_n(&link_reports, __ATOMIC_RELAXED), 0);
+    CHECK_EQ(heap_info(&outer).mem_used, 0);
+    CHECK_EQ(os_memheap_check(&outer), OS_EOK);
+    printf("%d links of a nested heap's control block rewritten while it made %lu allocations\n", ROUNDS * NESTED,
+           __atomic_load_n(&link_allocs, __ATOMIC_RELAXED));
+    hook_install();
+    heap_close(&outer);
+}
+
 int main(void)
 {
     hook_install();
-    host_free_race();       /* (its refusals are reports, not faults: it runs in assert builds too) */
+    host_free_race();
+    host_link_race();       /* (its refusals are reports, not faults: it runs in assert builds too) */
 
     const struct test_layout *l = test_layout_mixed();
     heap_open(&user_heap, "shared");

@@ -84,6 +84,7 @@ struct os_memheap
     /* private */
     os_uint8_t       fast;              /* the idle tail-call paths may run */
     os_uint8_t       shape;             /* one region, nothing in its blocks: the locked free's short path */
+    os_uint32_t      gen;               /* which init made it live: pools name their host heaps by object and gen */
     os_size_t        mem_total;         /* bytes available for blocks */
     os_size_t        mem_used;          /* bytes held by allocated blocks */
     os_size_t        mem_maxused;       /* peak of mem_used */
@@ -179,7 +180,9 @@ os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, en
  * OS_EBUSY (and nothing changed) while regions of other heaps or memory
  * pools (their memory or their object) live inside its blocks, or while a
  * realloc in another task copies a block with no lock held (see
- * os_memheap_realloc). Any other call in progress on the heap in another
+ * os_memheap_realloc); also, once the list of heaps lost track of heaps
+ * (os_memheap_init), while a region of this heap lies in another heap's
+ * block. Any other call in progress on the heap in another
  * task finishes first (deinit takes the heap's lock); calls made
  * afterwards are refused. The
  * object must not be initialised again while other tasks may still call

@@ -180,6 +180,7 @@ struct os_mempool
     struct os_mp_waiter *deinit_wait;       /* deinit, waiting for waiters to reach 0 */
     os_list_node_t       resource_node;     /* node in the global list of pools */
     struct os_memheap   *host[2];           /* heaps whose blocks hold its memory, its object (or OS_NULL) */
+    os_uint32_t          host_gen[2];       /* their gen then: a host wiped and initialised again is another heap */
     char                 name[OS_NAME_MAX + 1];
 };
 typedef struct os_mempool os_mp_t;

@@ -319,7 +319,8 @@ os_err_t os_memheap_deinit(os_memheap_t *heap)
     if (err == OS_EBUSY)
     {
         oh_report(heap, OS_NULL, err, "deinit while regions of other heaps or memory pools live in its blocks, "
-                  "or while a realloc copies a block");
+                  "while a realloc copies a block, or (the list of heaps broken) while a region of it "
+                  "lies in another heap's block");
     }
     return err;
 }

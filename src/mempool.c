@@ -412,6 +412,7 @@ struct mp_new
     os_uint8_t      alloc_type;
     const os_mp_t  *clash;      /* the pool it would overlap, or mp itself if already initialised */
     os_memheap_t   *host[2];    /* set by oh_claim: the heaps whose blocks hold the memory, the object */
+    os_uint32_t     gen[2];     /* and their gen */
 };
 
 /* Register the pool unless its memory or object overlaps another pool's memory or object. Global lock held. */
@@ -454,6 +455,8 @@ static os_err_t mp_register(void *arg)
     mp->grid_shift = a->shift;
     mp->host[0] = a->host[0];
     mp->host[1] = a->host[1];
+    mp->host_gen[0] = a->gen[0];
+    mp->host_gen[1] = a->gen[1];
     mp->resource_node.next = &pools;
     mp->resource_node.prev = pools.prev;
     pools.prev->next = &mp->resource_node;
@@ -534,7 +537,7 @@ static os_err_t mp_init(os_mp_t *mp, const char *name, void *start, os_size_t si
     a.clash = OS_NULL;
     /* os_mp_create's block (mp is its payload) holds both: found without a walk */
     err = oh_claim(a.base, a.end - MP_HDR, (const os_uint8_t *)mp, (const os_uint8_t *)(mp + 1),
-                   alloc_type == MP_DYNAMIC ? mp : OS_NULL, a.host, &what, mp_register, &a);
+                   alloc_type == MP_DYNAMIC ? mp : OS_NULL, a.host, a.gen, &what, mp_register, &a);
     if (err != OS_EOK)
     {
         if (a.clash == mp)
@@ -571,6 +574,7 @@ os_err_t os_mp_deinit(os_mp_t *mp)
 {
     struct os_mp_waiter self, *w;
     os_memheap_t *host[2];
+    os_uint32_t gen[2];
     os_list_node_t *n;
     os_ubase_t gst, st;
 
@@ -610,10 +614,12 @@ os_err_t os_mp_deinit(os_mp_t *mp)
     mp->blk_carved_num = 0;
     host[0] = mp->host[0];
     host[1] = mp->host[1];
+    gen[0] = mp->host_gen[0];
+    gen[1] = mp->host_gen[1];
     /* Locks are released in the reverse order (an interrupt-mask lock restores what it saved). */
     os_port_unlock(&mp->lock, st);
     os_port_unlock(&pools_lock, gst);
-    oh_unclaim(host);       /* its host heaps may free those blocks now */
+    oh_unclaim(host, gen);  /* its host heaps may free those blocks now */
     pools_report();
 
     /* A waiter that times out meanwhile leaves as it would have before. */

@@ -153,6 +153,7 @@ static void set_link(struct heap_mem **pp, struct heap_mem *to, struct heap_mem 
 }
 
 os_ubase_t oh_global_lock;
+static os_uint32_t heap_gens;   /* heap inits so far (global lock): os_memheap_t.gen */
 const struct oh_nest_ops *oh_nest;
 static os_list_node_t heaps = { &heaps, &heaps };
 
@@ -257,6 +258,7 @@ os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
     heap->resource_node.prev = heaps.prev;
     heaps.prev->next = &heap->resource_node;
     heaps.prev = &heap->resource_node;
+    heap->gen = ++heap_gens;
     OH_HEAP_MARK(heap, OH_HEAP_INITED);
     oh_heap_refresh(heap);
     heaps_unlock(st, dropped);
@@ -365,6 +367,26 @@ static void unhost_all(const os_memheap_t *heap)
     }
 }
 
+/*
+ * Does a region of heap lie in another heap's block? After a mend that may
+ * have lost a heap (heaps_lost), deinit refuses such a heap: its host may
+ * have left the list, where unhost_all() would not find it to take the
+ * region out of its list of nested regions. O(R).
+ */
+static int nested_somewhere(const os_memheap_t *heap)
+{
+    const struct heap_mem *r;
+
+    for (r = heap->h_mem; r != OS_NULL && OH_LINKED(r); r = r->next)
+    {
+        if (r->host != OS_NULL)
+        {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 os_err_t oh_heap_unregister(os_memheap_t *heap)
 {
     const void *dropped;
@@ -374,7 +396,7 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
     os_list_node_t *n;
     int sound;
 
-    if (!OH_HEAP_LIVE(heap) || OH_NESTED(heap))
+    if (!OH_HEAP_LIVE(heap) || OH_NESTED(heap) || (heaps_lost && nested_somewhere(heap)))
     {
         heaps_unlock(st, dropped);
         return !OH_HEAP_LIVE(heap) ? OS_EINVAL : OS_EBUSY;
@@ -562,13 +584,14 @@ static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, co
  * its pools' memory and objects; add 0 takes the count back, and the span
  * goes with the last pool. Global lock held.
  */
-static void count_pool(os_memheap_t *heap, const os_uint8_t *lo, const os_uint8_t *hi, int add)
+static void count_pool(os_memheap_t *heap, os_uint32_t gen, const os_uint8_t *lo, const os_uint8_t *hi, int add)
 {
     os_ubase_t st;
 
-    if (heap == OS_NULL || !OH_HEAP_LIVE(heap))
+    if (heap == OS_NULL || !OH_HEAP_LIVE(heap) || heap->gen != gen)
     {
-        return;     /* (a host cannot be deinitialised while it counts a pool: this one was overwritten) */
+        return;     /* (a host cannot be deinitialised while it counts a pool: this one was overwritten, or
+                       wiped and initialised again, and does not count it) */
     }
     st = os_port_lock(&heap->lock);
     if (add)
@@ -587,8 +610,8 @@ static void count_pool(os_memheap_t *heap, const os_uint8_t *lo, const os_uint8_
 }
 
 os_err_t oh_claim(const os_uint8_t *lo, const os_uint8_t *hi, const os_uint8_t *olo, const os_uint8_t *ohi,
-                  const void *blk, os_memheap_t *host[2], const char **what, os_err_t (*commit)(void *arg),
-                  void *arg)
+                  const void *blk, os_memheap_t *host[2], os_uint32_t gen[2], const char **what,
+                  os_err_t (*commit)(void *arg), void *arg)
 {
     const void *dropped;
     os_ubase_t st = heaps_lock(&dropped);
@@ -604,24 +627,26 @@ os_err_t oh_claim(const os_uint8_t *lo, const os_uint8_t *hi, const os_uint8_t *
     known_holder = OS_NULL;
     if (err == OS_EOK)
     {
+        gen[0] = host[0] != OS_NULL ? host[0]->gen : 0u;
+        gen[1] = host[1] != OS_NULL ? host[1]->gen : 0u;
         err = commit(arg);
     }
     if (err == OS_EOK)
     {
-        count_pool(host[0], lo, hi, 1);
-        count_pool(host[1], olo, ohi, 1);
+        count_pool(host[0], gen[0], lo, hi, 1);
+        count_pool(host[1], gen[1], olo, ohi, 1);
     }
     heaps_unlock(st, dropped);
     return err;
 }
 
-void oh_unclaim(os_memheap_t *const host[2])
+void oh_unclaim(os_memheap_t *const host[2], const os_uint32_t gen[2])
 {
     const void *dropped;
     os_ubase_t st = heaps_lock(&dropped);
 
-    count_pool(host[0], OS_NULL, OS_NULL, 0);
-    count_pool(host[1], OS_NULL, OS_NULL, 0);
+    count_pool(host[0], gen[0], OS_NULL, OS_NULL, 0);
+    count_pool(host[1], gen[1], OS_NULL, OS_NULL, 0);
     heaps_unlock(st, dropped);
 }
 

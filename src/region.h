@@ -87,10 +87,15 @@ static inline int oh_node_ok(const os_list_node_t *n, int (*live)(const os_list_
  * agree, then from the back, and the two ends are joined: what lies
  * between is dropped (a live object whose own next link was overwritten
  * stays). Neither walk can loop: each node it reaches names the previous
- * one as its neighbour. What was dropped is known exactly when the two
- * ends already named each other (a link was overwritten) or both named
- * the same broken object; anything else may have dropped a live object
- * too (its links lead only to broken ones), and sets *lost. The list's
+ * one as its neighbour; and neither takes the head for an object. The
+ * front walk reaching the head is not enough for a sound list: the head
+ * must name the last node too (an object set back to an old copy of
+ * itself may end the list early). What was dropped is known exactly when
+ * the two ends already named each other (a link was overwritten) or both
+ * named the same broken object (not a null link: two links overwritten
+ * with null around live objects look alike); anything else may have
+ * dropped a live object too (its links lead only to broken ones), and
+ * sets *lost. The list's
  * lock held. O(length). Returns the node where the list broke (head when
  * none can be named), or OS_NULL if it is sound; the caller reports it
  * once its locks are released (the error hook may call into the heaps).
@@ -108,11 +113,11 @@ static inline const os_list_node_t *oh_list_mend(os_list_node_t *head, int (*liv
         }
         a = n;
     }
-    if (n == head)
+    if (n == head && head->prev == a)
     {
         return OS_NULL;
     }
-    for (n = b->prev; n != a; n = n->prev)
+    for (n = b->prev; n != a && n != head; n = n->prev)
     {
         if (!oh_node_ok(n, live) || n->next != b)
         {
@@ -121,7 +126,7 @@ static inline const os_list_node_t *oh_list_mend(os_list_node_t *head, int (*liv
         b = n;
     }
     n = a->next;
-    if (n != b && b->prev != a && (n != b->prev || oh_node_ok(n, live)))
+    if (n != b && b->prev != a && (n == OS_NULL || n != b->prev || oh_node_ok(n, live)))
     {
         *lost = 1;
     }
@@ -262,7 +267,9 @@ void oh_nest_on(void);
  * no region can be added over them meanwhile: OS_EINVAL (*what: with what)
  * on an overlap with a heap, else what commit returns. host[0] and host[1]
  * are set, before commit runs, to the heaps whose blocks hold the memory
- * and the object (or OS_NULL); when commit succeeds, each such heap counts
+ * and the object (or OS_NULL), gen[] to their gen (a heap object wiped and
+ * initialised again is another heap, which must not give back the old
+ * one's count); when commit succeeds, each such heap counts
  * the pool (heap->pools), so that a free or realloc of that block is
  * checked against the pools, and the heap cannot be deinitialised.
  * oh_unclaim() takes the counts back once the pool is unregistered. Both
@@ -274,8 +281,9 @@ void oh_nest_on(void);
  * heap, then pools).
  */
 os_err_t oh_claim(const os_uint8_t *lo, const os_uint8_t *hi, const os_uint8_t *olo, const os_uint8_t *ohi, const void *blk,
-                  os_memheap_t *host[2], const char **what, os_err_t (*commit)(void *arg), void *arg);
-void oh_unclaim(os_memheap_t *const host[2]);
+                  os_memheap_t *host[2], os_uint32_t gen[2], const char **what, os_err_t (*commit)(void *arg),
+                  void *arg);
+void oh_unclaim(os_memheap_t *const host[2], const os_uint32_t gen[2]);
 extern int (*oh_pools_overlap)(const os_uint8_t *lo, const os_uint8_t *hi, const char **what);
 
 /*

@@ -13,7 +13,9 @@
  * it handed out.
  *
  * Also a live heap with both its list links overwritten (argument
- * "links"), and the same for the list of pools (argument "pools"). Each case runs in a
+ * "links"), null links around a live heap ("nulls"), and the same for the
+ * list of pools ("pools"); and first, breaks the mend names exactly. Each
+ * case runs in a
  * process of its own: the refusals hold for the rest of the process. (The
  * cases a mend names exactly, one wiped object or one overwritten link,
  * are in test_spec and test_mempool, which go on after them.)
@@ -36,7 +38,7 @@ int main(void)
 #define REG (8 * 1024)
 
 static _Alignas(64) unsigned char mem[4][REG];
-static os_memheap_t a, b, c, d;
+static os_memheap_t a, b, c, d, nh;
 
 /* Heap b, whose region is mem[1], checks clean and serves from that region. */
 static void heap_still_works(os_memheap_t *h)
@@ -52,11 +54,85 @@ static void heap_still_works(os_memheap_t *h)
     CHECK_REPORTS(0);
 }
 
+/*
+ * Breaks the mend names exactly (nothing live is dropped, so memory is
+ * still claimed afterwards), each repaired: a heap object set back to an
+ * old copy of itself that says it is the last one (the walk from the front
+ * reaches the head early; the head names the real last heap), and a heap
+ * whose prev link names the head though it is not first (the walk from
+ * the back must not take the head for a heap object).
+ */
+static void exact_mends(void)
+{
+    enum os_mem_alg alg = test_algs[0].alg;
+    os_memheap_t saved;
+
+    check_context("a heap object set back to an old copy of itself");
+    heap_open(&a, "a");
+    saved = a;              /* a is last: its next link is the head */
+    heap_open(&b, "b");
+    heap_add_ok(&b, mem[1], REG, alg);
+    a = saved;
+    heap_open(&d, "d");     /* reported; b is linked again after a */
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_memheap_add(&d, mem[1], REG, alg), OS_EINVAL);     /* b's region is seen */
+    CHECK_REPORTS(1);
+    heap_add_ok(&d, mem[3], REG, alg);
+    heap_still_works(&b);
+    heap_close(&d);
+    heap_close(&b);
+    heap_close(&a);
+    CHECK_REPORTS(0);
+
+    check_context("a heap whose prev link names the head");
+    heap_open(&a, "a");
+    heap_open(&b, "b");
+    heap_add_ok(&b, mem[1], REG, alg);
+    heap_open(&c, "c");
+    c.resource_node.prev = a.resource_node.prev;
+    heap_open(&d, "d");
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_memheap_add(&d, mem[1], REG, alg), OS_EINVAL);
+    CHECK_REPORTS(1);
+    heap_add_ok(&d, mem[3], REG, alg);
+    heap_close(&d);
+    heap_close(&c);
+    heap_close(&b);
+    heap_close(&a);
+    CHECK_REPORTS(0);
+}
+
+/*
+ * Two links overwritten with null, the next of one heap and the prev of
+ * another, with a live heap between them: both ends of the break are null,
+ * which says nothing of what lay between. No memory is claimed from then
+ * on, so the region of the heap between is not given away.
+ */
+static int nulls_lost(void)
+{
+    enum os_mem_alg alg = test_algs[0].alg;
+
+    check_context("null links around a live heap");
+    heap_open(&a, "a");
+    heap_open(&b, "b");
+    heap_add_ok(&b, mem[1], REG, alg);
+    heap_open(&c, "c");
+    a.resource_node.next = OS_NULL;
+    c.resource_node.prev = OS_NULL;
+    CHECK_EQ(os_memheap_init(&d, "d"), OS_EOK);
+    CHECKF(TEST_SMALL_TEXTS || hook_seen("no region or pool can be added"), "report: %s", hook_last_msg());
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_memheap_add(&d, mem[1], REG, alg), OS_EINVAL);
+    CHECK_REPORTS(1);
+    heap_still_works(&b);
+    return check_summary("test_heap_list nulls");
+}
+
 static int heaps_lost(void)
 {
     enum os_mem_alg alg = test_algs[0].alg;
     os_meminfo_t before;
-    unsigned char *p;
+    unsigned char *p, *nb;
 
     check_context("a live heap between two wiped ones");
     heap_open(&a, "a");
@@ -66,12 +142,15 @@ static int heaps_lost(void)
     heap_open(&c, "c");
     heap_add_ok(&c, mem[2], REG, alg);
     p = os_memheap_alloc(&b, 100);
-    CHECK(p != OS_NULL);
-    if (p == OS_NULL)
+    nb = os_memheap_alloc(&b, 2048);
+    CHECK(p != OS_NULL && nb != OS_NULL);
+    if (p == OS_NULL || nb == OS_NULL)
     {
         return check_summary("test_heap_list");
     }
     memset(p, 0x5B, 100);
+    heap_open(&nh, "n");
+    heap_add_ok(&nh, nb, 2048, alg);    /* heap n's region lies in a block of b */
     before = heap_info(&b);
     memset(&a, 0, sizeof a);
     memset(&c, 0, sizeof c);
@@ -112,7 +191,18 @@ static int heaps_lost(void)
     os_memheap_free(&b, p);
     CHECK_EQ(os_memheap_check(&b), OS_EOK);
     CHECK_REPORTS(0);
-    /* and is deinitialised as a heap, though no longer in the list */
+    /* n is not deinitialised while its region lies in a block of a heap the
+     * list may have lost (its deinit would not find b to unlink the region
+     * from b's list of nested regions); b's free of that block takes the
+     * region away, and then n goes */
+    CHECK_EQ(os_memheap_deinit(&nh), OS_EBUSY);
+    CHECK_REPORTS(1);
+    os_memheap_free(&b, nb);
+    CHECK_REPORTS(0);
+    CHECK_EQ(os_memheap_deinit(&nh), OS_EOK);
+    CHECK_EQ(os_memheap_check(&b), OS_EOK);
+    CHECK_EQ(heap_info(&b).mem_used, 0);
+    /* and b is deinitialised as a heap, though no longer in the list */
     CHECK_EQ(os_memheap_deinit(&b), OS_EOK);
     CHECK_EQ(os_memheap_deinit(&d), OS_EOK);
     CHECK_REPORTS(0);
@@ -239,8 +329,13 @@ int main(int argc, char **argv)
     {
         rc = links_lost();
     }
+    else if (argc > 1 && strcmp(argv[1], "nulls") == 0)
+    {
+        rc = nulls_lost();
+    }
     else
     {
+        exact_mends();
         rc = heaps_lost();
     }
     hook_uninstall();

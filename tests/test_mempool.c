@@ -722,6 +722,53 @@ static void wiped_pool_object(void)
 #endif
 }
 
+/*
+ * A host heap wiped without deinit while a pool lives in one of its
+ * blocks, then initialised again, with another pool in one of its new
+ * blocks: the first pool's deinit must not take back the second pool's
+ * count (the object is the same, the heap is not), or the heap would free
+ * the block the second pool serves from. The old library did.
+ */
+static void wiped_host_heap(void)
+{
+#if TEST_BAD_OPS
+    static os_mp_t p, q;
+    static _Alignas(64) unsigned char r1[8192], r2[8192];
+    static os_memheap_t h;
+    os_meminfo_t before;
+    void *b1, *b2;
+    unsigned char *x;
+
+    check_context("a host heap wiped and initialised again");
+    heap_open(&h, "host");
+    heap_add_ok(&h, r1, sizeof r1, OS_MEM_ALG_DEFAULT);
+    b1 = os_memheap_alloc(&h, 2048);
+    CHECK(b1 != OS_NULL && os_mp_init(&p, "p", b1, 2048, 32) == OS_EOK);
+    memset(&h, 0, sizeof h);
+    CHECK_EQ(os_memheap_init(&h, "host again"), OS_EOK);
+    CHECK_REPORTS(1);       /* the wiped object, taken out of the list of heaps */
+    heap_add_ok(&h, r2, sizeof r2, OS_MEM_ALG_DEFAULT);
+    b2 = os_memheap_alloc(&h, 2048);
+    CHECK(b2 != OS_NULL && os_mp_init(&q, "q", b2, 2048, 32) == OS_EOK);
+    x = os_mp_alloc(&q, OS_NO_WAIT);
+    CHECK(x != OS_NULL);
+    CHECK_EQ(os_mp_deinit(&p), OS_EOK);
+    CHECK_REPORTS(0);
+    before = heap_info(&h);
+    os_memheap_free(&h, b2);            /* q lives in it */
+    CHECK_REPORTED();
+    CHECK(info_unchanged(&h, &before));
+    CHECK_EQ(os_memheap_deinit(&h), OS_EBUSY);
+    CHECK_REPORTED();
+    os_mp_free(&q, x);
+    CHECK_EQ(os_mp_deinit(&q), OS_EOK);
+    os_memheap_free(&h, b2);
+    CHECK_REPORTS(0);
+    heap_close(&h);
+    check_context("");
+#endif
+}
+
 /* ---- the randomized model test ---------------------------------------------------------------------- */
 
 #define MODEL_LIVE 600
@@ -2025,6 +2072,7 @@ int main(void)
     bad_frees();
     pool_object_corruption();
     wiped_pool_object();
+    wiped_host_heap();
     model();
     trace();
 #ifdef OS_MEM_PORT_POSIX

@@ -139,7 +139,7 @@ static void set_link(struct heap_mem **pp, struct heap_mem *to, struct heap_mem 
     }
     r = (struct heap_mem *)(void *)((os_uint8_t *)pp - field);
 #if OS_MEM_HARDENING >= 2
-    if (field == HOST_FIELD)
+    if (field == HOST_FIELD && OH_HEAP_LIVE(r->heap))    /* (no call runs on a heap object overwritten) */
     {
         st = os_port_lock(&r->heap->lock);
         *pp = to;
@@ -319,12 +319,28 @@ void oh_heaps_each(void (*fn)(os_memheap_t *heap, void *arg), void *arg)
     heaps_unlock(st, dropped);
 }
 
+/* Is r in heap's list of regions (a sound one: oh_regions_sound())? O(R). */
+static int region_listed(const os_memheap_t *heap, const struct heap_mem *r)
+{
+    const struct heap_mem *q;
+
+    for (q = heap->h_mem; q != OS_NULL && q != r; q = q->next)
+    {
+    }
+    return q != OS_NULL;
+}
+
 /*
  * Unlink every region of heap from the hosted lists of the listed heaps
  * (found there, not through the regions' own host fields, which may have
- * been overwritten). Global lock held. O(heaps + hosted regions).
+ * been overwritten). With a sound list of regions (sound), only the
+ * regions in it: a region that names heap but is not in it belongs to an
+ * earlier life of the object (wiped without deinit and initialised again),
+ * and stays in its host's list, which keeps its host block from being
+ * freed while it may hold blocks. Global lock held. O(heaps + hosted
+ * regions * R).
  */
-static void unhost_all(const os_memheap_t *heap)
+static void unhost_all(const os_memheap_t *heap, int sound)
 {
     os_list_node_t *n;
 
@@ -344,7 +360,7 @@ static void unhost_all(const os_memheap_t *heap)
             struct heap_mem *r = *pp;
             int linked = OH_LINKED(r);      /* else its link is not followed, and it is not resealed */
 
-            if (r->heap == heap)
+            if (r->heap == heap && (!sound || region_listed(heap, r)))
             {
                 r->host = OS_NULL;
                 set_link(pp, linked ? r->host_next : OS_NULL, &h->hosted, HOST_FIELD);
@@ -416,7 +432,7 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
     /* A control block that was overwritten is neither followed nor trusted:
      * the hosts' lists are searched instead. */
     sound = oh_regions_sound(heap, &bad);
-    unhost_all(heap);
+    unhost_all(heap, sound);
     for (r = heap->h_mem; r != OS_NULL && r != bad; r = r->next)
     {
         oh_shadow_released(r->start, r->end);
@@ -875,6 +891,10 @@ static int hosted_busy(const os_memheap_t *heap, const os_uint8_t *lo, os_size_t
         if (!nested_in(r, lo, len))
         {
             continue;
+        }
+        if (!OH_HEAP_LIVE(r->heap))
+        {
+            return 1;   /* its heap object was overwritten: its lock (and list) cannot be used; the block stays */
         }
         st = os_port_lock(&r->heap->lock);
         idle = region_idle(r);

@@ -91,12 +91,13 @@ static inline int oh_node_ok(const os_list_node_t *n, int (*live)(const os_list_
  * front walk reaching the head is not enough for a sound list: the head
  * must name the last node too (an object set back to an old copy of
  * itself may end the list early). What was dropped is known exactly when
- * the two ends already named each other (a link was overwritten) or both
- * named the same broken object (not a null link: two links overwritten
- * with null around live objects look alike); anything else may have
- * dropped a live object too (its links lead only to broken ones), and
- * sets *lost. The list's
- * lock held. O(length). Returns the node where the list broke (head when
+ * the two ends already named each other (a link was overwritten; but not
+ * an object's link naming the head, which the head's own link contradicts:
+ * that object may be an old copy of itself) or both named the same broken
+ * object (not a null link: two links overwritten with null around live
+ * objects look alike); anything else may have dropped a live object too
+ * (its links lead only to broken ones), and sets *lost. The list's lock
+ * held. O(length). Returns the node where the list broke (head when
  * none can be named), or OS_NULL if it is sound; the caller reports it
  * once its locks are released (the error hook may call into the heaps).
  */
@@ -126,7 +127,8 @@ static inline const os_list_node_t *oh_list_mend(os_list_node_t *head, int (*liv
         b = n;
     }
     n = a->next;
-    if (n != b && b->prev != a && (n == OS_NULL || n != b->prev || oh_node_ok(n, live)))
+    if (!((n == b && b != head) || (b->prev == a && a != head) ||
+          (n != OS_NULL && n == b->prev && !oh_node_ok(n, live))))
     {
         *lost = 1;
     }

@@ -13,8 +13,10 @@
  * it handed out.
  *
  * Also a live heap with both its list links overwritten (argument
- * "links"), null links around a live heap ("nulls"), and the same for the
- * list of pools ("pools"); and first, breaks the mend names exactly. Each
+ * "links"), null links around a live heap ("nulls"), a set-back heap object
+ * and a wiped one ("twice"), and the same for the list of pools ("pools");
+ * and first, breaks the mend names exactly, and a nested heap's object
+ * overwritten. Each
  * case runs in a
  * process of its own: the refusals hold for the rest of the process. (The
  * cases a mend names exactly, one wiped object or one overwritten link,
@@ -103,6 +105,78 @@ static void exact_mends(void)
 }
 
 /*
+ * A heap object overwritten (with 0xFF, not zeros) while its region lies
+ * in a block of another heap: its lock word is junk, and no call may wait
+ * for it. A deinit of a heap whose region follows it in the host's list of
+ * nested regions, and the host's free of the block that holds it, return
+ * (the free is refused: that region is not known to be idle). The old
+ * library spun for ever on that lock in the free (at hardening tail and
+ * full, in the deinit too).
+ */
+static void overwritten_nested_heap(void)
+{
+    static _Alignas(64) unsigned char host_mem[16 * 1024];
+    static os_memheap_t h, x, y;
+    enum os_mem_alg alg = test_algs[0].alg;
+    os_meminfo_t before;
+    void *b1, *b2;
+
+    check_context("a nested heap's object overwritten");
+    heap_open(&h, "h");
+    heap_add_ok(&h, host_mem, sizeof host_mem, alg);
+    b1 = os_memheap_alloc(&h, 2000);
+    b2 = os_memheap_alloc(&h, 2000);
+    CHECK(b1 != OS_NULL && b2 != OS_NULL);
+    if (b1 == OS_NULL || b2 == OS_NULL)
+    {
+        return;
+    }
+    heap_open(&y, "y");
+    heap_open(&x, "x");
+    heap_add_ok(&y, b1, 2000, alg);
+    heap_add_ok(&x, b2, 2000, alg);     /* x's region comes first in h's list of nested regions */
+    memset(&x, 0xFF, sizeof x);
+    CHECK_EQ(os_memheap_deinit(&y), OS_EOK);
+    CHECK_REPORTS(1);                   /* x, taken out of the list of heaps */
+    os_memheap_free(&h, b1);            /* y's region went with y: an ordinary free */
+    CHECK_REPORTS(0);
+    before = heap_info(&h);
+    os_memheap_free(&h, b2);
+    CHECK_REPORTED();
+    CHECK(info_unchanged(&h, &before));
+    CHECK_EQ(os_memheap_check(&h), OS_EOK);
+    CHECK_REPORTS(0);
+}
+
+/*
+ * A heap object set back to an old copy of itself that says it is the
+ * last one, and the last heap wiped: the head names neither end the walks
+ * reached, so the heap between them may be lost. No memory is claimed
+ * from then on. (Each misuse alone is mended exactly: exact_mends().)
+ */
+static int twice_lost(void)
+{
+    enum os_mem_alg alg = test_algs[0].alg;
+    os_memheap_t saved;
+
+    check_context("a set-back heap object and a wiped one");
+    heap_open(&a, "a");
+    saved = a;
+    heap_open(&b, "b");
+    heap_add_ok(&b, mem[1], REG, alg);
+    heap_open(&c, "c");
+    a = saved;
+    memset(&c, 0, sizeof c);
+    CHECK_EQ(os_memheap_init(&d, "d"), OS_EOK);
+    CHECKF(TEST_SMALL_TEXTS || hook_seen("no region or pool can be added"), "report: %s", hook_last_msg());
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_memheap_add(&d, mem[1], REG, alg), OS_EINVAL);
+    CHECK_REPORTS(1);
+    heap_still_works(&b);
+    return check_summary("test_heap_list twice");
+}
+
+/*
  * Two links overwritten with null, the next of one heap and the prev of
  * another, with a live heap between them: both ends of the break are null,
  * which says nothing of what lay between. No memory is claimed from then
@@ -142,7 +216,7 @@ static int heaps_lost(void)
     heap_open(&c, "c");
     heap_add_ok(&c, mem[2], REG, alg);
     p = os_memheap_alloc(&b, 100);
-    nb = os_memheap_alloc(&b, 2048);
+    nb = os_memheap_alloc(&b, 1000);
     CHECK(p != OS_NULL && nb != OS_NULL);
     if (p == OS_NULL || nb == OS_NULL)
     {
@@ -150,7 +224,7 @@ static int heaps_lost(void)
     }
     memset(p, 0x5B, 100);
     heap_open(&nh, "n");
-    heap_add_ok(&nh, nb, 2048, alg);    /* heap n's region lies in a block of b */
+    heap_add_ok(&nh, nb, 1000, alg);    /* heap n's region lies in a block of b */
     before = heap_info(&b);
     memset(&a, 0, sizeof a);
     memset(&c, 0, sizeof c);
@@ -259,14 +333,14 @@ static int pools_lost(void)
     check_context("a live pool between two wiped ones");
     heap_open(&a, "host");
     heap_add_ok(&a, mem[0], REG, alg);
-    blk = os_memheap_alloc(&a, 2048);
+    blk = os_memheap_alloc(&a, 1000);
     CHECK(blk != OS_NULL);
     if (blk == OS_NULL)
     {
         return check_summary("test_heap_list pools");
     }
     CHECK_EQ(os_mp_init(&p0, "p0", pm[0], sizeof pm[0], 32), OS_EOK);
-    CHECK_EQ(os_mp_init(&p1, "p1", blk, 2048, 32), OS_EOK);
+    CHECK_EQ(os_mp_init(&p1, "p1", blk, 1000, 32), OS_EOK);
     CHECK_EQ(os_mp_init(&p2, "p2", pm[2], sizeof pm[2], 32), OS_EOK);
     x = os_mp_alloc(&p1, OS_NO_WAIT);
     CHECK(x != OS_NULL);
@@ -296,7 +370,7 @@ static int pools_lost(void)
     /* P1 keeps working; deinitialised, it lets H's block go */
     os_mp_free(&p1, x);
     x = os_mp_alloc(&p1, OS_NO_WAIT);
-    CHECK(x != OS_NULL && (unsigned char *)x >= (unsigned char *)blk && (unsigned char *)x < (unsigned char *)blk + 2048);
+    CHECK(x != OS_NULL && (unsigned char *)x >= (unsigned char *)blk && (unsigned char *)x < (unsigned char *)blk + 1000);
     os_mp_free(&p1, x);
     CHECK_EQ(os_mp_check(&p1), OS_EOK);
     CHECK_EQ(os_mp_trace(), OS_EOK);
@@ -333,9 +407,14 @@ int main(int argc, char **argv)
     {
         rc = nulls_lost();
     }
+    else if (argc > 1 && strcmp(argv[1], "twice") == 0)
+    {
+        rc = twice_lost();
+    }
     else
     {
         exact_mends();
+        overwritten_nested_heap();
         rc = heaps_lost();
     }
     hook_uninstall();

@@ -742,14 +742,14 @@ static void wiped_host_heap(void)
     check_context("a host heap wiped and initialised again");
     heap_open(&h, "host");
     heap_add_ok(&h, r1, sizeof r1, OS_MEM_ALG_DEFAULT);
-    b1 = os_memheap_alloc(&h, 2048);
-    CHECK(b1 != OS_NULL && os_mp_init(&p, "p", b1, 2048, 32) == OS_EOK);
+    b1 = os_memheap_alloc(&h, 1024);
+    CHECK(b1 != OS_NULL && os_mp_init(&p, "p", b1, 1024, 32) == OS_EOK);
     memset(&h, 0, sizeof h);
     CHECK_EQ(os_memheap_init(&h, "host again"), OS_EOK);
     CHECK_REPORTS(1);       /* the wiped object, taken out of the list of heaps */
     heap_add_ok(&h, r2, sizeof r2, OS_MEM_ALG_DEFAULT);
-    b2 = os_memheap_alloc(&h, 2048);
-    CHECK(b2 != OS_NULL && os_mp_init(&q, "q", b2, 2048, 32) == OS_EOK);
+    b2 = os_memheap_alloc(&h, 1024);
+    CHECK(b2 != OS_NULL && os_mp_init(&q, "q", b2, 1024, 32) == OS_EOK);
     x = os_mp_alloc(&q, OS_NO_WAIT);
     CHECK(x != OS_NULL);
     CHECK_EQ(os_mp_deinit(&p), OS_EOK);
@@ -765,6 +765,52 @@ static void wiped_host_heap(void)
     os_memheap_free(&h, b2);
     CHECK_REPORTS(0);
     heap_close(&h);
+    check_context("");
+#endif
+}
+
+/*
+ * A nested heap wiped without deinit while a pool lives in one of its
+ * blocks, initialised again and deinitialised: its old region (and the
+ * pool in it) is still in the host's block, so that block must not be
+ * freed. The old library took the old region out of the host's list of
+ * nested regions with the new heap, by the object's address, and the host
+ * then freed the block the pool served from.
+ */
+static void wiped_nested_heap(void)
+{
+#if TEST_BAD_OPS
+    static os_mp_t p;
+    static _Alignas(64) unsigned char hm[32768];
+    static os_memheap_t h, n;
+    os_meminfo_t before;
+    void *blk, *nb;
+
+    check_context("a nested heap wiped and initialised again");
+    heap_open(&h, "host");
+    heap_add_ok(&h, hm, sizeof hm, OS_MEM_ALG_DEFAULT);
+    blk = os_memheap_alloc(&h, 8000);
+    CHECK(blk != OS_NULL);
+    if (blk == OS_NULL)
+    {
+        return;
+    }
+    heap_open(&n, "nested");
+    heap_add_ok(&n, blk, 8000, OS_MEM_ALG_DEFAULT);
+    nb = os_memheap_alloc(&n, 512);
+    CHECK(nb != OS_NULL && os_mp_init(&p, "p", nb, 512, 32) == OS_EOK);
+    CHECK(os_mp_alloc(&p, OS_NO_WAIT) != OS_NULL);
+    memset(&n, 0, sizeof n);
+    CHECK_EQ(os_memheap_init(&n, "nested again"), OS_EOK);
+    CHECK_REPORTS(1);       /* the wiped object, taken out of the list of heaps */
+    CHECK_EQ(os_memheap_deinit(&n), OS_EOK);
+    CHECK_REPORTS(0);
+    before = heap_info(&h);
+    os_memheap_free(&h, blk);       /* the old region, with the pool, is still in it */
+    CHECK_REPORTED();
+    CHECK(info_unchanged(&h, &before));
+    CHECK_EQ(os_memheap_check(&h), OS_EOK);
+    CHECK_REPORTS(0);
     check_context("");
 #endif
 }
@@ -2073,6 +2119,7 @@ int main(void)
     pool_object_corruption();
     wiped_pool_object();
     wiped_host_heap();
+    wiped_nested_heap();
     model();
     trace();
 #ifdef OS_MEM_PORT_POSIX

@@ -531,7 +531,8 @@ static inline void free_in(os_memheap_t *heap, struct heap_mem *r, void *ptr)
 /* Free with regions of other heaps or memory pools in this heap's blocks: global lock first. */
 static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
 {
-    os_ubase_t gst = os_port_lock(&oh_global_lock);
+    const void *dropped;
+    os_ubase_t gst = oh_heaps_lock(&dropped);   /* mended: oh_detach_hosted() tests which heaps are listed */
     os_ubase_t st = heap_lock(heap);
     struct heap_mem *r = owner_region(heap, ptr, "free");
     struct os_mem_blk b;
@@ -573,7 +574,7 @@ static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
     }
 out:
     heap_unlock(heap, st);
-    os_port_unlock(&oh_global_lock, gst);
+    oh_heaps_unlock(gst, dropped);
     if (busy != 0)
     {
         oh_report(heap, ptr, OS_EBUSY,

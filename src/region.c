@@ -116,14 +116,16 @@ static void set_serial(struct heap_mem *r)
 #define NEXT_FIELD  offsetof(struct heap_mem, next)
 #define HOST_FIELD  offsetof(struct heap_mem, host_next)
 
+static int heap_listed(const os_memheap_t *h);
+
 /*
  * Set the link *pp, the field at offset `field` of a region or the list
  * head `head`; reseal that region. A host's list of nested regions runs
  * through regions of other heaps, whose calls test the seal under their
  * own heap's lock alone: at tail and full such a link is set and resealed
  * under that lock, so that no call sees it half done. (The callers hold
- * the global lock, and every path that takes two heap locks takes it
- * first: no deadlock.)
+ * the global lock through oh_heaps_lock(), and every path that takes two
+ * heap locks takes it first: no deadlock.)
  */
 static void set_link(struct heap_mem **pp, struct heap_mem *to, struct heap_mem *const *head, os_size_t field)
 {
@@ -139,7 +141,7 @@ static void set_link(struct heap_mem **pp, struct heap_mem *to, struct heap_mem 
     }
     r = (struct heap_mem *)(void *)((os_uint8_t *)pp - field);
 #if OS_MEM_HARDENING >= 2
-    if (field == HOST_FIELD && OH_HEAP_LIVE(r->heap))    /* (no call runs on a heap object overwritten) */
+    if (field == HOST_FIELD && heap_listed(r->heap))    /* (not a heap object overwritten: its lock is junk) */
     {
         st = os_port_lock(&r->heap->lock);
         *pp = to;
@@ -193,8 +195,25 @@ static const void *heaps_mend(void)
     return n == OS_NULL || n == &heaps ? (const void *)n : (const void *)HEAP_OF(n);
 }
 
+/*
+ * Is h in the list of heaps? Only such a heap's lock may be waited for on
+ * behalf of another heap: an object taken out of the list may have been
+ * overwritten, its lock word too (its one byte that says "initialised"
+ * may still say so). Global lock held through oh_heaps_lock(), so the list
+ * is mended. O(H).
+ */
+static int heap_listed(const os_memheap_t *h)
+{
+    const os_list_node_t *n;
+
+    for (n = heaps.next; n != &heaps && n != &h->resource_node; n = n->next)
+    {
+    }
+    return n != &heaps;
+}
+
 /* Take the global lock; mend the list of heaps (*dropped: heaps_mend()). */
-static os_ubase_t heaps_lock(const void **dropped)
+os_ubase_t oh_heaps_lock(const void **dropped)
 {
     os_ubase_t st = os_port_lock(&oh_global_lock);
 
@@ -202,7 +221,7 @@ static os_ubase_t heaps_lock(const void **dropped)
     return st;
 }
 
-static void heaps_unlock(os_ubase_t st, const void *dropped)
+void oh_heaps_unlock(os_ubase_t st, const void *dropped)
 {
     int lost = heaps_lost;
 
@@ -231,7 +250,7 @@ int (oh_isr_refused)(const os_memheap_t *heap, const void *addr, const char *wha
 os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
 {
     const void *dropped;
-    os_ubase_t st = heaps_lock(&dropped);
+    os_ubase_t st = oh_heaps_lock(&dropped);
     const os_list_node_t *n;
 
     /* Also an object still in the list (initialised again without deinit):
@@ -241,7 +260,7 @@ os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
     }
     if (OH_HEAP_LIVE(heap) || n != &heaps)
     {
-        heaps_unlock(st, dropped);
+        oh_heaps_unlock(st, dropped);
         return OS_EINVAL;
     }
     oh_name_copy(heap->name, name, OS_NAME_MAX);
@@ -261,7 +280,7 @@ os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
     heap->gen = ++heap_gens;
     OH_HEAP_MARK(heap, OH_HEAP_INITED);
     oh_heap_refresh(heap);
-    heaps_unlock(st, dropped);
+    oh_heaps_unlock(st, dropped);
     return OS_EOK;
 }
 
@@ -309,38 +328,44 @@ void oh_port_idle_changed(void)
 void oh_heaps_each(void (*fn)(os_memheap_t *heap, void *arg), void *arg)
 {
     const void *dropped;
-    os_ubase_t st = heaps_lock(&dropped);
+    os_ubase_t st = oh_heaps_lock(&dropped);
     os_list_node_t *n;
 
     for (n = heaps.next; n != &heaps; n = n->next)
     {
         fn(HEAP_OF(n), arg);
     }
-    heaps_unlock(st, dropped);
+    oh_heaps_unlock(st, dropped);
 }
 
-/* Is r in heap's list of regions (a sound one: oh_regions_sound())? O(R). */
-static int region_listed(const os_memheap_t *heap, const struct heap_mem *r)
+/* Is r in heap's list of regions before stop (the first region that fails oh_region_sound(), or OS_NULL)? O(R). */
+static int region_listed(const os_memheap_t *heap, const struct heap_mem *r, const struct heap_mem *stop)
 {
     const struct heap_mem *q;
 
-    for (q = heap->h_mem; q != OS_NULL && q != r; q = q->next)
+    for (q = heap->h_mem; q != OS_NULL && q != stop; q = q->next)
     {
+        if (q == r)
+        {
+            return 1;
+        }
     }
-    return q != OS_NULL;
+    return 0;
 }
 
 /*
- * Unlink every region of heap from the hosted lists of the listed heaps
+ * Unlink the regions of heap from the hosted lists of the listed heaps
  * (found there, not through the regions' own host fields, which may have
- * been overwritten). With a sound list of regions (sound), only the
- * regions in it: a region that names heap but is not in it belongs to an
- * earlier life of the object (wiped without deinit and initialised again),
- * and stays in its host's list, which keeps its host block from being
- * freed while it may hold blocks. Global lock held. O(heaps + hosted
- * regions * R).
+ * been overwritten): those in its list of regions before bad (its first
+ * control block that fails oh_region_sound(), or OS_NULL). Any other one
+ * stays in its host's list, which keeps the host's block from being freed
+ * (the host refuses while it is there): a region that names heap but is
+ * not in that part of its list may belong to an earlier life of the
+ * object (wiped without deinit and initialised again) and hold blocks; so
+ * may one whose control block fails its seal, where the host's list stops
+ * being followed. Global lock held. O(heaps + hosted regions * R).
  */
-static void unhost_all(const os_memheap_t *heap, int sound)
+static void unhost_all(const os_memheap_t *heap, const struct heap_mem *bad)
 {
     os_list_node_t *n;
 
@@ -358,24 +383,20 @@ static void unhost_all(const os_memheap_t *heap, int sound)
         for (pp = &h->hosted; *pp != OS_NULL;)
         {
             struct heap_mem *r = *pp;
-            int linked = OH_LINKED(r);      /* else its link is not followed, and it is not resealed */
 
-            if (r->heap == heap && (!sound || region_listed(heap, r)))
+            if (!OH_LINKED(r))
+            {
+                break;      /* neither its link nor its heap is known for sure: it and the rest stay */
+            }
+            if (r->heap == heap && region_listed(heap, r, bad))
             {
                 r->host = OS_NULL;
-                set_link(pp, linked ? r->host_next : OS_NULL, &h->hosted, HOST_FIELD);
-                if (linked)
-                {
-                    oh_region_seal(r);
-                }
-            }
-            else if (linked)
-            {
-                pp = &r->host_next;
+                set_link(pp, r->host_next, &h->hosted, HOST_FIELD);
+                oh_region_seal(r);
             }
             else
             {
-                break;
+                pp = &r->host_next;
             }
         }
         oh_heap_refresh(h);
@@ -406,7 +427,7 @@ static int nested_somewhere(const os_memheap_t *heap)
 os_err_t oh_heap_unregister(os_memheap_t *heap)
 {
     const void *dropped;
-    os_ubase_t st = heaps_lock(&dropped), hst;
+    os_ubase_t st = oh_heaps_lock(&dropped), hst;
     const struct heap_mem *bad = OS_NULL;
     struct heap_mem *r;
     os_list_node_t *n;
@@ -414,7 +435,7 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
 
     if (!OH_HEAP_LIVE(heap) || OH_NESTED(heap) || (heaps_lost && nested_somewhere(heap)))
     {
-        heaps_unlock(st, dropped);
+        oh_heaps_unlock(st, dropped);
         return !OH_HEAP_LIVE(heap) ? OS_EINVAL : OS_EBUSY;
     }
     /* Refused while a realloc copies a block with no lock held; else no call
@@ -423,7 +444,7 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
     if (heap->copying != 0)
     {
         os_port_unlock(&heap->lock, hst);
-        heaps_unlock(st, dropped);
+        oh_heaps_unlock(st, dropped);
         return OS_EBUSY;
     }
     OH_HEAP_MARK(heap, 0);
@@ -432,7 +453,7 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
     /* A control block that was overwritten is neither followed nor trusted:
      * the hosts' lists are searched instead. */
     sound = oh_regions_sound(heap, &bad);
-    unhost_all(heap, sound);
+    unhost_all(heap, sound ? OS_NULL : bad);
     for (r = heap->h_mem; r != OS_NULL && r != bad; r = r->next)
     {
         oh_shadow_released(r->start, r->end);
@@ -453,7 +474,7 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
     heap->h_mem = OS_NULL;
     oh_heap_refresh(heap);
     os_port_unlock(&heap->lock, hst);
-    heaps_unlock(st, dropped);
+    oh_heaps_unlock(st, dropped);
     if (!sound)
     {
         oh_report(OS_NULL, bad, OS_ERROR, "deinit: the control block of region %p was overwritten; "
@@ -630,7 +651,7 @@ os_err_t oh_claim(const os_uint8_t *lo, const os_uint8_t *hi, const os_uint8_t *
                   os_err_t (*commit)(void *arg), void *arg)
 {
     const void *dropped;
-    os_ubase_t st = heaps_lock(&dropped);
+    os_ubase_t st = oh_heaps_lock(&dropped);
     os_err_t err;
 
     known_holder = blk;
@@ -652,18 +673,18 @@ os_err_t oh_claim(const os_uint8_t *lo, const os_uint8_t *hi, const os_uint8_t *
         count_pool(host[0], gen[0], lo, hi, 1);
         count_pool(host[1], gen[1], olo, ohi, 1);
     }
-    heaps_unlock(st, dropped);
+    oh_heaps_unlock(st, dropped);
     return err;
 }
 
 void oh_unclaim(os_memheap_t *const host[2], const os_uint32_t gen[2])
 {
     const void *dropped;
-    os_ubase_t st = heaps_lock(&dropped);
+    os_ubase_t st = oh_heaps_lock(&dropped);
 
     count_pool(host[0], gen[0], OS_NULL, OS_NULL, 0);
     count_pool(host[1], gen[1], OS_NULL, OS_NULL, 0);
-    heaps_unlock(st, dropped);
+    oh_heaps_unlock(st, dropped);
 }
 
 /* ---- adding regions ------------------------------------------------------------ */
@@ -773,11 +794,11 @@ os_err_t oh_region_add(os_memheap_t *heap, void *start, os_size_t size, enum os_
         return OS_EINVAL;
     }
     hi = lo + size;
-    st = heaps_lock(&dropped);
+    st = oh_heaps_lock(&dropped);
     if (!OH_HEAP_LIVE(heap))
     {
         /* deinit ran between the caller's entry test and this lock: the heap is gone */
-        heaps_unlock(st, dropped);
+        oh_heaps_unlock(st, dropped);
         oh_report(OS_NULL, heap, OS_EINVAL, "add of region %p on a heap that was deinitialised meanwhile", start);
         return OS_EINVAL;
     }
@@ -785,7 +806,7 @@ os_err_t oh_region_add(os_memheap_t *heap, void *start, os_size_t size, enum os_
     err = overlap_check(heap, lo, hi, &host, &what, oh_nest != OS_NULL ? oh_nest->holds : OS_NULL);
     if (err != OS_EOK)
     {
-        heaps_unlock(st, dropped);
+        oh_heaps_unlock(st, dropped);
         oh_report(heap, start, err, "region %p..%p overlaps %s", (void *)lo, (void *)hi, what);
         (void)what;     /* the small build's reports do not name it */
         return err;
@@ -810,7 +831,7 @@ os_err_t oh_region_add(os_memheap_t *heap, void *start, os_size_t size, enum os_
         err = OS_EOK;
         lo = piece_end;
     }
-    heaps_unlock(st, dropped);
+    oh_heaps_unlock(st, dropped);
     if (err != OS_EOK)
     {
         oh_report(heap, start, err, "region %p of %zu bytes is too small for the control data and one block",
@@ -892,9 +913,9 @@ static int hosted_busy(const os_memheap_t *heap, const os_uint8_t *lo, os_size_t
         {
             continue;
         }
-        if (!OH_HEAP_LIVE(r->heap))
+        if (!heap_listed(r->heap))
         {
-            return 1;   /* its heap object was overwritten: its lock (and list) cannot be used; the block stays */
+            return 1;   /* its heap object may be overwritten: its lock (and list) cannot be used; the block stays */
         }
         st = os_port_lock(&r->heap->lock);
         idle = region_idle(r);

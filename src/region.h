@@ -18,6 +18,13 @@
 #include "port.h"
 
 extern os_ubase_t oh_global_lock;
+/*
+ * Take the global lock with the list of heaps mended first (a heap object
+ * wiped without deinit taken out of it), and give it back, reporting what
+ * was taken out once no lock is held (dropped). O(H).
+ */
+os_ubase_t oh_heaps_lock(const void **dropped);
+void       oh_heaps_unlock(os_ubase_t st, const void *dropped);
 
 /*
  * The hot paths may end in a tail call into the algorithm when the port has

@@ -14,9 +14,10 @@
  *
  * Also a live heap with both its list links overwritten (argument
  * "links"), null links around a live heap ("nulls"), a set-back heap object
- * and a wiped one ("twice"), and the same for the list of pools ("pools");
- * and first, breaks the mend names exactly, and a nested heap's object
- * overwritten. Each
+ * and a wiped one ("twice"), a nested heap's object filled with the byte
+ * that says "initialised" ("junk"), and the same for the list of pools
+ * ("pools"); and first, breaks the mend names exactly, a nested heap's
+ * object overwritten, and deinits past a broken list or seal. Each
  * case runs in a
  * process of its own: the refusals hold for the rest of the process. (The
  * cases a mend names exactly, one wiped object or one overwritten link,
@@ -105,15 +106,16 @@ static void exact_mends(void)
 }
 
 /*
- * A heap object overwritten (with 0xFF, not zeros) while its region lies
- * in a block of another heap: its lock word is junk, and no call may wait
- * for it. A deinit of a heap whose region follows it in the host's list of
+ * A heap object overwritten (not with zeros) while its region lies in a
+ * block of another heap: its lock word is junk, and no call may wait for
+ * it, also when the byte that says "initialised" still says so (fill
+ * 0x55: run on its own, as the mend then counts it as a live heap lost). A deinit of a heap whose region follows it in the host's list of
  * nested regions, and the host's free of the block that holds it, return
  * (the free is refused: that region is not known to be idle). The old
  * library spun for ever on that lock in the free (at hardening tail and
  * full, in the deinit too).
  */
-static void overwritten_nested_heap(void)
+static void overwritten_nested_heap(int fill)
 {
     static _Alignas(64) unsigned char host_mem[16 * 1024];
     static os_memheap_t h, x, y;
@@ -135,11 +137,24 @@ static void overwritten_nested_heap(void)
     heap_open(&x, "x");
     heap_add_ok(&y, b1, 2000, alg);
     heap_add_ok(&x, b2, 2000, alg);     /* x's region comes first in h's list of nested regions */
-    memset(&x, 0xFF, sizeof x);
-    CHECK_EQ(os_memheap_deinit(&y), OS_EOK);
-    CHECK_REPORTS(1);                   /* x, taken out of the list of heaps */
-    os_memheap_free(&h, b1);            /* y's region went with y: an ordinary free */
-    CHECK_REPORTS(0);
+    memset(&x, fill, sizeof x);
+    if (fill != 0x55)
+    {
+        CHECK_EQ(os_memheap_deinit(&y), OS_EOK);
+        CHECK_REPORTS(1);               /* x, taken out of the list of heaps */
+        os_memheap_free(&h, b1);        /* y's region went with y: an ordinary free */
+        CHECK_REPORTS(0);
+    }
+    else
+    {
+        /* x still says "initialised": taken out of the list, it may be a live
+         * heap lost with it, so y (nested) is not deinitialised first */
+        CHECK_EQ(os_memheap_deinit(&y), OS_EBUSY);
+        CHECK_REPORTS(2);
+        os_memheap_free(&h, b1);        /* takes y's idle region away */
+        CHECK_REPORTS(0);
+        CHECK_EQ(os_memheap_deinit(&y), OS_EOK);
+    }
     before = heap_info(&h);
     os_memheap_free(&h, b2);
     CHECK_REPORTED();
@@ -147,6 +162,96 @@ static void overwritten_nested_heap(void)
     CHECK_EQ(os_memheap_check(&h), OS_EOK);
     CHECK_REPORTS(0);
 }
+
+/*
+ * A heap wiped while its region, in another heap's block, holds a block,
+ * then initialised again, and deinitialised with its (new) list of regions
+ * broken: the old region is not taken out of the host's list of nested
+ * regions (nothing tells it from one of the new life's past the break), so
+ * the host keeps that block. The library before took out every region
+ * naming the object, and the host then handed the block out again.
+ */
+static void reinit_broken_deinit(void)
+{
+    static _Alignas(64) unsigned char host_mem[16 * 1024], r2[4096], r3[4096];
+    static os_memheap_t h, n;
+    enum os_mem_alg alg = test_algs[0].alg;
+    os_meminfo_t before;
+    unsigned char *blk, *p;
+
+    check_context("a heap initialised again, deinitialised with a broken list");
+    heap_open(&h, "h");
+    heap_add_ok(&h, host_mem, sizeof host_mem, alg);
+    blk = os_memheap_alloc(&h, 4000);
+    CHECK(blk != OS_NULL);
+    if (blk == OS_NULL)
+    {
+        return;
+    }
+    heap_open(&n, "n");
+    heap_add_ok(&n, blk, 4000, alg);
+    p = os_memheap_alloc(&n, 200);
+    CHECK(p != OS_NULL);
+    memset(&n, 0, sizeof n);
+    heap_open(&n, "n again");
+    CHECK_REPORTS(1);                   /* the wiped object */
+    heap_add_ok(&n, r2, sizeof r2, alg);
+    heap_add_ok(&n, r3, sizeof r3, alg);
+    test_poke(r2, 0x41, sizeof(void *));       /* r2's link to r3 */
+    CHECK_EQ(os_memheap_deinit(&n), OS_EOK);
+    CHECK_REPORTED();
+    before = heap_info(&h);
+    os_memheap_free(&h, blk);           /* the old region, holding p, is still in it */
+    CHECK_REPORTED();
+    CHECK(info_unchanged(&h, &before));
+    CHECK_EQ(os_memheap_check(&h), OS_EOK);
+    CHECK_REPORTS(0);
+}
+
+#if OS_MEM_HARDENING >= 2
+/*
+ * Hardening tail and full: the control block of heap n's region, nested
+ * in a block of h, fails its seal (one byte changed), and n is
+ * deinitialised. The region stays in h's list of nested regions, and the
+ * regions after it (m's, which holds a block) with it: the library before
+ * cut h's list there, and h then freed m's host block while m served from
+ * it.
+ */
+static void unsealed_nested_deinit(void)
+{
+    static _Alignas(64) unsigned char host_mem[16 * 1024];
+    static os_memheap_t h, m, n;
+    enum os_mem_alg alg = test_algs[0].alg;
+    os_meminfo_t before;
+    unsigned char *bm, *bn, *pm;
+
+    check_context("a nested region's control block fails its seal, its heap deinitialised");
+    heap_open(&h, "h");
+    heap_add_ok(&h, host_mem, sizeof host_mem, alg);
+    bm = os_memheap_alloc(&h, 4000);
+    bn = os_memheap_alloc(&h, 4000);
+    CHECK(bm != OS_NULL && bn != OS_NULL);
+    if (bm == OS_NULL || bn == OS_NULL)
+    {
+        return;
+    }
+    heap_open(&m, "m");
+    heap_open(&n, "n");
+    heap_add_ok(&m, bm, 4000, alg);
+    heap_add_ok(&n, bn, 4000, alg);     /* n's region comes first in h's list */
+    pm = os_memheap_alloc(&m, 200);
+    CHECK(pm != OS_NULL);
+    bn[7 * sizeof(void *)] ^= 1;        /* a byte of the control block the seal covers (its total) */
+    CHECK_EQ(os_memheap_deinit(&n), OS_EOK);
+    CHECK_REPORTED();
+    before = heap_info(&h);
+    os_memheap_free(&h, bm);            /* m's region, holding pm, is in it */
+    CHECK_REPORTED();
+    CHECK(info_unchanged(&h, &before));
+    os_memheap_free(&m, pm);
+    CHECK_REPORTS(0);
+}
+#endif
 
 /*
  * A heap object set back to an old copy of itself that says it is the
@@ -411,10 +516,19 @@ int main(int argc, char **argv)
     {
         rc = twice_lost();
     }
+    else if (argc > 1 && strcmp(argv[1], "junk") == 0)
+    {
+        overwritten_nested_heap(0x55);
+        rc = check_summary("test_heap_list junk");
+    }
     else
     {
         exact_mends();
-        overwritten_nested_heap();
+        overwritten_nested_heap(0xFF);
+        reinit_broken_deinit();
+#if OS_MEM_HARDENING >= 2
+        unsealed_nested_deinit();
+#endif
         rc = heaps_lost();
     }
     hook_uninstall();

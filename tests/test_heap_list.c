@@ -57,6 +57,29 @@ static void heap_still_works(os_memheap_t *h)
     CHECK_REPORTS(0);
 }
 
+/* Heaps a, b (its region mem[1]) and c, in the list in that order. */
+static void open_abc(void)
+{
+    heap_open(&a, "a");
+    heap_open(&b, "b");
+    heap_add_ok(&b, mem[1], REG, test_algs[0].alg);
+    heap_open(&c, "c");
+}
+
+/*
+ * After a break of the list that may have lost b: the next init (of d)
+ * says so, b's region is not given to d, and b keeps working.
+ */
+static void b_may_be_lost(void)
+{
+    CHECK_EQ(os_memheap_init(&d, "d"), OS_EOK);
+    CHECKF(TEST_SMALL_TEXTS || hook_seen("no region or pool can be added"), "report: %s", hook_last_msg());
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_memheap_add(&d, mem[1], REG, test_algs[0].alg), OS_EINVAL);
+    CHECK_REPORTS(1);
+    heap_still_works(&b);
+}
+
 /*
  * Breaks the mend names exactly (nothing live is dropped, so memory is
  * still claimed afterwards), each repaired: a heap object set back to an
@@ -272,12 +295,7 @@ static int twice_lost(void)
     heap_open(&c, "c");
     a = saved;
     memset(&c, 0, sizeof c);
-    CHECK_EQ(os_memheap_init(&d, "d"), OS_EOK);
-    CHECKF(TEST_SMALL_TEXTS || hook_seen("no region or pool can be added"), "report: %s", hook_last_msg());
-    CHECK_REPORTS(1);
-    CHECK_EQ(os_memheap_add(&d, mem[1], REG, alg), OS_EINVAL);
-    CHECK_REPORTS(1);
-    heap_still_works(&b);
+    b_may_be_lost();
     return check_summary("test_heap_list twice");
 }
 
@@ -289,21 +307,11 @@ static int twice_lost(void)
  */
 static int nulls_lost(void)
 {
-    enum os_mem_alg alg = test_algs[0].alg;
-
     check_context("null links around a live heap");
-    heap_open(&a, "a");
-    heap_open(&b, "b");
-    heap_add_ok(&b, mem[1], REG, alg);
-    heap_open(&c, "c");
+    open_abc();
     a.resource_node.next = OS_NULL;
     c.resource_node.prev = OS_NULL;
-    CHECK_EQ(os_memheap_init(&d, "d"), OS_EOK);
-    CHECKF(TEST_SMALL_TEXTS || hook_seen("no region or pool can be added"), "report: %s", hook_last_msg());
-    CHECK_REPORTS(1);
-    CHECK_EQ(os_memheap_add(&d, mem[1], REG, alg), OS_EINVAL);
-    CHECK_REPORTS(1);
-    heap_still_works(&b);
+    b_may_be_lost();
     return check_summary("test_heap_list nulls");
 }
 
@@ -396,21 +404,11 @@ static int heaps_lost(void)
  */
 static int links_lost(void)
 {
-    enum os_mem_alg alg = test_algs[0].alg;
-
     check_context("a live heap with both list links overwritten");
-    heap_open(&a, "a");
-    heap_open(&b, "b");
-    heap_add_ok(&b, mem[1], REG, alg);
-    heap_open(&c, "c");
+    open_abc();
     b.resource_node.next = OS_NULL;
     b.resource_node.prev = OS_NULL;
-    CHECK_EQ(os_memheap_init(&d, "d"), OS_EOK);
-    CHECKF(TEST_SMALL_TEXTS || hook_seen("no region or pool can be added"), "report: %s", hook_last_msg());
-    CHECK_REPORTS(1);
-    CHECK_EQ(os_memheap_add(&d, mem[1], REG, alg), OS_EINVAL);
-    CHECK_REPORTS(1);
-    heap_still_works(&b);
+    b_may_be_lost();
     CHECK_EQ(os_memheap_deinit(&b), OS_EOK);
     heap_close(&a);
     heap_close(&c);

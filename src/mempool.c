@@ -420,17 +420,13 @@ static os_err_t mp_register(void *arg)
 {
     struct mp_new *a = arg;
     os_mp_t *mp = a->mp;
-    const os_list_node_t *n;
     os_ubase_t st = pools_take();
 
-    for (n = pools.next; n != &pools; n = n->next)
+    if (oh_list_has(&pools, &mp->resource_node))
     {
-        if (MP_OF(n) == mp)
-        {
-            os_port_unlock(&pools_lock, st);
-            a->clash = mp;
-            return OS_EINVAL;
-        }
+        os_port_unlock(&pools_lock, st);
+        a->clash = mp;
+        return OS_EINVAL;
     }
     a->clash = pool_in(mp, a->base, a->end - MP_HDR);
     if (a->clash == OS_NULL)
@@ -575,7 +571,6 @@ os_err_t os_mp_deinit(os_mp_t *mp)
     struct os_mp_waiter self, *w;
     os_memheap_t *host[2];
     os_uint32_t gen[2];
-    os_list_node_t *n;
     os_ubase_t gst, st;
 
     if (REFUSED(mp, "deinit"))
@@ -593,18 +588,7 @@ os_err_t os_mp_deinit(os_mp_t *mp)
         mp_report(0, OS_NULL, mp, OS_EINVAL, "deinit on a pool object that is not initialised");
         return OS_EINVAL;
     }
-    /* Unlinked through the (mended) list, not through its own links: a pool
-     * between two that were wiped may have left the list with them. */
-    for (n = pools.next; n != &pools && n != &mp->resource_node; n = n->next)
-    {
-    }
-    if (n != &pools)
-    {
-        n->prev->next = n->next;
-        n->next->prev = n->prev;
-    }
-    mp->resource_node.next = &mp->resource_node;
-    mp->resource_node.prev = &mp->resource_node;
+    oh_list_cut(&pools, &mp->resource_node);
     __atomic_store_n(&mp->object_inited, (os_uint8_t)0, __ATOMIC_RELAXED);
     mp->fast = 0;
     /* A call that passed its check before this deinit and takes the lock

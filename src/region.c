@@ -204,12 +204,7 @@ static const void *heaps_mend(void)
  */
 static int heap_listed(const os_memheap_t *h)
 {
-    const os_list_node_t *n;
-
-    for (n = heaps.next; n != &heaps && n != &h->resource_node; n = n->next)
-    {
-    }
-    return n != &heaps;
+    return oh_list_has(&heaps, &h->resource_node);
 }
 
 /* Take the global lock; mend the list of heaps (*dropped: heaps_mend()). */
@@ -251,14 +246,10 @@ os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
 {
     const void *dropped;
     os_ubase_t st = oh_heaps_lock(&dropped);
-    const os_list_node_t *n;
 
     /* Also an object still in the list (initialised again without deinit):
      * linking it again would close the list into a loop. */
-    for (n = heaps.next; n != &heaps && n != &heap->resource_node; n = n->next)
-    {
-    }
-    if (OH_HEAP_LIVE(heap) || n != &heaps)
+    if (OH_HEAP_LIVE(heap) || heap_listed(heap))
     {
         oh_heaps_unlock(st, dropped);
         return OS_EINVAL;
@@ -430,7 +421,6 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
     os_ubase_t st = oh_heaps_lock(&dropped), hst;
     const struct heap_mem *bad = OS_NULL;
     struct heap_mem *r;
-    os_list_node_t *n;
     int sound;
 
     if (!OH_HEAP_LIVE(heap) || OH_NESTED(heap) || (heaps_lost && nested_somewhere(heap)))
@@ -458,16 +448,7 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
     {
         oh_shadow_released(r->start, r->end);
     }
-    /* Unlinked through the (mended) list, not through its own links. */
-    for (n = heaps.next; n != &heaps && n != &heap->resource_node; n = n->next)
-    {
-    }
-    if (n != &heaps)
-    {
-        n->prev->next = n->next;
-        n->next->prev = n->prev;
-    }
-    heap->resource_node.next = heap->resource_node.prev = &heap->resource_node;
+    oh_list_cut(&heaps, &heap->resource_node);
     /* Under the heap's lock: a call in progress on this heap finishes
      * first, and one waiting for the lock then finds no region. */
     hst = os_port_lock(&heap->lock);

@@ -145,6 +145,33 @@ static inline const os_list_node_t *oh_list_mend(os_list_node_t *head, int (*liv
     return n != OS_NULL && n != b ? n : a;
 }
 
+/* Is node in the circular list at head (mended first: oh_list_mend())? The list's lock held. O(length). */
+static inline int oh_list_has(const os_list_node_t *head, const os_list_node_t *node)
+{
+    const os_list_node_t *n;
+
+    for (n = head->next; n != head && n != node; n = n->next)
+    {
+    }
+    return n != head;
+}
+
+/*
+ * Take node out of the mended list at head through the list's links, not
+ * its own (an object between two that were wiped may have left the list
+ * with them), and point its links at itself. The list's lock held.
+ * O(length).
+ */
+static inline void oh_list_cut(os_list_node_t *head, os_list_node_t *node)
+{
+    if (oh_list_has(head, node))
+    {
+        node->prev->next = node->next;
+        node->next->prev = node->prev;
+    }
+    node->next = node->prev = node;
+}
+
 /* The ops of an algorithm, or OS_NULL if it is unknown or compiled out. */
 const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg);
 

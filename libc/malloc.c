@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -82,7 +83,9 @@ static pthread_mutex_t arena_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct arena **owners[(size_t)1 << ROOT_BITS];   /* leaves: mmap'd on demand */
 
 static pthread_key_t tc_key;       /* the thread cache's destructor (see tc_flush) */
-static uintptr_t tc_secret;
+/* TC_KEY_WORDS words of 64 random bits in all (see tc_mark); from the kernel's AT_RANDOM bytes. */
+#define TC_KEY_WORDS    (8 / sizeof(uintptr_t))
+static uintptr_t tc_secret[TC_KEY_WORDS];
 static void tc_flush(void *unused);
 
 /* This thread's arena + 1 (0: not chosen yet). */
@@ -365,6 +368,30 @@ static void at_exit(void)
     }
 }
 
+/*
+ * The thread cache's secret: the 16 random bytes the kernel gives every
+ * process (AT_RANDOM), read without a call that could allocate; mixed with
+ * addresses and the process id only if they are missing.
+ */
+static void tc_secret_init(void)
+{
+    const void *r = (const void *)getauxval(AT_RANDOM);
+    uint64_t bits = ((uint64_t)(uintptr_t)&bits * 0x9E3779B97F4A7C15u) ^ (uint64_t)getpid();
+    unsigned i;
+
+    if (r != NULL)
+    {
+        uint64_t k;
+
+        memcpy(&k, r, sizeof(k));
+        bits ^= k;
+    }
+    for (i = 0; i < TC_KEY_WORDS; i++)
+    {
+        tc_secret[i] = (uintptr_t)(bits >> (i * 32u));
+    }
+}
+
 static void start(void)
 {
     int expected = UNINIT;
@@ -418,7 +445,7 @@ static void start(void)
             pthread_mutex_init(&arenas[i].grow, NULL);
         }
         (void)pthread_key_create(&tc_key, tc_flush);
-        tc_secret = (uintptr_t)((uint64_t)(uintptr_t)&tc_secret * 0x9E3779B97F4A7C15u) ^ (uintptr_t)getpid();
+        tc_secret_init();
         os_mem_set_error_hook(error_hook);
         os_sys_heap_init();
         arenas[0].heap = os_sys_heap();
@@ -589,7 +616,7 @@ static void *take(size_t align, size_t size)
  * to the heap they stay allocated (they count in mem_used). A block enters
  * class usable / 16 (so it serves every request of that class), and a miss
  * allocates the class's full size. A cached block carries a key (its
- * address mixed with a per-process secret) in its second word, which
+ * address mixed with 64 random bits of the process) after its link, which
  * tc_take() and tc_flush() clear as it leaves the cache: a free of a block
  * that carries its key is a second free of a block that some thread's
  * cache holds, and is reported (saying whether the freeing thread's own
@@ -618,10 +645,36 @@ struct tcache
 static __thread struct tcache tc __attribute__((tls_model("initial-exec")));
 /* 0: nothing cached yet; 1: the key's destructor will flush the cache; 2: flushed, the thread is ending */
 static __thread int tc_registered __attribute__((tls_model("initial-exec")));
-/* The key a cached block b carries in its second word. */
-static inline uintptr_t tc_mark(const void *b)
+/*
+ * The key a cached block b carries in its words 1 .. TC_KEY_WORDS (64 bits:
+ * one word, or two in a 32-bit program; a block of the cache has 16 bytes
+ * or more): its address mixed with the secret. A live block whose program
+ * data happens to equal it would be taken for a cached one; with 64 random
+ * bits that chance is 2^-64 per call, whatever the data (32 bits proved too
+ * few: a 32-bit test filling blocks with one byte value met it).
+ */
+static inline void tc_mark(void **b)
 {
-    return (uintptr_t)b ^ tc_secret;
+    unsigned i;
+
+    for (i = 0; i < TC_KEY_WORDS; i++)
+    {
+        b[1 + i] = (void *)((uintptr_t)b ^ tc_secret[i]);
+    }
+}
+
+static inline int tc_marked(void *const *b)
+{
+    unsigned i;
+
+    for (i = 0; i < TC_KEY_WORDS; i++)
+    {
+        if (b[1 + i] != (void *)((uintptr_t)b ^ tc_secret[i]))
+        {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 /*
@@ -693,8 +746,8 @@ static int tc_keyed(void *ptr, const os_memheap_t *heap, size_t usable, const ch
     unsigned c = (unsigned)(usable >> 4);
     char msg[120];
 
-    /* (usable >= 16: the word is the block's) */
-    if (!TC_ON || c == 0 || c >= TC_CLASSES || ((uintptr_t)ptr & 15u) != 0 || b[1] != (void *)tc_mark(b))
+    /* (usable >= 16: the key's words are the block's) */
+    if (!TC_ON || c == 0 || c >= TC_CLASSES || ((uintptr_t)ptr & 15u) != 0 || !tc_marked(b))
     {
         return 0;
     }
@@ -737,7 +790,7 @@ static int tc_put(void *ptr)
         (void)pthread_setspecific(tc_key, &tc);     /* tc_flush runs at thread exit */
     }
     b[0] = tc.head[c];
-    b[1] = (void *)tc_mark(b);
+    tc_mark(b);
     tc.head[c] = b;
     tc.count[c]++;
     tc.bytes += (size_t)c << 4;

@@ -14,7 +14,13 @@
  *                            header and returns 0: with
  *                            OS_MEMHEAP_CHECK_ON_EXIT=1 the exit status is 99
  *                            and the line must still reach the file.
+ *   malloc_badfree nearkey   (thread cache on) a live block whose data
+ *                            equals the key a cached block would carry in
+ *                            all but one of its 64 bits is freed and
+ *                            reallocated without a report: the key is all
+ *                            of them, in a 32-bit program too.
  */
+#include <stdint.h>
 #define _GNU_SOURCE
 #include <malloc.h>
 #include <pthread.h>
@@ -54,6 +60,36 @@ static int overrun(void)
     return 0;
 }
 
+/* The key's words (8 bytes) are learned from a cached block: a deliberate read of freed memory. */
+static int nearkey(void)
+{
+    enum { WORDS = 8 / sizeof(void *) };
+    void **cached = malloc(48), **live = malloc(48), **again;
+    uintptr_t secret[WORDS];
+    unsigned i;
+
+    if (cached == NULL || live == NULL)
+    {
+        return 1;
+    }
+    slot = cached;
+    free(cached);
+    for (i = 0; i < WORDS; i++)
+    {
+        secret[i] = (uintptr_t)((void *volatile *)slot)[1 + i] ^ (uintptr_t)slot;
+        live[1 + i] = (void *)((uintptr_t)live ^ secret[i]);
+    }
+    live[WORDS] = (void *)((uintptr_t)live[WORDS] ^ ((uintptr_t)1 << (sizeof(uintptr_t) * 8 - 1)));
+    again = realloc(live, 40);          /* live: resized in place or moved, not refused */
+    if (again == NULL)
+    {
+        return 2;
+    }
+    slot = again;
+    free_slot();                        /* live: freed, not reported */
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     char *small;
@@ -64,6 +100,10 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "overrun") == 0)
     {
         return overrun();
+    }
+    if (argc > 1 && strcmp(argv[1], "nearkey") == 0)
+    {
+        return nearkey();
     }
     small = malloc(40);
     large = malloc(3000);

@@ -119,6 +119,19 @@ else
     echo "bad frees: each of the 6 reported"
 fi
 
+# A live block holding a cached block's key in all but one bit is no cached block.
+if [ "${ONEHEAP_TEST_TCACHE:-1}" = 1 ]; then
+    LD_PRELOAD=$lib OS_MEMHEAP_CHECK_ON_EXIT=1 "$badfree" nearkey >"$tmp/near.out" 2>"$tmp/near.err"
+    got=$?
+    if [ "$got" != 0 ] || grep -q '^oneheap:' "$tmp/near.err"; then
+        echo "a block holding 63 bits of the key: FAILED (exit $got)"
+        cat "$tmp/near.err"
+        status=1
+    else
+        echo "a block holding 63 bits of the key: freed as live"
+    fi
+fi
+
 # A failed check at exit (status 99) keeps what the program wrote to a file.
 LD_PRELOAD=$lib OS_MEMHEAP_CHECK_ON_EXIT=1 "$badfree" overrun >"$tmp/over.out" 2>"$tmp/over.err"
 got=$?

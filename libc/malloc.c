@@ -44,6 +44,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <os_memory.h>
@@ -83,10 +84,12 @@ static pthread_mutex_t arena_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct arena **owners[(size_t)1 << ROOT_BITS];   /* leaves: mmap'd on demand */
 
 static pthread_key_t tc_key;       /* the thread cache's destructor (see tc_flush) */
-/* TC_KEY_WORDS words of 64 random bits in all (see tc_mark); from the kernel's AT_RANDOM bytes. */
+static int tc_key_ok;              /* tc_key was made: else no thread caches anything */
+/* TC_KEY_WORDS words of 64 random bits in all (see tc_marked and tc_secret_init). */
 #define TC_KEY_WORDS    (8 / sizeof(uintptr_t))
 static uintptr_t tc_secret[TC_KEY_WORDS];
 static void tc_flush(void *unused);
+static int tc_register(void);
 
 /* This thread's arena + 1 (0: not chosen yet). */
 static __thread unsigned my_arena __attribute__((tls_model("initial-exec")));
@@ -156,9 +159,9 @@ static struct arena *owner(const void *p)
 /* Record a (or NULL) as the owner of [mem, mem + size). arena_lock held. */
 static int set_owner(void *mem, size_t size, struct arena *a)
 {
-    uintptr_t slot;
+    uintptr_t slot = (uintptr_t)mem >> SLOT_SHIFT, last = slot + (size >> SLOT_SHIFT);    /* (no wrap at the top) */
 
-    for (slot = (uintptr_t)mem >> SLOT_SHIFT; slot < ((uintptr_t)mem + size) >> SLOT_SHIFT; slot++)
+    for (; slot < last; slot++)
     {
         struct arena **leaf;
 
@@ -234,7 +237,7 @@ static int grow(struct arena *a, size_t need)
     size_t least, size;
     uintptr_t lo, hi;
     void *mem;
-    int err;
+    int err, saved = errno;
 
     /* Nothing is reserved for a request no region could serve: refused at once. */
     if (need > SIZE_MAX / 4 || (least = least_region(need)) == 0)
@@ -273,6 +276,7 @@ static int grow(struct arena *a, size_t need)
     pthread_mutex_unlock(&arena_lock);
     if (err == 0 && os_memheap_add(a->heap, mem, size, region_alg) == OS_EOK)
     {
+        errno = saved;      /* (the usual size may have been refused first) */
         return 0;
     }
     pthread_mutex_lock(&arena_lock);
@@ -368,24 +372,43 @@ static void at_exit(void)
     }
 }
 
+/* A mixing function of 64 bits (a bijection, so no two inputs give one output). */
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 31;
+    x *= 0x7FB5D329728EA185u;
+    x ^= x >> 27;
+    x *= 0x81DADEF4BC2DD44Du;
+    x ^= x >> 33;
+    return x;
+}
+
 /*
- * The thread cache's secret: the 16 random bytes the kernel gives every
- * process (AT_RANDOM), read without a call that could allocate; mixed with
- * addresses and the process id only if they are missing.
+ * The thread cache's secret: 64 bits from getrandom(), or if the kernel
+ * gives none, the 16 random bytes it hands every process (AT_RANDOM),
+ * hashed, so that a key read from a block tells nothing of those bytes
+ * (the C library takes its stack-protector and pointer-guard values from
+ * them). No call here allocates; errno is kept.
  */
 static void tc_secret_init(void)
 {
-    const void *r = (const void *)getauxval(AT_RANDOM);
-    uint64_t bits = ((uint64_t)(uintptr_t)&bits * 0x9E3779B97F4A7C15u) ^ (uint64_t)getpid();
+    int saved = errno;
+    uint64_t bits = 0;
     unsigned i;
 
-    if (r != NULL)
+    if (getrandom(&bits, sizeof(bits), GRND_NONBLOCK) != (ssize_t)sizeof(bits))
     {
-        uint64_t k;
+        const unsigned char *r = (const unsigned char *)getauxval(AT_RANDOM);
+        uint64_t lo = 0, hi = 0;
 
-        memcpy(&k, r, sizeof(k));
-        bits ^= k;
+        if (r != NULL)
+        {
+            memcpy(&lo, r, sizeof(lo));
+            memcpy(&hi, r + 8, sizeof(hi));
+        }
+        bits = mix64(lo ^ mix64(hi ^ (uint64_t)(uintptr_t)&bits ^ ((uint64_t)getpid() << 32)));
     }
+    errno = saved;
     for (i = 0; i < TC_KEY_WORDS; i++)
     {
         tc_secret[i] = (uintptr_t)(bits >> (i * 32u));
@@ -444,7 +467,7 @@ static void start(void)
         {
             pthread_mutex_init(&arenas[i].grow, NULL);
         }
-        (void)pthread_key_create(&tc_key, tc_flush);
+        tc_key_ok = pthread_key_create(&tc_key, tc_flush) == 0;
         tc_secret_init();
         os_mem_set_error_hook(error_hook);
         os_sys_heap_init();
@@ -501,6 +524,13 @@ static struct arena *choose_arena(void)
     }
     pthread_mutex_unlock(&arena_lock);
     my_arena = (unsigned)(a - arenas) + 1;
+    /*
+     * The cache's destructor is set now, at the thread's first allocation:
+     * a thread whose first cached free came only after the destructor
+     * rounds (the C library frees its own per-thread state then) would
+     * otherwise cache blocks that no destructor flushes.
+     */
+    (void)tc_register();
     return a;
 }
 
@@ -617,19 +647,25 @@ static void *take(size_t align, size_t size)
  * class usable / 16 (so it serves every request of that class), and a miss
  * allocates the class's full size. A cached block carries a key (its
  * address mixed with 64 random bits of the process) after its link, which
- * tc_take() and tc_flush() clear as it leaves the cache: a free of a block
- * that carries its key is a second free of a block that some thread's
- * cache holds, and is reported (saying whether the freeing thread's own
- * cache holds it) instead of being cached twice, by whichever thread. The
- * cache is given back to the heaps when the thread ends, and never holds
- * more than TC_BYTES.
- * Builds for a memory checker (ONEHEAP_VALGRIND) have no cache: every free
- * reaches the heap, which tells the checker the block is gone.
+ * is cleared as it leaves the cache: a free of a block that carries its
+ * key is a second free of a block that some thread's cache holds, and is
+ * reported (saying whether the freeing thread's own cache holds it)
+ * instead of being cached twice, by whichever thread. The link to the next
+ * block is stored mixed with the key, and a block is handed out only if
+ * its key is whole and the link it leaves behind names a block of a
+ * region: a write into a cached block (after its free) is reported and
+ * the class's list dropped (its blocks stay allocated) rather than
+ * followed. The cache is given back to the heaps when the thread ends,
+ * and never holds more than TC_BYTES.
+ * Builds for a memory checker (ONEHEAP_VALGRIND) and builds at hardening
+ * tail or full have no cache: every free reaches the heap, which tells the
+ * checker the block is gone, or checks the block's canary and fills it
+ * with the freed-memory pattern.
  */
 #define TC_CLASSES  64              /* classes of 16 bytes: blocks up to 1 KiB */
 #define TC_DEPTH    8               /* blocks per class */
 #define TC_BYTES    ((size_t)32 << 10)
-#if defined(OS_MEM_VALGRIND) || defined(OS_MEM_ASAN)
+#if defined(OS_MEM_VALGRIND) || defined(OS_MEM_ASAN) || OS_MEM_HARDENING >= 2
 #define TC_ON       0
 #else
 #define TC_ON       1
@@ -637,14 +673,18 @@ static void *take(size_t align, size_t size)
 
 struct tcache
 {
-    void     *head[TC_CLASSES];
+    void    **head[TC_CLASSES];
     uint8_t   count[TC_CLASSES];
     size_t    bytes;
 };
 
 static __thread struct tcache tc __attribute__((tls_model("initial-exec")));
-/* 0: nothing cached yet; 1: the key's destructor will flush the cache; 2: flushed, the thread is ending */
+/*
+ * 0: no destructor yet; 1: the key's destructor will flush the cache;
+ * 2: flushed, the thread is ending (or the key could not be made)
+ */
 static __thread int tc_registered __attribute__((tls_model("initial-exec")));
+
 /*
  * The key a cached block b carries in its words 1 .. TC_KEY_WORDS (64 bits:
  * one word, or two in a 32-bit program; a block of the cache has 16 bytes
@@ -653,16 +693,6 @@ static __thread int tc_registered __attribute__((tls_model("initial-exec")));
  * bits that chance is 2^-64 per call, whatever the data (32 bits proved too
  * few: a 32-bit test filling blocks with one byte value met it).
  */
-static inline void tc_mark(void **b)
-{
-    unsigned i;
-
-    for (i = 0; i < TC_KEY_WORDS; i++)
-    {
-        b[1 + i] = (void *)((uintptr_t)b ^ tc_secret[i]);
-    }
-}
-
 static inline int tc_marked(void *const *b)
 {
     unsigned i;
@@ -675,6 +705,77 @@ static inline int tc_marked(void *const *b)
         }
     }
     return 1;
+}
+
+/* Could x be the next block of a list: none, or a block on the 16-byte grid of a region? */
+static inline int tc_linkable(void *const *x)
+{
+    return x == NULL || (((uintptr_t)x & 15u) == 0 && owner(x) != NULL);
+}
+
+/* The block after cached block b (its key checked), stored mixed with b's key. */
+static inline void **tc_next(void *const *b)
+{
+    return (void **)((uintptr_t)b[0] ^ (uintptr_t)b[1]);
+}
+
+/* Make this thread's cache flushed at thread exit (the key's destructor); 0 if it cannot be. */
+static int tc_register(void)
+{
+    if (tc_registered == 0)
+    {
+        tc_registered = 1;
+        if (!TC_ON || !tc_key_ok || pthread_setspecific(tc_key, &tc) != 0)
+        {
+            tc_registered = 2;
+        }
+    }
+    return tc_registered == 1;
+}
+
+/*
+ * Cached block b, the head of class c, has lost its key, or names a next
+ * block outside the regions: a write after free. Reported; the list is
+ * dropped (its blocks stay allocated: none is followed or handed out).
+ */
+static OH_NOINLINE void tc_broken(unsigned c, void **b)
+{
+    char msg[200];
+
+    const char *name = heap_of(b)->name;     /* (b is on the grid of a region: checked as it was linked) */
+
+    (void)oh_snprintf(msg, sizeof(msg), "heap '%s': freed block in the thread cache overwritten (written after "
+                      "free?) at %p; %u cached block%s dropped", name, (void *)b, tc.count[c], tc.count[c] == 1 ? "" : "s");
+    error_hook(name, b, OS_ERROR, msg);
+    tc.bytes -= (size_t)tc.count[c] * ((size_t)c << 4);
+    tc.head[c] = NULL;
+    tc.count[c] = 0;
+}
+
+/* Take the head of class c out of the cache, its key cleared: NULL if none, or if it was overwritten (reported). */
+static inline void *tc_take(unsigned c)
+{
+    void **b = tc.head[c], **nx;
+    unsigned i;
+
+    if (b == NULL)
+    {
+        return NULL;
+    }
+    nx = tc_next(b);
+    if (__builtin_expect(!tc_marked(b) || !tc_linkable(nx), 0))
+    {
+        tc_broken(c, b);
+        return NULL;
+    }
+    tc.head[c] = nx;
+    tc.count[c]--;
+    tc.bytes -= (size_t)c << 4;
+    for (i = 0; i < TC_KEY_WORDS; i++)
+    {
+        b[1 + i] = NULL;        /* no longer carries the key */
+    }
+    return b;
 }
 
 /*
@@ -692,44 +793,31 @@ static void tc_flush(void *unused)
     tc_registered = 2;
     for (c = 0; c < TC_CLASSES; c++)
     {
-        while (tc.head[c] != NULL)
-        {
-            void **b = tc.head[c];
+        void *b;
 
-            tc.head[c] = b[0];
-            b[1] = NULL;
+        while ((b = tc_take(c)) != NULL)
+        {
             os_memheap_free(heap_of(b), b);
         }
-        tc.count[c] = 0;
     }
-    tc.bytes = 0;
 }
 
-/* Take a cached block of class c, or NULL. */
-static inline void *tc_take(unsigned c)
-{
-    void **b = tc.head[c];
-
-    if (b != NULL)
-    {
-        tc.head[c] = b[0];
-        tc.count[c]--;
-        tc.bytes -= (size_t)c << 4;
-        b[1] = NULL;            /* no longer carries the key */
-    }
-    return b;
-}
-
-/* Is b in this thread's cache, class c? */
+/* Is b in this thread's cache, class c? (Follows at most the class's count of sound links.) */
 static int tc_holds(const void *b, unsigned c)
 {
-    void **x;
+    void **x = tc.head[c];
+    unsigned n;
 
-    for (x = tc.head[c]; x != NULL; x = x[0])
+    for (n = tc.count[c]; x != NULL && n > 0 && tc_marked(x); n--)
     {
         if (x == b)
         {
             return 1;
+        }
+        x = tc_next(x);
+        if (!tc_linkable(x))
+        {
+            break;
         }
     }
     return 0;
@@ -763,7 +851,7 @@ static int tc_put(void *ptr)
     void **b = ptr;
     struct arena *a = owner(ptr);
     size_t usable;
-    unsigned c;
+    unsigned c, i;
 
     /* Ours and on the 16-byte grid, so its first 16 bytes are in a region. */
     if (!TC_ON || a == NULL || ((uintptr_t)ptr & 15u) != 0)
@@ -780,17 +868,15 @@ static int tc_put(void *ptr)
     {
         return 0;
     }
-    if (__builtin_expect(tc_registered != 1, 0))
+    if (__builtin_expect(tc_registered != 1, 0) && !tc_register())
     {
-        if (tc_registered == 2)
-        {
-            return 0;
-        }
-        tc_registered = 1;
-        (void)pthread_setspecific(tc_key, &tc);     /* tc_flush runs at thread exit */
+        return 0;
     }
-    b[0] = tc.head[c];
-    tc_mark(b);
+    for (i = 0; i < TC_KEY_WORDS; i++)
+    {
+        b[1 + i] = (void *)((uintptr_t)b ^ tc_secret[i]);
+    }
+    b[0] = (void *)((uintptr_t)tc.head[c] ^ (uintptr_t)b[1]);
     tc.head[c] = b;
     tc.count[c]++;
     tc.bytes += (size_t)c << 4;
@@ -809,6 +895,19 @@ EXPORT void *malloc(size_t size)
     return take(0, size);
 }
 
+/*
+ * Give the whole pages in [lo, hi) back to the OS: they read as zeros from
+ * then on. 0 if the OS refused (locked pages: mlock); errno is kept either
+ * way, as free() and a successful call must keep it.
+ */
+static int pages_drop(uintptr_t lo, uintptr_t hi)
+{
+    int saved = errno, ok = madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0;
+
+    errno = saved;
+    return ok;
+}
+
 /* The whole pages inside block p of n usable bytes, about to be freed, go back to the OS (large blocks). */
 static void drop_pages(void *p, size_t n)
 {
@@ -819,7 +918,7 @@ static void drop_pages(void *p, size_t n)
         uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
         uintptr_t hi = ((uintptr_t)p + n) & ~(page - 1);
 
-        (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+        (void)pages_drop(lo, hi);
     }
 #else
     (void)p;
@@ -891,7 +990,7 @@ static void zero(void *p, size_t n)
     uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
     uintptr_t hi = ((uintptr_t)p + n) & ~(page - 1);
 
-    if (n < ZERO_BY_PAGES || hi <= lo || madvise((void *)lo, hi - lo, MADV_DONTNEED) != 0)
+    if (n < ZERO_BY_PAGES || hi <= lo || !pages_drop(lo, hi))
     {
         memset(p, 0, n);
         return;
@@ -1011,9 +1110,9 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
         return EINVAL;
     }
     p = align <= SIZE_MAX / 4 ? take(align, size) : NULL;     /* a valid alignment too large to serve: ENOMEM */
+    errno = saved;      /* (a region added on the way may have met a refusal first) */
     if (p == NULL)
     {
-        errno = saved;
         return ENOMEM;
     }
     *out = p;

@@ -18,7 +18,10 @@
  *                            equals the key a cached block would carry in
  *                            all but one of its 64 bits is freed and
  *                            reallocated without a report: the key is all
- *                            of them, in a 32-bit program too.
+ *                            of them, in a 32-bit program too; the
+ *                            block, handed out again, carries none of it.
+ *   malloc_badfree cachewrite (thread cache on) writes into cached
+ *                            blocks: each reported, no such block handed out.
  */
 #include <stdint.h>
 #define _GNU_SOURCE
@@ -87,6 +90,49 @@ static int nearkey(void)
     }
     slot = again;
     free_slot();                        /* live: freed, not reported */
+    again = malloc(48);                 /* the cached block, handed out again: */
+    for (i = 0; again == cached && i < WORDS; i++)
+    {
+        if (again[1 + i] != NULL)
+        {
+            return 3;                   /* ... carrying part of its key */
+        }
+    }
+    return 0;
+}
+
+/*
+ * Writes into blocks in the thread cache: the first 16 bytes overwritten,
+ * and the link alone set to name a block off the grid. Each is reported
+ * once, and the block is not handed out (nor anything its link names).
+ */
+static int cachewrite(void)
+{
+    void **p = malloc(40), **q, **r;
+
+    if (p == NULL)
+    {
+        return 1;
+    }
+    slot = p;
+    free(p);
+    memset(slot, 0x41, 16);
+    q = malloc(40);
+    r = malloc(40);
+    if (q == NULL || r == NULL || q == r || (void *)q == slot || (void *)r == slot)
+    {
+        return 2;
+    }
+    slot = r;
+    free(r);
+    ((void *volatile *)slot)[0] = (void *)((uintptr_t)((void *volatile *)slot)[1] ^ 8u);  /* links to address 8 */
+    r = malloc(40);
+    if (r == NULL || (void *)r == slot || r == q)
+    {
+        return 3;
+    }
+    free(q);
+    free(r);
     return 0;
 }
 
@@ -104,6 +150,10 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "nearkey") == 0)
     {
         return nearkey();
+    }
+    if (argc > 1 && strcmp(argv[1], "cachewrite") == 0)
+    {
+        return cachewrite();
     }
     small = malloc(40);
     large = malloc(3000);

@@ -9,14 +9,20 @@
  *                        pvalloc, realloc(p, 0), calloc over reused memory,
  *                        a region for a very large or very aligned request)
  *   malloc_stress big N  malloc N MiB, write it, free it: status 0 if served
+ *   malloc_stress errno  errno kept by posix_memalign and by a free whose
+ *                        pages the OS refuses to take back (run it under
+ *                        ulimit -v 250000)
  *   malloc_stress tsd    1000 threads whose thread-specific-data destructors
  *                        (and the C library's own clean-up after the last
  *                        destructor round) free blocks after the thread
- *                        cache was flushed
+ *                        cache was flushed, then 2000 threads whose only
+ *                        allocation the C library frees after the
+ *                        destructor rounds
  *                        (with OS_MEMHEAP_STATS_ON_EXIT=1, "used" at exit
  *                        must stay small: nothing is left in dead caches)
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -24,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -204,6 +211,17 @@ static void *tsd_thread(void *arg)
     return NULL;
 }
 
+/*
+ * Allocates only inside the C library (the failed lookup's message, kept
+ * per thread), which frees it after the last destructor round.
+ */
+static void *freeres_thread(void *arg)
+{
+    (void)arg;
+    (void)dlsym(RTLD_DEFAULT, "no_such_symbol_in_this_program");
+    return NULL;
+}
+
 static int tsd_after_flush(void)
 {
     int i;
@@ -218,7 +236,15 @@ static int tsd_after_flush(void)
             return 1;
         pthread_join(t, NULL);
     }
-    printf("tsd: 1000 threads freed blocks after their cache was flushed\n");
+    /* threads whose only free comes after the destructor rounds (none cached a block before) */
+    for (i = 0; i < 2000; i++)
+    {
+        pthread_t t;
+        if (pthread_create(&t, NULL, freeres_thread, NULL) != 0)
+            return 1;
+        pthread_join(t, NULL);
+    }
+    printf("tsd: 3000 threads freed blocks after their cache was flushed\n");
     return 0;
 }
 
@@ -418,6 +444,60 @@ static int corner_cases(void)
     return bad != 0;
 }
 
+/*
+ * errno kept where it must be (run under an address-space limit that
+ * refuses the usual 64 MiB region, so that regions are added after a
+ * refusal): posix_memalign, on success and failure alike, and free of a
+ * large block whose pages are locked (the OS refuses to take them back).
+ * The calls go through volatile pointers: the compiler assumes both keep
+ * errno and would not read it again.
+ */
+static int errno_kept(void)
+{
+    int (*volatile pm)(void **, size_t, size_t) = posix_memalign;
+    void (*volatile fr)(void *) = free;
+    static void *keep[400];
+    size_t n = (size_t)5 << 20;
+    unsigned char *big;
+    int i, bad = 0, rc = 0;
+
+    for (i = 0; i < 400 && rc == 0; i++)
+    {
+        errno = 1234;
+        rc = pm(&keep[i], 64, (size_t)1 << 20);
+        if (errno != 1234)
+        {
+            printf("errno: posix_memalign #%d (result %d) changed errno to %d\n", i, rc, errno);
+            bad++;
+            break;
+        }
+        if (rc != 0)
+            keep[i] = NULL;
+    }
+    printf("errno: %d posix_memalign calls of 1 MiB\n", i);
+    while (i-- > 0)
+        free(keep[i]);
+    big = malloc(n);
+    if (big == NULL)
+        return bad + 1;
+    memset(big, 1, n);
+    if (mlock(big, n) != 0)
+    {
+        printf("errno: free of locked pages not tried (mlock refused)\n");
+        free(big);
+        return bad;
+    }
+    errno = 1234;
+    fr(big);
+    if (errno != 1234)
+    {
+        printf("errno: free of a block with locked pages changed errno to %d\n", errno);
+        bad++;
+    }
+    (void)munlock(big, n);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     pthread_t t[THREADS];
@@ -429,6 +509,8 @@ int main(int argc, char **argv)
         return tsd_after_flush();
     if (argc > 1 && strcmp(argv[1], "corner") == 0)
         return corner_cases();
+    if (argc > 1 && strcmp(argv[1], "errno") == 0)
+        return errno_kept();
     if (argc > 2 && strcmp(argv[1], "big") == 0)
     {
         size_t n = (size_t)strtoull(argv[2], NULL, 10) << 20;

@@ -277,6 +277,9 @@ os_err_t os_memheap_check(os_memheap_t *heap);
  * over); O(B + OS_MEM_TRACE_TASKS) in all without such changes. Blocks
  * allocated or freed while it prints may show in either state. On a port
  * with no lock (idle), the log output must not free into the heap traced.
+ * OS_EOK; OS_ERROR (reported) when damage stops the listing where it
+ * stops os_memheap_walk (a region's control block, a block header);
+ * OS_EINVAL (reported) on a heap that is not initialised.
  */
 os_err_t os_memheap_trace(os_memheap_t *heap);
 
@@ -339,7 +342,9 @@ typedef int (*os_memheap_walk_fn)(const struct os_memheap_block *blk, void *arg)
  * program), nor into a heap whose block holds one of this heap's regions
  * (a free of that block waits for this heap's lock while holding its own).
  * A nonzero return from fn stops the walk.
- * OS_EOK, or OS_ERROR (reported) if a corrupt header stops it; OS_EINVAL
+ * OS_EOK, or OS_ERROR (reported) if a corrupt header (buddy: one whose
+ * seal, tag or order disagrees with the block table) or a region's
+ * control block (the heap's link to it included) stops it; OS_EINVAL
  * (reported) on a heap that is not initialised, also one that a deinit in
  * another task took away after this call began. O(B), as check for buddy
  * regions.

@@ -1061,6 +1061,15 @@ int oh_region_sound(const os_memheap_t *heap, const struct heap_mem *r)
 int oh_regions_sound(const os_memheap_t *heap, const struct heap_mem **bad)
 {
     const struct heap_mem *slow = heap->h_mem, *fast = heap->h_mem;
+    os_ubase_t first = (os_ubase_t)fast;
+
+    /* The first link, in the heap object, is bounded as the others are before it is followed. */
+    if (first != 0 && (first % sizeof(void *) != 0 || first < (os_ubase_t)heap->span_lo ||
+                       first >= (os_ubase_t)heap->span_hi))
+    {
+        *bad = fast;
+        return 0;
+    }
 
     /* Every control block is tested before its link is followed; the second
      * pointer runs twice as fast, and meets the first only if the links loop. */

@@ -211,6 +211,69 @@ static void region_link_loop(const struct test_alg *a)
 }
 
 /*
+ * The 8 bytes before a used block's payload (its header's size and check,
+ * or buddy's info and seal) overwritten: walk and trace stop there with a
+ * report on every algorithm (buddy finds blocks through its table, but a
+ * block's state and owner come from its header), and check fails.
+ */
+static void walk_stops_at_header(const struct test_alg *a)
+{
+    unsigned char *b[3], saved[8], junk[8];
+
+    check_context("%s: walk and trace meet an overwritten header", a->name);
+    open_fresh(a->alg);
+    for (int i = 0; i < 3; i++)
+    {
+        b[i] = os_memheap_alloc(&heap, 100);
+        CHECK(b[i] != OS_NULL);
+    }
+    hook_reset();
+    memcpy(saved, b[1] - 8, 8);
+    memset(junk, 0xFF, sizeof junk);
+    test_poke_bytes(b[1] - 8, junk, 8);
+    size_t nblocks = 0;
+    CHECK_EQ(os_memheap_walk(&heap, count_blocks, &nblocks), OS_ERROR);
+    CHECK_EQ(os_memheap_trace(&heap), OS_ERROR);
+    CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+    CHECK_REPORTS(3);
+    test_poke_bytes(b[1] - 8, saved, 8);
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    for (int i = 0; i < 3; i++)
+        os_memheap_free(&heap, b[i]);
+    CHECK_REPORTS(0);
+    heap_close(&heap);
+}
+
+/*
+ * The heap object's link to its first region overwritten with an address
+ * outside every region (a stray write into the object): check, walk and
+ * trace report it without following it.
+ */
+static void first_link_wild(const struct test_alg *a)
+{
+    check_context("%s: the heap object's link to its first region overwritten", a->name);
+    heap_open(&heap, "wild");
+    heap_add_ok(&heap, REG, REG_SIZE, a->alg);
+    hook_reset();
+    struct heap_mem *saved = heap.h_mem;
+    size_t nblocks = 0;
+    heap.h_mem = (struct heap_mem *)(void *)(REG + REG_SIZE + 4096);
+    CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+    CHECK_EQ(os_memheap_walk(&heap, count_blocks, &nblocks), OS_ERROR);
+    CHECK_EQ(nblocks, 0);
+    CHECK_EQ(os_memheap_trace(&heap), OS_ERROR);
+    CHECK_REPORTS(3);
+    heap.h_mem = (struct heap_mem *)(uintptr_t)0x1000;
+    CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+    heap.h_mem = (struct heap_mem *)(void *)(REG + 4);     /* inside the region, off the word grid */
+    CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+    CHECK_REPORTS(2);
+    heap.h_mem = saved;
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    heap_close(&heap);
+}
+
+/*
  * Fields of the first region's control block overwritten with values a flip
  * of one bit does not produce, each of which the list check must catch on
  * its own (check, walk and trace never follow the link or trust the region):
@@ -3405,6 +3468,8 @@ int main(void)
         control_data_corruption(a);
         statistics_corruption(a);
         region_link_loop(a);
+        first_link_wild(a);
+        walk_stops_at_header(a);
         region_control_fields(a);
         free_at_region_edges(a);
     }

@@ -1523,6 +1523,13 @@ static os_err_t bd_walk(const struct heap_mem *r, const void *from, os_mem_walk_
             oh_fault(r, unit(d, i), OS_ERROR, "block table overwritten");
             return OS_ERROR;
         }
+        /* A plain or listed block's state and owner come from its header: sealed, of the table's order. */
+        if (c != C_ALGN &&
+            hdr_order(d, i, c == C_FREE ? T_FREE : is_quick(d, i) ? T_QUICK : T_USED) != (unsigned)k)
+        {
+            oh_fault(r, unit(d, i) + H, OS_ERROR, "block header overwritten");
+            return OS_ERROR;
+        }
         describe(d, i, (unsigned)k, c, &b);
         if (fn(r, &b, arg) != 0)
         {

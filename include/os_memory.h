@@ -12,9 +12,9 @@
  * hook setters, which are for start-up code) must not be called from an
  * interrupt handler: such a call is
  * reported through the error hook (OS_EPERM) and refused before it takes
- * any lock. It then returns what it returns for a heap object that is
- * not initialised (OS_NULL, 0 or OS_EINVAL; info fills in zeros),
- * except os_memheap_init and os_memheap_task_use, which return OS_EPERM.
+ * any lock. A call that returns an error code then returns OS_EPERM;
+ * the others return what they return for a heap object that is not
+ * initialised (OS_NULL or 0; info fills in zeros).
  */
 #ifndef OS_MEMORY_H
 #define OS_MEMORY_H

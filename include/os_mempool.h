@@ -41,9 +41,8 @@
  * they may be called from an interrupt handler (with a lock hook that masks
  * interrupts, e.g. PRIMASK); so may os_mp_info. A blocking alloc from an
  * interrupt handler is refused and reported (OS_EPERM); so is every other
- * call, before it takes any lock (os_mp_init and os_mp_trace return
- * OS_EPERM, os_mp_deinit, os_mp_check and os_mp_destroy OS_EINVAL,
- * os_mp_create OS_NULL). The report reaches the error hook in interrupt
+ * call, before it takes any lock (os_mp_init, os_mp_trace, os_mp_deinit,
+ * os_mp_check and os_mp_destroy return OS_EPERM, os_mp_create OS_NULL). The report reaches the error hook in interrupt
  * context.
  *
  * Waiting. An alloc with a timeout blocks while the pool is empty. Blocked

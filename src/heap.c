@@ -181,6 +181,9 @@ static OH_NOINLINE int refused(const os_memheap_t *heap)
 #define REFUSED(heap, what) refused(heap)
 #endif
 
+/* What a refused call returns: OS_EPERM from an interrupt handler (the heap object is sound), else OS_EINVAL. */
+#define REFUSAL(heap)       (heap_ok(heap) ? OS_EPERM : OS_EINVAL)
+
 #ifdef OS_MEM_SMALL
 /*
  * The small build copies a moved block itself, word by word (both payloads
@@ -311,7 +314,7 @@ os_err_t os_memheap_deinit(os_memheap_t *heap)
 
     if (REFUSED(heap, "deinit"))
     {
-        return OS_EINVAL;
+        return REFUSAL(heap);
     }
     oh_shadow_enter();
     err = oh_heap_unregister(heap);
@@ -331,7 +334,7 @@ os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, en
 
     if (REFUSED(heap, "add"))
     {
-        return OS_EINVAL;
+        return REFUSAL(heap);
     }
     oh_shadow_enter();      /* the overlap test walks other heaps' blocks */
     err = oh_region_add(heap, start_addr, size, alg);
@@ -972,7 +975,7 @@ os_err_t os_memheap_check(os_memheap_t *heap)
 
     if (REFUSED(heap, "check"))
     {
-        return OS_EINVAL;
+        return REFUSAL(heap);
     }
     st = heap_lock(heap);
     err = regions_unusable(heap, "check");
@@ -1073,7 +1076,7 @@ os_err_t os_memheap_get_stats(os_memheap_t *heap, os_memheap_stats_t *st)
 
     if (REFUSED(heap, "statistics"))
     {
-        return OS_EINVAL;
+        return REFUSAL(heap);
     }
     if (!stats_ok(heap, st))
     {
@@ -1103,7 +1106,7 @@ os_err_t os_memheap_region_stats(os_memheap_t *heap, os_size_t index, os_memheap
 
     if (REFUSED(heap, "region statistics"))
     {
-        return OS_EINVAL;
+        return REFUSAL(heap);
     }
     if (!stats_ok(heap, st))
     {
@@ -1173,7 +1176,7 @@ os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg)
     }
     if (REFUSED(heap, "walk"))
     {
-        return OS_EINVAL;
+        return REFUSAL(heap);
     }
     st = heap_lock(heap);
     err = regions_unusable(heap, "walk");
@@ -1362,7 +1365,7 @@ os_err_t os_memheap_trace(os_memheap_t *heap)
 
     if (REFUSED(heap, "trace"))
     {
-        return OS_EINVAL;
+        return REFUSAL(heap);
     }
     st = heap_lock(heap);
     memcpy(name, heap->name, sizeof name);

@@ -234,6 +234,8 @@ static OH_NOINLINE int refuse(const os_mp_t *mp, const char *what)
 }
 
 #define REFUSED(mp, what) (OH_UNLIKELY(!mp_ok(mp) || os_port_in_isr()) && refuse(mp, what))
+/* What a refused call returns: OS_EPERM from an interrupt handler (the pool object is sound), else OS_EINVAL. */
+#define REFUSAL(mp)       (mp_ok(mp) ? OS_EPERM : OS_EINVAL)
 
 /* Report where pools_take() found the list broken. No lock held (the error hook may call into the heaps). */
 static void pools_report(void)
@@ -575,7 +577,7 @@ os_err_t os_mp_deinit(os_mp_t *mp)
 
     if (REFUSED(mp, "deinit"))
     {
-        return OS_EINVAL;
+        return REFUSAL(mp);
     }
     gst = pools_take();
     st = os_port_lock(&mp->lock);
@@ -678,7 +680,7 @@ os_err_t os_mp_destroy(os_mp_t *mp)
 
     if (REFUSED(mp, "destroy"))
     {
-        return OS_EINVAL;
+        return REFUSAL(mp);
     }
     if (mp->object_alloc_type != MP_DYNAMIC)
     {
@@ -1080,7 +1082,7 @@ os_err_t os_mp_check(os_mp_t *mp)
 
     if (REFUSED(mp, "check"))
     {
-        return OS_EINVAL;
+        return REFUSAL(mp);
     }
     st = os_port_lock(&mp->lock);
     err = mp_check_locked(mp);

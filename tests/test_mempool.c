@@ -1506,8 +1506,8 @@ static void baremetal(void)
     CHECK_REPORTS(1);
     CHECK_EQ(hook_last_code(), OS_EPERM);
     os_mp_free(&bm_mp, held[0]);
-    CHECK_EQ(os_mp_check(&bm_mp), OS_EINVAL);     /* O(N): refused in an interrupt */
-    CHECK_EQ(os_mp_deinit(&bm_mp), OS_EINVAL);
+    CHECK_EQ(os_mp_check(&bm_mp), OS_EPERM);      /* O(N): refused in an interrupt */
+    CHECK_EQ(os_mp_deinit(&bm_mp), OS_EPERM);
     CHECK_REPORTS(2);
     /* init and the trace are refused too: reported, no lock taken, nothing made or printed */
     {

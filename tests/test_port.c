@@ -265,6 +265,13 @@ static void hooks_later(const struct os_mem_port_hooks *hooks)
 
 #if TEST_BAD_OPS
 #ifndef OS_MEM_PORT_NO_LOCK
+static int count_none(const struct os_memheap_block *b, void *arg)
+{
+    (void)b;
+    (void)arg;
+    return 0;
+}
+
 static void from_isr(void)
 {
     check_context("calls from an interrupt handler");
@@ -299,10 +306,18 @@ static void from_isr(void)
     CHECK_REPORTS(1);
     CHECK_EQ(hook_last_code(), OS_EPERM);
     CHECK(other.object_inited != heap.object_inited);
-    CHECK_EQ(os_memheap_add(&heap, region, sizeof region, OS_MEM_ALG_DEFAULT), OS_EINVAL);
+    CHECK_EQ(os_memheap_add(&heap, region, sizeof region, OS_MEM_ALG_DEFAULT), OS_EPERM);
     CHECK_REPORTS(1);
-    CHECK_EQ(os_memheap_deinit(&heap), OS_EINVAL);
+    CHECK_EQ(os_memheap_deinit(&heap), OS_EPERM);
     CHECK_REPORTS(1);
+    /* every call that returns an error code says OS_EPERM, as the report does */
+    CHECK_EQ(os_memheap_check(&heap), OS_EPERM);
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_memheap_trace(&heap), OS_EPERM);
+    CHECK_REPORTS(1);
+    CHECK_EQ(os_memheap_walk(&heap, count_none, OS_NULL), OS_EPERM);
+    CHECK_REPORTS(1);
+    CHECK_EQ(hook_last_code(), OS_EPERM);
 #ifdef OS_USING_SYS_HEAP
     int sys_ready = os_sys_heap()->object_inited == heap.object_inited;
     os_sys_heap_init();     /* refused and reported, set up or not; nothing changes */

@@ -117,6 +117,46 @@ option_refused(ONEHEAP_ALIGN "" "ONEHEAP_ALIGN must be 8, 16, 32 or 64")
 option_refused(ONEHEAP_TRACE_TASKS "1" "ONEHEAP_TRACE_TASKS must be 2..4096")
 option_refused(ONEHEAP_BUDDY_QUICK "17" "ONEHEAP_BUDDY_QUICK must be 0..16")
 option_refused(ONEHEAP_HARDENING "FULL" "ONEHEAP_HARDENING must be off, header, tail or full")
+# C reads 010 as octal 8: a leading zero is refused, not passed on
+option_refused(ONEHEAP_BUDDY_QUICK "010" "ONEHEAP_BUDDY_QUICK must be 0..16")
+option_refused(ONEHEAP_TRACE_TASKS "0100" "ONEHEAP_TRACE_TASKS must be 2..4096")
+
+# A .config through Kconfig (-DONEHEAP_KCONFIG): values the build cannot
+# honour stop the configure step with a message naming the symbol.
+function(kconfig_refused name lines message)
+  set(dir "${WORK}/kconfig-${name}")
+  file(REMOVE_RECURSE "${dir}")
+  file(MAKE_DIRECTORY "${dir}")
+  string(REPLACE ";" "\n" text "${lines}")
+  file(WRITE "${dir}/test.config" "${text}\n")
+  execute_process(
+    COMMAND ${CMAKE_COMMAND} -S ${SRC} -B ${dir}/build -DCMAKE_C_COMPILER=${CC} -DONEHEAP_TESTS=OFF
+            -DONEHEAP_BENCH=OFF -DONEHEAP_TOOLS=OFF "-DONEHEAP_KCONFIG=${dir}/test.config"
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  string(REPLACE "\n" " " err "${err}")
+  string(FIND "${err}" "${message}" at)
+  if(rc EQUAL 0 OR at EQUAL -1)
+    message("FAIL kconfig ${name}: not refused with '${message}':\n${err}")
+    set(_failed 1 PARENT_SCOPE)
+    return()
+  endif()
+  message("ok   kconfig ${name}: refused: ${message}")
+endfunction()
+
+# (the build looks for kconfiglib in /usr/bin/python3 first, then python3 on PATH: so does this)
+set(_kc 1)
+find_program(_path_python NAMES python3)
+foreach(_py /usr/bin/python3 ${_path_python})
+  if(EXISTS "${_py}" AND NOT _kc EQUAL 0)
+    execute_process(COMMAND "${_py}" -c "import kconfiglib" RESULT_VARIABLE _kc OUTPUT_QUIET ERROR_QUIET)
+  endif()
+endforeach()
+if(_kc EQUAL 0)
+  kconfig_refused(octal "CONFIG_OS_USING_ALG_BUDDY=y;CONFIG_OS_MEM_BUDDY_QUICK=010"
+                  "CONFIG_OS_MEM_BUDDY_QUICK=010: write the number without leading zeros")
+else()
+  message("--   kconfig: not tried (no python3 with kconfiglib)")
+endif()
 
 if(_failed)
   message(FATAL_ERROR "config_refused: some configurations were not handled as expected")

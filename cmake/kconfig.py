@@ -9,6 +9,7 @@ symbol to OUT_VALUES for CMake. Any kconfiglib warning (an unknown symbol,
 a value out of range) and any value that Kconfig cannot give (a dependency
 rules it out) is an error: the configuration would not be built as written.
 """
+import re
 import sys
 
 import kconfiglib
@@ -34,6 +35,9 @@ def main(argv):
             if got != want:
                 problems.append("%s: CONFIG_%s=%s cannot be honoured (it is %s: check what it depends on)"
                                 % (config, sym.name, names[want], names[got]))
+        elif sym.orig_type == kconfiglib.INT and re.match(r"^[+-]?0[0-9]", str(want)):
+            problems.append("%s: CONFIG_%s=%s: write the number without leading zeros (C would read it as octal)"
+                            % (config, sym.name, want))
         elif sym.str_value != str(want):
             problems.append("%s: CONFIG_%s=%s cannot be honoured (it is %s)"
                             % (config, sym.name, want, sym.str_value))

@@ -206,9 +206,11 @@ void *_reallocf_r(struct _reent *r, void *ptr, size_t size)
 {
     void *p = _realloc_r(r, ptr, size);
 
-    if (p == NULL && size != 0)
+    /* The failed realloc left the block: freed if it is one (a pointer the
+     * heap did not hand out was reported by the realloc already). */
+    if (p == NULL && size != 0 && ptr != NULL && os_malloc_usable_size(ptr) != 0)
     {
-        os_free(ptr);   /* the failed realloc left it (os_free(NULL) does nothing) */
+        os_free(ptr);
     }
     return p;
 }

@@ -102,5 +102,8 @@ void        oh_port_reentered(const os_ubase_t *lock);
 #else
 #include "port_baremetal.h"
 #endif
+#ifndef OS_PORT_CAN_IDLE
+#error "the port header must define OS_PORT_CAN_IDLE: 1 if os_port_idle() can return nonzero, else 0"
+#endif
 
 #endif /* ONEHEAP_PORT_H */

@@ -126,6 +126,24 @@ for d in "cortex_m0plus_min|arm-none-eabi|-DONEHEAP_MCPU=cortex-m0plus" \
   echo "| configs/${cfg}_defconfig | ${extra#-DONEHEAP_MCPU=}${extra:+ }$tc | $(size_of "$size_tool" "$dir/liboneheap.a") |"
 done
 
+# The toolchain's target flags hold with a -DCMAKE_C_FLAGS of the user's own
+# (which replaces CMake's initial flags), and follow ONEHEAP_MCPU when it is
+# changed on an existing build directory.
+echo
+dir="$ROOT/build/cross-flags"
+rm -rf "$dir"
+arch_of() { arm-none-eabi-readelf -A "$(find "$dir" -name heap.c.obj | head -n 1)" | sed -n 's/.*Tag_CPU_arch: //p'; }
+for step in "cortex-m0plus|v6S-M" "cortex-m4|v7E-M"; do
+  IFS='|' read -r cpu want <<<"$step"
+  if ! cmake -S "$ROOT" -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/toolchains/arm-none-eabi.cmake" \
+        -DONEHEAP_MCPU="$cpu" -DCMAKE_C_FLAGS="-DONEHEAP_USER_FLAG=1" -DONEHEAP_PORT=baremetal \
+        -DONEHEAP_TESTS=OFF -DONEHEAP_BENCH=OFF -DONEHEAP_TOOLS=OFF >"$dir.log" 2>&1 ||
+     ! cmake --build "$dir" -j"$(nproc)" >>"$dir.log" 2>&1 || [ "$(arch_of)" != "$want" ]; then
+    tail -n 20 "$dir.log"; echo "target flags lost: -mcpu=$cpu with CMAKE_C_FLAGS set gave '$(arch_of)', not $want"; exit 1
+  fi
+  echo "-mcpu=$cpu with CMAKE_C_FLAGS of the user's own: $want code"
+done
+
 # The test firmware on emulated Cortex-M4 and Cortex-M0+ code (tests/qemu):
 # newlib bridge, Cortex-M port, test_spec, test_corrupt, test_model.
 echo

@@ -7,7 +7,10 @@ set(CMAKE_C_COMPILER arm-none-eabi-gcc)
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 set(ONEHEAP_MCPU cortex-m4 CACHE STRING "Cortex-M core (-mcpu)")
 set(ONEHEAP_MFLOAT "" CACHE STRING "Float ABI flags")
-set(CMAKE_C_FLAGS_INIT "-mcpu=${ONEHEAP_MCPU} -mthumb ${ONEHEAP_MFLOAT} -ffunction-sections -fdata-sections")
+# CMakeLists.txt adds these to every compile and link: a -DCMAKE_C_FLAGS of
+# your own (which replaces CMAKE_C_FLAGS_INIT) adds to them, and a changed
+# ONEHEAP_MCPU or ONEHEAP_MFLOAT takes effect at the next configure.
+set(ONEHEAP_TARGET_FLAGS "-mcpu=${ONEHEAP_MCPU} -mthumb ${ONEHEAP_MFLOAT} -ffunction-sections -fdata-sections")
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)

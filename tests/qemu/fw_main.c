@@ -242,6 +242,10 @@ static int test_newlib_bridge(void)
     rf = malloc(24);
     CHECK(reallocf_fn(rf, 0) == NULL);      /* freed once: no double free reported */
     CHECK_EQ(sys_used(), 0);
+    CHECK_REPORTS(0);
+    static unsigned char not_heap[32] __attribute__((aligned(8)));
+    CHECK(reallocf_fn(not_heap, 8) == NULL);    /* not a heap block: reported once, by the realloc */
+    CHECK_REPORTS(1);
     CHECK_EQ(malloc_trim(0), 0);            /* links: newlib's trim (with its free) stays out */
 
     /* the reentrant entry points set errno in the struct they are given */

@@ -943,7 +943,7 @@ static int regions_bad(os_memheap_t *heap)
 {
     const struct heap_mem *bad = OS_NULL;
 
-    if (oh_regions_sound(heap, &bad))
+    if (oh_regions_sound(heap, heap->h_mem, &bad))
     {
         return 0;
     }

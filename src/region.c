@@ -329,34 +329,19 @@ void oh_heaps_each(void (*fn)(os_memheap_t *heap, void *arg), void *arg)
     oh_heaps_unlock(st, dropped);
 }
 
-/* Is r in heap's list of regions before stop (the first region that fails oh_region_sound(), or OS_NULL)? O(R). */
-static int region_listed(const os_memheap_t *heap, const struct heap_mem *r, const struct heap_mem *stop)
-{
-    const struct heap_mem *q;
-
-    for (q = heap->h_mem; q != OS_NULL && q != stop; q = q->next)
-    {
-        if (q == r)
-        {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /*
- * Unlink the regions of heap from the hosted lists of the listed heaps
- * (found there, not through the regions' own host fields, which may have
- * been overwritten): those in its list of regions before bad (its first
- * control block that fails oh_region_sound(), or OS_NULL). Any other one
- * stays in its host's list, which keeps the host's block from being freed
- * (the host refuses while it is there): a region that names heap but is
- * not in that part of its list may belong to an earlier life of the
- * object (wiped without deinit and initialised again) and hold blocks; so
- * may one whose control block fails its seal, where the host's list stops
- * being followed. Global lock held. O(heaps + hosted regions * R).
+ * Take region r of heap (reached through its list of regions) out of the
+ * list of nested regions of the listed heap whose block holds it, found
+ * there rather than through r's own host field, which may have been
+ * overwritten. A region of an earlier life of the object (wiped without
+ * deinit and initialised again) is never reached this way and stays in
+ * its host's list, which keeps the host's block from being freed; so does
+ * one behind a host list entry that fails its seal (the list stops being
+ * followed there). Once r is out, the host may free the block holding it:
+ * the caller does not touch r again. Global lock held. O(heaps + hosted
+ * regions).
  */
-static void unhost_all(const os_memheap_t *heap, const struct heap_mem *bad)
+static void unhost(const os_memheap_t *heap, struct heap_mem *r)
 {
     os_list_node_t *n;
 
@@ -365,40 +350,37 @@ static void unhost_all(const os_memheap_t *heap, const struct heap_mem *bad)
         os_memheap_t *h = HEAP_OF(n);
         struct heap_mem **pp;
         os_ubase_t st;
+        int found = 0;
 
         if (h == heap || h->hosted == OS_NULL)
         {
             continue;
         }
         st = os_port_lock(&h->lock);
-        for (pp = &h->hosted; *pp != OS_NULL;)
+        for (pp = &h->hosted; *pp != OS_NULL && OH_LINKED(*pp); pp = &(*pp)->host_next)
         {
-            struct heap_mem *r = *pp;
-
-            if (!OH_LINKED(r))
-            {
-                break;      /* neither its link nor its heap is known for sure: it and the rest stay */
-            }
-            if (r->heap == heap && region_listed(heap, r, bad))
+            if (*pp == r)
             {
                 r->host = OS_NULL;
                 set_link(pp, r->host_next, &h->hosted, HOST_FIELD);
                 oh_region_seal(r);
-            }
-            else
-            {
-                pp = &r->host_next;
+                found = 1;
+                break;
             }
         }
         oh_heap_refresh(h);
         os_port_unlock(&h->lock, st);
+        if (found)
+        {
+            return;
+        }
     }
 }
 
 /*
  * Does a region of heap lie in another heap's block? After a mend that may
  * have lost a heap (heaps_lost), deinit refuses such a heap: its host may
- * have left the list, where unhost_all() would not find it to take the
+ * have left the list, where unhost() would not find it to take the
  * region out of its list of nested regions. O(R).
  */
 static int nested_somewhere(const os_memheap_t *heap)
@@ -420,7 +402,7 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
     const void *dropped;
     os_ubase_t st = oh_heaps_lock(&dropped), hst;
     const struct heap_mem *bad = OS_NULL;
-    struct heap_mem *r;
+    struct heap_mem *first, *r, *next;
     int sound;
 
     if (!OH_HEAP_LIVE(heap) || OH_NESTED(heap) || (heaps_lost && nested_somewhere(heap)))
@@ -437,24 +419,29 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
         oh_heaps_unlock(st, dropped);
         return OS_EBUSY;
     }
+    /*
+     * Under the heap's lock, the regions leave the object as it is marked
+     * dead: a call in progress on this heap finishes first, and one that
+     * passed its entry test but waits for the lock then finds no region
+     * (it refuses, or reports the heap gone), so nothing of this heap
+     * touches a region once a host may free the block holding it.
+     */
+    first = heap->h_mem;
     OH_HEAP_MARK(heap, 0);
-    oh_heap_refresh(heap);
-    os_port_unlock(&heap->lock, hst);
-    /* A control block that was overwritten is neither followed nor trusted:
-     * the hosts' lists are searched instead. */
-    sound = oh_regions_sound(heap, &bad);
-    unhost_all(heap, sound ? OS_NULL : bad);
-    for (r = heap->h_mem; r != OS_NULL && r != bad; r = r->next)
-    {
-        oh_shadow_released(r->start, r->end);
-    }
-    oh_list_cut(&heaps, &heap->resource_node);
-    /* Under the heap's lock: a call in progress on this heap finishes
-     * first, and one waiting for the lock then finds no region. */
-    hst = os_port_lock(&heap->lock);
     heap->h_mem = OS_NULL;
     oh_heap_refresh(heap);
     os_port_unlock(&heap->lock, hst);
+    /* A control block that was overwritten is neither followed nor trusted:
+     * the regions from it on stay in their hosts' lists. Each region's link
+     * is read before it leaves its host's list (its host may then free it). */
+    sound = oh_regions_sound(heap, first, &bad);
+    for (r = first; r != OS_NULL && r != bad; r = next)
+    {
+        next = r->next;
+        oh_shadow_released(r->start, r->end);
+        unhost(heap, r);
+    }
+    oh_list_cut(&heaps, &heap->resource_node);
     oh_heaps_unlock(st, dropped);
     if (!sound)
     {
@@ -1058,14 +1045,13 @@ int oh_region_sound(const os_memheap_t *heap, const struct heap_mem *r)
            OH_LINKED(r);
 }
 
-int oh_regions_sound(const os_memheap_t *heap, const struct heap_mem **bad)
+int oh_regions_sound(const os_memheap_t *heap, const struct heap_mem *first, const struct heap_mem **bad)
 {
-    const struct heap_mem *slow = heap->h_mem, *fast = heap->h_mem;
-    os_ubase_t first = (os_ubase_t)fast;
+    const struct heap_mem *slow = first, *fast = first;
+    os_ubase_t at = (os_ubase_t)first;
 
     /* The first link, in the heap object, is bounded as the others are before it is followed. */
-    if (first != 0 && (first % sizeof(void *) != 0 || first < (os_ubase_t)heap->span_lo ||
-                       first >= (os_ubase_t)heap->span_hi))
+    if (at != 0 && (at % sizeof(void *) != 0 || at < (os_ubase_t)heap->span_lo || at >= (os_ubase_t)heap->span_hi))
     {
         *bad = fast;
         return 0;

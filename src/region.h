@@ -373,11 +373,13 @@ os_err_t oh_heap_unregister(os_memheap_t *heap);
 int oh_region_sound(const os_memheap_t *heap, const struct heap_mem *r);
 
 /*
- * Is heap's list of regions sound: every control block passes
- * oh_region_sound() and the links end (no loop)? If not, *bad is the
- * region where it breaks. O(R). Check, walk and trace test it first.
+ * Is heap's list of regions, from first (heap->h_mem, or what deinit took
+ * out of it), sound: the first link inside the span of the heap's regions,
+ * every control block passes oh_region_sound() and the links end (no
+ * loop)? If not, *bad is the region where it breaks. O(R). Check, walk and
+ * trace test it first.
  */
-int oh_regions_sound(const os_memheap_t *heap, const struct heap_mem **bad);
+int oh_regions_sound(const os_memheap_t *heap, const struct heap_mem *first, const struct heap_mem **bad);
 os_err_t oh_region_add(os_memheap_t *heap, void *start, os_size_t size, enum os_mem_alg alg);
 
 #endif

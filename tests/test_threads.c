@@ -5,9 +5,10 @@
  * threads through a mailbox so that a block is often freed by another thread
  * than the one that allocated it. Afterwards the heap checks sound and
  * mem_used is 0. Also: os_memheap_deinit waits for a call in progress on
- * the heap; a host block freed while its nested heap allocates; and a
+ * the heap; a host block freed while its nested heap allocates; a
  * host's list of nested regions rewritten while a heap whose control block
- * it runs through allocates.
+ * it runs through allocates; and a nested heap deinitialised during its
+ * call while the host block is freed.
  */
 #define _POSIX_C_SOURCE 200809L     /* clock_gettime, sem_timedwait */
 #include "common.h"
@@ -441,11 +442,142 @@ static void host_link_race(void)
     heap_close(&outer);
 }
 
+/*
+ * os_memheap_deinit of a nested heap while a call on it waits for its lock,
+ * and another thread frees the host block as soon as the deinit lets it,
+ * then fills the memory again. A walk holds the nested heap's lock (its
+ * callback waits) while a realloc and the deinit queue up behind it; when
+ * the deinit gets the lock first, the realloc must find the heap gone: it
+ * must never run in the region once the host may free the block holding
+ * it, and no report may say that something was overwritten.
+ */
+static os_memheap_t gone;
+static int gone_hold, gone_held, gone_round, gone_done;
+static void *gone_host, *gone_block;
+static unsigned long gone_faults, gone_freed, gone_moved;
+
+static void gone_hook(const char *heap_name, const void *addr, os_err_t code, const char *msg)
+{
+    (void)heap_name;
+    (void)addr;
+    (void)msg;
+    if (code == OS_ERROR)
+        __atomic_fetch_add(&gone_faults, 1, __ATOMIC_RELAXED);
+}
+
+static int gone_wait(const struct os_memheap_block *b, void *arg)
+{
+    (void)b;
+    (void)arg;
+    __atomic_store_n(&gone_held, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&gone_hold, __ATOMIC_SEQ_CST))
+        ;   /* the heap's lock is held meanwhile */
+    return 1;
+}
+
+static void *gone_walker(void *arg)
+{
+    (void)arg;
+    (void)os_memheap_walk(&gone, gone_wait, OS_NULL);
+    return NULL;
+}
+
+static void *gone_mover(void *arg)
+{
+    (void)arg;
+    if (os_memheap_realloc(&gone, gone_block, 70 * KiB) != OS_NULL)     /* moves: a copy in the region */
+        __atomic_fetch_add(&gone_moved, 1, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+static void *gone_deinit(void *arg)
+{
+    (void)arg;
+    (void)os_memheap_deinit(&gone);
+    return NULL;
+}
+
+static void *gone_freer(void *arg)
+{
+    (void)arg;
+    for (int round = 1;; round++)
+    {
+        while (__atomic_load_n(&gone_round, __ATOMIC_SEQ_CST) < round)
+            if (__atomic_load_n(&gone_round, __ATOMIC_SEQ_CST) < 0)
+                return NULL;
+        while (__atomic_load_n(&gone.object_inited, __ATOMIC_SEQ_CST) != 0)
+            ;   /* the deinit has begun */
+        size_t used = heap_info(&outer).mem_used;
+        os_memheap_free(&outer, gone_host);     /* refused while the nested region is still listed */
+        if (heap_info(&outer).mem_used != used)
+        {
+            __atomic_fetch_add(&gone_freed, 1, __ATOMIC_RELAXED);
+            gone_host = os_memheap_alloc(&outer, 128 * KiB);
+            if (gone_host != OS_NULL)
+                memset(gone_host, 0x55, 128 * KiB);     /* the memory has a new owner */
+        }
+        __atomic_store_n(&gone_done, round, __ATOMIC_SEQ_CST);
+    }
+}
+
+static void deinit_nested_race(void)
+{
+    enum { ROUNDS = 40 };
+    const struct timespec pause = {0, 2000000};     /* for the realloc, then the deinit, to reach the lock */
+    pthread_t freer;
+
+    check_context("deinit of a nested heap while a call waits for its lock and the host block is freed");
+    os_mem_set_error_hook(gone_hook);
+    heap_open(&outer, "outer");
+    heap_add_ok(&outer, arena, sizeof arena, OS_MEM_ALG_DEFAULT);
+    CHECK_EQ(pthread_create(&freer, NULL, gone_freer, NULL), 0);
+    for (int round = 1; round <= ROUNDS; round++)
+    {
+        pthread_t walker, mover, deiniter;
+        gone_host = os_memheap_alloc(&outer, 128 * KiB);
+        CHECK(gone_host != OS_NULL);
+        memset(&gone, 0, sizeof gone);
+        CHECK_EQ(os_memheap_init(&gone, "gone"), OS_EOK);
+        CHECK_EQ(os_memheap_add(&gone, gone_host, 128 * KiB, OS_MEM_ALG_DEFAULT), OS_EOK);
+        gone_block = os_memheap_alloc(&gone, 48 * KiB);
+        CHECK(gone_block != OS_NULL && os_memheap_alloc(&gone, 16) != OS_NULL);   /* no growth in place */
+        __atomic_store_n(&gone_hold, 1, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&gone_held, 0, __ATOMIC_SEQ_CST);
+        CHECK_EQ(pthread_create(&walker, NULL, gone_walker, NULL), 0);
+        while (!__atomic_load_n(&gone_held, __ATOMIC_SEQ_CST))
+            ;
+        __atomic_store_n(&gone_round, round, __ATOMIC_SEQ_CST);
+        CHECK_EQ(pthread_create(&mover, NULL, gone_mover, NULL), 0);
+        nanosleep(&pause, OS_NULL);
+        CHECK_EQ(pthread_create(&deiniter, NULL, gone_deinit, NULL), 0);
+        nanosleep(&pause, OS_NULL);
+        __atomic_store_n(&gone_hold, 0, __ATOMIC_SEQ_CST);    /* the realloc and the deinit race for the lock */
+        CHECK_EQ(pthread_join(walker, NULL), 0);
+        CHECK_EQ(pthread_join(mover, NULL), 0);
+        CHECK_EQ(pthread_join(deiniter, NULL), 0);
+        while (__atomic_load_n(&gone_done, __ATOMIC_SEQ_CST) < round)
+            ;
+        if (gone_host != OS_NULL)
+            os_memheap_free(&outer, gone_host);
+    }
+    __atomic_store_n(&gone_round, -1, __ATOMIC_SEQ_CST);
+    CHECK_EQ(pthread_join(freer, NULL), 0);
+    CHECK_EQ(__atomic_load_n(&gone_faults, __ATOMIC_RELAXED), 0);
+    CHECK_EQ(__atomic_load_n(&gone_freed, __ATOMIC_RELAXED), ROUNDS);
+    CHECK_EQ(heap_info(&outer).mem_used, 0);
+    CHECK_EQ(os_memheap_check(&outer), OS_EOK);
+    printf("%d deinits of a nested heap with a realloc waiting for its lock: %lu reallocs ran before the deinit\n",
+           ROUNDS, __atomic_load_n(&gone_moved, __ATOMIC_RELAXED));
+    hook_install();
+    heap_close(&outer);
+}
+
 int main(void)
 {
     hook_install();
     host_free_race();
     host_link_race();       /* (its refusals are reports, not faults: it runs in assert builds too) */
+    deinit_nested_race();
 
     const struct test_layout *l = test_layout_mixed();
     heap_open(&user_heap, "shared");

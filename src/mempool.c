@@ -115,6 +115,8 @@ struct os_mp_waiter
  */
 static os_ubase_t     pools_lock;
 static os_list_node_t pools = { &pools, &pools };
+/* Pools whose deinit is under way: their object and memory are still in use until it returns. Pools lock. */
+static os_list_node_t closing = { &closing, &closing };
 static os_uint8_t     pools_lost;
 static const void    *pools_dropped;    /* where pools_take() found the list broken, not reported yet */
 
@@ -128,21 +130,24 @@ static const void    *pools_dropped;    /* where pools_take() found the list bro
  */
 static const os_mp_t *pool_in(const os_mp_t *self, const os_uint8_t *lo, const os_uint8_t *hi)
 {
-    const os_list_node_t *n;
+    const os_list_node_t *heads[2] = { &pools, &closing }, *n;
+    unsigned i;
 
     if (pools_lost)
     {
         return POOL_LOST;
     }
-
-    for (n = pools.next; n != &pools; n = n->next)
+    for (i = 0; i < 2; i++)
     {
-        const os_mp_t *o = MP_OF(n);
-
-        if (o != self && ((lo < o->end_addr - MP_HDR && o->start_addr - MP_HDR < hi) ||
-                          ((const os_uint8_t *)o < hi && (const os_uint8_t *)(o + 1) > lo)))
+        for (n = heads[i]->next; n != heads[i]; n = n->next)
         {
-            return o;
+            const os_mp_t *o = MP_OF(n);
+
+            if (o != self && ((lo < o->end_addr - MP_HDR && o->start_addr - MP_HDR < hi) ||
+                              ((const os_uint8_t *)o < hi && (const os_uint8_t *)(o + 1) > lo)))
+            {
+                return o;
+            }
         }
     }
     return OS_NULL;
@@ -424,10 +429,10 @@ static os_err_t mp_register(void *arg)
     os_mp_t *mp = a->mp;
     os_ubase_t st = pools_take();
 
-    if (oh_list_has(&pools, &mp->resource_node))
+    if (oh_list_has(&pools, &mp->resource_node) || oh_list_has(&closing, &mp->resource_node))
     {
         os_port_unlock(&pools_lock, st);
-        a->clash = mp;
+        a->clash = mp;      /* initialised, or its deinit is under way */
         return OS_EINVAL;
     }
     a->clash = pool_in(mp, a->base, a->end - MP_HDR);
@@ -568,6 +573,16 @@ os_err_t os_mp_init(os_mp_t *mp, const char *name, void *start, os_size_t size, 
     return mp_init(mp, name, start, size, blk_size, MP_STATIC);
 }
 
+/* The end of a deinit: the object and memory are no longer used; its host heaps may free them now. */
+static void closed(os_mp_t *mp, os_memheap_t *host[2], const os_uint32_t gen[2])
+{
+    os_ubase_t st = os_port_lock(&pools_lock);
+
+    oh_list_cut(&closing, &mp->resource_node);
+    os_port_unlock(&pools_lock, st);
+    oh_unclaim(host, gen);
+}
+
 os_err_t os_mp_deinit(os_mp_t *mp)
 {
     struct os_mp_waiter self, *w;
@@ -591,6 +606,13 @@ os_err_t os_mp_deinit(os_mp_t *mp)
         return OS_EINVAL;
     }
     oh_list_cut(&pools, &mp->resource_node);
+    /* Until deinit returns, the object and memory still count as a pool's
+     * (a host heap refuses to free a block that holds them, no pool or
+     * region may be made over them): waiters are still to be woken. */
+    mp->resource_node.next = closing.next;
+    mp->resource_node.prev = &closing;
+    closing.next->prev = &mp->resource_node;
+    closing.next = &mp->resource_node;
     __atomic_store_n(&mp->object_inited, (os_uint8_t)0, __ATOMIC_RELAXED);
     mp->fast = 0;
     /* A call that passed its check before this deinit and takes the lock
@@ -605,7 +627,6 @@ os_err_t os_mp_deinit(os_mp_t *mp)
     /* Locks are released in the reverse order (an interrupt-mask lock restores what it saved). */
     os_port_unlock(&mp->lock, st);
     os_port_unlock(&pools_lock, gst);
-    oh_unclaim(host, gen);  /* its host heaps may free those blocks now */
     pools_report();
 
     /* A waiter that times out meanwhile leaves as it would have before. */
@@ -628,6 +649,7 @@ os_err_t os_mp_deinit(os_mp_t *mp)
             mp->deinit_wait = OS_NULL;
             os_port_unlock(&mp->lock, st);
             os_port_wait_fini(&self.ev);
+            closed(mp, host, gen);
             return OS_EOK;
         }
         while (mp->waiters != 0)
@@ -638,6 +660,7 @@ os_err_t os_mp_deinit(os_mp_t *mp)
         }
     }
     os_port_unlock(&mp->lock, st);
+    closed(mp, host, gen);
     return OS_EOK;
 }
 

@@ -15,6 +15,9 @@
 
 #include <pthread.h>
 #include <semaphore.h>
+#ifdef OS_USING_MEM_POOL
+#include <os_mempool.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -572,12 +575,97 @@ static void deinit_nested_race(void)
     heap_close(&outer);
 }
 
+#ifdef OS_USING_MEM_POOL
+/*
+ * A pool whose object and memory lie in a heap block is deinitialised
+ * while a thread waits for a block; another thread frees the heap block as
+ * soon as the pool looks deinitialised, and fills the memory again. The
+ * free must be refused until the deinit no longer uses the object (it
+ * still wakes the waiter through the pool's lock): else the waiter and
+ * the deinit spin on a lock word that now reads 0x55 bytes.
+ */
+static os_mp_t *closing_mp;
+static int closing_waiting;
+static os_err_t closing_err;
+static unsigned long closing_refused;
+
+static void closing_hook(const char *heap_name, const void *addr, os_err_t code, const char *msg)
+{
+    (void)heap_name;
+    (void)addr;
+    (void)msg;
+    if (code == OS_EBUSY)
+        __atomic_fetch_add(&closing_refused, 1, __ATOMIC_RELAXED);
+}
+
+static void *closing_waiter(void *arg)
+{
+    (void)arg;
+    CHECK(os_mp_alloc(closing_mp, OS_NO_WAIT) != OS_NULL);
+    while (os_mp_alloc(closing_mp, OS_NO_WAIT) != OS_NULL)
+        ;   /* every block taken */
+    __atomic_store_n(&closing_waiting, 1, __ATOMIC_SEQ_CST);
+    (void)os_mp_alloc_ex(closing_mp, OS_WAIT_FOREVER, &closing_err);    /* woken by the deinit */
+    return NULL;
+}
+
+static void *closing_freer(void *arg)
+{
+    (void)arg;
+    while (__atomic_load_n(&closing_mp->object_inited, __ATOMIC_SEQ_CST) != 0)
+        ;   /* the deinit has begun */
+    size_t used = heap_info(&outer).mem_used;
+    while (heap_info(&outer).mem_used == used)
+        os_memheap_free(&outer, closing_mp);    /* refused until the deinit is done with the object */
+    memset(os_memheap_alloc(&outer, 8192), 0x55, 8192);    /* the same block, most likely: a new owner */
+    return NULL;
+}
+
+static void pool_deinit_host_free(void)
+{
+    enum { ROUNDS = 20 };
+    check_context("a pool in a heap block deinitialised with a waiter while the block is freed");
+    os_mem_set_error_hook(closing_hook);
+    heap_open(&outer, "outer");
+    heap_add_ok(&outer, arena, sizeof arena, OS_MEM_ALG_DEFAULT);
+    for (int round = 0; round < ROUNDS; round++)
+    {
+        pthread_t waiter, freer;
+        const struct timespec pause = {0, 1000000};
+        closing_mp = os_memheap_alloc(&outer, 8192);
+        CHECK(closing_mp != OS_NULL);
+        if (closing_mp == OS_NULL)
+            break;
+        CHECK_EQ(os_mp_init(closing_mp, "closing", (unsigned char *)closing_mp + 512, 64, 32), OS_EOK);
+        __atomic_store_n(&closing_waiting, 0, __ATOMIC_SEQ_CST);
+        CHECK_EQ(pthread_create(&waiter, NULL, closing_waiter, NULL), 0);
+        while (!__atomic_load_n(&closing_waiting, __ATOMIC_SEQ_CST))
+            ;
+        nanosleep(&pause, OS_NULL);     /* (it waits in the pool by now, most likely) */
+        CHECK_EQ(pthread_create(&freer, NULL, closing_freer, NULL), 0);
+        CHECK_EQ(os_mp_deinit(closing_mp), OS_EOK);
+        CHECK_EQ(pthread_join(waiter, NULL), 0);
+        CHECK_EQ(pthread_join(freer, NULL), 0);
+        CHECK(closing_err != OS_EOK);
+    }
+    os_mem_set_error_hook(OS_NULL);
+    hook_install();
+    CHECK_EQ(os_memheap_check(&outer), OS_EOK);
+    printf("%d pools deinitialised with a waiter while their host block was freed: %lu frees refused meanwhile\n",
+           ROUNDS, __atomic_load_n(&closing_refused, __ATOMIC_RELAXED));
+    heap_close(&outer);
+}
+#endif
+
 int main(void)
 {
     hook_install();
     host_free_race();
     host_link_race();       /* (its refusals are reports, not faults: it runs in assert builds too) */
     deinit_nested_race();
+#ifdef OS_USING_MEM_POOL
+    pool_deinit_host_free();
+#endif
 
     const struct test_layout *l = test_layout_mixed();
     heap_open(&user_heap, "shared");

@@ -76,7 +76,14 @@ void os_port_lock_wait(os_ubase_t *lock)
 #define TASK_NAME   16
 #define TASK_NONE   0xFFFFu     /* no index to be had: counted as unknown */
 
-static char            task_names[TASKS_MAX][TASK_NAME];
+/*
+ * Two name buffers per index: a thread given an index writes the one not
+ * in use, then switches (task_cur, under task_lock), so a name that a
+ * trace or a walk still prints, read through a pointer taken earlier, is
+ * not rewritten under it (unless the index is given out twice meanwhile).
+ */
+static char            task_names[TASKS_MAX][2][TASK_NAME];
+static os_uint8_t      task_cur[TASKS_MAX];
 static os_uint16_t     task_count = 2;          /* indexes below it were handed out once */
 static pthread_mutex_t task_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local os_uint16_t task_self;
@@ -186,9 +193,13 @@ os_uint16_t os_port_task_id(void)
         task_self = id;
         if (id != TASK_NONE)
         {
+            unsigned b;
+
             pthread_mutex_lock(&task_lock);
-            memcpy(task_names[id], name, sizeof(name));
-            task_names[id][TASK_NAME - 1] = '\0';
+            b = task_cur[id] ^ 1u;
+            memcpy(task_names[id][b], name, sizeof(name));
+            task_names[id][b][TASK_NAME - 1] = '\0';
+            task_cur[id] = (os_uint8_t)b;
             pthread_mutex_unlock(&task_lock);
         }
 #ifdef OS_USING_MEM_TRACE
@@ -209,9 +220,9 @@ const char *os_port_task_name(os_uint16_t id)
     const char *name = "?";
 
     pthread_mutex_lock(&task_lock);
-    if (id >= 2 && id < TASKS_MAX && task_names[id][0] != '\0')
+    if (id >= 2 && id < TASKS_MAX && task_names[id][task_cur[id]][0] != '\0')
     {
-        name = task_names[id];
+        name = task_names[id][task_cur[id]];
     }
     pthread_mutex_unlock(&task_lock);
     return name;

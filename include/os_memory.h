@@ -183,8 +183,11 @@ os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, en
  * os_memheap_realloc); also, once the list of heaps lost track of heaps
  * (os_memheap_init), while a region of this heap lies in another heap's
  * block. Any other call in progress on the heap in another
- * task finishes first (deinit takes the heap's lock); calls made
- * afterwards are refused. The
+ * task finishes first (deinit takes the heap's lock); one that waits
+ * for the lock then finds no region (an alloc returns OS_NULL, a free or
+ * realloc reports the heap gone), and calls made afterwards are refused:
+ * once deinit lets a host heap free the block that holds one of this
+ * heap's regions, nothing of this heap touches that region. The
  * object must not be initialised again while other tasks may still call
  * it. O(H).
  */

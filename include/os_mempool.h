@@ -218,7 +218,9 @@ os_err_t os_mp_init(os_mp_t *mp, const char *name, void *start, os_size_t size, 
 /*
  * Unlink the pool. Blocked allocations return OS_NULL with OS_EINTR; deinit
  * returns after the last of them has left, so the pool's memory may be
- * reused at once. Blocks still held by callers are simply forgotten. An
+ * reused at once; until then the heap blocks that hold its memory or
+ * object are still not freed (OS_EBUSY) and no pool or region may be made
+ * over them. Blocks still held by callers are simply forgotten. An
  * alloc or free that another task starts while deinit runs returns
  * OS_EINVAL (reported) instead of waiting on, or writing to, the pool.
  * OS_EINVAL if mp is not an initialised pool. O(P + W + number of heaps),

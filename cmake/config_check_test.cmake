@@ -90,22 +90,29 @@ endif()
 
 # The CMake options: a value out of range or not a number stops the
 # configure step with a message naming the option (not a compiler error).
-function(option_refused name value message)
-  set(dir "${WORK}/option-${name}")
-  file(REMOVE_RECURSE "${dir}")
+# configure_refused(LABEL DIR MESSAGE CMAKE-ARGS...): configuring in DIR
+# with the arguments must fail, and say MESSAGE.
+function(configure_refused label dir message)
   execute_process(
     COMMAND ${CMAKE_COMMAND} -S ${SRC} -B ${dir} -DCMAKE_C_COMPILER=${CC} -DONEHEAP_TESTS=OFF -DONEHEAP_BENCH=OFF
-            -DONEHEAP_TOOLS=OFF "-D${name}=${value}"
+            -DONEHEAP_TOOLS=OFF ${ARGN}
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   string(REPLACE "\n" " " err "${err}")
   string(REGEX REPLACE "[ ]+" " " err "${err}")
   string(FIND "${err}" "${message}" at)
   if(rc EQUAL 0 OR at EQUAL -1)
-    message("FAIL option ${name}='${value}': not refused with '${message}':\n${err}")
+    message("FAIL ${label}: not refused with '${message}':\n${err}")
     set(_failed 1 PARENT_SCOPE)
     return()
   endif()
-  message("ok   option ${name}='${value}': refused: ${message}")
+  message("ok   ${label}: refused: ${message}")
+endfunction()
+
+function(option_refused name value message)
+  set(dir "${WORK}/option-${name}")
+  file(REMOVE_RECURSE "${dir}")
+  configure_refused("option ${name}='${value}'" "${dir}" "${message}" "-D${name}=${value}")
+  set(_failed ${_failed} PARENT_SCOPE)
 endfunction()
 
 option_refused(ONEHEAP_NAME_MAX "abc" "ONEHEAP_NAME_MAX must be 0..65535")
@@ -129,18 +136,8 @@ function(kconfig_refused name lines message)
   file(MAKE_DIRECTORY "${dir}")
   string(REPLACE ";" "\n" text "${lines}")
   file(WRITE "${dir}/test.config" "${text}\n")
-  execute_process(
-    COMMAND ${CMAKE_COMMAND} -S ${SRC} -B ${dir}/build -DCMAKE_C_COMPILER=${CC} -DONEHEAP_TESTS=OFF
-            -DONEHEAP_BENCH=OFF -DONEHEAP_TOOLS=OFF "-DONEHEAP_KCONFIG=${dir}/test.config"
-    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  string(REPLACE "\n" " " err "${err}")
-  string(FIND "${err}" "${message}" at)
-  if(rc EQUAL 0 OR at EQUAL -1)
-    message("FAIL kconfig ${name}: not refused with '${message}':\n${err}")
-    set(_failed 1 PARENT_SCOPE)
-    return()
-  endif()
-  message("ok   kconfig ${name}: refused: ${message}")
+  configure_refused("kconfig ${name}" "${dir}/build" "${message}" "-DONEHEAP_KCONFIG=${dir}/test.config")
+  set(_failed ${_failed} PARENT_SCOPE)
 endfunction()
 
 # (the build looks for kconfiglib in /usr/bin/python3 first, then python3 on PATH: so does this)

@@ -274,23 +274,23 @@ static int reaches_pools(os_memheap_t *heap, const void *ptr);
 
 static const struct oh_nest_ops nest_ops = { oh_region_holds, free_nested, realloc_nested, reaches_pools, oh_hosted_at,
                                               oh_host_link };
-#define NEST_FREE(heap, ptr)        OH_NEST()->free(heap, ptr)
-#define NEST_REALLOC(heap, ptr, size, owner) OH_NEST()->realloc(heap, ptr, size, owner)
+#define NEST_FREE(heap, ptr)        oh_nest->free(heap, ptr)
+#define NEST_REALLOC(heap, ptr, size, owner) oh_nest->realloc(heap, ptr, size, owner)
 /* Only while something lives in the heap's blocks, so oh_nest is set (region.h). */
-#define NEST_REACHES(heap, ptr)     OH_NEST()->reaches(heap, ptr)
-#define NEST_HOSTED_AT(heap, ptr)   OH_NEST()->hosted_at(heap, ptr)
+#define NEST_REACHES(heap, ptr)     oh_nest->reaches(heap, ptr)
+#define NEST_HOSTED_AT(heap, ptr)   oh_nest->hosted_at(heap, ptr)
 
 void oh_nest_on(void)
 {
-    if (OH_NEST() != &nest_ops)
-    {
-        __atomic_store_n(&oh_nest, &nest_ops, __ATOMIC_RELEASE);    /* written once; read with no lock too */
-    }
+    const void *dropped;
+    os_ubase_t st = oh_heaps_lock(&dropped);
+
+    oh_nest = &nest_ops;    /* under the global lock: every later nesting is made under it too */
+    oh_heaps_unlock(st, dropped);
 }
 
 os_err_t os_memheap_init(os_memheap_t *heap, const char *name)
 {
-    oh_nest_on();   /* a user heap: regions may nest from now on (region.h) */
     if (heap == OS_NULL || name == OS_NULL)
     {
         oh_report(OS_NULL, heap, OS_EINVAL, "init with a null heap or name");
@@ -300,6 +300,7 @@ os_err_t os_memheap_init(os_memheap_t *heap, const char *name)
     {
         return OS_EPERM;
     }
+    oh_nest_on();   /* a user heap: regions may nest from now on (region.h) */
     if (oh_heap_register(heap, name) != OS_EOK)
     {
         oh_report(heap, heap, OS_EINVAL, "init of a heap that is already initialised");
@@ -516,10 +517,8 @@ static int holds_pool(const struct os_mem_blk *b)
 {
     const char *what;
 
-    int (*overlap)(const os_uint8_t *, const os_uint8_t *, const char **) =
-        __atomic_load_n(&oh_pools_overlap, __ATOMIC_ACQUIRE);
-
-    return overlap != OS_NULL && overlap((const os_uint8_t *)b->mem, (const os_uint8_t *)b->mem + b->usable, &what);
+    return oh_pools_overlap != OS_NULL &&
+           oh_pools_overlap((const os_uint8_t *)b->mem, (const os_uint8_t *)b->mem + b->usable, &what);
 }
 
 /*

@@ -429,6 +429,8 @@ static os_err_t mp_register(void *arg)
     os_mp_t *mp = a->mp;
     os_ubase_t st = pools_take();
 
+    oh_pools_overlap = pools_overlap;   /* regions and freed blocks are checked against pools from now on */
+
     if (oh_list_has(&pools, &mp->resource_node) || oh_list_has(&closing, &mp->resource_node))
     {
         os_port_unlock(&pools_lock, st);
@@ -532,11 +534,6 @@ static os_err_t mp_init(os_mp_t *mp, const char *name, void *start, os_size_t si
         a.inv *= (os_ubase_t)2 - odd * a.inv;   /* doubles the correct bits: 6, 12, 24, 48, 96 */
     }
 
-    if (__atomic_load_n(&oh_pools_overlap, __ATOMIC_ACQUIRE) == OS_NULL)
-    {
-        /* regions and freed blocks are checked against pools from now on; written once, read with no lock too */
-        __atomic_store_n(&oh_pools_overlap, pools_overlap, __ATOMIC_RELEASE);
-    }
     oh_nest_on();   /* a heap block holding a pool is freed through the nested path */
     a.clash = OS_NULL;
     /* os_mp_create's block (mp is its payload) holds both: found without a walk */

@@ -577,10 +577,7 @@ static os_err_t overlap_check(const os_memheap_t *heap, const os_uint8_t *lo, co
             }
         }
     }
-    int (*overlap)(const os_uint8_t *, const os_uint8_t *, const char **) =
-        __atomic_load_n(&oh_pools_overlap, __ATOMIC_ACQUIRE);
-
-    if (heap != OS_NULL && overlap != OS_NULL && overlap(lo, hi, what))
+    if (heap != OS_NULL && oh_pools_overlap != OS_NULL && oh_pools_overlap(lo, hi, what))
     {
         return OS_EINVAL;
     }
@@ -721,7 +718,7 @@ static void region_link(os_memheap_t *heap, struct heap_mem *r, os_memheap_t *ho
 
     if (host != OS_NULL)
     {
-        OH_NEST()->host_link(host, r);  /* a host means a nested region: oh_nest is set */
+        oh_nest->host_link(host, r);    /* a host means a nested region: oh_nest is set */
     }
     st = os_port_lock(&heap->lock);
     for (pp = &heap->h_mem; *pp != OS_NULL; pp = &(*pp)->next)     /* sealed: overlap_check() */
@@ -774,7 +771,7 @@ os_err_t oh_region_add(os_memheap_t *heap, void *start, os_size_t size, enum os_
         return OS_EINVAL;
     }
     /* A region in another heap's block needs two heaps, so oh_nest is set then (region.h). */
-    err = overlap_check(heap, lo, hi, &host, &what, OH_NEST() != OS_NULL ? OH_NEST()->holds : OS_NULL);
+    err = overlap_check(heap, lo, hi, &host, &what, oh_nest != OS_NULL ? oh_nest->holds : OS_NULL);
     if (err != OS_EOK)
     {
         oh_heaps_unlock(st, dropped);

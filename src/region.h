@@ -283,8 +283,6 @@ struct oh_nest_ops
     void (*host_link)(os_memheap_t *host, struct heap_mem *r);
 };
 extern const struct oh_nest_ops *oh_nest;
-/* oh_nest as read anywhere: it is set once, with no lock held, and read with none too. */
-#define OH_NEST()   __atomic_load_n(&oh_nest, __ATOMIC_ACQUIRE)
 void oh_nest_on(void);
 
 /*

@@ -462,10 +462,7 @@ static os_err_t mp_register(void *arg)
     mp->host[1] = a->host[1];
     mp->host_gen[0] = a->gen[0];
     mp->host_gen[1] = a->gen[1];
-    mp->resource_node.next = &pools;
-    mp->resource_node.prev = pools.prev;
-    pools.prev->next = &mp->resource_node;
-    pools.prev = &mp->resource_node;
+    oh_list_append(&pools, &mp->resource_node);
     __atomic_store_n(&mp->object_inited, (os_uint8_t)OS_MP_INITED, __ATOMIC_RELAXED);
     mp_refresh(mp);
     os_port_unlock(&pools_lock, st);
@@ -607,10 +604,7 @@ os_err_t os_mp_deinit(os_mp_t *mp)
     /* Until deinit returns, the object and memory still count as a pool's
      * (a host heap refuses to free a block that holds them, no pool or
      * region may be made over them): waiters are still to be woken. */
-    mp->resource_node.next = closing.next;
-    mp->resource_node.prev = &closing;
-    closing.next->prev = &mp->resource_node;
-    closing.next = &mp->resource_node;
+    oh_list_append(&closing, &mp->resource_node);
     __atomic_store_n(&mp->object_inited, (os_uint8_t)0, __ATOMIC_RELAXED);
     mp->fast = 0;
     /* A call that passed its check before this deinit and takes the lock

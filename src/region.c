@@ -264,10 +264,7 @@ os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
     memset(heap->task, 0, sizeof(heap->task));
 #endif
     os_port_lock_init(&heap->lock);
-    heap->resource_node.next = &heaps;
-    heap->resource_node.prev = heaps.prev;
-    heaps.prev->next = &heap->resource_node;
-    heaps.prev = &heap->resource_node;
+    oh_list_append(&heaps, &heap->resource_node);
     heap->gen = ++heap_gens;
     OH_HEAP_MARK(heap, OH_HEAP_INITED);
     oh_heap_refresh(heap);

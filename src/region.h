@@ -172,6 +172,15 @@ static inline void oh_list_cut(os_list_node_t *head, os_list_node_t *node)
     node->next = node->prev = node;
 }
 
+/* Link node at the end of the list at head. The list's lock held. O(1). */
+static inline void oh_list_append(os_list_node_t *head, os_list_node_t *node)
+{
+    node->next = head;
+    node->prev = head->prev;
+    head->prev->next = node;
+    head->prev = node;
+}
+
 /* The ops of an algorithm, or OS_NULL if it is unknown or compiled out. */
 const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg);
 

@@ -51,7 +51,9 @@ enum bench_allocator
 {
     BENCH_ONEHEAP,
     BENCH_GLIBC,
-    BENCH_BESTFIT       /* reference for the fill figures only (bestfit.c) */
+    BENCH_BESTFIT,      /* reference for the fill figures only (bestfit.c) */
+    BENCH_SEGFIT,       /* reference for the speed figures: first-fit's structure, unchecked (segfit.c) */
+    BENCH_SEGFIT_POW2   /* the same with requests rounded up to powers of two */
 };
 
 /* Mixed into every workload's seed (--seed); 0 gives the published figures. */
@@ -63,6 +65,13 @@ void  *bf_alloc(size_t size);
 void   bf_free(void *p);
 size_t bf_used(void);
 size_t bf_total(void);
+
+/* The segregated-fit reference (segfit.c), over a fixed arena; pow2: the power-of-two layout. */
+void   segfit_init(void *arena, size_t size, int pow2);
+void  *segfit_alloc(size_t size);
+void   segfit_free(void *p);
+size_t segfit_used(void);
+size_t segfit_total(void);
 
 /*
  * The calls of the allocator under test. The m_* members are measured

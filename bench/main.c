@@ -4,11 +4,15 @@
  *
  *   oneheap-bench [--quick] [--seed N] [--algo firstfit|buddy] oneheap|glibc WORKLOAD|all
  *   oneheap-bench [--seed N] bestfit fill
+ *   oneheap-bench [--quick] [--seed N] segfit|segfit-pow2 WORKLOAD|all
  *   oneheap-bench --list
  *
  * --seed N mixes N into every workload's random seed (0, the default, gives
  * the published figures). "bestfit" is an exact best-fit reference over the
  * same arena (bestfit.c), for the fill workload's utilisation only.
+ * "segfit" and "segfit-pow2" are first-fit's structure with no checks
+ * (segfit.c), a reference for the speed figures; they have no realloc,
+ * aligned alloc or pools, so those workloads are skipped.
  *
  * Run it under
  *   valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file=F
@@ -32,6 +36,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: oneheap-bench [--quick] [--seed N] [--algo firstfit|buddy] oneheap|glibc WORKLOAD|all\n"
             "       oneheap-bench [--seed N] bestfit fill\n"
+            "       oneheap-bench [--quick] [--seed N] segfit|segfit-pow2 WORKLOAD|all\n"
             "       oneheap-bench --list\n"
             "workloads:\n");
     for (size_t i = 0; i < bench_workload_count; i++)
@@ -101,6 +106,12 @@ static int run_one(const struct workload *w, const struct bench_params *p,
 
 uint64_t bench_seed;
 
+/* Does the workload use only alloc and free (what segfit has)? */
+static int segfit_runs(const char *name)
+{
+    return strcmp(name, "realloc") != 0 && strcmp(name, "aligned") != 0 && strcmp(name, "pool_pairs") != 0;
+}
+
 int main(int argc, char **argv)
 {
     struct bench_params params = { 0, 0, 0 };
@@ -164,6 +175,11 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    else if (strcmp(pos[0], "segfit") == 0 || strcmp(pos[0], "segfit-pow2") == 0)
+    {
+        a = pos[0][6] == '\0' ? BENCH_SEGFIT : BENCH_SEGFIT_POW2;
+        algo = "segfit";
+    }
     else
     {
         usage(stderr);
@@ -180,6 +196,13 @@ int main(int argc, char **argv)
         if (!all && strcmp(pos[1], w->name) != 0)
             continue;
         found = 1;
+        if ((a == BENCH_SEGFIT || a == BENCH_SEGFIT_POW2) && !segfit_runs(w->name))
+        {
+            if (all)
+                continue;
+            fprintf(stderr, "oneheap-bench: segfit has no realloc, aligned alloc or pools: no '%s'\n", w->name);
+            return 2;
+        }
         if (run_one(w, &params, pos[0], algo) != 0)
             failed = 1;
     }

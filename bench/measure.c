@@ -251,6 +251,29 @@ static const struct bench_ops bf_ops = {
     bf_m_alloc, bf_m_free, bf_no_realloc, bf_none, bf_alloc, bf_free
 };
 
+/* ---- the segregated-fit reference (alloc and free only) ---------------------------------- */
+
+static BENCH_NOINLINE void *sf_m_alloc(size_t size)
+{
+    MEASURE_ON();
+    void *p = segfit_alloc(size);
+    MEASURE_OFF();
+    bench_calls++;
+    return p;
+}
+
+static BENCH_NOINLINE void sf_m_free(void *ptr)
+{
+    MEASURE_ON();
+    segfit_free(ptr);
+    MEASURE_OFF();
+    bench_calls++;
+}
+
+static const struct bench_ops sf_ops = {
+    sf_m_alloc, sf_m_free, bf_no_realloc, bf_none, segfit_alloc, segfit_free
+};
+
 /* ---- measured wrappers: memory pools --------------------------------------------------- */
 
 #ifdef OS_USING_MEM_POOL
@@ -329,6 +352,11 @@ int bench_select(enum bench_allocator a, enum os_mem_alg alg)
         bench = &bf_ops;
         return 0;
     }
+    if (a == BENCH_SEGFIT || a == BENCH_SEGFIT_POW2)
+    {
+        bench = &sf_ops;
+        return 0;
+    }
     os_mem_set_error_hook(bench_error_hook);
     bench = &oh_ops;
     return 0;
@@ -343,6 +371,11 @@ int bench_fresh_heap(void)
     if (g_allocator == BENCH_BESTFIT)
     {
         bf_init(g_arena, BENCH_ARENA_SIZE);
+        return 0;
+    }
+    if (g_allocator == BENCH_SEGFIT || g_allocator == BENCH_SEGFIT_POW2)
+    {
+        segfit_init(g_arena, BENCH_ARENA_SIZE, g_allocator == BENCH_SEGFIT_POW2);
         return 0;
     }
     if (g_heap_live)
@@ -385,6 +418,15 @@ int bench_check_heap(int expect_empty)
         }
         return 0;
     }
+    if (g_allocator == BENCH_SEGFIT || g_allocator == BENCH_SEGFIT_POW2)
+    {
+        if (expect_empty && segfit_used() != 0)
+        {
+            fprintf(stderr, "oneheap-bench: segfit: %zu bytes still in use\n", segfit_used());
+            return -1;
+        }
+        return 0;
+    }
     os_err_t e = os_memheap_check(&g_heap);
     if (e != OS_EOK)
     {
@@ -415,6 +457,11 @@ void bench_info(size_t *total, size_t *used, size_t *maxused)
         info.mem_total = bf_total();
         info.mem_used = bf_used();
     }
+    if (g_allocator == BENCH_SEGFIT || g_allocator == BENCH_SEGFIT_POW2)
+    {
+        info.mem_total = segfit_total();
+        info.mem_used = segfit_used();
+    }
     if (total)
         *total = info.mem_total;
     if (used)
@@ -427,6 +474,8 @@ size_t bench_min_align(void)
 {
     if (g_allocator == BENCH_GLIBC)
         return 2 * sizeof(void *);
+    if (g_allocator == BENCH_SEGFIT || g_allocator == BENCH_SEGFIT_POW2)
+        return 8;
     return OS_MEM_ALIGN_SIZE;
 }
 

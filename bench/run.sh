@@ -17,7 +17,9 @@
 #    all with -DCMAKE_BUILD_TYPE=Release and -O2 (CMAKE_C_FLAGS_RELEASE).
 # 2. Runs every workload under
 #      valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file=...
-#    for oneheap (each configuration) and for glibc (baremetal binary).
+#    for oneheap (each configuration), for glibc and for the two segfit
+#    references (first-fit's structure with no checks, bench/segfit.c; alloc
+#    and free workloads only), all three on the baremetal binary.
 #    The program switches collection on around each allocator call only.
 # 3. Ir per call = (total Ir - calls * Ir of one empty window) / calls, where
 #    the empty-window cost comes from the "empty" workload of the same binary.
@@ -151,9 +153,9 @@ run_cg() {
 
 COLUMNS=()
 start=$SECONDS
-for c in "${CONFIGS[@]}" glibc; do
-    if [[ $c == glibc ]]; then
-        bin="$BIN0"; alloc=glibc; extra=()
+for c in "${CONFIGS[@]}" glibc segfit segfit-pow2; do
+    if [[ $c == glibc || $c == segfit* ]]; then
+        bin="$BIN0"; alloc="$c"; extra=()
         CGDIR="$(build_dir baremetal)/callgrind"
     else
         bin="$(build_dir "$c")/bench/oneheap-bench"; alloc=oneheap; extra=()
@@ -162,6 +164,7 @@ for c in "${CONFIGS[@]}" glibc; do
     fi
     mkdir -p "$CGDIR"
     for wl in "${WORKLOADS[@]}"; do
+        [[ $c == segfit* && " realloc aligned pool_pairs " == *" $wl "* ]] && continue   # alloc and free only
         run_cg "$c" "$bin" "$alloc" "$wl" "${extra[@]}"
     done
     echo "run.sh: $c done ($((SECONDS - start)) s)" >&2
@@ -169,18 +172,23 @@ for c in "${CONFIGS[@]}" glibc; do
 done
 
 # ---- 3. report -----------------------------------------------------------------
+# has COLUMN WORKLOAD: was it measured? (segfit has no realloc, aligned alloc or pools)
+has() { [[ -n ${IR[$1:$2]:-} ]]; }
 # per_call COLUMN WORKLOAD: (Ir - calls * window) / calls
 per_call() {
+    has "$1" "$2" || { echo "-"; return; }
     awk -v ir="${IR[$1:$2]}" -v n="${CALLS[$1:$2]}" -v eir="${IR[$1:empty]}" -v en="${CALLS[$1:empty]}" \
         'BEGIN { w = eir / en; printf "%.1f", (ir - n * w) / n }'
 }
 # per_pair COLUMN WORKLOAD: 2 * per_call (an alloc and a free)
 per_pair() {
+    has "$1" "$2" || { echo "-"; return; }
     awk -v ir="${IR[$1:$2]}" -v n="${CALLS[$1:$2]}" -v eir="${IR[$1:empty]}" -v en="${CALLS[$1:empty]}" \
         'BEGIN { w = eir / en; printf "%.1f", 2 * (ir - n * w) / n }'
 }
 # single COLUMN WORKLOAD: Ir of one call
 single() {
+    has "$1" "$2" || { echo "-"; return; }
     awk -v ir="${IR[$1:$2]}" -v n="${CALLS[$1:$2]}" -v eir="${IR[$1:empty]}" -v en="${CALLS[$1:empty]}" \
         'BEGIN { w = eir / en; printf "%.0f", ir - n * w }'
 }
@@ -209,6 +217,8 @@ header() {
             full) h+=" oneheap full hardening |" ;;
             buddy) h+=" oneheap buddy |" ;;
             glibc) h+=" glibc |" ;;
+            segfit) h+=" segfit (structure, no checks) |" ;;
+            segfit-pow2) h+=" segfit, power-of-two requests |" ;;
         esac
         s+="---:|"
     done
@@ -224,7 +234,7 @@ util() {  # util COLUMN FIELD
     if [[ $1 == glibc ]]; then echo "n/a"; return; fi
     awk -v u="$(field "$1" "$2" fill)" 'BEGIN { printf "%.1f %%", 100 * u }'
 }
-calls_of() { echo "${CALLS[$1:$2]}"; }
+calls_of() { echo "${CALLS[$1:$2]:--}"; }
 window() { awk -v ir="${IR[$1:empty]}" -v n="${CALLS[$1:empty]}" 'BEGIN { printf "%.1f", ir / n }'; }
 
 echo

@@ -7,7 +7,7 @@ set(_runs "")
 foreach(_algo IN LISTS ALGOS)
   list(APPEND _runs "oneheap --algo ${_algo}")
 endforeach()
-list(APPEND _runs "glibc")
+list(APPEND _runs "glibc" "segfit" "segfit-pow2")
 foreach(_run IN LISTS _runs)
   separate_arguments(_args UNIX_COMMAND "--quick ${_run} all")
   execute_process(COMMAND ${BENCH} ${_args}

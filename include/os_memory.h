@@ -343,7 +343,11 @@ typedef int (*os_memheap_walk_fn)(const struct os_memheap_block *blk, void *arg)
  * Call fn for every block of every region, with the heap locked: fn must
  * not call into the same heap (the POSIX port reports that and stops the
  * program), nor into a heap whose block holds one of this heap's regions
- * (a free of that block waits for this heap's lock while holding its own).
+ * (a free of that block waits for this heap's lock while holding its own),
+ * nor make a call that takes the global lock (init, add, deinit, pool
+ * init/deinit/create/destroy, a free or realloc in a heap whose blocks
+ * hold regions or pools): another task may hold it while it waits for this
+ * heap. The POSIX port refuses such a call (OS_EPERM, reported).
  * A nonzero return from fn stops the walk.
  * OS_EOK, or OS_ERROR (reported) if a corrupt header (buddy: one whose
  * seal, tag or order disagrees with the block table) or a region's
@@ -361,6 +365,9 @@ os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg);
  * error hook: the heap's name (or "-"), the address concerned (or OS_NULL),
  * the error code and a one-line message. The default hook is the port's
  * (it prints the message). os_mem_set_error_hook(OS_NULL) restores it.
+ * The hook often runs with a heap's lock held: the rules of a walk
+ * callback apply to it then (README, "The error hook"). The hook must
+ * return.
  * O(1) (one atomic store; reports made after it returns use the new hook).
  */
 typedef void (*os_mem_error_hook_t)(const char *heap_name, const void *addr,

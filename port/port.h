@@ -27,6 +27,18 @@
  *                 any lock held: reports use it); os_port_task_name maps
  *                 an index back to a name that stays valid after the task
  *                 ends.
+ *   callbacks     optional (OS_PORT_CB_TRACKED defined to 1 by the port
+ *                 header): os_port_cb_enter / os_port_cb_leave around
+ *                 every walk callback and every call of the error hook
+ *                 made while this thread holds a lock of the library
+ *                 (os_port_lock_mine: does the calling thread hold this
+ *                 lock word?), and os_port_in_cb, nonzero while the
+ *                 calling thread is inside one (a per-thread count). A
+ *                 call that would take the global lock from there could
+ *                 wait for a task that holds the global lock and waits for
+ *                 the lock the callback runs under: the core refuses such
+ *                 calls (OS_EPERM) where the port can tell. Without it,
+ *                 they are the caller's to avoid (see the README).
  *   log           os_port_puts: write one piece of text (trace, check).
  *   error         os_port_error: the default error hook;
  *                 os_port_assert_fail: called after a report when
@@ -104,6 +116,19 @@ void        oh_port_reentered(const os_ubase_t *lock);
 #endif
 #ifndef OS_PORT_CAN_IDLE
 #error "the port header must define OS_PORT_CAN_IDLE: 1 if os_port_idle() can return nonzero, else 0"
+#endif
+#ifndef OS_PORT_CB_TRACKED
+#define OS_PORT_CB_TRACKED 0
+static inline void os_port_cb_enter(void)
+{
+}
+static inline void os_port_cb_leave(void)
+{
+}
+static inline int os_port_in_cb(void)
+{
+    return 0;
+}
 #endif
 
 #endif /* ONEHEAP_PORT_H */

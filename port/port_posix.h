@@ -39,6 +39,31 @@ static inline os_ubase_t os_port_self(void)
 #endif
 }
 
+/* Callbacks of this thread in progress: the error hook, walk callbacks (port.h). */
+#define OS_PORT_CB_TRACKED 1
+extern _Thread_local unsigned oh_posix_cb_depth;    /* posix.c */
+
+static inline void os_port_cb_enter(void)
+{
+    oh_posix_cb_depth++;
+}
+
+static inline void os_port_cb_leave(void)
+{
+    oh_posix_cb_depth--;
+}
+
+static inline int os_port_in_cb(void)
+{
+    return oh_posix_cb_depth != 0;
+}
+
+/* Does this thread hold the lock? */
+static inline int os_port_lock_mine(const os_ubase_t *lock)
+{
+    return __atomic_load_n(lock, __ATOMIC_RELAXED) == os_port_self();
+}
+
 /* Contended path: spins, then yields the processor; never returns if this thread holds the lock. */
 void os_port_lock_wait(os_ubase_t *lock);
 

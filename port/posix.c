@@ -20,6 +20,8 @@
 __attribute__((tls_model("initial-exec"))) _Thread_local char oh_posix_self;
 #endif
 
+__attribute__((tls_model("initial-exec"))) _Thread_local unsigned oh_posix_cb_depth;
+
 void os_port_lock_init(os_ubase_t *lock)
 {
     __atomic_store_n(lock, (os_ubase_t)0, __ATOMIC_RELEASE);

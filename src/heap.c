@@ -296,7 +296,7 @@ os_err_t os_memheap_init(os_memheap_t *heap, const char *name)
         oh_report(OS_NULL, heap, OS_EINVAL, "init with a null heap or name");
         return OS_EINVAL;
     }
-    if (oh_isr_refused(OS_NULL, heap, "init"))
+    if (oh_isr_refused(OS_NULL, heap, "init") || oh_cb_refused(OS_NULL, heap, "init"))
     {
         return OS_EPERM;
     }
@@ -317,6 +317,10 @@ os_err_t os_memheap_deinit(os_memheap_t *heap)
     {
         return REFUSAL(heap);
     }
+    if (oh_cb_refused(heap, OS_NULL, "deinit"))
+    {
+        return OS_EPERM;
+    }
     oh_shadow_enter();
     err = oh_heap_unregister(heap);
     oh_shadow_leave();
@@ -336,6 +340,10 @@ os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, en
     if (REFUSED(heap, "add"))
     {
         return REFUSAL(heap);
+    }
+    if (oh_cb_refused(heap, start_addr, "add"))
+    {
+        return OS_EPERM;
     }
     oh_shadow_enter();      /* the overlap test walks other heaps' blocks */
     err = oh_region_add(heap, start_addr, size, alg);
@@ -536,11 +544,18 @@ static inline void free_in(os_memheap_t *heap, struct heap_mem *r, void *ptr)
 static OH_NOINLINE void free_nested(os_memheap_t *heap, void *ptr)
 {
     const void *dropped;
-    os_ubase_t gst = oh_heaps_lock(&dropped);   /* mended: oh_detach_hosted() tests which heaps are listed */
-    os_ubase_t st = heap_lock(heap);
-    struct heap_mem *r = owner_region(heap, ptr, "free");
+    os_ubase_t gst, st;
+    struct heap_mem *r;
     struct os_mem_blk b;
     int busy = 0;
+
+    if (oh_cb_refused(heap, ptr, "free in a heap that holds other heaps' regions or pools"))
+    {
+        return;
+    }
+    gst = oh_heaps_lock(&dropped);      /* mended: oh_detach_hosted() tests which heaps are listed */
+    st = heap_lock(heap);
+    r = owner_region(heap, ptr, "free");
 
     if (r != OS_NULL)
     {
@@ -772,11 +787,20 @@ static const char *realloc_busy(os_memheap_t *heap, const struct heap_mem *r, co
  */
 static OH_NOINLINE void *realloc_nested(os_memheap_t *heap, void *ptr, os_size_t size, os_uint16_t owner)
 {
-    os_ubase_t gst = os_port_lock(&oh_global_lock);
-    os_ubase_t st = heap_lock(heap);
-    struct heap_mem *r = owner_region(heap, ptr, "realloc");
-    const char *busy = r != OS_NULL ? realloc_busy(heap, r, ptr) : OS_NULL;
-    void *p = busy == OS_NULL ? realloc_in(heap, r, ptr, size, owner, OS_NULL) : OS_NULL;
+    os_ubase_t gst, st;
+    struct heap_mem *r;
+    const char *busy;
+    void *p;
+
+    if (oh_cb_refused(heap, ptr, "realloc in a heap that holds other heaps' regions or pools"))
+    {
+        return OS_NULL;
+    }
+    gst = os_port_lock(&oh_global_lock);
+    st = heap_lock(heap);
+    r = owner_region(heap, ptr, "realloc");
+    busy = r != OS_NULL ? realloc_busy(heap, r, ptr) : OS_NULL;
+    p = busy == OS_NULL ? realloc_in(heap, r, ptr, size, owner, OS_NULL) : OS_NULL;
 
     heap_unlock(heap, st);
     os_port_unlock(&oh_global_lock, gst);
@@ -1159,7 +1183,9 @@ static int walk_block(const struct heap_mem *r, const struct os_mem_blk *b, void
     blk.region_start = r->start;
     blk.region_end = r->end;
     blk.alg = r->ops->name;
+    os_port_cb_enter();
     w->stopped = w->fn(&blk, w->arg);
+    os_port_cb_leave();
     return w->stopped;
 }
 

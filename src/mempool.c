@@ -220,7 +220,8 @@ static void mp_report(int fault, const os_mp_t *mp, const void *addr, os_err_t c
     va_list ap;
 
     va_start(ap, fmt);
-    oh_vreport(fault, "pool", mp != OS_NULL ? mp->name : OS_NULL, addr, code, fmt, ap);
+    oh_vreport(fault, mp != OS_NULL ? &mp->lock : OS_NULL, "pool", mp != OS_NULL ? mp->name : OS_NULL, addr, code,
+               fmt, ap);
     va_end(ap);
 }
 
@@ -488,6 +489,10 @@ static os_err_t mp_init(os_mp_t *mp, const char *name, void *start, os_size_t si
         mp_report(0, OS_NULL, mp, OS_EPERM, "init called from an interrupt handler");
         return OS_EPERM;
     }
+    if (oh_cb_refused(OS_NULL, mp, "pool init"))
+    {
+        return OS_EPERM;
+    }
     if (blk_size == 0 || blk_size >= OH_MAX_REQUEST || size > OS_SIZE_MAX - (os_size_t)(os_ubase_t)start)
     {
         mp_report(0, OS_NULL, start, OS_EINVAL, "init with block size %zu and memory %p+%zu",
@@ -589,6 +594,10 @@ os_err_t os_mp_deinit(os_mp_t *mp)
     {
         return REFUSAL(mp);
     }
+    if (oh_cb_refused(OS_NULL, mp, "pool deinit"))
+    {
+        return OS_EPERM;
+    }
     gst = pools_take();
     st = os_port_lock(&mp->lock);
     if (!mp_ok(mp))
@@ -676,6 +685,10 @@ os_mp_t *os_mp_create(const char *name, os_size_t blk_count, os_size_t blk_size)
                   blk_count, blk_size);
         return OS_NULL;
     }
+    if (oh_cb_refused(OS_NULL, OS_NULL, "pool create"))
+    {
+        return OS_NULL;
+    }
     mp = os_malloc(obj + blk_count * stride);
     if (mp == OS_NULL)
     {
@@ -696,6 +709,10 @@ os_err_t os_mp_destroy(os_mp_t *mp)
     if (REFUSED(mp, "destroy"))
     {
         return REFUSAL(mp);
+    }
+    if (oh_cb_refused(OS_NULL, mp, "pool destroy"))
+    {
+        return OS_EPERM;
     }
     if (mp->object_alloc_type != MP_DYNAMIC)
     {

@@ -242,6 +242,20 @@ int (oh_isr_refused)(const os_memheap_t *heap, const void *addr, const char *wha
     return 1;
 }
 
+#if OS_PORT_CB_TRACKED
+int (oh_cb_refused)(const os_memheap_t *heap, const void *addr, const char *what)
+{
+    if (!os_port_in_cb())
+    {
+        return 0;
+    }
+    oh_report(heap, addr, OS_EPERM, "%s called from the error hook or a walk callback, which may hold a "
+              "heap's lock: it takes the global lock, refused", what);
+    (void)what;     /* the small build's reports do not name the call */
+    return 1;
+}
+#endif
+
 os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
 {
     const void *dropped;

@@ -344,6 +344,24 @@ int oh_isr_refused(const os_memheap_t *heap, const void *addr, const char *what)
 #define oh_isr_refused(heap, addr, what) (oh_isr_refused)(heap, addr, OS_NULL)
 #endif
 
+/*
+ * Is the caller inside the error hook or a walk callback (on a port that
+ * can tell, OS_PORT_CB_TRACKED)? Those may run with a heap's lock held,
+ * while another task holds the global lock and waits for that heap's:
+ * a call that takes the global lock (init, add, deinit, the pools' init
+ * and deinit, a free or realloc that may reach other heaps' regions or
+ * pools, the task accounting) would then never return. Such a call is
+ * reported (OS_EPERM) and refused. O(1).
+ */
+#if OS_PORT_CB_TRACKED
+int oh_cb_refused(const os_memheap_t *heap, const void *addr, const char *what);
+#ifdef OS_MEM_SMALL
+#define oh_cb_refused(heap, addr, what) (oh_cb_refused)(heap, addr, OS_NULL)
+#endif
+#else
+#define oh_cb_refused(heap, addr, what) ((void)(heap), (void)(addr), 0)
+#endif
+
 os_err_t oh_heap_register(os_memheap_t *heap, const char *name);
 /* Call fn for every registered heap, global lock held (fn takes no lock). O(heaps). */
 void     oh_heaps_each(void (*fn)(os_memheap_t *heap, void *arg), void *arg);

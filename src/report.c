@@ -12,16 +12,39 @@ void os_mem_set_error_hook(os_mem_error_hook_t hook)
     __atomic_store_n(&error_hook, hook, __ATOMIC_RELEASE);
 }
 
-/* Hand a finished report to the hook (the port's by default); with fatal, assert afterwards. */
-static void deliver(int fatal, const char *name, const void *addr, os_err_t code, const char *msg)
+/*
+ * Hand a finished report to the hook (the port's by default); with fatal,
+ * assert afterwards. lock: the lock word of the heap or pool the report
+ * names (OS_NULL: none). Where the port tracks callbacks, a hook run while
+ * this thread holds that lock or the global lock runs as a callback
+ * (oh_cb_refused()); one run after the locks were given back does not.
+ */
+static void deliver(int fatal, const os_ubase_t *lock, const char *name, const void *addr, os_err_t code,
+                    const char *msg)
 {
     os_mem_error_hook_t hook = __atomic_load_n(&error_hook, __ATOMIC_ACQUIRE);
+#if OS_PORT_CB_TRACKED
+    int held = os_port_lock_mine(&oh_global_lock) || (lock != OS_NULL && os_port_lock_mine(lock));
+#endif
 
+    (void)lock;
     if (hook == OS_NULL)
     {
         hook = os_port_error;
     }
+#if OS_PORT_CB_TRACKED
+    if (held)
+    {
+        os_port_cb_enter();
+    }
     hook(name, addr, code, msg);
+    if (held)
+    {
+        os_port_cb_leave();
+    }
+#else
+    hook(name, addr, code, msg);
+#endif
 #if OS_MEM_ERROR_ASSERT
     if (fatal)
     {
@@ -42,7 +65,7 @@ void oh_port_reentered(const os_ubase_t *lock)
 
     if (!__atomic_exchange_n(&reported, 1, __ATOMIC_ACQ_REL))
     {
-        deliver(0, "-", lock, OS_EPERM, msg);
+        deliver(0, lock, "-", lock, OS_EPERM, msg);
     }
     os_port_assert_fail(msg);
     for (;;)
@@ -53,8 +76,8 @@ void oh_port_reentered(const os_ubase_t *lock)
 #endif
 
 /* Format one report and deliver it. */
-void oh_vreport(int fatal, const char *kind, const char *name, const void *addr, os_err_t code,
-                const char *fmt, va_list ap)
+void oh_vreport(int fatal, const os_ubase_t *lock, const char *kind, const char *name, const void *addr,
+                os_err_t code, const char *fmt, va_list ap)
 {
     char msg[192];
     os_size_t n;
@@ -72,7 +95,7 @@ void oh_vreport(int fatal, const char *kind, const char *name, const void *addr,
         (void)oh_snprintf(msg + n, sizeof(msg) - n, " [task %s]", oh_task_name(os_port_task_peek()));
     }
 #endif
-    deliver(fatal, name, addr, code, msg);
+    deliver(fatal, lock, name, addr, code, msg);
 }
 
 /*
@@ -145,7 +168,7 @@ static void report_msg(int fatal, const os_memheap_t *heap, const void *addr, os
         }
     }
     msg[n] = '\0';
-    deliver(fatal, name, addr, code, msg);
+    deliver(fatal, heap != OS_NULL ? &heap->lock : OS_NULL, name, addr, code, msg);
 }
 
 void oh_report_fixed(int fatal, const os_memheap_t *heap, const void *addr, os_err_t code)
@@ -178,7 +201,8 @@ void oh_report(const os_memheap_t *heap, const void *addr, os_err_t code, const 
     va_list ap;
 
     va_start(ap, fmt);
-    oh_vreport(0, "heap", heap != OS_NULL ? heap->name : OS_NULL, addr, code, fmt, ap);
+    oh_vreport(0, heap != OS_NULL ? &heap->lock : OS_NULL, "heap", heap != OS_NULL ? heap->name : OS_NULL, addr,
+               code, fmt, ap);
     va_end(ap);
 }
 
@@ -187,7 +211,8 @@ void oh_report_fault(const os_memheap_t *heap, const void *addr, os_err_t code, 
     va_list ap;
 
     va_start(ap, fmt);
-    oh_vreport(1, "heap", heap != OS_NULL ? heap->name : OS_NULL, addr, code, fmt, ap);
+    oh_vreport(1, heap != OS_NULL ? &heap->lock : OS_NULL, "heap", heap != OS_NULL ? heap->name : OS_NULL, addr,
+               code, fmt, ap);
     va_end(ap);
 }
 

@@ -17,8 +17,8 @@
  * error hook (NAME "-" when OS_NULL); with fatal and OS_MEM_ERROR_ASSERT it
  * then asserts.
  */
-void oh_vreport(int fatal, const char *kind, const char *name, const void *addr, os_err_t code,
-                const char *fmt, va_list ap);
+void oh_vreport(int fatal, const os_ubase_t *lock, const char *kind, const char *name, const void *addr,
+                os_err_t code, const char *fmt, va_list ap);
 
 #ifdef OS_MEM_SMALL
 /*

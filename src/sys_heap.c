@@ -17,7 +17,8 @@ os_memheap_t *os_sys_heap(void)
 
 void os_sys_heap_init(void)
 {
-    if (!oh_isr_refused(OS_NULL, &sys_heap, "system heap init") && !OH_HEAP_LIVE(&sys_heap))
+    if (!oh_isr_refused(OS_NULL, &sys_heap, "system heap init") && !OH_HEAP_LIVE(&sys_heap) &&
+        !oh_cb_refused(OS_NULL, &sys_heap, "system heap init"))
     {
         /* Not os_memheap_init(): the system heap alone lets no region nest (region.h). */
         (void)oh_heap_register(&sys_heap, "sys_heap");

@@ -97,7 +97,8 @@ int os_memory_task_idle(os_uint16_t id)
 {
     struct idle_probe q = { id, 0 };
 
-    if (oh_isr_refused(OS_NULL, OS_NULL, "task idle") || id >= OS_MEM_TRACE_TASKS)
+    if (oh_isr_refused(OS_NULL, OS_NULL, "task idle") || oh_cb_refused(OS_NULL, OS_NULL, "task idle") ||
+        id >= OS_MEM_TRACE_TASKS)
     {
         return 0;   /* (from an interrupt handler reported, whatever the index) */
     }
@@ -116,7 +117,8 @@ static void row_restart(os_memheap_t *heap, void *arg)
 
 void os_memory_task_started(os_uint16_t id)
 {
-    if (!oh_isr_refused(OS_NULL, OS_NULL, "task started") && id > OS_MEM_TASK_STARTUP && id < OS_MEM_TRACE_TASKS)
+    if (!oh_isr_refused(OS_NULL, OS_NULL, "task started") && !oh_cb_refused(OS_NULL, OS_NULL, "task started") &&
+        id > OS_MEM_TASK_STARTUP && id < OS_MEM_TRACE_TASKS)
     {
         oh_heaps_each(row_restart, &id);
         __atomic_store_n(&task_ended[id], (os_uint8_t)0, __ATOMIC_RELEASE);

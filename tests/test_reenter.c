@@ -200,8 +200,8 @@ static struct cb_results hook_results;
 static void global_hook(const char *heap_name, const void *addr, os_err_t code, const char *msg)
 {
     count_hook(heap_name, addr, code, msg);
-    if (code == OS_EINVAL && hook_results.calls == 0)
-        global_calls(&hook_results);    /* the report of a foreign free, made under heap's lock */
+    if (code == OS_ERROR && hook_results.calls == 0)
+        global_calls(&hook_results);    /* a report of check, made under heap's lock */
 }
 #endif
 
@@ -219,7 +219,6 @@ static void check_refused(const struct cb_results *r, const char *what)
 static void callbacks_refuse_global_calls(void)
 {
     struct cb_results walk_results = { 0, 0, 0, 0, 0 };
-    static unsigned char foreign[64];
     void *nested;
 
     check_context("set-up");
@@ -245,13 +244,25 @@ static void callbacks_refuse_global_calls(void)
     CHECK_EQ(eperm_reports, GLOBAL_CALLS);
 
 #if TEST_BAD_OPS
-    os_mem_set_error_hook(global_hook);
-    eperm_reports = 0;
-    os_memheap_free(&heap, foreign);    /* reported under heap's lock: the hook runs there */
-    check_refused(&hook_results, "from the error hook");
-    CHECK_EQ(eperm_reports, GLOBAL_CALLS);
-#else
-    (void)foreign;
+    {
+        unsigned char *q = os_memheap_alloc(&heap, 64);
+
+        CHECK(q != OS_NULL);
+        if (q != OS_NULL)
+        {
+            test_unpoison(q - 1, 1);        /* the header: a memory checker guards it */
+            unsigned char saved = q[-1], bad = (unsigned char)(saved ^ 0x40);
+
+            os_mem_set_error_hook(global_hook);
+            eperm_reports = 0;
+            test_poke_bytes(q - 1, &bad, 1);    /* a header byte: check reports it with heap's lock held */
+            CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+            test_poke_bytes(q - 1, &saved, 1);
+            check_refused(&hook_results, "from the error hook");
+            CHECK_EQ(eperm_reports, GLOBAL_CALLS);
+            os_memheap_free(&heap, q);
+        }
+    }
 #endif
     os_mem_set_error_hook(NULL);
 

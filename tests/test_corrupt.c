@@ -2745,35 +2745,74 @@ static void buddy_bytes_after_region(const struct test_alg *a)
 }
 
 /*
- * Buddy: an aligned block (aligned above the default alignment, or it is a
- * plain block) keeps log2 of its alignment in its last byte. That byte
- * overwritten with a value the block's address does not agree with: check
- * reports it, by name; put back, check passes. A buddy block is naturally
- * aligned, so it starts at the payload rounded down to its size.
+ * An aligned block (aligned above the default alignment, or it is a plain
+ * block) ends with a trailer past its usable bytes. First-fit: a check
+ * byte, then log2 of its alignment. Buddy (no header): a check (1 byte, 2
+ * at hardening tail and full), the owner's task index (2 bytes, trace
+ * builds) and log2 of its alignment. Each byte of it changed by each of
+ * three masks: check reports it by name, free and realloc refuse the block
+ * (reported, nothing changes), usable size says 0; put back, all is well.
  */
-static void buddy_alignment_byte(const struct test_alg *a)
+static void aligned_trailer_bytes(const struct test_alg *a)
 {
-    if (strcmp(a->name, "buddy") != 0)
-        return;
-    check_context("%s: the alignment byte of an aligned block overwritten", a->name);
+    static const unsigned char masks[] = { 0x01, 0x80, 0xFF };
+    int buddy = strcmp(a->name, "buddy") == 0;
+#ifdef OS_USING_MEM_TRACE
+    const size_t trl = !buddy ? 2u : (OS_MEM_HARDENING >= 2 ? 2u : 1u) + 3u;
+#else
+    const size_t trl = !buddy ? 2u : (OS_MEM_HARDENING >= 2 ? 2u : 1u) + 1u;
+#endif
+
+    check_context("%s: the trailer of an aligned block overwritten", a->name);
     open_fresh(a->alg);
     unsigned char *p = os_memheap_aligned_alloc(&heap, 2 * (size_t)OS_MEM_ALIGN_SIZE, 100);
     CHECK(p != OS_NULL);
     size_t total = p ? block_total(&heap, p) : 0;
-    CHECK(total > 100 && (total & (total - 1)) == 0);
-    if (p && total > 100 && (total & (total - 1)) == 0)
+    CHECK(total > 100);
+    if (p && total > 100)
     {
-        unsigned char *last = p - ((uintptr_t)p & (total - 1)) + total - 1;
-        test_unpoison(last, 1);                 /* past the usable bytes: a memory checker guards it */
-        unsigned char saved = *last, bad = 3;   /* 8-byte alignment: the address says more */
-        test_poke_bytes(last, &bad, 1);
-        hook_reset();
-        CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
-        CHECKF(TEST_SMALL_TEXTS || hook_seen("alignment byte of an aligned block overwritten"), "check said: %s",
-               hook_last_msg());
-        test_poke_bytes(last, &saved, 1);
-        hook_reset();
-        CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+#ifdef OS_USING_MEM_TRACE
+        const size_t ff_hdr = 3u * TEST_FF_WORD;
+#else
+        const size_t ff_hdr = 2u * TEST_FF_WORD;
+#endif
+        /* buddy: naturally aligned, no header; first-fit: the header before the payload */
+        unsigned char *end = buddy ? p - ((uintptr_t)p & (total - 1)) + total : p - ff_hdr + total;
+        size_t usable = os_memheap_usable_size(&heap, p);
+        os_meminfo_t before = heap_info(&heap);
+
+#if OS_MEM_HARDENING < 2
+        CHECK_PTR_EQ(p + usable + trl, end);    /* the trailer is all that is not usable */
+#endif
+        test_unpoison(end - trl, trl);          /* past the usable bytes: a memory checker guards it */
+        for (size_t at = 1; at <= trl; at++)
+        {
+            for (size_t m = 0; m < sizeof masks; m++)
+            {
+                unsigned char saved = end[-(ptrdiff_t)at], bad = (unsigned char)(saved ^ masks[m]);
+
+                check_context("%s: trailer byte %zu from the end ^ 0x%02x", a->name, at, masks[m]);
+                test_poke_bytes(end - at, &bad, 1);
+                hook_reset();
+                CHECK_EQ(os_memheap_check(&heap), OS_ERROR);
+                CHECKF(TEST_SMALL_TEXTS || hook_seen("trailer of an aligned block"), "check said: %s",
+                       hook_last_msg());
+#if TEST_BAD_OPS
+                hook_reset();
+                os_memheap_free(&heap, p);
+                CHECK_REPORTS(1);
+                CHECK(os_memheap_realloc(&heap, p, 300) == OS_NULL);
+                CHECK_REPORTS(1);
+                CHECK_EQ(os_memheap_usable_size(&heap, p), 0);
+                CHECK(info_unchanged(&heap, &before));
+#endif
+                test_poke_bytes(end - at, &saved, 1);
+                hook_reset();
+                CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+            }
+        }
+        check_context("%s: the trailer of an aligned block put back", a->name);
+        CHECK_EQ(os_memheap_usable_size(&heap, p), usable);
         os_memheap_free(&heap, p);
     }
     CHECK_EQ(heap_info(&heap).mem_used, 0);
@@ -3454,7 +3493,7 @@ int main(void)
         restored_link_into_other_heap(a);
 #endif
         deinit_past_broken_region(a);
-        buddy_alignment_byte(a);
+        aligned_trailer_bytes(a);
         write_after_free_first_word(a);
         double_free_named(a);
         not_in_use_named(a);

@@ -50,11 +50,12 @@
  * alignment is kept in the block's last byte (query reports it, so a moving
  * realloc reproduces the alignment exactly in any region); with
  * OS_USING_MEM_TRACE the owner's task index takes the two bytes before it;
- * at hardening tail and full, a 16-bit seal of its index and order comes
- * before those (trl_seal: its order comes from the table alone).
+ * before those, a check of the trailer, the block's index and its order
+ * (8 bits, 16 at hardening tail and full; trl_check: the order comes from
+ * the table alone), tested wherever the trailer is used.
  *
- * Per-block overhead: H bytes (8 by default) for a plain block, 1 byte (3
- * with trace, 2 more at tail and full) for an aligned block, plus 3 bits
+ * Per-block overhead: H bytes (8 by default) for a plain block, 2 bytes (4
+ * with trace, 1 more at tail and full) for an aligned block, plus 3 bits
  * of block table per unit (1.2 % of the region on 64-bit targets, 2.3 % on
  * 32-bit ones).
  *
@@ -133,14 +134,14 @@
 #define NIL         0xFFFFFFFFu
 #define BAD         0xFFFFFFFEu     /* take(): a corrupt block was met and reported */
 #if OS_MEM_HARDENING >= 2
-#define TRL_SEAL    2u      /* aligned block: a seal of its index and order (trl_seal) first */
+#define TRL_CHK     2u      /* aligned block: a check of its trailer, index and order (trl_check) first */
 #else
-#define TRL_SEAL    0u
+#define TRL_CHK     1u
 #endif
 #ifdef OS_USING_MEM_TRACE
-#define TRL         (3u + TRL_SEAL) /* aligned block: owner (2 bytes), log2 of the alignment */
+#define TRL         (3u + TRL_CHK)  /* then its owner (2 bytes) and log2 of its alignment */
 #else
-#define TRL         (1u + TRL_SEAL) /* aligned block: log2 of the alignment */
+#define TRL         (1u + TRL_CHK)  /* then log2 of its alignment */
 #endif
 
 #define C_NONE      0u
@@ -851,70 +852,34 @@ static inline os_uint8_t *blk_end(const struct bd *d, os_size_t i, unsigned k)
 }
 
 /*
- * An aligned block's order comes from the block table alone (it has no
- * header), so at hardening tail and full its trailer also holds 16 bits of
- * hash(i) and k: a table changed by a stray write that makes the block
- * look larger or smaller puts the end somewhere else, where the seal is
- * not (but for a chance of 1 in 65536), and locate() refuses the block.
+ * An aligned block has no header: its order comes from the block table
+ * alone, and its trailer (the last TRL bytes) holds its owner and the log2
+ * of its alignment, after a check of TRL_CHK bytes (8 bits below hardening
+ * tail, 16 from tail on) that mixes a hash of its index and order with the
+ * owner and log2 bytes, each byte linearly: a change of any single byte
+ * of the trailer always shows, and so (but for a chance of 1 in 256, or
+ * 65536) does a table changed by a stray write that puts the block's end
+ * elsewhere. locate() refuses a block whose trailer fails it, so free,
+ * realloc, query and usable size never use a changed owner or alignment.
  */
-#if OS_MEM_HARDENING >= 2
-static inline os_uint16_t trl_seal(os_size_t i, unsigned k)
+static inline os_uint16_t trl_check(os_size_t i, unsigned k, os_uint16_t owner, unsigned lg)
 {
-    return (os_uint16_t)((hash(i) ^ ((os_uint32_t)k << 20)) >> 16);
+    return (os_uint16_t)(((hash(i) ^ ((os_uint32_t)k << 20)) >> 16) ^ owner ^ (owner >> 8) ^ (lg * 0x0101u));
 }
-#endif
 
-static inline void put_trl(const struct bd *d, os_size_t i, unsigned k, unsigned lg, os_uint16_t owner)
+/* The check's TRL_CHK bytes at e, low byte first. */
+static inline void chk_put(os_uint8_t *e, os_uint16_t s)
 {
-    os_uint8_t *e = blk_end(d, i, k);
-
-    e[-1] = (os_uint8_t)lg;
-#ifdef OS_USING_MEM_TRACE
-    memcpy(e - 3, &owner, 2);
-#else
-    (void)owner;
-#endif
-#if OS_MEM_HARDENING >= 2
+    e[0] = (os_uint8_t)s;
+    if (TRL_CHK == 2u)
     {
-        os_uint16_t s = trl_seal(i, k);
-
-        memcpy(e - TRL, &s, 2);
+        e[1] = (os_uint8_t)(s >> 8);
     }
-#endif
 }
 
-/*
- * Aligned block i stops being one of order k (freed, or resized to another
- * order): its seal is spoilt, so that a table set back to k by a stray
- * write does not find it again.
- */
-static inline void trl_erase(const struct bd *d, os_size_t i, unsigned k)
+static inline int chk_is(const os_uint8_t *e, os_uint16_t s)
 {
-#if OS_MEM_HARDENING >= 2
-    os_uint16_t s = (os_uint16_t)~trl_seal(i, k);
-
-    memcpy(blk_end(d, i, k) - TRL, &s, 2);
-#else
-    (void)d;
-    (void)i;
-    (void)k;
-#endif
-}
-
-/* Does aligned block i of order k (by the table) carry its seal? Always at levels below tail. */
-static inline int trl_sealed(const struct bd *d, os_size_t i, unsigned k)
-{
-#if OS_MEM_HARDENING >= 2
-    os_uint16_t s;
-
-    memcpy(&s, blk_end(d, i, k) - TRL, 2);
-    return s == trl_seal(i, k);
-#else
-    (void)d;
-    (void)i;
-    (void)k;
-    return 1;
-#endif
+    return e[0] == (os_uint8_t)s && (TRL_CHK == 1u || e[1] == (os_uint8_t)(s >> 8));
 }
 
 static inline os_uint16_t trl_owner(const struct bd *d, os_size_t i, unsigned k)
@@ -930,6 +895,39 @@ static inline os_uint16_t trl_owner(const struct bd *d, os_size_t i, unsigned k)
     (void)k;
     return 0;
 #endif
+}
+
+/* The check aligned block i of order k should carry, from its trailer as it is. */
+static inline os_uint16_t trl_expected(const struct bd *d, os_size_t i, unsigned k)
+{
+    return trl_check(i, k, trl_owner(d, i, k), blk_end(d, i, k)[-1]);
+}
+
+static inline void put_trl(const struct bd *d, os_size_t i, unsigned k, unsigned lg, os_uint16_t owner)
+{
+    os_uint8_t *e = blk_end(d, i, k);
+
+    e[-1] = (os_uint8_t)lg;
+#ifdef OS_USING_MEM_TRACE
+    memcpy(e - 3, &owner, 2);
+#endif
+    chk_put(e - TRL, trl_check(i, k, owner, lg));
+}
+
+/*
+ * Aligned block i stops being one of order k (freed, or resized to another
+ * order): its check is spoilt, so that a table set back to k by a stray
+ * write does not find it again.
+ */
+static inline void trl_erase(const struct bd *d, os_size_t i, unsigned k)
+{
+    chk_put(blk_end(d, i, k) - TRL, (os_uint16_t)~trl_expected(d, i, k));
+}
+
+/* Does aligned block i of order k (by the table) carry its check? */
+static inline int trl_sealed(const struct bd *d, os_size_t i, unsigned k)
+{
+    return chk_is(blk_end(d, i, k) - TRL, trl_expected(d, i, k));
 }
 
 /* The owner of a live block i of order k and table code c (0 without trace). */
@@ -1530,6 +1528,12 @@ static os_err_t bd_walk(const struct heap_mem *r, const void *from, os_mem_walk_
             oh_fault(r, unit(d, i) + H, OS_ERROR, "block header overwritten");
             return OS_ERROR;
         }
+        /* An aligned block's owner and alignment come from its trailer: checked. */
+        if (c == C_ALGN && !trl_sealed(d, i, (unsigned)k))
+        {
+            oh_fault(r, unit(d, i), OS_ERROR, "trailer of an aligned block overwritten");
+            return OS_ERROR;
+        }
         describe(d, i, (unsigned)k, c, &b);
         if (fn(r, &b, arg) != 0)
         {
@@ -1629,10 +1633,10 @@ static os_err_t bd_check(const struct heap_mem *r, os_size_t *used)
                 }
             }
         }
-        else if (blk_end(d, i, k)[-1] >= 8 * sizeof(os_size_t) ||
+        else if (!trl_sealed(d, i, k) || blk_end(d, i, k)[-1] >= 8 * sizeof(os_size_t) ||
                  ((os_size_t)1 << blk_end(d, i, k)[-1]) != trl_align(d, i, k))
         {
-            oh_fault(r, unit(d, i), OS_ERROR, "check: alignment byte of an aligned block overwritten");
+            oh_fault(r, unit(d, i), OS_ERROR, "check: trailer of an aligned block (check, owner, alignment) overwritten");
             bad = 1;
         }
         if (c != C_FREE && !quick)

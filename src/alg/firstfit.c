@@ -15,8 +15,9 @@
  *     w[0] = size << 1 | used        size of this block, in chunks
  *     w[1] = check << 2 | flags      a used block (or the end sentinel)
  *     w[1] = next                    a free block: its list link
- * flags: bit 0 aligned (an aligned block keeps log2 of its alignment in its
- * last byte), bit 1 "the block on the left is free". A free block other
+ * flags: bit 0 aligned (an aligned block ends with ATRL bytes: a check byte,
+ * then log2 of its alignment; align_sound()), bit 1 "the block on the left
+ * is free". A free block other
  * than top keeps its size in its last word, the footer, so the block on
  * its right can find it; that is the only way to the left: a used block
  * does not store its left neighbour's size. A free block's other link,
@@ -116,6 +117,7 @@ typedef os_uint32_t ffw_t;
 #define HDR         ((2u + OWNER_W) * W)
 #define MINB        ((4 * W + CH - 1) / CH)     /* chunks in the smallest block: 4 words */
 #define F_ALIGNED   1u          /* w[1] flags of a used block */
+#define ATRL        2u          /* bytes at an aligned block's end: check byte, log2 of the alignment */
 #define F_PFREE     2u
 #if OS_MEM_FF_SMALL_HEADER
 #define FSH         8u          /* where the flags enter the check */
@@ -365,6 +367,34 @@ static inline os_uint8_t *align_byte(const struct ff *f, os_size_t c, os_size_t 
 static inline unsigned is_aligned_blk(const struct ff *f, os_size_t c)
 {
     return bflags(f, c) & F_ALIGNED;
+}
+
+/*
+ * The check byte of aligned block c whose alignment byte is lg: the
+ * region's key and the block's index, xor lg, so a change of either byte
+ * alone always shows (a write running one byte past the usable bytes
+ * meets the check byte first).
+ */
+static inline os_uint8_t align_check(const struct ff *f, os_size_t c, unsigned lg)
+{
+    return (os_uint8_t)((((os_uint32_t)f->key ^ (os_uint32_t)(c * 0x9E3779B1u)) >> 8) ^ lg);
+}
+
+/* Aligned block c of s chunks: its alignment (log2) and check. */
+static inline void set_align(const struct ff *f, os_size_t c, os_size_t s, unsigned lg)
+{
+    os_uint8_t *e = align_byte(f, c, s);
+
+    e[0] = (os_uint8_t)lg;
+    e[-1] = align_check(f, c, lg);
+}
+
+/* Does aligned block c of s chunks end with the check of its alignment byte? */
+static inline int align_sound(const struct ff *f, os_size_t c, os_size_t s)
+{
+    const os_uint8_t *e = align_byte(f, c, s);
+
+    return e[-1] == align_check(f, c, e[0]);
 }
 
 /* ---- size classes and lists ------------------------------------------------ */
@@ -894,6 +924,10 @@ static inline int locate(const struct ff *f, const void *p, os_size_t *pc, os_si
     {
         return BLK_CORRUPT;
     }
+    if (OH_UNLIKELY(is_aligned_blk(f, c)) && !align_sound(f, c, s))
+    {
+        return BLK_CORRUPT;
+    }
     *pc = c;
     *ps = s;
     return BLK_OK;
@@ -1240,7 +1274,7 @@ OH_INLINE void *aligned_finish(struct heap_mem *r, struct ff *f, os_size_t c, os
 {
     n = split_tail(f, c, s, n);
     set_used(f, c, n, owner, F_ALIGNED | pfree);
-    *align_byte(f, c, n) = (os_uint8_t)oh_log2_pow2(align);
+    set_align(f, c, n, oh_log2_pow2(align));
     oh_took(r, n * CH, owner);
     return payload(f, c);
 }
@@ -1322,7 +1356,7 @@ FF_OP void *ff_aligned_alloc(struct heap_mem *r, os_size_t align, os_size_t size
     {
         return oh_refused(r);
     }
-    n = chunks_for(size + 1);   /* + the alignment byte */
+    n = chunks_for(size + ATRL);    /* + the check and alignment bytes */
     /* Room for the worst gap (a - 1 chunks, or a + MINB - 1 when a smaller
      * gap could not hold a free block). */
     need = n + a + MINB - 1;
@@ -1538,14 +1572,14 @@ static OH_NOINLINE void free_alone(struct heap_mem *r, void *p, os_size_t c, os_
  * whose check failed): d is w[1] xor the check with no flags, flags * FMUL
  * if the check matches. The block on its left is free (merged through the
  * footer, which must agree with that block's header), or it is an aligned
- * block (the general path).
+ * block (its trailer checked; the general path).
  */
 static OH_NOINLINE void free_flagged(struct heap_mem *r, void *p, os_size_t c, os_size_t s, unsigned d)
 {
     struct ff *f = FF(r);
     os_size_t ls;
 
-    if (!flags_only(d))
+    if (!flags_only(d) || ((d & F_ALIGNED) != 0 && !align_sound(f, c, s)))
     {
         bad_pointer(r, p, BLK_CORRUPT);
         return;
@@ -1648,7 +1682,7 @@ FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
         return OS_EINVAL;
     }
     fl = bflags(f, c);
-    al = fl & F_ALIGNED;
+    al = (fl & F_ALIGNED) != 0 ? ATRL : 0u;
     if (size + al > f->maxreq)
     {
         return OS_ENOMEM;
@@ -1694,7 +1728,7 @@ FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
     seal(f, c, fl);
     if (al != 0)
     {
-        *align_byte(f, c, n) = lg;
+        set_align(f, c, n, lg);
     }
     oh_resized(r, s * CH, n * CH, owner_of(f, c));
     return OS_EOK;
@@ -1717,7 +1751,7 @@ static void describe(const struct ff *f, os_size_t c, struct os_mem_blk *b)
         unsigned lg = *align_byte(f, c, s);
         os_size_t at = (os_size_t)(os_ubase_t)b->mem;
 
-        b->usable--;
+        b->usable -= ATRL;
         b->align = (lg > CH_SHIFT && lg < 8 * sizeof(os_size_t) && (at & (((os_size_t)1 << lg) - 1)) == 0)
                    ? (os_size_t)1 << lg : (at & (0u - at));
     }
@@ -1843,6 +1877,11 @@ FF_OP os_err_t ff_check(const struct heap_mem *r, os_size_t *used)
             else if (((bflags(f, c) & F_PFREE) != 0) != prev_free)
             {
                 oh_fault(r, payload(f, c), OS_ERROR, "check: left-free flag does not match the block on the left");
+                bad = 1;
+            }
+            else if (is_aligned_blk(f, c) && !align_sound(f, c, s))
+            {
+                oh_fault(r, payload(f, c), OS_ERROR, "check: trailer of an aligned block (check, alignment) overwritten");
                 bad = 1;
             }
             busy += s * CH;

@@ -916,12 +916,18 @@ static inline void put_trl(const struct bd *d, os_size_t i, unsigned k, unsigned
 
 /*
  * Aligned block i stops being one of order k (freed, or resized to another
- * order): its check is spoilt, so that a table set back to k by a stray
- * write does not find it again.
+ * order): its check is spoilt (inverted), so that a table set back to k
+ * by a stray write does not find it again.
  */
 static inline void trl_erase(const struct bd *d, os_size_t i, unsigned k)
 {
-    chk_put(blk_end(d, i, k) - TRL, (os_uint16_t)~trl_expected(d, i, k));
+    os_uint8_t *e = blk_end(d, i, k) - TRL;
+
+    e[0] = (os_uint8_t)~e[0];
+    if (TRL_CHK == 2u)
+    {
+        e[1] = (os_uint8_t)~e[1];
+    }
 }
 
 /* Does aligned block i of order k (by the table) carry its check? */

@@ -377,7 +377,7 @@ static inline unsigned is_aligned_blk(const struct ff *f, os_size_t c)
  */
 static inline os_uint8_t align_check(const struct ff *f, os_size_t c, unsigned lg)
 {
-    return (os_uint8_t)((((os_uint32_t)f->key ^ (os_uint32_t)(c * 0x9E3779B1u)) >> 8) ^ lg);
+    return (os_uint8_t)((os_uint32_t)f->key ^ (os_uint32_t)c ^ lg ^ 0xA5u);
 }
 
 /* Aligned block c of s chunks: its alignment (log2) and check. */

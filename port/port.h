@@ -129,6 +129,11 @@ static inline int os_port_in_cb(void)
 {
     return 0;
 }
+static inline int os_port_lock_mine(const os_ubase_t *lock)
+{
+    (void)lock;
+    return 0;
+}
 #endif
 
 #endif /* ONEHEAP_PORT_H */

@@ -23,16 +23,12 @@ static void deliver(int fatal, const os_ubase_t *lock, const char *name, const v
                     const char *msg)
 {
     os_mem_error_hook_t hook = __atomic_load_n(&error_hook, __ATOMIC_ACQUIRE);
-#if OS_PORT_CB_TRACKED
     int held = os_port_lock_mine(&oh_global_lock) || (lock != OS_NULL && os_port_lock_mine(lock));
-#endif
 
-    (void)lock;
     if (hook == OS_NULL)
     {
         hook = os_port_error;
     }
-#if OS_PORT_CB_TRACKED
     if (held)
     {
         os_port_cb_enter();
@@ -42,9 +38,6 @@ static void deliver(int fatal, const os_ubase_t *lock, const char *name, const v
     {
         os_port_cb_leave();
     }
-#else
-    hook(name, addr, code, msg);
-#endif
 #if OS_MEM_ERROR_ASSERT
     if (fatal)
     {

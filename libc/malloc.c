@@ -231,13 +231,14 @@ static size_t least_region(size_t need)
  * heap: ONEHEAP_REGION_SIZE bytes, or the least region that serves the
  * request when that is larger or when the OS refuses the usual size (an
  * address-space limit). Pages never touched cost nothing. a->grow held.
+ * It may leave errno changed; grow() keeps it.
  */
-static int grow(struct arena *a, size_t need)
+static int grow_region(struct arena *a, size_t need)
 {
     size_t least, size;
     uintptr_t lo, hi;
     void *mem;
-    int err, saved = errno;
+    int err;
 
     /* Nothing is reserved for a request no region could serve: refused at once. */
     if (need > SIZE_MAX / 4 || (least = least_region(need)) == 0)
@@ -276,7 +277,6 @@ static int grow(struct arena *a, size_t need)
     pthread_mutex_unlock(&arena_lock);
     if (err == 0 && os_memheap_add(a->heap, mem, size, region_alg) == OS_EOK)
     {
-        errno = saved;      /* (the usual size may have been refused first) */
         return 0;
     }
     pthread_mutex_lock(&arena_lock);
@@ -284,6 +284,19 @@ static int grow(struct arena *a, size_t need)
     pthread_mutex_unlock(&arena_lock);
     munmap(mem, size);
     return -1;
+}
+
+/*
+ * grow_region() with errno kept whatever the outcome (the OS may refuse the
+ * usual size, or every size): the caller may still serve the request from
+ * another heap, and sets ENOMEM itself when nothing does.
+ */
+static int grow(struct arena *a, size_t need)
+{
+    int saved = errno, err = grow_region(a, need);
+
+    errno = saved;
+    return err;
 }
 
 /*
@@ -1110,7 +1123,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
         return EINVAL;
     }
     p = align <= SIZE_MAX / 4 ? take(align, size) : NULL;     /* a valid alignment too large to serve: ENOMEM */
-    errno = saved;      /* (a region added on the way may have met a refusal first) */
+    errno = saved;      /* (take() sets ENOMEM when it fails: posix_memalign returns it instead) */
     if (p == NULL)
     {
         return ENOMEM;

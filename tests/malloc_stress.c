@@ -445,12 +445,82 @@ static int corner_cases(void)
 }
 
 /*
+ * A new thread whose own heap cannot get a region (the address-space limit
+ * leaves room for its stack only) takes its blocks from the heap the main
+ * thread grew: malloc, calloc, aligned_alloc and realloc succeed there and
+ * keep errno.
+ */
+static void *elsewhere_thread(void *arg)
+{
+    void *(*volatile ma)(size_t) = malloc;
+    void *(*volatile ca)(size_t, size_t) = calloc;
+    void *(*volatile al)(size_t, size_t) = aligned_alloc;
+    void *(*volatile re)(void *, size_t) = realloc;
+    int *bad = arg;
+
+    for (int k = 0; k < 4; k++)
+    {
+        size_t n = (size_t)8 << 20;
+        void *p;
+
+        errno = 1234;
+        p = k == 0 ? ma(n) : k == 1 ? ca(1, n) : k == 2 ? al(4096, n) : re(NULL, n);
+        if (p == NULL || errno != 1234)
+        {
+            printf("errno: call %d of a thread served by another heap: %p, errno %d\n", k, p, errno);
+            (*bad)++;
+        }
+        free(p);
+    }
+    return NULL;
+}
+
+static int errno_elsewhere(void)
+{
+    struct rlimit rl;
+    unsigned long pages = 0;
+    pthread_attr_t at;
+    pthread_t t;
+    FILE *f;
+    int bad = 0;
+
+    free(malloc(16));       /* the main thread's heap has its region, with room for the thread's blocks */
+    f = fopen("/proc/self/statm", "r");
+    if (f == NULL || fscanf(f, "%lu", &pages) != 1)
+    {
+        printf("errno: served elsewhere not tried (no /proc/self/statm)\n");
+        if (f != NULL)
+            fclose(f);
+        return 0;
+    }
+    fclose(f);
+    /* Room for the thread's stack, not for a region that serves 8 MiB (a
+     * limit already that tight, as after errno_kept()'s growth, stays). */
+    rl.rlim_cur = rl.rlim_max = pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)4 << 20);
+    (void)setrlimit(RLIMIT_AS, &rl);
+    if (pthread_attr_init(&at) != 0 || pthread_attr_setstacksize(&at, (size_t)256 << 10) != 0)
+    {
+        return 0;
+    }
+    if ((errno = pthread_create(&t, &at, elsewhere_thread, &bad)) != 0)
+    {
+        printf("errno: served elsewhere not tried (no thread under the limit: %s)\n", strerror(errno));
+        return 0;
+    }
+    pthread_join(t, NULL);
+    printf("errno: 4 calls of a thread served by another heap%s\n", bad ? " FAILED" : "");
+    return bad;
+}
+
+/*
  * errno kept where it must be (run under an address-space limit that
  * refuses the usual 64 MiB region, so that regions are added after a
- * refusal): posix_memalign, on success and failure alike, and free of a
- * large block whose pages are locked (the OS refuses to take them back).
- * The calls go through volatile pointers: the compiler assumes both keep
- * errno and would not read it again.
+ * refusal): posix_memalign, on success and failure alike, free of a
+ * large block whose pages are locked (the OS refuses to take them back),
+ * and (last: it lowers the limit) allocations a thread takes from another
+ * heap because its own cannot grow. The calls go through volatile
+ * pointers: the compiler assumes they keep errno and would not read it
+ * again.
  */
 static int errno_kept(void)
 {
@@ -485,7 +555,7 @@ static int errno_kept(void)
     {
         printf("errno: free of locked pages not tried (mlock refused)\n");
         free(big);
-        return bad;
+        return bad + errno_elsewhere();
     }
     errno = 1234;
     fr(big);
@@ -495,7 +565,7 @@ static int errno_kept(void)
         bad++;
     }
     (void)munlock(big, n);
-    return bad;
+    return bad + errno_elsewhere();
 }
 
 int main(int argc, char **argv)

@@ -900,7 +900,10 @@ OH_INLINE int release(struct ff *f, os_size_t c, os_size_t size, unsigned lfree)
 
 /* ---- pointer validation -------------------------------------------------------- */
 
-/* Is p the payload of a used block (on the grid, in use, its check matching, its size in range)? */
+/*
+ * Is p the payload of a used block (on the grid, in use, its check
+ * matching, its size in range, an aligned block's trailer sound)?
+ */
 static inline int locate(const struct ff *f, const void *p, os_size_t *pc, os_size_t *ps)
 {
     os_size_t off = (os_size_t)((os_ubase_t)p - (os_ubase_t)f->base) - HDR;   /* p may lie anywhere */

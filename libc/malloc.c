@@ -94,6 +94,13 @@ static int tc_register(void);
 /* This thread's arena + 1 (0: not chosen yet). */
 static __thread unsigned my_arena __attribute__((tls_model("initial-exec")));
 
+/*
+ * Set while this thread sets the heap up (start()), once the system heap
+ * serves: a call it makes from there on (pthread_atfork and atexit may
+ * allocate) goes through, where any other thread still waits for READY.
+ */
+static __thread int starting __attribute__((tls_model("initial-exec")));
+
 static void say(const char *s)
 {
     ssize_t n = write(2, s, strlen(s));
@@ -488,10 +495,22 @@ static void start(void)
         arenas[0].live = 1;
         my_arena = 1;
         (void)grow(&arenas[0], 0);
-        __atomic_store_n(&state, READY, __ATOMIC_RELEASE);
-        /* Both may allocate: the heap is ready by now. */
+        /*
+         * The fork handlers are in place before any other thread can
+         * allocate, so no fork can copy a heap in the middle of a call.
+         * Both registrations may allocate: starting lets this thread's
+         * calls through. (Atomic: only a call back into this file reads
+         * it, and the compiler dropped a plain store before the calls.)
+         */
+        __atomic_store_n(&starting, 1, __ATOMIC_RELAXED);
         (void)pthread_atfork(fork_prepare, fork_release, fork_release);
         (void)atexit(at_exit);
+        __atomic_store_n(&starting, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&state, READY, __ATOMIC_RELEASE);
+        return;
+    }
+    if (__atomic_load_n(&starting, __ATOMIC_RELAXED))
+    {
         return;
     }
     while (__atomic_load_n(&state, __ATOMIC_ACQUIRE) != READY)

@@ -20,6 +20,13 @@
  *                        destructor rounds
  *                        (with OS_MEMHEAP_STATS_ON_EXIT=1, "used" at exit
  *                        must stay small: nothing is left in dead caches)
+ *   malloc_stress startup the override registers its fork and exit
+ *                        handlers inside the process's first allocation,
+ *                        before other threads may allocate; the
+ *                        __cxa_atexit below allocates, as a C library's
+ *                        may: that nested call must be served, not wait
+ *                        for the setup it is part of (without the
+ *                        override it prints the same line)
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -568,6 +575,32 @@ static int errno_kept(void)
     return bad + errno_elsewhere();
 }
 
+/*
+ * Stands in for the C library's (the executable exports it): allocates
+ * first, then hands over. Nothing else about the program changes.
+ */
+static int cxa_calls, cxa_served;
+
+int __cxa_atexit(void (*fn)(void *), void *arg, void *dso)
+{
+    int (*real)(void (*)(void *), void *, void *);
+    void *p = malloc(40);
+
+    cxa_calls++;
+    cxa_served += p != NULL;
+    free(p);
+    *(void **)&real = dlsym(RTLD_NEXT, "__cxa_atexit");
+    return real(fn, arg, dso);
+}
+
+static int startup(void)
+{
+    free(malloc(1));
+    printf("startup: every allocation made while an exit handler was registered was served: %s\n",
+           cxa_served == cxa_calls ? "yes" : "no");
+    return cxa_served == cxa_calls ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     pthread_t t[THREADS];
@@ -581,6 +614,8 @@ int main(int argc, char **argv)
         return corner_cases();
     if (argc > 1 && strcmp(argv[1], "errno") == 0)
         return errno_kept();
+    if (argc > 1 && strcmp(argv[1], "startup") == 0)
+        return startup();
     if (argc > 2 && strcmp(argv[1], "big") == 0)
     {
         size_t n = (size_t)strtoull(argv[2], NULL, 10) << 20;

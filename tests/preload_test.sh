@@ -197,6 +197,16 @@ else
     status=1
 fi
 
+# An allocation made while the override registers its fork and exit handlers
+# (inside the first allocation) is served; a wait for the setup would hang.
+if LD_PRELOAD=$lib timeout 60 "$stress" startup >"$tmp/startup.out" 2>&1; then
+    cat "$tmp/startup.out"
+else
+    echo "allocation during setup: FAILED (exit $?)"
+    cat "$tmp/startup.out"
+    status=1
+fi
+
 # Frees from thread-specific-data destructors, and from the C library's clean-up
 # after the last destructor round, after the thread cache was flushed reach the
 # heap: "used" at exit stays small (about 4 KB; blocks left in dead threads'

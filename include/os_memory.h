@@ -92,7 +92,7 @@ struct os_memheap
     os_size_t        peak_request;      /* largest size ever asked for */
     struct heap_mem *hosted;            /* regions of other heaps inside our blocks */
     os_size_t        pools;             /* memory pools (memory or object) inside our blocks */
-    os_size_t        copying;           /* reallocs copying a block with no lock held */
+    os_size_t        copying;           /* reallocs copying a block with no lock held; top bit: a deinit was refused for them */
     os_size_t        frees;             /* locked frees and reallocs so far (a trace's resume test) */
     os_size_t        regions;           /* regions added and taken away so far (a trace's test of its place) */
     const os_uint8_t *pool_lo;          /* span of their memory and objects (kept until pools is 0) */
@@ -180,9 +180,10 @@ os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, en
  * OS_EBUSY (and nothing changed) while regions of other heaps or memory
  * pools (their memory or their object) live inside its blocks, or while a
  * realloc in another task copies a block with no lock held (see
- * os_memheap_realloc); also, once the list of heaps lost track of heaps
- * (os_memheap_init), while a region of this heap lies in another heap's
- * block. Any other call in progress on the heap in another
+ * os_memheap_realloc: from then on the heap's moves copy under its lock,
+ * so a retry succeeds once the copies under way have ended); also, once
+ * the list of heaps lost track of heaps (os_memheap_init), while a region
+ * of this heap lies in another heap's block. Any other call in progress on the heap in another
  * task finishes first (deinit takes the heap's lock); one that waits
  * for the lock then finds no region (an alloc returns OS_NULL, a free or
  * realloc reports the heap gone), and calls made afterwards are refused:
@@ -230,8 +231,9 @@ void    *os_memheap_aligned_alloc(os_memheap_t *heap, os_size_t align, os_size_t
  * cost when the block moves; for a block that may hold regions of other
  * heaps or pools, O(H + P) more, as free. A block moved within its own
  * region is copied with no lock held (between two lock sections), unless
- * that region lies in another heap's block or the block may hold regions
- * or pools; a move to another region copies under the lock.
+ * that region lies in another heap's block, the block may hold regions
+ * or pools, or a deinit of the heap was refused for such a copy; a move to
+ * another region copies under the lock.
  */
 void    *os_memheap_realloc(os_memheap_t *heap, void *ptr, os_size_t size);
 

@@ -693,7 +693,8 @@ void OH_MOVED_BLOCK(void *old, os_size_t usable);
  * lock when that is the only lock held (OS_NULL: the global lock is held
  * too); then a block moved within r, a region not nested in another heap's
  * block (so no free elsewhere can take it away), has its contents copied
- * with no lock held. Other moves copy under the locks.
+ * with no lock held, unless a deinit of the heap was refused for such
+ * copies (OH_COPY_HELD). Other moves copy under the locks.
  */
 OH_INLINE void *realloc_in(os_memheap_t *heap, struct heap_mem *r, void *ptr, os_size_t size, os_uint16_t owner,
                            os_ubase_t *st)
@@ -742,10 +743,10 @@ OH_INLINE void *realloc_in(os_memheap_t *heap, struct heap_mem *r, void *ptr, os
         return OS_NULL;
     }
     (void)shadow_alloc(heap, p);
-    unlocked = st != OS_NULL && r->host == OS_NULL && OH_HEAP_LIVE(heap);
+    unlocked = st != OS_NULL && r->host == OS_NULL && OH_HEAP_LIVE(heap) && (heap->copying & OH_COPY_HELD) == 0;
     if (unlocked)
     {
-        heap->copying++;            /* deinit is refused meanwhile */
+        heap->copying++;            /* deinit is refused meanwhile (region.h, OH_COPY_HELD) */
         heap_unlock(heap, *st);     /* the caller holds both blocks */
     }
     copy_block(p, ptr, b.usable < size ? b.usable : size);

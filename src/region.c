@@ -421,11 +421,14 @@ os_err_t oh_heap_unregister(os_memheap_t *heap)
         oh_heaps_unlock(st, dropped);
         return !OH_HEAP_LIVE(heap) ? OS_EINVAL : OS_EBUSY;
     }
-    /* Refused while a realloc copies a block with no lock held; else no call
-     * can start one from here on, as every call now finds the heap gone. */
+    /* Refused while a realloc copies a block with no lock held, and no
+     * realloc starts such a copy from then on (OH_COPY_HELD): a retry
+     * succeeds once these end. Past this test no call can start one, as
+     * every call now finds the heap gone. */
     hst = os_port_lock(&heap->lock);
-    if (heap->copying != 0)
+    if ((heap->copying & ~OH_COPY_HELD) != 0)
     {
+        heap->copying |= OH_COPY_HELD;
         os_port_unlock(&heap->lock, hst);
         oh_heaps_unlock(st, dropped);
         return OS_EBUSY;

@@ -389,6 +389,16 @@ void        oh_print_task_rows(const struct oh_task_row *row, unsigned n);
 os_err_t oh_heap_unregister(os_memheap_t *heap);
 
 /*
+ * heap->copying: the reallocs copying a block with no lock held, plus this
+ * bit once a deinit was refused for them. From then on no realloc starts
+ * such a copy (moves copy under the heap's lock), so the count only falls
+ * and a retried deinit succeeds once the copies under way have ended;
+ * without it, reallocs taking turns at copying could refuse every deinit.
+ * Heap lock held. Cleared with the rest of the heap at init.
+ */
+#define OH_COPY_HELD    ((os_size_t)1 << (sizeof(os_size_t) * 8u - 1u))
+
+/*
  * Is region r's control block (it lies in the region's own memory) still
  * what region add wrote, as far as can be told without following a link:
  * a registered algorithm, owned by heap, its bounds around it, and its

@@ -8,13 +8,20 @@
  * the heap; a host block freed while its nested heap allocates; a
  * host's list of nested regions rewritten while a heap whose control block
  * it runs through allocates; and a nested heap deinitialised during its
- * call while the host block is freed.
+ * call while the host block is freed; and a deinit refused while a realloc
+ * copies a block with no lock held is not put off for ever by moves that
+ * other threads start after it.
  */
-#define _POSIX_C_SOURCE 200809L     /* clock_gettime, sem_timedwait */
+#define _POSIX_C_SOURCE 200809L     /* clock_gettime, sem_timedwait, sigaction, mprotect */
 #include "common.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #ifdef OS_USING_MEM_POOL
 #include <os_mempool.h>
 #endif
@@ -275,6 +282,148 @@ static void deinit_waits(const struct test_layout *l)
     sem_destroy(&d_done);
 }
 #endif
+
+/*
+ * A deinit refused (OS_EBUSY) because a realloc copies a block with no lock
+ * held must succeed once that copy has ended, even though another thread
+ * started a move meanwhile: moves that start after the refusal copy under
+ * the heap's lock. Otherwise two threads whose copies take turns keep
+ * every deinit out. The interleaving is forced without timing: a page in
+ * the middle of each block to be moved is made inaccessible, so its copy
+ * faults; the fault handler stops the copying thread until the test lets
+ * it go if the heap's lock is free (a copy with no lock held), and makes
+ * the page accessible again so the copy goes on.
+ */
+static os_memheap_t copy_heap;
+static size_t copy_pagesz;
+static unsigned char *copy_page[2];         /* the inaccessible page in block i, or OS_NULL */
+static int copy_stopped[2], copy_locked[2], copy_done[2], copy_go[2];
+static void *copy_from[2], *copy_to[2];
+
+static void copy_fault(int sig, siginfo_t *si, void *ctx)
+{
+    unsigned char *a = si->si_addr;
+
+    (void)ctx;
+    for (int i = 0; i < 2; i++)
+    {
+        unsigned char *page = __atomic_load_n(&copy_page[i], __ATOMIC_SEQ_CST);
+
+        if (page != OS_NULL && a >= page && a < page + copy_pagesz)
+        {
+            if (__atomic_load_n(&copy_heap.lock, __ATOMIC_SEQ_CST) == 0)
+            {
+                __atomic_store_n(&copy_stopped[i], 1, __ATOMIC_SEQ_CST);
+                while (!__atomic_load_n(&copy_go[i], __ATOMIC_SEQ_CST))
+                    sched_yield();
+            }
+            else
+            {
+                __atomic_store_n(&copy_locked[i], 1, __ATOMIC_SEQ_CST);
+            }
+            __atomic_store_n(&copy_page[i], OS_NULL, __ATOMIC_SEQ_CST);
+            (void)mprotect(page, copy_pagesz, PROT_READ | PROT_WRITE);
+            return;
+        }
+    }
+    signal(sig, SIG_DFL);   /* not ours: crash as it would have */
+}
+
+static void *copy_mover(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+
+    copy_to[i] = os_memheap_realloc(&copy_heap, copy_from[i], 6 * copy_pagesz);
+    __atomic_store_n(&copy_done[i], 1, __ATOMIC_SEQ_CST);
+    return OS_NULL;
+}
+
+/* Start the move of block i and wait until it stops in its copy or returns. */
+static void copy_start(pthread_t *t, int i)
+{
+    CHECK_EQ(pthread_create(t, OS_NULL, copy_mover, (void *)(intptr_t)i), 0);
+    while (!__atomic_load_n(&copy_stopped[i], __ATOMIC_SEQ_CST) && !__atomic_load_n(&copy_done[i], __ATOMIC_SEQ_CST))
+        sched_yield();
+}
+
+static void copy_finish(pthread_t t, int i)
+{
+    __atomic_store_n(&copy_go[i], 1, __ATOMIC_SEQ_CST);
+    CHECK_EQ(pthread_join(t, OS_NULL), 0);
+}
+
+static void deinit_past_copies(void)
+{
+    struct sigaction sa, old;
+    void *mem = OS_NULL;
+    pthread_t t[2];
+    os_err_t err;
+
+    copy_pagesz = (size_t)sysconf(_SC_PAGESIZE);
+    for (unsigned k = 0; k < test_nalgs; k++)
+    {
+        check_context("deinit past copies (%s)", test_algs[k].name);
+        CHECK_EQ(posix_memalign(&mem, copy_pagesz, 64 * copy_pagesz), 0);
+        heap_open(&copy_heap, "copies");
+        heap_add_ok(&copy_heap, mem, 64 * copy_pagesz, test_algs[k].alg);
+        /* two blocks, then blocks of the same size after them: neither can
+         * grow in place (first-fit: the next block is in use; buddy: so is
+         * its buddy) */
+        for (int i = 0; i < 2; i++)
+        {
+            copy_from[i] = os_memheap_alloc(&copy_heap, 3 * copy_pagesz);
+            CHECK(copy_from[i] != OS_NULL);
+            copy_stopped[i] = copy_locked[i] = copy_done[i] = copy_go[i] = 0;
+        }
+        for (int i = 0; i < 4; i++)
+            CHECK(os_memheap_alloc(&copy_heap, 3 * copy_pagesz) != OS_NULL);
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = copy_fault;
+        sa.sa_flags = SA_SIGINFO;
+        sigemptyset(&sa.sa_mask);
+        CHECK_EQ(sigaction(SIGSEGV, &sa, &old), 0);
+        for (int i = 0; i < 2; i++)
+        {
+            pat_fill(copy_from[i], (uint32_t)i, 0, 3 * copy_pagesz);
+            copy_page[i] = align_up((unsigned char *)copy_from[i] + 1, copy_pagesz);
+            CHECK_EQ(mprotect(copy_page[i], copy_pagesz, PROT_NONE), 0);
+        }
+
+        copy_start(&t[0], 0);
+        CHECKF(copy_stopped[0], "the move of block 0 did not copy with no lock held (grown in place?)");
+        hook_reset();
+        CHECK_EQ(os_memheap_deinit(&copy_heap), OS_EBUSY);      /* block 0 is being copied */
+        CHECK_REPORTS(1);
+        copy_start(&t[1], 1);
+        CHECKF(!copy_stopped[1], "a move started after a deinit was refused for copies copied with no lock held: "
+               "two such moves taking turns keep deinit out for ever");
+        CHECK(copy_locked[1]);
+        copy_finish(t[0], 0);
+        err = os_memheap_deinit(&copy_heap);
+        CHECKF(err == OS_EOK, "deinit refused (%d) once the copy under way at the first refusal ended", (int)err);
+        copy_finish(t[1], 1);
+        if (err != OS_EOK)
+        {
+            CHECK_EQ(os_memheap_deinit(&copy_heap), OS_EOK);
+        }
+        hook_reset();
+        CHECK_EQ(sigaction(SIGSEGV, &old, OS_NULL), 0);
+        for (int i = 0; i < 2; i++)
+        {
+            CHECK(copy_to[i] != OS_NULL && copy_to[i] != copy_from[i]);
+            CHECK(copy_to[i] == OS_NULL || pat_ok(copy_to[i], (uint32_t)i, 0, 3 * copy_pagesz));
+            if (copy_page[i] != OS_NULL)
+            {
+                (void)mprotect(copy_page[i], copy_pagesz, PROT_READ | PROT_WRITE);
+                copy_page[i] = OS_NULL;
+            }
+        }
+        memset(&copy_heap, 0, sizeof copy_heap);
+        free(mem);
+        mem = OS_NULL;
+    }
+    check_context("");
+}
 
 /*
  * A free of a block that holds another heap's region, while a thread
@@ -660,6 +809,7 @@ static void pool_deinit_host_free(void)
 int main(void)
 {
     hook_install();
+    deinit_past_copies();
     host_free_race();
     host_link_race();       /* (its refusals are reports, not faults: it runs in assert builds too) */
     deinit_nested_race();

@@ -222,7 +222,9 @@ os_err_t os_mp_init(os_mp_t *mp, const char *name, void *start, os_size_t size, 
  * object are still not freed (OS_EBUSY) and no pool or region may be made
  * over them. Blocks still held by callers are simply forgotten. An
  * alloc or free that another task starts while deinit runs returns
- * OS_EINVAL (reported) instead of waiting on, or writing to, the pool.
+ * OS_EINVAL (reported) instead of waiting on, or writing to, the pool;
+ * it still takes the pool's lock, so the object itself must stay in
+ * place until such calls have returned.
  * OS_EINVAL if mp is not an initialised pool. O(P + W + number of heaps),
  * W = waiters, plus the time the woken waiters take to leave: a caller
  * whose port cannot block (the init wait hook returns nonzero) spins,
@@ -243,6 +245,13 @@ os_mp_t *os_mp_create(const char *name, os_size_t blk_count, os_size_t blk_size)
 /*
  * os_mp_deinit, then give the memory back to the system heap. OS_EINVAL
  * (reported) for a pool made by os_mp_init. Cost of deinit plus one os_free.
+ * Unlike deinit, this frees the pool object: no other call on the pool may
+ * be under way or start once destroy is called, but allocations already
+ * waiting in it (they return OS_EINTR before the memory is freed). A call
+ * that passed its entry test before destroy and reaches the pool's lock
+ * after it would take that lock in, and write to, memory the system heap
+ * may have handed out again; the pool cannot know of a call that has not
+ * reached its lock.
  */
 os_err_t os_mp_destroy(os_mp_t *mp);
 #endif

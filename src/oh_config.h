@@ -88,9 +88,19 @@
 #define OH_MAX_REQUEST  (OS_SIZE_MAX / 4)
 
 #define OH_HEAP_INITED  0x55u
-/* A heap's object_inited is read outside its lock (the entry checks), so it is read and written atomically. */
+/*
+ * A heap's object_inited is read outside its lock (the entry checks), so it
+ * is read and written atomically. Those reads order nothing: a call is
+ * ordered after the heap's init by the caller, and a deinit that overtakes
+ * it is found again under the heap's lock. The one reader that may learn
+ * of an init from this byte alone is os_sys_heap_init (idempotent: a task
+ * whose call finds the heap live goes on to use it), so init sets it last,
+ * with release (OH_HEAP_PUBLISH), and that test reads it with acquire.
+ */
 #define OH_HEAP_LIVE(heap)          (__atomic_load_n(&(heap)->object_inited, __ATOMIC_RELAXED) == OH_HEAP_INITED)
+#define OH_HEAP_LIVE_ACQUIRE(heap)  (__atomic_load_n(&(heap)->object_inited, __ATOMIC_ACQUIRE) == OH_HEAP_INITED)
 #define OH_HEAP_MARK(heap, v)       __atomic_store_n(&(heap)->object_inited, (os_uint8_t)(v), __ATOMIC_RELAXED)
+#define OH_HEAP_PUBLISH(heap)       __atomic_store_n(&(heap)->object_inited, (os_uint8_t)OH_HEAP_INITED, __ATOMIC_RELEASE)
 
 #if defined(__GNUC__) || defined(__clang__)
 #define OH_LIKELY(x)    __builtin_expect(!!(x), 1)

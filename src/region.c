@@ -280,8 +280,8 @@ os_err_t oh_heap_register(os_memheap_t *heap, const char *name)
     os_port_lock_init(&heap->lock);
     oh_list_append(&heaps, &heap->resource_node);
     heap->gen = ++heap_gens;
-    OH_HEAP_MARK(heap, OH_HEAP_INITED);
-    oh_heap_refresh(heap);
+    oh_heap_refresh(heap);      /* no region yet: the slow paths, live or not */
+    OH_HEAP_PUBLISH(heap);      /* last, after every field it publishes (oh_config.h) */
     oh_heaps_unlock(st, dropped);
     return OS_EOK;
 }

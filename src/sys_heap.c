@@ -17,7 +17,8 @@ os_memheap_t *os_sys_heap(void)
 
 void os_sys_heap_init(void)
 {
-    if (!oh_isr_refused(OS_NULL, &sys_heap, "system heap init") && !OH_HEAP_LIVE(&sys_heap) &&
+    /* acquire: a task that finds the heap live here may use it at once (oh_config.h) */
+    if (!oh_isr_refused(OS_NULL, &sys_heap, "system heap init") && !OH_HEAP_LIVE_ACQUIRE(&sys_heap) &&
         !oh_cb_refused(OS_NULL, &sys_heap, "system heap init"))
     {
         /* Not os_memheap_init(): the system heap alone lets no region nest (region.h). */

@@ -1101,6 +1101,7 @@ int oh_regions_sound(const os_memheap_t *heap, const struct heap_mem *first, con
     return 1;
 }
 
+#ifdef OS_MEM_STATS
 void *oh_refused_size(struct heap_mem *r, os_size_t size)
 {
     /* as the API's own check: size 0 and sizes near OS_SIZE_MAX are not counted */
@@ -1116,3 +1117,4 @@ void *oh_refused(struct heap_mem *r)
     }
     return OS_NULL;
 }
+#endif

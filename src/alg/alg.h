@@ -262,18 +262,32 @@ OH_INLINE void oh_resized(struct heap_mem *r, os_size_t old_bytes, os_size_t new
 }
 
 /*
- * A request region r could not serve: counted for r, and for the heap when
- * r is the heap's last region (the last one a request tries). Returns
- * OS_NULL, for `return oh_refused(r);`.
+ * oh_refused: a request region r could not serve, counted for r, and for
+ * the heap when r is the heap's last region (the last one a request
+ * tries). Returns OS_NULL, for `return oh_refused(r);`.
+ * oh_refused_size: an alloc the region cannot serve by its size: OS_NULL,
+ * counted by oh_refused() unless the size is 0 or beyond OH_MAX_REQUEST
+ * (which the core's locked paths refuse before asking any region).
+ * Only the extended statistics count them; without, both just return
+ * OS_NULL, inline.
  */
+#ifdef OS_MEM_STATS
 void *oh_refused(struct heap_mem *r);
-
-/*
- * An alloc the region cannot serve by its size: OS_NULL, counted by
- * oh_refused() unless the size is 0 or beyond OH_MAX_REQUEST (which the
- * core's locked paths refuse before asking any region).
- */
 void *oh_refused_size(struct heap_mem *r, os_size_t size);
+#else
+static inline void *oh_refused(struct heap_mem *r)
+{
+    (void)r;
+    return OS_NULL;
+}
+
+static inline void *oh_refused_size(struct heap_mem *r, os_size_t size)
+{
+    (void)r;
+    (void)size;
+    return OS_NULL;
+}
+#endif
 
 /* Report a corruption or a bad pointer found in region r (see report.c). */
 #ifdef OS_MEM_SMALL

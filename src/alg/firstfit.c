@@ -941,9 +941,12 @@ static inline int locate(const struct ff *f, const void *p, os_size_t *pc, os_si
  * "not in use" is a double free when a free block starts there (listed, or
  * top); otherwise it is stale (the block was merged since) or user data.
  */
+#ifdef OS_MEM_SMALL
+/* The small build reports a header that says "not in use" as a double free, without a look at the block. */
+#define bad_pointer(r, p, why) oh_bad_pointer(r, p, why)
+#else
 static OH_NOINLINE void bad_pointer(const struct heap_mem *r, const void *p, int why)
 {
-#ifndef OS_MEM_SMALL
     const struct ff *f = FF(r);
     os_size_t c = ((os_size_t)((os_ubase_t)p - (os_ubase_t)f->base) - HDR) >> CH_SHIFT, s;
 
@@ -951,9 +954,9 @@ static OH_NOINLINE void bad_pointer(const struct heap_mem *r, const void *p, int
     {
         why = BLK_NOT_USED;
     }
-#endif
     oh_bad_pointer(r, p, why);
 }
+#endif
 
 FF_SHARED(static inline) int locate_or_report(const struct heap_mem *r, const void *p, os_size_t *pc, os_size_t *ps)
 {

@@ -990,7 +990,7 @@ static inline void set_owner(const struct ff *f, os_size_t c, os_uint16_t owner)
 }
 
 /* Block c becomes a used block of n chunks: w[0], owner, check. */
-static inline void set_used(const struct ff *f, os_size_t c, os_size_t n, os_uint16_t owner, unsigned flags)
+FF_SHARED(static inline) void set_used(const struct ff *f, os_size_t c, os_size_t n, os_uint16_t owner, unsigned flags)
 {
     set_size(f, c, n, 1);
     set_owner(f, c, owner);
@@ -1730,8 +1730,7 @@ FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
         n = split_tail(f, c, s + ns, n);
     }
     /* Both ways, the block is now n chunks: its header, check and alignment byte. */
-    set_size(f, c, n, 1);
-    seal(f, c, fl);
+    set_used(f, c, n, owner_of(f, c), fl);
     if (al != 0)
     {
         set_align(f, c, n, lg);

@@ -478,10 +478,7 @@ static struct heap_mem *owner_region(os_memheap_t *heap, const void *ptr, const 
 
     if (r == OS_NULL || (heap->hosted != OS_NULL && NEST_HOSTED_AT(heap, ptr) != OS_NULL))
     {
-        if (!oh_heap_gone(heap, what, ptr))
-        {
-            oh_report_fault(heap, ptr, OS_EINVAL, "%s of %p, which is not in this heap", what, ptr);
-        }
+        oh_foreign_pointer(heap, ptr, what);
         return OS_NULL;
     }
     (void)what;
@@ -654,7 +651,7 @@ SLOW_PATH void free_slow(os_memheap_t *heap, void *ptr)
         return;
     }
     heap_unlock(heap, st);
-    oh_foreign_pointer(heap, ptr);
+    oh_foreign_pointer(heap, ptr, "free");
 }
 
 /*

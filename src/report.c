@@ -106,7 +106,7 @@ static int outside(const struct heap_mem *r, const void *p)
     }
     if (p != OS_NULL)
     {
-        oh_foreign_pointer(r->heap, p);
+        oh_foreign_pointer(r->heap, p, "free");
     }
     return 1;
 }
@@ -171,8 +171,10 @@ void oh_report_fixed(int fatal, const os_memheap_t *heap, const void *addr, os_e
     report_msg(fatal, heap, addr, code, fatal && code == OS_EINVAL ? (unsigned)T_FOREIGN : t);
 }
 
-void oh_foreign_pointer(const os_memheap_t *heap, const void *p)
+/* (The name in parentheses: the small build's macro of that name in alg.h does not apply here.) */
+void (oh_foreign_pointer)(const os_memheap_t *heap, const void *p, const char *what)
 {
+    (void)what;
     if (!oh_heap_gone(heap, OS_NULL, p))
     {
         oh_report_fixed(1, heap, p, OS_EINVAL);
@@ -214,11 +216,11 @@ void oh_fault(const struct heap_mem *r, const void *addr, os_err_t code, const c
     oh_report_fault(r->heap, addr, code, "region %p: %s at %p", (void *)r->start, what, addr);
 }
 
-void oh_foreign_pointer(const os_memheap_t *heap, const void *p)
+void oh_foreign_pointer(const os_memheap_t *heap, const void *p, const char *what)
 {
-    if (!oh_heap_gone(heap, "free", p))
+    if (!oh_heap_gone(heap, what, p))
     {
-        oh_report_fault(heap, p, OS_EINVAL, "free of %p, which is not in this heap", p);
+        oh_report_fault(heap, p, OS_EINVAL, "%s of %p, which is not in this heap", what, p);
     }
 }
 

@@ -319,8 +319,12 @@ enum { BLK_OK, BLK_NOT_BLOCK, BLK_FREE, BLK_CORRUPT, BLK_NOT_USED };
  */
 void oh_bad_pointer(const struct heap_mem *r, const void *p, int why);
 
-/* Report the free of a pointer that lies in no region of the heap. */
-void oh_foreign_pointer(const os_memheap_t *heap, const void *p);
+/* Report the `what` (a free, a realloc) of a pointer that lies in no region of the heap. */
+void oh_foreign_pointer(const os_memheap_t *heap, const void *p, const char *what);
+#ifdef OS_MEM_SMALL
+/* The small build's reports do not name the call. */
+#define oh_foreign_pointer(heap, p, what) (oh_foreign_pointer)(heap, p, OS_NULL)
+#endif
 
 #ifdef OS_USING_ALG_FIRSTFIT
 extern const struct os_mem_ops oh_firstfit_ops;

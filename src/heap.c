@@ -162,27 +162,30 @@ static OH_NOINLINE void *refuse(const os_memheap_t *heap, const char *what)
  */
 #define BAD_CALL(heap)      OH_UNLIKELY(!heap_ok(heap) || (!os_port_idle() && os_port_in_isr()))
 #define REFUSED(heap, what) (BAD_CALL(heap) && (refuse(heap, what), 1))
+/* What a refused call returns: OS_EPERM from an interrupt handler (the heap object is sound), else OS_EINVAL. */
+#define REFUSAL(heap)       (heap_ok(heap) ? OS_EPERM : OS_EINVAL)
+/* OS_EOK, or what the call returns refused (REFUSAL). */
+#define REFUSE(heap, what)  (REFUSED(heap, what) ? REFUSAL(heap) : OS_EOK)
 #else
 /*
  * The small build tests and refuses in one place rather than inline at
  * every entry: a bad heap object (one fixed message for the system heap
  * and a user heap), or an interrupt context, which oh_isr_refused() tests
- * and reports. 1: refused.
+ * and reports. OS_EOK, or what the call returns refused: OS_EINVAL for a
+ * bad heap object, OS_EPERM from an interrupt handler.
  */
-static OH_NOINLINE int refused(const os_memheap_t *heap)
+static OH_NOINLINE os_err_t refused(const os_memheap_t *heap)
 {
     if (!heap_ok(heap))
     {
         oh_report(OS_NULL, heap, OS_EINVAL, "call on a heap object that is not initialised");
-        return 1;
+        return OS_EINVAL;
     }
-    return oh_isr_refused(heap, OS_NULL, OS_NULL);
+    return oh_isr_refused(heap, OS_NULL, OS_NULL) ? OS_EPERM : OS_EOK;
 }
-#define REFUSED(heap, what) refused(heap)
+#define REFUSED(heap, what) (refused(heap) != OS_EOK)
+#define REFUSE(heap, what)  refused(heap)
 #endif
-
-/* What a refused call returns: OS_EPERM from an interrupt handler (the heap object is sound), else OS_EINVAL. */
-#define REFUSAL(heap)       (heap_ok(heap) ? OS_EPERM : OS_EINVAL)
 
 #ifdef OS_MEM_SMALL
 /*
@@ -311,11 +314,11 @@ os_err_t os_memheap_init(os_memheap_t *heap, const char *name)
 
 os_err_t os_memheap_deinit(os_memheap_t *heap)
 {
-    os_err_t err;
+    os_err_t err = REFUSE(heap, "deinit");
 
-    if (REFUSED(heap, "deinit"))
+    if (err != OS_EOK)
     {
-        return REFUSAL(heap);
+        return err;
     }
     if (oh_cb_refused(heap, OS_NULL, "deinit"))
     {
@@ -335,11 +338,11 @@ os_err_t os_memheap_deinit(os_memheap_t *heap)
 
 os_err_t os_memheap_add(os_memheap_t *heap, void *start_addr, os_size_t size, enum os_mem_alg alg)
 {
-    os_err_t err;
+    os_err_t err = REFUSE(heap, "add");
 
-    if (REFUSED(heap, "add"))
+    if (err != OS_EOK)
     {
-        return REFUSAL(heap);
+        return err;
     }
     if (oh_cb_refused(heap, start_addr, "add"))
     {
@@ -993,12 +996,13 @@ os_err_t os_memheap_check(os_memheap_t *heap)
 {
     struct heap_mem *r;
     os_size_t used = 0, total = 0;
-    os_err_t err = OS_EOK;
+    os_err_t err;
     os_ubase_t st;
 
-    if (REFUSED(heap, "check"))
+    err = REFUSE(heap, "check");
+    if (err != OS_EOK)
     {
-        return REFUSAL(heap);
+        return err;
     }
     st = heap_lock(heap);
     err = regions_unusable(heap, "check");
@@ -1096,10 +1100,11 @@ os_err_t os_memheap_get_stats(os_memheap_t *heap, os_memheap_stats_t *st)
 {
     struct heap_mem *r;
     os_ubase_t s;
+    os_err_t err = REFUSE(heap, "statistics");
 
-    if (REFUSED(heap, "statistics"))
+    if (err != OS_EOK)
     {
-        return REFUSAL(heap);
+        return err;
     }
     if (!stats_ok(heap, st))
     {
@@ -1125,11 +1130,11 @@ os_err_t os_memheap_region_stats(os_memheap_t *heap, os_size_t index, os_memheap
 {
     struct heap_mem *r;
     os_ubase_t s;
-    os_err_t err = OS_ENOMEM;
+    os_err_t err = REFUSE(heap, "region statistics");
 
-    if (REFUSED(heap, "region statistics"))
+    if (err != OS_EOK)
     {
-        return REFUSAL(heap);
+        return err;
     }
     if (!stats_ok(heap, st))
     {
@@ -1145,7 +1150,10 @@ os_err_t os_memheap_region_stats(os_memheap_t *heap, os_size_t index, os_memheap
     {
         stats_add(st, r);
         st->failed_count = r->fails;
-        err = OS_EOK;
+    }
+    else
+    {
+        err = OS_ENOMEM;    /* no region of that index */
     }
     heap_unlock(heap, s);
     if (err == OS_EOK)
@@ -1191,7 +1199,7 @@ os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg)
 {
     struct walk_ctx w = { fn, arg, 0 };
     struct heap_mem *r;
-    os_err_t err = OS_EOK;
+    os_err_t err;
     os_ubase_t st;
 
     if (fn == OS_NULL)
@@ -1199,9 +1207,10 @@ os_err_t os_memheap_walk(os_memheap_t *heap, os_memheap_walk_fn fn, void *arg)
         oh_report(heap_ok(heap) ? heap : OS_NULL, OS_NULL, OS_EINVAL, "walk without a callback");
         return OS_EINVAL;
     }
-    if (REFUSED(heap, "walk"))
+    err = REFUSE(heap, "walk");
+    if (err != OS_EOK)
     {
-        return REFUSAL(heap);
+        return err;
     }
     st = heap_lock(heap);
     err = regions_unusable(heap, "walk");
@@ -1384,13 +1393,14 @@ os_err_t os_memheap_trace(os_memheap_t *heap)
     char name[OS_NAME_MAX + 1];
     os_size_t total, used, maxused, index;
     struct trace_batch t;
-    os_err_t err = OS_EOK;
+    os_err_t err;
     os_ubase_t st;
     int res = TR_LISTED;
 
-    if (REFUSED(heap, "trace"))
+    err = REFUSE(heap, "trace");
+    if (err != OS_EOK)
     {
-        return REFUSAL(heap);
+        return err;
     }
     st = heap_lock(heap);
     memcpy(name, heap->name, sizeof name);

@@ -106,6 +106,16 @@
 #define OH_LIKELY(x)    __builtin_expect(!!(x), 1)
 #define OH_UNLIKELY(x)  __builtin_expect(!!(x), 0)
 #define OH_NOINLINE     __attribute__((noinline))
+/*
+ * A helper of a few instructions whose inline copies cost less than the
+ * calls in the small build (ONEHEAP_SMALL, at -Os); elsewhere, where it
+ * has more callers, the compiler decides.
+ */
+#ifdef OS_MEM_SMALL
+#define OH_TINY         static inline __attribute__((always_inline))
+#else
+#define OH_TINY         static inline
+#endif
 #if defined(__OPTIMIZE_SIZE__)
 #define OH_INLINE       static inline
 #else
@@ -115,6 +125,7 @@
 #define OH_LIKELY(x)    (x)
 #define OH_UNLIKELY(x)  (x)
 #define OH_NOINLINE
+#define OH_TINY         static inline
 #define OH_INLINE       static inline
 #endif
 

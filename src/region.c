@@ -173,7 +173,7 @@ const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg)
 #define HEAP_OF(node) ((os_memheap_t *)(void *)((char *)(node) - offsetof(os_memheap_t, resource_node)))
 
 /* Is n the node of an initialised heap? */
-static int heap_node_live(const os_list_node_t *n)
+OH_TINY int heap_node_live(const os_list_node_t *n)
 {
     return OH_HEAP_LIVE(HEAP_OF(n));
 }

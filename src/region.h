@@ -81,7 +81,7 @@ void oh_heap_refresh(os_memheap_t *heap);
 #endif
 
 /* A node of a live object: non-null, aligned, and live(n). (A wild, non-null pointer is followed: not caught.) */
-static inline int oh_node_ok(const os_list_node_t *n, int (*live)(const os_list_node_t *))
+OH_TINY int oh_node_ok(const os_list_node_t *n, int (*live)(const os_list_node_t *))
 {
     return n != OS_NULL && ((os_ubase_t)n & (sizeof(void *) - 1)) == 0 && live(n);
 }

@@ -127,7 +127,7 @@ static inline void note_request(os_memheap_t *heap, os_size_t size)
 #endif
 }
 
-static inline int heap_ok(const os_memheap_t *heap)
+OH_TINY int heap_ok(const os_memheap_t *heap)
 {
     return heap != OS_NULL && OH_HEAP_LIVE(heap);
 }

@@ -342,7 +342,7 @@ static inline void set_size(const struct ff *f, os_size_t c, os_size_t size, uns
 }
 
 /* Free block c of `size` chunks, not top: w[0] and the footer (links are written by the list). */
-static inline void set_free(const struct ff *f, os_size_t c, os_size_t size)
+OH_TINY void set_free(const struct ff *f, os_size_t c, os_size_t size)
 {
     hd(f, c)[0] = (ffw_t)(size << 1);
     *foot(f, c + size) = (ffw_t)size;

@@ -508,7 +508,7 @@ static int reaches_pools(os_memheap_t *heap, const void *ptr)
            (const os_uint8_t *)b.mem + b.usable > heap->pool_lo;
 }
 
-static inline int nest_path(os_memheap_t *heap, const void *ptr)
+OH_TINY int nest_path(os_memheap_t *heap, const void *ptr)
 {
     if (OH_LIKELY(!OH_NESTED(heap)))
     {

@@ -1715,7 +1715,7 @@ FF_OP os_err_t ff_resize(struct heap_mem *r, void *p, os_size_t size)
     else
     {
         nx = c + s;
-        if (bused(f, nx) || !free_block_ok(f, nx, &ns) || s + ns < n)
+        if (!free_block_ok(f, nx, &ns) || s + ns < n)     /* (free_block_ok() tests the used bit too) */
         {
             return OS_ENOMEM;
         }

@@ -132,6 +132,9 @@ static const char texts[] =
     "double free\0"
     "block header overwritten, or not a block";
 enum { T_FOREIGN = 6, T_NOT_BLOCK, T_DOUBLE, T_CORRUPT };
+_Static_assert(T_NOT_BLOCK == T_FOREIGN + BLK_NOT_BLOCK && T_DOUBLE == T_FOREIGN + BLK_FREE &&
+                   T_CORRUPT == T_FOREIGN + BLK_CORRUPT,
+               "the texts of bad pointers follow T_FOREIGN in the order of BLK_NOT_BLOCK, BLK_FREE, BLK_CORRUPT");
 static const os_uint8_t text_of[] = {
     [OS_ERROR] = 1, [OS_ENOMEM] = 2, [OS_EBUSY] = 3, [OS_EINVAL] = 4, [OS_EPERM] = 5,
 };
@@ -187,8 +190,8 @@ void oh_bad_pointer(const struct heap_mem *r, const void *p, int why)
     {
         return;
     }
-    report_msg(1, r->heap, p, OS_EINVAL,
-               why == BLK_NOT_BLOCK ? T_NOT_BLOCK : why == BLK_FREE ? T_DOUBLE : T_CORRUPT);
+    /* T_NOT_BLOCK, T_DOUBLE, T_CORRUPT for BLK_NOT_BLOCK, BLK_FREE and the rest */
+    report_msg(1, r->heap, p, OS_EINVAL, T_FOREIGN + (unsigned)(why < BLK_CORRUPT ? why : BLK_CORRUPT));
 }
 #else
 void oh_report(const os_memheap_t *heap, const void *addr, os_err_t code, const char *fmt, ...)

@@ -521,7 +521,7 @@ OH_INLINE int fl_ok(const struct ff *f, os_size_t c)
     {
         return 0;
     }
-    if ((p & HEAD) != 0)
+    if (p >= HEAD)
     {
         p &= ~(os_size_t)HEAD;
         return p < f->nclasses && f->heads[p] == c;
@@ -534,7 +534,7 @@ OH_INLINE void fl_cut(struct ff *f, os_size_t c)
 {
     os_size_t n = *nxt(f, c), p = *prv(f, c);
 
-    if ((p & HEAD) != 0)
+    if (p >= HEAD)
     {
         f->heads[p & ~(os_size_t)HEAD] = (ffw_t)n;
         if (n == 0)

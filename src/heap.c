@@ -181,7 +181,7 @@ static OH_NOINLINE os_err_t refused(const os_memheap_t *heap)
         oh_report(OS_NULL, heap, OS_EINVAL, "call on a heap object that is not initialised");
         return OS_EINVAL;
     }
-    return oh_isr_refused(heap, OS_NULL, OS_NULL) ? OS_EPERM : OS_EOK;
+    return oh_isr_refused(heap, OS_NULL, OS_NULL);
 }
 #define REFUSED(heap, what) (refused(heap) != OS_EOK)
 #define REFUSE(heap, what)  refused(heap)

@@ -231,15 +231,15 @@ void oh_heaps_unlock(os_ubase_t st, const void *dropped)
 }
 
 /* (The name in parentheses: the small build's macro of that name in region.h does not apply here.) */
-int (oh_isr_refused)(const os_memheap_t *heap, const void *addr, const char *what)
+os_err_t (oh_isr_refused)(const os_memheap_t *heap, const void *addr, const char *what)
 {
     if (os_port_idle() || !os_port_in_isr())
     {
-        return 0;
+        return OS_EOK;
     }
     oh_report(heap, addr, OS_EPERM, "%s called from an interrupt handler", what);
     (void)what;     /* the small build's reports do not name the call */
-    return 1;
+    return OS_EPERM;
 }
 
 #if OS_PORT_CB_TRACKED

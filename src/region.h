@@ -336,9 +336,9 @@ extern int (*oh_pools_overlap)(const os_uint8_t *lo, const os_uint8_t *hi, const
  * (OS_EPERM; heap names the heap if it is initialised, addr the object) and
  * the caller refuses it. Every call that takes a lock tests this first, so
  * none can wait on a lock from an interrupt. An idle port has no interrupt
- * test. O(1).
+ * test. Returns OS_EPERM if refused, else OS_EOK (0). O(1).
  */
-int oh_isr_refused(const os_memheap_t *heap, const void *addr, const char *what);
+os_err_t oh_isr_refused(const os_memheap_t *heap, const void *addr, const char *what);
 #ifdef OS_MEM_SMALL
 /* The small build's reports do not name the call, so its name is not compiled in. */
 #define oh_isr_refused(heap, addr, what) (oh_isr_refused)(heap, addr, OS_NULL)

@@ -159,7 +159,8 @@ static os_uint32_t heap_gens;   /* heap inits so far (global lock): os_memheap_t
 const struct oh_nest_ops *oh_nest;
 static os_list_node_t heaps = { &heaps, &heaps };
 
-const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg)
+/* oh_alg_ops(), inline in region add. */
+static const struct os_mem_ops *alg_ops(enum os_mem_alg alg)
 {
     unsigned a = (unsigned)alg;
 
@@ -168,6 +169,11 @@ const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg)
         return registry[0];
     }
     return a < REGISTRY_SIZE ? registry[a] : OS_NULL;
+}
+
+const struct os_mem_ops *oh_alg_ops(enum os_mem_alg alg)
+{
+    return alg_ops(alg);
 }
 
 #define HEAP_OF(node) ((os_memheap_t *)(void *)((char *)(node) - offsetof(os_memheap_t, resource_node)))
@@ -756,7 +762,7 @@ static void region_link(os_memheap_t *heap, struct heap_mem *r, os_memheap_t *ho
 
 os_err_t oh_region_add(os_memheap_t *heap, void *start, os_size_t size, enum os_mem_alg alg)
 {
-    const struct os_mem_ops *ops = oh_alg_ops(alg);
+    const struct os_mem_ops *ops = alg_ops(alg);
     os_uint8_t *lo = start;
     os_uint8_t *hi;
     os_memheap_t *host;

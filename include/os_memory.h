@@ -351,7 +351,8 @@ typedef int (*os_memheap_walk_fn)(const struct os_memheap_block *blk, void *arg)
  * hold regions or pools): another task may hold it while it waits for this
  * heap. The POSIX port refuses such a call (OS_EPERM, reported).
  * A nonzero return from fn stops the walk.
- * OS_EOK, or OS_ERROR (reported) if a corrupt header (buddy: one whose
+ * OS_EOK, or OS_ERROR (reported) if a corrupt header (first-fit: a size
+ * out of the region, or a used block whose check fails; buddy: one whose
  * seal, tag or order disagrees with the block table) or a region's
  * control block (the heap's link to it included) stops it; OS_EINVAL
  * (reported) on a heap that is not initialised, also one that a deinit in

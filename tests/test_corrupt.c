@@ -239,6 +239,20 @@ static void walk_stops_at_header(const struct test_alg *a)
     CHECK_REPORTS(3);
     test_poke_bytes(b[1] - 8, saved, 8);
     CHECK_EQ(os_memheap_check(&heap), OS_EOK);
+    /* one bit of the byte right before the block (its header's check or
+     * seal, not its size): its state and owner cannot be trusted either */
+    for (unsigned bit = 0; bit < 8; bit++)
+    {
+        junk[0] = (unsigned char)(saved[7] ^ (1u << bit));
+        test_poke_bytes(b[1] - 1, junk, 1);
+        nblocks = 0;
+        CHECKF(os_memheap_walk(&heap, count_blocks, &nblocks) == OS_ERROR, "bit %u", bit);
+        CHECKF(os_memheap_trace(&heap) == OS_ERROR, "bit %u", bit);
+        CHECKF(os_memheap_check(&heap) == OS_ERROR, "bit %u", bit);
+        CHECK_REPORTS(3);
+        test_poke_bytes(b[1] - 1, saved + 7, 1);
+    }
+    CHECK_EQ(os_memheap_check(&heap), OS_EOK);
     for (int i = 0; i < 3; i++)
         os_memheap_free(&heap, b[i]);
     CHECK_REPORTS(0);

@@ -1820,6 +1820,12 @@ FF_OP os_err_t ff_walk(const struct heap_mem *r, const void *from, os_mem_walk_f
             oh_fault(r, payload(f, c), OS_ERROR, "block size out of range");
             return OS_ERROR;
         }
+        /* a used block's state and owner are told only from a sound header */
+        if (bused(f, c) && !sealed(f, c, hd(f, c)))
+        {
+            oh_fault(r, payload(f, c), OS_ERROR, "header check does not match");
+            return OS_ERROR;
+        }
         describe(f, c, &b);
         if (fn(r, &b, arg) != 0)
         {

@@ -305,7 +305,7 @@ static inline int flags_only(unsigned d)
 }
 #endif
 
-static inline int sealed(const struct ff *f, os_size_t c, const ffw_t *h)
+OH_TINY int sealed(const struct ff *f, os_size_t c, const ffw_t *h)
 {
 #ifdef OS_MEM_SMALL
     return h[1] == check_of(f, c, h, h[1] & 3u);

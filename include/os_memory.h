@@ -384,7 +384,8 @@ void os_mem_set_error_hook(os_mem_error_hook_t hook);
  * sizeof(struct os_memheap_stats) as it knows them; a later library fills
  * only what that version has. Counts are kept as blocks change hands; the
  * free-block figures come from the algorithm (first-fit: its bitmaps and
- * the list of its largest class; buddy: a walk of the region).
+ * the list of its largest class; buddy: its counts of listed and quick
+ * blocks and its bitmap of non-empty orders, with no walk).
  * os_memheap_check() cross-checks the counts against a full walk.
  */
 #define OS_MEMHEAP_STATS_VERSION 1u

@@ -14,7 +14,11 @@
  * the free-list link in its first word. With OS_USING_MP_CHECK_TAG each
  * block is preceded by a header of OS_MEM_ALIGN_SIZE bytes, every word of
  * which holds the block's tag, so the first byte written past the end of a
- * block (its usable size) is caught. So, for os_mp_init(mp, name, start, size, blk_size):
+ * block (its usable size) is caught, except past the pool's last block,
+ * which no header follows (a block never handed out is tagged as the one
+ * before it is handed out for the first time: an overrun into it is
+ * reported by os_mp_check and by the alloc that hands it out first). So,
+ * for os_mp_init(mp, name, start, size, blk_size):
  *
  *     header = 0                       (OS_MEM_ALIGN_SIZE with the tag)
  *     usable = round_up(blk_size, OS_MEM_ALIGN_SIZE)

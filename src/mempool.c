@@ -36,16 +36,20 @@
  * The tag: every word of the OS_MEM_ALIGN_SIZE-byte header in front of each
  * block, so the first byte an overrun of the block before it writes is
  * part of it. Its value is the block's address ^ the pool's address ^ one
- * of two state constants, so a tag copied from another block or another
+ * of three state constants, so a tag copied from another block or another
  * pool does not pass, and "used", "free" and "smashed" are told apart in
  * O(1) (OS_MEM_ALIGN_SIZE / sizeof(os_ubase_t) words: one or two at the
- * default alignment).
+ * default alignment). The block after the last one handed out is tagged
+ * "new" as the one before it is carved (init writes no tag, to stay O(1)),
+ * so an overrun of the last block handed out is found when its neighbour
+ * is carved, or by check, rather than overwritten unseen.
  */
 #ifdef OS_USING_MP_CHECK_TAG
 #define MP_HDR          ((os_size_t)OS_MEM_ALIGN_SIZE)
 #define MP_TAG_WORDS    (MP_HDR / sizeof(os_ubase_t))
 #define MP_TAG_USED     ((os_ubase_t)0x5CA1AB1Eu)
 #define MP_TAG_FREE     ((os_ubase_t)0xF7EEB10Cu)
+#define MP_TAG_NEW      ((os_ubase_t)0x0E3BB1A5u)
 
 static inline os_ubase_t *tag_at(void *block)
 {
@@ -322,15 +326,37 @@ OH_INLINE int used_ok(const os_mp_t *mp, void *b)
 #endif
 }
 
+#ifdef OS_USING_MP_CHECK_TAG
+/* Is the tag of the block after the last one handed out still "new" (none before block 0)? Pool lock held. */
+static inline int next_new_ok(const os_mp_t *mp)
+{
+    os_size_t i = mp->blk_carved_num;
+
+    return i == 0 || i >= mp->blk_total_num || tag_is(mp, mp->start_addr + i * mp->stride, MP_TAG_NEW);
+}
+#endif
+
 /* Take the next never-used block: blk_carved_num < blk_total_num; pool lock held. */
 static inline void *carve(os_mp_t *mp)
 {
-    void *b = mp->start_addr + mp->blk_carved_num * mp->stride;
+    os_uint8_t *b = mp->start_addr + mp->blk_carved_num * mp->stride;
 
+#ifdef OS_USING_MP_CHECK_TAG
+    if (!next_new_ok(mp))
+    {
+        /* the block before it wrote past its end; b itself is sound (its header is written anew) */
+        mp_report(1, mp, b, OS_ERROR, "alloc: the tag of block %p, never handed out, is smashed "
+                  "(an overrun of the block before it)", (void *)b);
+    }
+#endif
     mp->blk_carved_num++;
     mp->blk_used_num++;
 #ifdef OS_USING_MP_CHECK_TAG
     tag_set(mp, b, MP_TAG_USED);
+    if (mp->blk_carved_num < mp->blk_total_num)
+    {
+        tag_set(mp, b + mp->stride, MP_TAG_NEW);
+    }
 #endif
     return b;
 }
@@ -1079,6 +1105,11 @@ static os_err_t mp_check_locked(os_mp_t *mp)
         if (nfree != listed)
         {
             mp_report(1, mp, OS_NULL, OS_ERROR, "check: %zu blocks tagged free, %zu listed", nfree, listed);
+            return OS_ERROR;
+        }
+        if (!next_new_ok(mp))
+        {
+            mp_report(1, mp, p, OS_ERROR, "check: block %p, never handed out, has a smashed tag", (void *)p);
             return OS_ERROR;
         }
     }

@@ -482,6 +482,36 @@ static void bad_frees(void)
     test_poke_bytes(b - OS_MEM_ALIGN_SIZE, &first, 1);
     CHECK_EQ(os_mp_check(&mp), OS_EOK);
 
+    /* one byte past the last block handed out: the first byte of the header of the block
+     * after it, never handed out; check reports it, and so does the alloc that hands that
+     * block out first (the block itself is sound: served, its header written anew) */
+    {
+        os_mp_t fresh;
+        static _Alignas(64) unsigned char fmem[4 * (HDR + 64)];
+        CHECK_EQ(os_mp_init(&fresh, "fresh", fmem, sizeof fmem, 64), OS_EOK);
+        unsigned char *x = os_mp_alloc(&fresh, OS_NO_WAIT);
+        CHECK(x != OS_NULL);
+        CHECK_EQ(os_mp_check(&fresh), OS_EOK);
+        unsigned char keep = x[64], bad = (unsigned char)(keep ^ 0x01);
+        test_poke_bytes(x + 64, &bad, 1);
+        CHECK_EQ(os_mp_check(&fresh), OS_ERROR);
+        CHECKF(strstr(hook_last_msg(), "smashed") != OS_NULL, "report: %s", hook_last_msg());
+        CHECK_REPORTS(1);
+        os_err_t ferr = OS_ERROR;
+        unsigned char *y = os_mp_alloc_ex(&fresh, OS_NO_WAIT, &ferr);
+        CHECK_PTR_EQ(y, x + HDR + 64);
+        CHECK_EQ(ferr, OS_EOK);
+        CHECKF(strstr(hook_last_msg(), "smashed") != OS_NULL, "report: %s", hook_last_msg());
+        CHECK_PTR_EQ(hook_last_addr(), y);
+        CHECK_REPORTS(1);
+        CHECK_EQ(os_mp_check(&fresh), OS_EOK);
+        os_mp_free(&fresh, x);
+        os_mp_free(&fresh, y);
+        CHECK_EQ(os_mp_check(&fresh), OS_EOK);
+        CHECK_EQ(os_mp_deinit(&fresh), OS_EOK);
+        CHECK_REPORTS(0);
+    }
+
     /* a's tag and link smashed while a is free: alloc does not follow the link; it reports
      * and serves a block never handed out */
     memcpy(&saved, a - sizeof(os_ubase_t), sizeof saved);

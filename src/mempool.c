@@ -474,8 +474,11 @@ static os_err_t mp_register(void *arg)
         os_port_unlock(&pools_lock, st);
         return OS_EINVAL;
     }
-    memset(mp, 0, sizeof(*mp));
+    /* the name first, and kept: it may be the object's own (an init again after deinit) */
     oh_name_copy(mp->name, a->name, OS_NAME_MAX);
+    _Static_assert(sizeof(os_mp_t) - offsetof(os_mp_t, name) - sizeof(mp->name) < _Alignof(os_mp_t),
+                   "the name is the last member");
+    memset(mp, 0, offsetof(os_mp_t, name));
     mp->object_alloc_type = a->alloc_type;
     os_port_lock_init(&mp->lock);
     mp->start_addr = a->first;

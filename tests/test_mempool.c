@@ -271,6 +271,12 @@ static void arguments(void)
     os_mp_free(&mp, OS_NULL);
     os_mp_free(OS_NULL, OS_NULL);
     CHECK_REPORTS(0);
+    /* init again under the name the object still holds (a restart): the pool keeps that name */
+    CHECK_EQ(os_mp_init(&mp, mp.name, arena, 1024, 32), OS_EOK);
+    CHECK_EQ(strlen(mp.name), OS_NAME_MAX);
+    CHECK_EQ(mp.name[0], 'n');
+    CHECK_EQ(os_mp_deinit(&mp), OS_EOK);
+    CHECK_REPORTS(0);
     check_context("");
 }
 
